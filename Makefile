@@ -1,0 +1,59 @@
+# The two commands of the contract are `make run` and `make test`; both install
+# what is missing (scripts/deps.sh) and build first.
+BUILD      ?= build
+BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 600
+
+.PHONY: all deps build build-asan run test test-normal test-asan bench fuzz fuzz-short clean
+
+all: build
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j$(JOBS)
+
+$(BUILD_ASAN)/CMakeCache.txt:
+	@cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DPCILAB_SANITIZE=ON >/dev/null
+
+build-asan: deps $(BUILD_ASAN)/CMakeCache.txt
+	@cmake --build $(BUILD_ASAN) -j$(JOBS)
+
+run: build
+	@./$(BUILD)/pcilab run
+
+test-normal: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+test-asan: build-asan
+	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
+
+test: test-normal test-asan fuzz-short
+	@echo "make test: all suites passed"
+
+$(BUILD_FUZZ)/CMakeCache.txt:
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPCILAB_FUZZ=ON >/dev/null
+
+build-fuzz: deps $(BUILD_FUZZ)/CMakeCache.txt
+	@cmake --build $(BUILD_FUZZ) -j$(JOBS)
+
+# A short run of every fuzz target over its committed corpus (part of make test).
+fuzz-short: build-fuzz
+	@sh scripts/fuzz.sh $(BUILD_FUZZ) 15
+
+# The long campaign: FUZZ_SECONDS per target; new inputs land in fuzz/corpus.
+fuzz: build-fuzz
+	@sh scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) --grow
+
+bench: build
+	@./$(BUILD)/pcilab-bench
+
+clean:
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

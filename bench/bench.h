@@ -1,0 +1,24 @@
+/* make bench: every figure is printed with its target and the ratio to it. */
+#ifndef PCILAB_BENCH_H
+#define PCILAB_BENCH_H
+
+#include <stdint.h>
+
+enum bench_goal {
+    BENCH_AT_LEAST,  /* value >= target */
+    BENCH_WITHIN,    /* |value - target| <= tolerance_pct % of target */
+};
+
+struct bench_report;
+
+void bench_figure(struct bench_report *r, const char *name, double value, const char *unit,
+                  double target, enum bench_goal goal, double tolerance_pct);
+/* Monotonic wall-clock seconds, for measuring rates (benchmarks only). */
+double bench_seconds(void);
+
+/* One function per benchmark file. */
+void bench_evq(struct bench_report *r);
+void bench_tlp(struct bench_report *r);
+void bench_link(struct bench_report *r);
+
+#endif

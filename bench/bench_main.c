@@ -1,0 +1,56 @@
+#include "bench.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+struct bench_report {
+    int figures, missed;
+    const char *only;
+};
+
+double bench_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void bench_figure(struct bench_report *r, const char *name, double value, const char *unit,
+                  double target, enum bench_goal goal, double tolerance_pct)
+{
+    double ratio = target != 0 ? value / target : 0;
+    int ok;
+    char want[48];
+    if (goal == BENCH_AT_LEAST) {
+        ok = value >= target;
+        snprintf(want, sizeof want, ">= %.4g", target);
+    } else {
+        double dev = target != 0 ? (value - target) / target * 100.0 : 0;
+        ok = dev <= tolerance_pct && dev >= -tolerance_pct;
+        snprintf(want, sizeof want, "%.4g +-%.3g%%", target, tolerance_pct);
+    }
+    printf("%-46s %12.4g %-8s target %-16s ratio %6.3f  %s\n", name, value, unit, want, ratio,
+           ok ? "ok" : "MISSED");
+    r->figures++;
+    if (!ok)
+        r->missed++;
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(struct bench_report *);
+} benches[] = {
+    /* one line per bench/bench_<name>.c */
+    {NULL, NULL},
+};
+
+int main(int argc, char **argv)
+{
+    struct bench_report r = {0, 0, argc > 1 ? argv[1] : NULL};
+    for (size_t i = 0; benches[i].fn; i++)
+        if (!r.only || !strcmp(r.only, benches[i].name))
+            benches[i].fn(&r);
+    printf("%d figures, %d missed\n", r.figures, r.missed);
+    return r.missed ? 1 : 0;
+}

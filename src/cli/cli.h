@@ -1,0 +1,12 @@
+#ifndef PCILAB_CLI_H
+#define PCILAB_CLI_H
+
+struct cli_command {
+    const char *name;
+    const char *summary;
+    int (*fn)(int argc, char **argv); /* argv[0] is the command's name */
+};
+
+int cmd_help(int argc, char **argv);
+
+#endif

@@ -1,0 +1,36 @@
+/* pcilab: the command line. Only this layer prints and exits. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const struct cli_command commands[] = {
+    {"help", "show this help", cmd_help},
+};
+
+static const size_t ncommands = sizeof commands / sizeof commands[0];
+
+int cmd_help(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    printf("usage: pcilab COMMAND [ARGS]\n\n"
+           "A transaction-level laboratory for DMA from PCIe devices through an IOMMU.\n\n"
+           "commands:\n");
+    for (size_t i = 0; i < ncommands; i++)
+        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+    printf("\n'pcilab COMMAND --help' shows a command's options.\n");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *name = argc > 1 ? argv[1] : "run";
+    if (!strcmp(name, "--help") || !strcmp(name, "-h"))
+        name = "help";
+    for (size_t i = 0; i < ncommands; i++)
+        if (!strcmp(commands[i].name, name))
+            return commands[i].fn(argc > 1 ? argc - 1 : 1, argc > 1 ? argv + 1 : argv);
+    fprintf(stderr, "pcilab: unknown command '%s' (try 'pcilab help')\n", name);
+    return 2;
+}
