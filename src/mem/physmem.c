@@ -1,0 +1,326 @@
+#include "mem/physmem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Open-addressing table: slot i holds (pfn[i], page[i]); page[i] == NULL marks
+ * an empty slot. Capacity is a power of two, kept at most half full. Pages are
+ * never removed, so linear probing needs no tombstones. */
+struct mem_phys {
+    uint64_t *pfn;
+    uint8_t **page;
+    size_t cap;   /* slots, power of two (0 before the first write) */
+    unsigned bits; /* log2(cap) */
+    size_t count; /* materialised pages */
+
+    /* last page found (reads and writes); valid when last_page != NULL */
+    uint64_t last_pfn;
+    uint8_t *last_page;
+
+    struct mem_phys_stats st;
+};
+
+#define INITIAL_CAP 64
+
+/* Fibonacci hashing: multiply by 2^64/phi and keep the top bits. Fixed, so the
+ * table layout depends only on the sequence of addresses written. */
+static size_t slot_of(uint64_t pfn, unsigned bits)
+{
+    return (size_t)((pfn * UINT64_C(0x9e3779b97f4a7c15)) >> (64 - bits));
+}
+
+static unsigned log2_of(size_t cap)
+{
+    unsigned bits = 0;
+    while (((size_t)1 << bits) < cap)
+        bits++;
+    return bits;
+}
+
+struct mem_phys *mem_phys_create(void)
+{
+    return calloc(1, sizeof(struct mem_phys));
+}
+
+void mem_phys_destroy(struct mem_phys *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->cap; i++)
+        free(m->page[i]);
+    free(m->pfn);
+    free(m->page);
+    free(m);
+}
+
+static uint8_t *find_page(const struct mem_phys *m, uint64_t pfn)
+{
+    if (!m->cap)
+        return NULL;
+    size_t mask = m->cap - 1;
+    for (size_t i = slot_of(pfn, m->bits);; i = (i + 1) & mask) {
+        if (!m->page[i])
+            return NULL;
+        if (m->pfn[i] == pfn)
+            return m->page[i];
+    }
+}
+
+/* Lookup through the last-page cache; updates the cache on a hit. */
+static uint8_t *lookup(struct mem_phys *m, uint64_t pfn)
+{
+    if (m->last_page && m->last_pfn == pfn)
+        return m->last_page;
+    uint8_t *p = find_page(m, pfn);
+    if (p) {
+        m->last_pfn = pfn;
+        m->last_page = p;
+    }
+    return p;
+}
+
+static void insert_slot(uint64_t *pfns, uint8_t **pages, size_t cap, uint64_t pfn, uint8_t *p)
+{
+    size_t mask = cap - 1;
+    size_t i = slot_of(pfn, log2_of(cap));
+    while (pages[i])
+        i = (i + 1) & mask;
+    pfns[i] = pfn;
+    pages[i] = p;
+}
+
+static int grow(struct mem_phys *m)
+{
+    size_t ncap = m->cap ? m->cap * 2 : INITIAL_CAP;
+    uint64_t *npfn = calloc(ncap, sizeof *npfn);
+    uint8_t **npage = calloc(ncap, sizeof *npage);
+    if (!npfn || !npage) {
+        free(npfn);
+        free(npage);
+        return -PCILAB_ENOMEM;
+    }
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->page[i])
+            insert_slot(npfn, npage, ncap, m->pfn[i], m->page[i]);
+    free(m->pfn);
+    free(m->page);
+    m->pfn = npfn;
+    m->page = npage;
+    m->cap = ncap;
+    m->bits = log2_of(ncap);
+    return 0;
+}
+
+/* Page for pfn, created zero-filled when missing. NULL when out of memory. */
+static uint8_t *materialise(struct mem_phys *m, uint64_t pfn)
+{
+    uint8_t *p = lookup(m, pfn);
+    if (p)
+        return p;
+    if ((m->count + 1) * 2 > m->cap && grow(m) < 0)
+        return NULL;
+    p = calloc(1, MEM_PAGE_SIZE);
+    if (!p)
+        return NULL;
+    insert_slot(m->pfn, m->page, m->cap, pfn, p);
+    m->count++;
+    m->st.pages = m->count;
+    m->st.bytes = m->count * MEM_PAGE_SIZE;
+    m->last_pfn = pfn;
+    m->last_page = p;
+    return p;
+}
+
+/* [pa, pa+len) must not run past the top of the 64-bit space. */
+static int check_range(uint64_t pa, uint64_t len, struct pcilab_err *err)
+{
+    if (len && pa + (len - 1) < pa)
+        return pcilab_errf(err, PCILAB_ERANGE,
+                           "physical access at 0x%016llx of %llu bytes wraps past 2^64",
+                           (unsigned long long)pa, (unsigned long long)len);
+    return 0;
+}
+
+int mem_phys_read(struct mem_phys *m, uint64_t pa, void *buf, size_t len,
+                  struct pcilab_err *err)
+{
+    int r = check_range(pa, len, err);
+    if (r)
+        return r;
+    uint8_t *out = buf;
+    m->st.reads++;
+    m->st.bytes_read += len;
+    while (len) {
+        uint64_t off = pa & MEM_PAGE_MASK;
+        size_t n = (size_t)(MEM_PAGE_SIZE - off);
+        if (n > len)
+            n = len;
+        const uint8_t *p = lookup(m, pa >> MEM_PAGE_SHIFT);
+        if (p) {
+            memcpy(out, p + off, n);
+        } else {
+            memset(out, 0, n);
+            m->st.zero_reads += n;
+        }
+        out += n;
+        len -= n;
+        pa += n; /* may become 0 after the last byte of the space; len is 0 then */
+    }
+    return 0;
+}
+
+/* Materialises every page of [pa, pa+len) first, so a failed allocation leaves
+ * memory unchanged. */
+static int materialise_range(struct mem_phys *m, uint64_t pa, uint64_t len,
+                             struct pcilab_err *err)
+{
+    uint64_t first = pa >> MEM_PAGE_SHIFT, last = (pa + (len - 1)) >> MEM_PAGE_SHIFT;
+    for (uint64_t pfn = first;; pfn++) {
+        if (!materialise(m, pfn))
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory materialising page 0x%llx",
+                               (unsigned long long)(pfn << MEM_PAGE_SHIFT));
+        if (pfn == last)
+            break;
+    }
+    return 0;
+}
+
+int mem_phys_write(struct mem_phys *m, uint64_t pa, const void *buf, size_t len,
+                   struct pcilab_err *err)
+{
+    int r = check_range(pa, len, err);
+    if (r)
+        return r;
+    m->st.writes++;
+    if (!len)
+        return 0;
+    /* Fast path: the whole access inside one page that exists. */
+    uint64_t off = pa & MEM_PAGE_MASK;
+    if (off + len <= MEM_PAGE_SIZE) {
+        uint8_t *p = materialise(m, pa >> MEM_PAGE_SHIFT);
+        if (!p)
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory materialising page 0x%llx",
+                               (unsigned long long)(pa & ~MEM_PAGE_MASK));
+        memcpy(p + off, buf, len);
+        m->st.bytes_written += len;
+        return 0;
+    }
+    r = materialise_range(m, pa, len, err);
+    if (r)
+        return r;
+    const uint8_t *in = buf;
+    m->st.bytes_written += len;
+    while (len) {
+        off = pa & MEM_PAGE_MASK;
+        size_t n = (size_t)(MEM_PAGE_SIZE - off);
+        if (n > len)
+            n = len;
+        memcpy(lookup(m, pa >> MEM_PAGE_SHIFT) + off, in, n);
+        in += n;
+        len -= n;
+        pa += n;
+    }
+    return 0;
+}
+
+int mem_phys_fill(struct mem_phys *m, uint64_t pa, uint8_t byte, uint64_t len,
+                  struct pcilab_err *err)
+{
+    int r = check_range(pa, len, err);
+    if (r)
+        return r;
+    m->st.writes++;
+    if (!len)
+        return 0;
+    if (byte) {
+        r = materialise_range(m, pa, len, err);
+        if (r)
+            return r;
+    }
+    m->st.bytes_written += len;
+    while (len) {
+        uint64_t off = pa & MEM_PAGE_MASK;
+        uint64_t n = MEM_PAGE_SIZE - off;
+        if (n > len)
+            n = len;
+        uint8_t *p = lookup(m, pa >> MEM_PAGE_SHIFT);
+        if (p) /* absent pages already read as zero when byte == 0 */
+            memset(p + off, byte, (size_t)n);
+        len -= n;
+        pa += n;
+    }
+    return 0;
+}
+
+int mem_phys_page_present(const struct mem_phys *m, uint64_t pa)
+{
+    return find_page(m, pa >> MEM_PAGE_SHIFT) != NULL;
+}
+
+void mem_phys_get_stats(const struct mem_phys *m, struct mem_phys_stats *st)
+{
+    *st = m->st;
+}
+
+/* Little-endian accessors (PCIe and IOMMU structures are little-endian). */
+static uint64_t le_get(const uint8_t *b, unsigned n)
+{
+    uint64_t v = 0;
+    for (unsigned i = 0; i < n; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+static void le_put(uint8_t *b, uint64_t v, unsigned n)
+{
+    for (unsigned i = 0; i < n; i++)
+        b[i] = (uint8_t)(v >> (8 * i));
+}
+
+#define ACCESSORS(bits, type)                                                              \
+    int mem_phys_read##bits(struct mem_phys *m, uint64_t pa, type *v, struct pcilab_err *err) \
+    {                                                                                      \
+        uint8_t b[bits / 8];                                                               \
+        int r = mem_phys_read(m, pa, b, sizeof b, err);                                    \
+        if (r)                                                                             \
+            return r;                                                                      \
+        *v = (type)le_get(b, sizeof b);                                                    \
+        return 0;                                                                          \
+    }                                                                                      \
+    int mem_phys_write##bits(struct mem_phys *m, uint64_t pa, type v, struct pcilab_err *err) \
+    {                                                                                      \
+        uint8_t b[bits / 8];                                                               \
+        le_put(b, v, sizeof b);                                                            \
+        return mem_phys_write(m, pa, b, sizeof b, err);                                    \
+    }
+
+ACCESSORS(8, uint8_t)
+ACCESSORS(16, uint16_t)
+ACCESSORS(32, uint32_t)
+ACCESSORS(64, uint64_t)
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int mem_phys_for_each_page(const struct mem_phys *m, mem_phys_page_fn fn, void *ctx,
+                           struct pcilab_err *err)
+{
+    if (!m->count)
+        return 0;
+    uint64_t *order = malloc(m->count * sizeof *order);
+    if (!order)
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory listing %zu pages", m->count);
+    size_t n = 0;
+    for (size_t i = 0; i < m->cap; i++)
+        if (m->page[i])
+            order[n++] = m->pfn[i];
+    qsort(order, n, sizeof *order, cmp_u64);
+    int r = 0;
+    for (size_t i = 0; i < n && !r; i++)
+        r = fn(ctx, order[i] << MEM_PAGE_SHIFT, find_page(m, order[i]));
+    free(order);
+    return r;
+}
