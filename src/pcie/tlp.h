@@ -239,6 +239,14 @@ struct pcie_tlp {
 
 /* ---- Encode/decode ---- */
 
+/* Sets kind and the Fmt/Type that encode it (and msg_routing for messages).
+ * four_dw picks the 4 DW header for memory requests and AtomicOps (messages
+ * are always 4 DW; others always 3 DW). Returns 0, or -PCILAB_EINVAL for
+ * PCIE_TLP_UNKNOWN or routing > 7. Encode uses fmt/type and checks they agree
+ * with kind. */
+int pcie_tlp_set_kind(struct pcie_tlp *tlp, enum pcie_tlp_kind kind, bool four_dw,
+                      unsigned msg_routing);
+
 /* Header size in DW: 3 or 4 (from Fmt[0], 2.2.1). */
 unsigned pcie_tlp_header_dw(const struct pcie_tlp *tlp);
 /* Does this kind carry a data payload (Fmt[1])? */
@@ -286,6 +294,18 @@ int pcie_tlp_check(const struct pcie_tlp *tlp, enum pcie_tlp_error *kind,
                    struct pcilab_err *err);
 /* Receiver's Max_Payload_Size check (2.2.2): payload > mps bytes is malformed. */
 int pcie_tlp_check_mps(const struct pcie_tlp *tlp, unsigned mps, struct pcilab_err *err);
+
+/* Legal but noteworthy things a decoded TLP carries (receivers ignore or
+ * remap them, an analyser shows them): a bit mask. */
+#define PCIE_TLP_WARN_RESERVED_BITS 0x01u /* reserved header bits set (rsvd[]) */
+#define PCIE_TLP_WARN_CPL_STATUS 0x02u    /* reserved Completion Status: treated as UR (2.2.9) */
+#define PCIE_TLP_WARN_MSG_ROUTING 0x04u   /* r[2:0] 110b/111b: reserved, terminate at receiver */
+#define PCIE_TLP_WARN_AT 0x08u            /* AT set on a TLP that is not a memory request */
+#define PCIE_TLP_WARN_PH 0x10u            /* PH bits set with TH=0 */
+#define PCIE_TLP_WARN_TH 0x20u            /* TH set on a TLP that is not a memory request */
+#define PCIE_TLP_WARN_LENGTH 0x40u        /* Length set where it is reserved (Msg, Cpl, CplLk) */
+#define PCIE_TLP_WARN_UNKNOWN_MSG 0x80u   /* message code not assigned (receiver: UR) */
+unsigned pcie_tlp_warnings(const struct pcie_tlp *tlp);
 
 /* Byte enables a completer must act on: the header's, or for MRd with TH=1 the
  * implied ones (2.2.5). */
