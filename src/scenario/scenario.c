@@ -1,0 +1,1562 @@
+/* Scenario reader: YAML tree (scenario/yaml.c) -> struct scn_machine, strictly.
+ * The format is documented in docs/scenario-format.md; hardware rules follow the
+ * PCI Express Base Specification 5.0 (PCIe 5.0). */
+#include "scenario/scenario.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scenario/builtin.h"
+#include "scenario/yaml.h"
+
+/* ------------------------------------------------------------------------ */
+/* names                                                                      */
+
+static const char *const kind_names[SCN_KIND_COUNT] = {
+    "host_bridge", "integrated", "rciep", "root_port",
+    "upstream_port", "downstream_port", "endpoint", "legacy_endpoint",
+};
+
+/* Device/Port Type per kind, PCIe 5.0 7.5.3.2 bits 7:4 (0xff: no PCIe capability). */
+static const uint8_t kind_port_type[SCN_KIND_COUNT] = {
+    0xff, 0xff, 0x9, 0x4, 0x5, 0x6, 0x0, 0x1,
+};
+
+static const char *const cap_names[SCN_CAP_COUNT] = {
+    "pm", "msi", "msix", "pcie", "iommu", "aer", "acs",
+};
+
+/* Bytes each capability structure occupies, for the overlap check. */
+static const uint16_t cap_sizes[SCN_CAP_COUNT] = {
+    8,    /* PM: header, PMC, PMCSR, data (PCI PM 1.2 3.2) */
+    24,   /* MSI: largest layout, 64-bit with per-vector masking (PCIe 5.0 7.7.1) */
+    12,   /* MSI-X (7.7.2) */
+    60,   /* PCI Express capability up to Slot Status 2 (7.5.3) */
+    20,   /* AMD IOMMU capability block: header, base low/high, range, misc 0 (AMD 48882 3.2.1) */
+    0x48, /* AER with the TLP Prefix Log (7.8.4) */
+    8,    /* ACS without the egress control vector (7.7.8) */
+};
+
+const char *scn_kind_name(enum scn_kind k)
+{
+    return (unsigned)k < SCN_KIND_COUNT ? kind_names[k] : "?";
+}
+
+const char *scn_cap_name(enum scn_cap c)
+{
+    return (unsigned)c < SCN_CAP_COUNT ? cap_names[c] : "?";
+}
+
+const char *scn_bar_type_name(enum scn_bar_type t)
+{
+    switch (t) {
+    case SCN_BAR_MEM32: return "mem32";
+    case SCN_BAR_MEM64: return "mem64";
+    case SCN_BAR_IO: return "io";
+    default: return "none";
+    }
+}
+
+static bool kind_is_bridge(enum scn_kind k)
+{
+    return k == SCN_ROOT_PORT || k == SCN_UPSTREAM_PORT || k == SCN_DOWNSTREAM_PORT;
+}
+
+static bool cap_is_extended(enum scn_cap c)
+{
+    return c == SCN_CAP_AER || c == SCN_CAP_ACS;
+}
+
+/* ------------------------------------------------------------------------ */
+/* parsing context and error helpers                                         */
+
+struct ctx {
+    const char *file;
+    const char *dir;      /* folder for relative config_from paths ("" = current) */
+    struct pcilab_err *err;
+    struct scn_machine *m;
+    size_t funcs_cap;
+};
+
+__attribute__((format(printf, 4, 5)))
+static int fail(struct ctx *c, const struct scn_ynode *n, int code, const char *fmt, ...)
+{
+    char msg[sizeof c->err->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return pcilab_err_at(c->err, code, c->file, n ? n->line : 0, n ? n->col : 0, "%s", msg);
+}
+
+static struct scn_ynode *map_get(const struct scn_ynode *map, const char *key)
+{
+    for (size_t i = 0; i + 1 < map->nkids; i += 2)
+        if (!strcmp(map->kids[i]->text, key))
+            return map->kids[i + 1];
+    return NULL;
+}
+
+static struct scn_ynode *map_key(const struct scn_ynode *map, const char *key)
+{
+    for (size_t i = 0; i + 1 < map->nkids; i += 2)
+        if (!strcmp(map->kids[i]->text, key))
+            return map->kids[i];
+    return NULL;
+}
+
+/* Checks that n is a mapping whose keys are all in `known` (NULL-terminated) and
+ * appear once. `what` names the mapping in messages. */
+static int check_map(struct ctx *c, const struct scn_ynode *n, const char *what,
+                     const char *const *known)
+{
+    char d[64];
+    if (n->type != SCN_Y_MAP)
+        return fail(c, n, PCILAB_EINVAL, "%s must be a mapping, got %s", what,
+                    scn_yaml_describe(n, d, sizeof d));
+    for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+        const struct scn_ynode *k = n->kids[i];
+        if (strlen(k->text) != k->len)
+            return fail(c, k, PCILAB_EINVAL, "key contains a NUL byte in %s", what);
+        bool ok = false;
+        for (const char *const *p = known; *p; p++)
+            if (!strcmp(*p, k->text))
+                ok = true;
+        if (!ok) {
+            char list[384];
+            size_t off = 0;
+            list[0] = '\0';
+            for (const char *const *p = known; *p && off < sizeof list; p++)
+                off += (size_t)snprintf(list + off, sizeof list - off, "%s%s",
+                                        p == known ? "" : ", ", *p);
+            return fail(c, k, PCILAB_EINVAL, "unknown key %s in %s (known keys: %s)",
+                        scn_yaml_describe(k, d, sizeof d), what, list);
+        }
+        for (size_t j = 0; j < i; j += 2)
+            if (!strcmp(n->kids[j]->text, k->text))
+                return fail(c, k, PCILAB_EINVAL, "duplicate key '%s' (first at line %u)",
+                            k->text, n->kids[j]->line);
+    }
+    return 0;
+}
+
+static int need(struct ctx *c, const struct scn_ynode *map, const char *what, const char *key,
+                struct scn_ynode **out)
+{
+    *out = map_get(map, key);
+    if (!*out)
+        return fail(c, map, PCILAB_EINVAL, "%s is missing required key '%s'", what, key);
+    return 0;
+}
+
+static int want_scalar(struct ctx *c, const struct scn_ynode *n, const char *key,
+                       const char *expect)
+{
+    char d[64];
+    if (n->type != SCN_Y_SCALAR || scn_yaml_is_null(n) || strlen(n->text) != n->len)
+        return fail(c, n, PCILAB_EINVAL, "'%s' must be %s, got %s", key, expect,
+                    scn_yaml_describe(n, d, sizeof d));
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* scalar converters                                                          */
+
+/* Decimal or 0x hexadecimal, no sign, no spaces. */
+static bool parse_u64(const char *s, uint64_t *out, const char **end)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    int base = 10;
+    if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+        base = 16;
+        p += 2;
+    }
+    const char *digits = p;
+    for (;; p++) {
+        unsigned d;
+        if (*p >= '0' && *p <= '9')
+            d = (unsigned)(*p - '0');
+        else if (base == 16 && *p >= 'a' && *p <= 'f')
+            d = (unsigned)(*p - 'a' + 10);
+        else if (base == 16 && *p >= 'A' && *p <= 'F')
+            d = (unsigned)(*p - 'A' + 10);
+        else
+            break;
+        if (v > (UINT64_MAX - d) / (uint64_t)base)
+            return false;
+        v = v * (uint64_t)base + d;
+    }
+    if (p == digits)
+        return false;
+    *out = v;
+    *end = p;
+    return true;
+}
+
+static void fmt_num(char *buf, size_t len, uint64_t v, bool hex)
+{
+    if (hex)
+        snprintf(buf, len, "0x%" PRIx64, v);
+    else
+        snprintf(buf, len, "%" PRIu64, v);
+}
+
+static int get_uint(struct ctx *c, const struct scn_ynode *n, const char *key, uint64_t min,
+                    uint64_t max, bool hex, uint64_t *out)
+{
+    int rc = want_scalar(c, n, key, "an integer");
+    if (rc)
+        return rc;
+    uint64_t v;
+    const char *end;
+    if (!parse_u64(n->text, &v, &end) || *end)
+        return fail(c, n, PCILAB_EINVAL, "'%s' must be an integer (decimal or 0x hex), got '%s'",
+                    key, n->text);
+    if (v < min || v > max) {
+        char a[32], b[32], x[32];
+        fmt_num(a, sizeof a, min, hex);
+        fmt_num(b, sizeof b, max, hex);
+        fmt_num(x, sizeof x, v, hex);
+        return fail(c, n, PCILAB_ERANGE, "'%s' out of range: %s (allowed %s..%s)", key, x, a, b);
+    }
+    *out = v;
+    return 0;
+}
+
+/* Optional integer: leaves *out alone when the key is absent. */
+#define OPT_UINT(c, map, key, min, max, hex, dst)                                       \
+    do {                                                                                \
+        struct scn_ynode *n_ = map_get((map), (key));                                   \
+        if (n_) {                                                                       \
+            uint64_t v_;                                                                \
+            int r_ = get_uint((c), n_, (key), (min), (max), (hex), &v_);                \
+            if (r_)                                                                     \
+                return r_;                                                              \
+            (dst) = v_;                                                                 \
+        }                                                                               \
+    } while (0)
+
+/* Sizes: an integer with an optional binary unit K/M/G/T (also KiB..TiB). */
+static int get_size(struct ctx *c, const struct scn_ynode *n, const char *key, uint64_t *out)
+{
+    int rc = want_scalar(c, n, key, "a size");
+    if (rc)
+        return rc;
+    uint64_t v;
+    const char *end;
+    if (!parse_u64(n->text, &v, &end))
+        return fail(c, n, PCILAB_EINVAL,
+                    "'%s' must be a size such as 4096, 0x1000, 4K, 1M or 256M, got '%s'", key,
+                    n->text);
+    unsigned shift = 0;
+    if (*end) {
+        static const struct { const char *s; unsigned shift; } units[] = {
+            {"K", 10}, {"KiB", 10}, {"M", 20}, {"MiB", 20},
+            {"G", 30}, {"GiB", 30}, {"T", 40}, {"TiB", 40},
+        };
+        bool found = false;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (!strcmp(end, units[i].s)) {
+                shift = units[i].shift;
+                found = true;
+            }
+        if (!found)
+            return fail(c, n, PCILAB_EINVAL,
+                        "'%s' has an unknown unit '%s' (use K, M, G or T: powers of 1024)", key,
+                        end);
+    }
+    if (shift && v > (UINT64_MAX >> shift))
+        return fail(c, n, PCILAB_ERANGE, "'%s' does not fit in 64 bits: %s", key, n->text);
+    *out = v << shift;
+    return 0;
+}
+
+static int get_bool(struct ctx *c, const struct scn_ynode *n, const char *key, bool *out)
+{
+    int rc = want_scalar(c, n, key, "true or false");
+    if (rc)
+        return rc;
+    if (n->plain && (!strcmp(n->text, "true") || !strcmp(n->text, "True") ||
+                     !strcmp(n->text, "TRUE"))) {
+        *out = true;
+        return 0;
+    }
+    if (n->plain && (!strcmp(n->text, "false") || !strcmp(n->text, "False") ||
+                     !strcmp(n->text, "FALSE"))) {
+        *out = false;
+        return 0;
+    }
+    return fail(c, n, PCILAB_EINVAL, "'%s' must be true or false, got '%s'", key, n->text);
+}
+
+#define OPT_BOOL(c, map, key, dst)                                                      \
+    do {                                                                                \
+        struct scn_ynode *n_ = map_get((map), (key));                                   \
+        if (n_) {                                                                       \
+            int r_ = get_bool((c), n_, (key), &(dst));                                  \
+            if (r_)                                                                     \
+                return r_;                                                              \
+        }                                                                               \
+    } while (0)
+
+static int get_string(struct ctx *c, const struct scn_ynode *n, const char *key, char *dst,
+                      size_t cap)
+{
+    int rc = want_scalar(c, n, key, "a string");
+    if (rc)
+        return rc;
+    if (n->len >= cap)
+        return fail(c, n, PCILAB_EINVAL, "'%s' is too long (%zu bytes, at most %zu)", key, n->len,
+                    cap - 1);
+    memcpy(dst, n->text, n->len + 1);
+    return 0;
+}
+
+/* An identifier: letters, digits, '_', '-', '.'; starts with a letter or digit. */
+static int get_ident(struct ctx *c, const struct scn_ynode *n, const char *key, char *dst,
+                     size_t cap)
+{
+    int rc = get_string(c, n, key, dst, cap);
+    if (rc)
+        return rc;
+    for (const char *p = dst; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || (p != dst && (*p == '_' || *p == '-' || *p == '.'));
+        if (!ok)
+            return fail(c, n, PCILAB_EINVAL,
+                        "'%s' must be a name of letters, digits, '_', '-' and '.', got '%s'", key,
+                        dst);
+    }
+    return 0;
+}
+
+static int get_enum(struct ctx *c, const struct scn_ynode *n, const char *key,
+                    const char *const *names, unsigned count, unsigned *out)
+{
+    int rc = want_scalar(c, n, key, "a name");
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < count; i++)
+        if (names[i] && !strcmp(names[i], n->text)) {
+            *out = i;
+            return 0;
+        }
+    char list[256];
+    size_t off = 0;
+    list[0] = '\0';
+    for (unsigned i = 0; i < count && off < sizeof list; i++)
+        if (names[i])
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "",
+                                    names[i]);
+    return fail(c, n, PCILAB_EINVAL, "'%s' must be one of %s, got '%s'", key, list, n->text);
+}
+
+static unsigned hexval(char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return (unsigned)(ch - '0');
+    if (ch >= 'a' && ch <= 'f')
+        return (unsigned)(ch - 'a' + 10);
+    if (ch >= 'A' && ch <= 'F')
+        return (unsigned)(ch - 'A' + 10);
+    return 16;
+}
+
+/* Reads exactly `digits` hex digits at *p. */
+static bool hexfield(const char **p, unsigned digits, unsigned *out)
+{
+    unsigned v = 0;
+    for (unsigned i = 0; i < digits; i++) {
+        unsigned d = hexval((*p)[i]);
+        if (d > 15)
+            return false;
+        v = v << 4 | d;
+    }
+    *p += digits;
+    *out = v;
+    return true;
+}
+
+/* "DD.F" (lspci's slot.function, hex). */
+static bool parse_devfn(const char *s, unsigned *dev, unsigned *fn)
+{
+    const char *p = s;
+    unsigned d, f;
+    if (!hexfield(&p, 2, &d) || *p++ != '.' || !hexfield(&p, 1, &f) || *p)
+        return false;
+    if (d > 31 || f > 7)
+        return false;
+    *dev = d;
+    *fn = f;
+    return true;
+}
+
+/* "[SSSS:]BB:DD.F" (lspci -D form, hex). seg is -1 when absent. */
+static bool parse_bdf(const char *s, int *seg, unsigned *bus, unsigned *dev, unsigned *fn)
+{
+    const char *p = s;
+    unsigned a, b;
+    *seg = -1;
+    if (strlen(s) == 12) {
+        if (!hexfield(&p, 4, &a) || *p++ != ':')
+            return false;
+        *seg = (int)a;
+    }
+    if (!hexfield(&p, 2, &b) || *p++ != ':')
+        return false;
+    *bus = b;
+    return parse_devfn(p, dev, fn);
+}
+
+/* Link speeds: gen1..gen5, 2.5GT/s..32GT/s, or 1..5 (PCIe 5.0 7.5.3.18 vector bits). */
+static int get_speed(struct ctx *c, const struct scn_ynode *n, const char *key, uint8_t *out)
+{
+    static const char *const gens[] = {NULL, "gen1", "gen2", "gen3", "gen4", "gen5"};
+    static const char *const gts[] = {NULL, "2.5GT/s", "5GT/s", "8GT/s", "16GT/s", "32GT/s"};
+    int rc = want_scalar(c, n, key, "a link speed");
+    if (rc)
+        return rc;
+    for (unsigned i = 1; i <= 5; i++)
+        if (!strcmp(n->text, gens[i]) || !strcmp(n->text, gts[i]) ||
+            (n->text[0] == (char)('0' + i) && !n->text[1])) {
+            *out = (uint8_t)i;
+            return 0;
+        }
+    return fail(c, n, PCILAB_EINVAL,
+                "'%s' must be a link speed: gen1..gen5 or 2.5GT/s, 5GT/s, 8GT/s, 16GT/s, 32GT/s, got '%s'",
+                key, n->text);
+}
+
+/* Link widths x1..x32 as allowed by Maximum Link Width (PCIe 5.0 7.5.3.6). */
+static int get_width(struct ctx *c, const struct scn_ynode *n, const char *key, uint8_t *out)
+{
+    int rc = want_scalar(c, n, key, "a link width");
+    if (rc)
+        return rc;
+    const char *t = n->text[0] == 'x' ? n->text + 1 : n->text;
+    uint64_t v;
+    const char *end;
+    if (parse_u64(t, &v, &end) && !*end && t[0] != '0' &&
+        (v == 1 || v == 2 || v == 4 || v == 8 || v == 12 || v == 16 || v == 32)) {
+        *out = (uint8_t)v;
+        return 0;
+    }
+    return fail(c, n, PCILAB_EINVAL, "'%s' must be a link width: 1, 2, 4, 8, 12, 16 or 32, got '%s'",
+                key, n->text);
+}
+
+static bool is_pow2(uint64_t v)
+{
+    return v && !(v & (v - 1));
+}
+
+/* ------------------------------------------------------------------------ */
+/* capabilities                                                               */
+
+static int cap_offset(struct ctx *c, const struct scn_ynode *map, enum scn_cap id, uint16_t *off)
+{
+    struct scn_ynode *n = map_get(map, "offset");
+    if (!n)
+        return 0;
+    uint64_t v;
+    bool ext = cap_is_extended(id);
+    int rc = get_uint(c, n, "offset", ext ? 0x100 : 0x40, ext ? 0xffc : 0xfc, true, &v);
+    if (rc)
+        return rc;
+    if (v & 3)
+        return fail(c, n, PCILAB_EINVAL,
+                    "'offset' 0x%" PRIx64 " must be DWORD aligned (PCIe 5.0 %s)", v,
+                    ext ? "7.6.3" : "7.5.1.1.11");
+    if (v + cap_sizes[id] > (ext ? 0x1000u : 0x100u))
+        return fail(c, n, PCILAB_ERANGE, "%s capability at 0x%" PRIx64 " runs past the end of the %s",
+                    cap_names[id], v, ext ? "extended configuration space" : "PCI-compatible space");
+    *off = (uint16_t)v;
+    return 0;
+}
+
+static int parse_pm(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"version", "d1", "d2", "pme", "no_soft_reset", "offset", NULL};
+    f->pm = (struct scn_pm){.version = 3, .no_soft_reset = true};
+    if (n->type == SCN_Y_SCALAR)
+        return 0; /* "pm: true", checked by the caller */
+    int rc = check_map(c, n, "capability 'pm'", keys);
+    if (rc)
+        return rc;
+    OPT_UINT(c, n, "version", 1, 3, false, f->pm.version);
+    OPT_BOOL(c, n, "d1", f->pm.d1);
+    OPT_BOOL(c, n, "d2", f->pm.d2);
+    OPT_BOOL(c, n, "no_soft_reset", f->pm.no_soft_reset);
+    struct scn_ynode *pme = map_get(n, "pme");
+    if (pme) {
+        static const char *const states[] = {"d0", "d1", "d2", "d3hot", "d3cold"};
+        char d[64];
+        if (pme->type != SCN_Y_SEQ)
+            return fail(c, pme, PCILAB_EINVAL,
+                        "'pme' must be a sequence of power states (d0, d1, d2, d3hot, d3cold), got %s",
+                        scn_yaml_describe(pme, d, sizeof d));
+        for (size_t i = 0; i < pme->nkids; i++) {
+            unsigned s;
+            rc = get_enum(c, pme->kids[i], "pme", states, 5, &s);
+            if (rc)
+                return rc;
+            f->pm.pme_support |= (uint8_t)(1u << s);
+        }
+    }
+    return cap_offset(c, n, SCN_CAP_PM, off);
+}
+
+static int parse_msi(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"vectors", "addr64", "per_vector_masking", "offset", NULL};
+    f->msi = (struct scn_msi){.vectors = 1, .addr64 = true};
+    if (n->type == SCN_Y_SCALAR)
+        return 0;
+    int rc = check_map(c, n, "capability 'msi'", keys);
+    if (rc)
+        return rc;
+    struct scn_ynode *v = map_get(n, "vectors");
+    if (v) {
+        uint64_t x;
+        rc = get_uint(c, v, "vectors", 1, 32, false, &x);
+        if (rc)
+            return rc;
+        if (!is_pow2(x))
+            return fail(c, v, PCILAB_EINVAL,
+                        "'vectors' must be 1, 2, 4, 8, 16 or 32 (Multiple Message Capable is a power of two, PCIe 5.0 7.7.1.2), got %" PRIu64,
+                        x);
+        f->msi.vectors = (unsigned)x;
+    }
+    OPT_BOOL(c, n, "addr64", f->msi.addr64);
+    OPT_BOOL(c, n, "per_vector_masking", f->msi.per_vector_mask);
+    return cap_offset(c, n, SCN_CAP_MSI, off);
+}
+
+static int parse_bir_offset(struct ctx *c, const struct scn_ynode *n, const char *what,
+                            uint8_t *bir, uint32_t *offset)
+{
+    static const char *const keys[] = {"bar", "offset", NULL};
+    int rc = check_map(c, n, what, keys);
+    struct scn_ynode *v;
+    uint64_t x;
+    if (rc || (rc = need(c, n, what, "bar", &v)) || (rc = get_uint(c, v, "bar", 0, 5, false, &x)))
+        return rc;
+    *bir = (uint8_t)x;
+    if ((rc = need(c, n, what, "offset", &v)) ||
+        (rc = get_uint(c, v, "offset", 0, 0xfffffff8u, true, &x)))
+        return rc;
+    if (x & 7)
+        return fail(c, v, PCILAB_EINVAL,
+                    "'offset' 0x%" PRIx64 " must be QWORD aligned (the low 3 bits hold the BIR, PCIe 5.0 7.7.2.3)",
+                    x);
+    *offset = (uint32_t)x;
+    return 0;
+}
+
+static int parse_msix(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"table_size", "table", "pba", "offset", NULL};
+    int rc = check_map(c, n, "capability 'msix'", keys);
+    struct scn_ynode *v;
+    uint64_t x;
+    if (rc || (rc = need(c, n, "capability 'msix'", "table_size", &v)) ||
+        (rc = get_uint(c, v, "table_size", 1, 2048, false, &x)))
+        return rc;
+    f->msix.table_size = (unsigned)x;
+    if ((rc = need(c, n, "capability 'msix'", "table", &v)) ||
+        (rc = parse_bir_offset(c, v, "msix 'table'", &f->msix.table_bir, &f->msix.table_offset)))
+        return rc;
+    if ((rc = need(c, n, "capability 'msix'", "pba", &v)) ||
+        (rc = parse_bir_offset(c, v, "msix 'pba'", &f->msix.pba_bir, &f->msix.pba_offset)))
+        return rc;
+    return cap_offset(c, n, SCN_CAP_MSIX, off);
+}
+
+static int parse_pcie(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"version", "max_speed", "max_width", "speed", "width",
+                                       "mps", "ext_tags", "tag10_completer", "tag10_requester",
+                                       "flr", "slot", "offset", NULL};
+    struct scn_pcie *p = &f->pcie;
+    *p = (struct scn_pcie){.version = 2, .mps = 128};
+    int rc = check_map(c, n, "capability 'pcie'", keys);
+    struct scn_ynode *v;
+    if (rc || (rc = need(c, n, "capability 'pcie'", "max_speed", &v)) ||
+        (rc = get_speed(c, v, "max_speed", &p->max_speed)))
+        return rc;
+    if ((rc = need(c, n, "capability 'pcie'", "max_width", &v)) ||
+        (rc = get_width(c, v, "max_width", &p->max_width)))
+        return rc;
+    if ((v = map_get(n, "speed")) && (rc = get_speed(c, v, "speed", &p->speed)))
+        return rc;
+    if ((v = map_get(n, "width")) && (rc = get_width(c, v, "width", &p->width)))
+        return rc;
+    OPT_UINT(c, n, "version", 1, 2, false, p->version);
+    if ((v = map_get(n, "mps"))) {
+        uint64_t x;
+        if ((rc = get_size(c, v, "mps", &x)))
+            return rc;
+        if (x < 128 || x > 4096 || !is_pow2(x))
+            return fail(c, v, PCILAB_EINVAL,
+                        "'mps' must be 128, 256, 512, 1024, 2048 or 4096 bytes (Max_Payload_Size Supported, PCIe 5.0 7.5.3.3), got %s",
+                        v->text);
+        p->mps = (uint16_t)x;
+    }
+    OPT_BOOL(c, n, "ext_tags", p->ext_tags);
+    OPT_BOOL(c, n, "tag10_completer", p->tag10_completer);
+    OPT_BOOL(c, n, "tag10_requester", p->tag10_requester);
+    OPT_BOOL(c, n, "flr", p->flr);
+    if ((v = map_get(n, "slot"))) {
+        uint64_t x;
+        if (f->kind != SCN_ROOT_PORT && f->kind != SCN_DOWNSTREAM_PORT)
+            return fail(c, v, PCILAB_EINVAL,
+                        "'slot' is only for root_port and downstream_port (Slot Implemented, PCIe 5.0 7.5.3.2), not %s",
+                        kind_names[f->kind]);
+        p->slot = true;
+        if (v->type == SCN_Y_MAP) {
+            static const char *const skeys[] = {"number", "hot_plug", NULL};
+            struct scn_ynode *num;
+            if ((rc = check_map(c, v, "pcie 'slot'", skeys)) ||
+                (rc = need(c, v, "pcie 'slot'", "number", &num)) ||
+                (rc = get_uint(c, num, "number", 0, 0x1fff, false, &x)))
+                return rc;
+            p->slot_number = (uint16_t)x;
+            OPT_BOOL(c, v, "hot_plug", p->hot_plug);
+        } else {
+            if ((rc = get_uint(c, v, "slot", 0, 0x1fff, false, &x)))
+                return rc;
+            p->slot_number = (uint16_t)x;
+        }
+    }
+    if (p->tag10_requester && !p->tag10_completer)
+        return fail(c, map_get(n, "tag10_requester"), PCILAB_EINVAL,
+                    "10-bit tag requesters must also be 10-bit tag completers (PCIe 5.0 7.5.3.15)");
+    return cap_offset(c, n, SCN_CAP_PCIE, off);
+}
+
+static int parse_iommu(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"base", "offset", NULL};
+    int rc = check_map(c, n, "capability 'iommu'", keys);
+    struct scn_ynode *v;
+    uint64_t x;
+    if (rc || (rc = need(c, n, "capability 'iommu'", "base", &v)) ||
+        (rc = get_uint(c, v, "base", 0, UINT64_MAX, true, &x)))
+        return rc;
+    if (x & 0x3fff)
+        return fail(c, v, PCILAB_EINVAL,
+                    "'base' 0x%" PRIx64 " must be 16 KiB aligned (IOMMU Base Address, AMD 48882 3.2.1)",
+                    x);
+    f->iommu.base = x;
+    return cap_offset(c, n, SCN_CAP_IOMMU, off);
+}
+
+static int parse_aer(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"offset", NULL};
+    (void)f;
+    if (n->type == SCN_Y_SCALAR)
+        return 0;
+    int rc = check_map(c, n, "capability 'aer'", keys);
+    return rc ? rc : cap_offset(c, n, SCN_CAP_AER, off);
+}
+
+static int parse_acs(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
+{
+    static const char *const keys[] = {"source_validation", "translation_blocking",
+                                       "request_redirect", "completion_redirect",
+                                       "upstream_forwarding", "egress_control",
+                                       "direct_translated", "offset", NULL};
+    f->acs = 0;
+    if (n->type == SCN_Y_SCALAR)
+        return 0;
+    int rc = check_map(c, n, "capability 'acs'", keys);
+    if (rc)
+        return rc;
+    for (unsigned i = 0; i < 7; i++) {
+        bool b = false;
+        OPT_BOOL(c, n, keys[i], b);
+        if (b)
+            f->acs |= 1u << i; /* bit order of the ACS Capability register, 7.7.8.2 */
+    }
+    return cap_offset(c, n, SCN_CAP_ACS, off);
+}
+
+static int parse_caps(struct ctx *c, const struct scn_ynode *n, struct scn_func *f)
+{
+    static const char *const keys[] = {"pm", "msi", "msix", "pcie", "iommu", "aer", "acs", NULL};
+    typedef int (*capfn)(struct ctx *, const struct scn_ynode *, struct scn_func *, uint16_t *);
+    static const capfn fns[SCN_CAP_COUNT] = {parse_pm, parse_msi, parse_msix, parse_pcie,
+                                             parse_iommu, parse_aer, parse_acs};
+    static const bool may_be_true[SCN_CAP_COUNT] = {true, true, false, false, false, true, true};
+    int rc = check_map(c, n, "'capabilities'", keys);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+        unsigned id = 0;
+        while (strcmp(cap_names[id], n->kids[i]->text))
+            id++;
+        const struct scn_ynode *v = n->kids[i + 1];
+        if (v->type == SCN_Y_SCALAR) {
+            bool on;
+            if (!may_be_true[id]) {
+                char d[64];
+                return fail(c, v, PCILAB_EINVAL, "capability '%s' must be a mapping, got %s",
+                            cap_names[id], scn_yaml_describe(v, d, sizeof d));
+            }
+            if ((rc = get_bool(c, v, cap_names[id], &on)))
+                return rc;
+            if (!on)
+                continue; /* "msi: false": the capability is absent */
+        }
+        uint16_t off = 0;
+        if ((rc = fns[id](c, v, f, &off)))
+            return rc;
+        f->caps[f->ncaps++] = (struct scn_capref){.id = (enum scn_cap)id, .offset = off};
+    }
+    return 0;
+}
+
+static const struct scn_capref *find_cap(const struct scn_func *f, enum scn_cap id)
+{
+    for (unsigned i = 0; i < f->ncaps; i++)
+        if (f->caps[i].id == id)
+            return &f->caps[i];
+    return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* BARs                                                                       */
+
+static int parse_bars(struct ctx *c, const struct scn_ynode *n, struct scn_func *f,
+                      unsigned nbars, const struct scn_ynode **bar_nodes)
+{
+    static const char *const keys[] = {"index", "type", "prefetchable", "size", NULL};
+    static const char *const types[] = {NULL, "mem32", "mem64", "io"};
+    char d[64];
+    if (n->type != SCN_Y_SEQ)
+        return fail(c, n, PCILAB_EINVAL, "'bars' must be a sequence, got %s",
+                    scn_yaml_describe(n, d, sizeof d));
+    bool used[6] = {false};
+    for (size_t i = 0; i < n->nkids; i++) {
+        const struct scn_ynode *b = n->kids[i], *v;
+        uint64_t idx, size;
+        unsigned type;
+        int rc = check_map(c, b, "a BAR", keys);
+        if (rc || (rc = need(c, b, "a BAR", "index", (struct scn_ynode **)&v)) ||
+            (rc = get_uint(c, v, "index", 0, nbars - 1, false, &idx)))
+            return rc;
+        const struct scn_ynode *idx_node = v;
+        if ((rc = need(c, b, "a BAR", "type", (struct scn_ynode **)&v)) ||
+            (rc = get_enum(c, v, "type", types, 4, &type)))
+            return rc;
+        if ((rc = need(c, b, "a BAR", "size", (struct scn_ynode **)&v)) ||
+            (rc = get_size(c, v, "size", &size)))
+            return rc;
+        bool pref = false;
+        OPT_BOOL(c, b, "prefetchable", pref);
+        /* PCIe 5.0 7.5.1.2.1: sizes are powers of two; memory BARs at least 16 bytes
+         * (128 recommended), I/O BARs 4..256 bytes. */
+        uint64_t min = type == SCN_BAR_IO ? 4 : 16;
+        uint64_t max = type == SCN_BAR_IO ? 256 : type == SCN_BAR_MEM32 ? (1ull << 31) : (1ull << 63);
+        if (!is_pow2(size) || size < min || size > max)
+            return fail(c, v, PCILAB_EINVAL,
+                        "BAR %" PRIu64 " size %s must be a power of two from %" PRIu64 " to %" PRIu64
+                        " bytes for %s (PCIe 5.0 7.5.1.2.1)",
+                        idx, v->text, min, max, types[type]);
+        if (pref && type == SCN_BAR_IO)
+            return fail(c, map_get(b, "prefetchable"), PCILAB_EINVAL,
+                        "an I/O BAR cannot be prefetchable (PCIe 5.0 7.5.1.2.1)");
+        if (type == SCN_BAR_MEM64 && idx + 1 >= nbars)
+            return fail(c, idx_node, PCILAB_EINVAL,
+                        "a mem64 BAR takes two registers: BAR %" PRIu64 " has no BAR %" PRIu64
+                        " after it in a Type %u header",
+                        idx, idx + 1, nbars == 6 ? 0u : 1u);
+        unsigned span = type == SCN_BAR_MEM64 ? 2 : 1;
+        for (unsigned k = 0; k < span; k++)
+            if (used[idx + k])
+                return fail(c, idx_node, PCILAB_EEXIST,
+                            "BAR %" PRIu64 " overlaps BAR register %" PRIu64
+                            ", already used (a mem64 BAR uses two registers)",
+                            idx, idx + k);
+        for (unsigned k = 0; k < span; k++)
+            used[idx + k] = true;
+        f->bars[idx] = (struct scn_bar){.type = (enum scn_bar_type)type, .prefetchable = pref,
+                                        .size = size};
+        bar_nodes[idx] = b;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* functions                                                                  */
+
+static int parse_params(struct ctx *c, const struct scn_ynode *n, struct scn_func *f)
+{
+    char d[64];
+    if (n->type != SCN_Y_MAP)
+        return fail(c, n, PCILAB_EINVAL, "'params' must be a mapping, got %s",
+                    scn_yaml_describe(n, d, sizeof d));
+    size_t count = n->nkids / 2;
+    if (count > SCN_MAX_PARAMS)
+        return fail(c, n, PCILAB_ERANGE, "too many params (%zu, at most %d)", count, SCN_MAX_PARAMS);
+    f->params = calloc(count ? count : 1, sizeof *f->params);
+    if (!f->params)
+        return pcilab_errf(c->err, PCILAB_ENOMEM, "out of memory");
+    for (size_t i = 0; i < count; i++) {
+        const struct scn_ynode *k = n->kids[2 * i], *v = n->kids[2 * i + 1];
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(n->kids[2 * j]->text, k->text))
+                return fail(c, k, PCILAB_EINVAL, "duplicate key '%s' (first at line %u)", k->text,
+                            n->kids[2 * j]->line);
+        if (k->len == 0 || strlen(k->text) != k->len)
+            return fail(c, k, PCILAB_EINVAL, "param names must be non-empty text");
+        if (v->type != SCN_Y_SCALAR || strlen(v->text) != v->len)
+            return fail(c, v, PCILAB_EINVAL, "param '%s' must be a scalar, got %s", k->text,
+                        scn_yaml_describe(v, d, sizeof d));
+        f->params[i].key = strdup(k->text);
+        f->params[i].value = strdup(v->text);
+        f->nparams = (unsigned)i + 1;
+        if (!f->params[i].key || !f->params[i].value)
+            return pcilab_errf(c->err, PCILAB_ENOMEM, "out of memory");
+    }
+    return 0;
+}
+
+static struct scn_func *new_func(struct ctx *c, int *index)
+{
+    struct scn_machine *m = c->m;
+    if (m->nfuncs == c->funcs_cap) {
+        size_t ncap = c->funcs_cap ? c->funcs_cap * 2 : 16;
+        struct scn_func *nf = realloc(m->funcs, ncap * sizeof *nf);
+        if (!nf)
+            return NULL;
+        m->funcs = nf;
+        c->funcs_cap = ncap;
+    }
+    *index = (int)m->nfuncs;
+    struct scn_func *f = &m->funcs[m->nfuncs++];
+    memset(f, 0, sizeof *f);
+    f->bus = -1;
+    f->parent = -1;
+    return f;
+}
+
+static void func_label(const struct scn_machine *m, const struct scn_func *f, char *buf, size_t len);
+
+static int parse_bus(struct ctx *c, const struct scn_ynode *list, int parent);
+
+static int parse_config_from(struct ctx *c, const struct scn_ynode *n, struct scn_func *f)
+{
+    static const char *const keys[] = {"file", "bdf", NULL};
+    struct scn_ynode *v;
+    int rc = check_map(c, n, "'config_from'", keys);
+    if (rc || (rc = need(c, n, "'config_from'", "file", &v)) ||
+        (rc = get_string(c, v, "file", f->config_file, sizeof f->config_file)))
+        return rc;
+    if ((rc = need(c, n, "'config_from'", "bdf", &v)) || (rc = want_scalar(c, v, "bdf", "a BDF")))
+        return rc;
+    /* The lspci -xxxx reader (src/pcie/cfgdump.h) is not in the tree yet. */
+    return fail(c, n, PCILAB_EUNSUPPORTED,
+                "'config_from' is not available yet: the lspci dump reader (pcie/cfgdump.h) is missing");
+}
+
+static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
+{
+    static const char *const keys[] = {"name", "kind", "bdf", "devfn", "vendor", "device",
+                                       "revision", "class", "subsystem", "header_type",
+                                       "interrupt_pin", "bars", "rom", "capabilities", "model",
+                                       "params", "config_from", "children", NULL};
+    int rc = check_map(c, n, "a function", keys);
+    if (rc)
+        return rc;
+    if (c->m->nfuncs >= SCN_MAX_FUNCS)
+        return fail(c, n, PCILAB_ERANGE, "more than %d functions in one machine", SCN_MAX_FUNCS);
+    int idx;
+    struct scn_func *f = new_func(c, &idx);
+    if (!f)
+        return pcilab_errf(c->err, PCILAB_ENOMEM, "out of memory");
+    f->line = n->line;
+    f->col = n->col;
+    f->parent = parent;
+    struct scn_machine *m = c->m;
+    struct scn_ynode *v, *kindn;
+    unsigned u;
+    uint64_t x;
+
+    if ((rc = need(c, n, "a function", "kind", &kindn)) ||
+        (rc = get_enum(c, kindn, "kind", kind_names, SCN_KIND_COUNT, &u)))
+        return rc;
+    f->kind = (enum scn_kind)u;
+    if ((v = map_get(n, "name")) && (rc = get_ident(c, v, "name", f->name, sizeof f->name)))
+        return rc;
+
+    /* Position: bdf (root bus only) or devfn. */
+    struct scn_ynode *bdfn = map_get(n, "bdf"), *devfnn = map_get(n, "devfn");
+    const struct scn_ynode *posn = bdfn ? bdfn : devfnn;
+    if (bdfn && devfnn)
+        return fail(c, devfnn, PCILAB_EINVAL, "give either 'bdf' or 'devfn', not both");
+    if (!posn)
+        return fail(c, n, PCILAB_EINVAL, "a function is missing required key 'bdf' (on the root bus) or 'devfn'");
+    if ((rc = want_scalar(c, posn, bdfn ? "bdf" : "devfn", "a position")))
+        return rc;
+    unsigned dev, fn;
+    if (bdfn) {
+        int seg;
+        unsigned bus;
+        if (!parse_bdf(bdfn->text, &seg, &bus, &dev, &fn))
+            return fail(c, bdfn, PCILAB_EINVAL,
+                        "'bdf' must be BB:DD.F or SSSS:BB:DD.F in hex (device 00..1f, function 0..7), got '%s'",
+                        bdfn->text);
+        if (seg >= 0 && seg != m->rc.segment)
+            return fail(c, bdfn, PCILAB_EINVAL, "function %s is in segment %04x, but the root complex is segment %04x",
+                        bdfn->text, (unsigned)seg, m->rc.segment);
+        if (parent >= 0)
+            return fail(c, bdfn, PCILAB_EINVAL,
+                        "'bdf' fixes the bus and is only for functions on the root bus; below a bridge use 'devfn'");
+        if (bus != m->rc.bus_first)
+            return fail(c, bdfn, PCILAB_EINVAL,
+                        "function %02x:%02x.%u is on bus %02x, but no bridge leads there: the root bus is %02x, and a device behind a port goes in that port's 'children'",
+                        bus, dev, fn, bus, m->rc.bus_first);
+    } else if (!parse_devfn(devfnn->text, &dev, &fn)) {
+        return fail(c, devfnn, PCILAB_EINVAL,
+                    "'devfn' must be DD.F in hex (device 00..1f, function 0..7), got '%s'",
+                    devfnn->text);
+    }
+    f->dev = (uint8_t)dev;
+    f->fn = (uint8_t)fn;
+    if (parent < 0)
+        f->bus = m->rc.bus_first;
+
+    /* Placement rules. */
+    const struct scn_func *up = parent >= 0 ? &m->funcs[parent] : NULL;
+    if (!up) {
+        if (f->kind != SCN_HOST_BRIDGE && f->kind != SCN_INTEGRATED && f->kind != SCN_RCIEP &&
+            f->kind != SCN_ROOT_PORT)
+            return fail(c, kindn, PCILAB_EINVAL,
+                        "a %s cannot sit on the root bus (there: host_bridge, integrated, rciep, root_port); put it in a port's 'children'",
+                        kind_names[f->kind]);
+    } else if (up->kind == SCN_UPSTREAM_PORT) {
+        if (f->kind != SCN_DOWNSTREAM_PORT)
+            return fail(c, kindn, PCILAB_EINVAL,
+                        "the children of an upstream_port are the switch's downstream_port functions, not a %s",
+                        kind_names[f->kind]);
+    } else {
+        if (f->kind != SCN_ENDPOINT && f->kind != SCN_LEGACY_ENDPOINT && f->kind != SCN_UPSTREAM_PORT)
+            return fail(c, kindn, PCILAB_EINVAL,
+                        "below a %s goes an endpoint, legacy_endpoint or upstream_port, not a %s",
+                        kind_names[up->kind], kind_names[f->kind]);
+        if (dev != 0)
+            return fail(c, posn, PCILAB_EINVAL,
+                        "the link below a %s leads to device 0 only (PCIe 5.0 7.3.1): '%s' names device %02x",
+                        kind_names[up->kind], posn->text, dev);
+    }
+    /* Duplicates on the same bus. */
+    for (unsigned i = 0; i < m->nfuncs - 1; i++) {
+        const struct scn_func *g = &m->funcs[i];
+        if (g->parent == parent && g->dev == f->dev && g->fn == f->fn) {
+            char lab[96];
+            func_label(m, f, lab, sizeof lab);
+            return fail(c, posn, PCILAB_EEXIST, "duplicate function %s (first defined at line %u)",
+                        lab, g->line);
+        }
+    }
+
+    bool bridge = kind_is_bridge(f->kind);
+    /* Identity. */
+    if ((rc = need(c, n, "a function", "vendor", &v)) ||
+        (rc = get_uint(c, v, "vendor", 0, 0xffff, true, &x)))
+        return rc;
+    if (x == 0xffff)
+        return fail(c, v, PCILAB_EINVAL,
+                    "'vendor' 0xffff is what an absent function reads as (PCIe 5.0 7.5.1.1.1)");
+    f->vendor_id = (uint16_t)x;
+    if ((rc = need(c, n, "a function", "device", &v)) ||
+        (rc = get_uint(c, v, "device", 0, 0xffff, true, &x)))
+        return rc;
+    f->device_id = (uint16_t)x;
+    OPT_UINT(c, n, "revision", 0, 0xff, true, f->revision);
+    if ((v = map_get(n, "class"))) {
+        if ((rc = get_uint(c, v, "class", 0, 0xffffff, true, &x)))
+            return rc;
+        f->class_code = (uint32_t)x;
+    } else if (bridge) {
+        f->class_code = 0x060400; /* PCI-to-PCI bridge, normal decode */
+    } else if (f->kind == SCN_HOST_BRIDGE) {
+        f->class_code = 0x060000;
+    } else {
+        return fail(c, n, PCILAB_EINVAL, "a function is missing required key 'class'");
+    }
+    if (bridge && (f->class_code >> 8) != 0x0604)
+        return fail(c, map_get(n, "class"), PCILAB_EINVAL,
+                    "a %s is a PCI-to-PCI bridge: its class must be 0x0604xx, got 0x%06x",
+                    kind_names[f->kind], f->class_code);
+    if ((v = map_get(n, "subsystem"))) {
+        static const char *const skeys[] = {"vendor", "device", NULL};
+        struct scn_ynode *w;
+        if ((rc = check_map(c, v, "'subsystem'", skeys)) ||
+            (rc = need(c, v, "'subsystem'", "vendor", &w)) ||
+            (rc = get_uint(c, w, "vendor", 0, 0xffff, true, &x)))
+            return rc;
+        f->subsys_vendor_id = (uint16_t)x;
+        if ((rc = need(c, v, "'subsystem'", "device", &w)) ||
+            (rc = get_uint(c, w, "device", 0, 0xffff, true, &x)))
+            return rc;
+        f->subsys_id = (uint16_t)x;
+    }
+    f->header_type = bridge ? 1 : 0;
+    if ((v = map_get(n, "header_type"))) {
+        if ((rc = get_uint(c, v, "header_type", 0, 1, false, &x)))
+            return rc;
+        if (x != f->header_type)
+            return fail(c, v, PCILAB_EINVAL,
+                        "a %s has a Type %u header (PCIe 5.0 7.5.1.1.9), not Type %" PRIu64,
+                        kind_names[f->kind], f->header_type, x);
+    }
+    if ((v = map_get(n, "interrupt_pin"))) {
+        static const char *const pins[] = {"none", "a", "b", "c", "d"};
+        if ((rc = get_enum(c, v, "interrupt_pin", pins, 5, &u)))
+            return rc;
+        f->interrupt_pin = (uint8_t)u;
+    }
+
+    const struct scn_ynode *bar_nodes[6] = {NULL};
+    if ((v = map_get(n, "bars")) &&
+        (rc = parse_bars(c, v, f, bridge ? 2 : 6, bar_nodes)))
+        return rc;
+    if ((v = map_get(n, "rom"))) {
+        if ((rc = get_size(c, v, "rom", &x)))
+            return rc;
+        if (!is_pow2(x) || x < 2048 || x > (1u << 24))
+            return fail(c, v, PCILAB_EINVAL,
+                        "'rom' must be a power of two from 2K to 16M (Expansion ROM BAR, PCIe 5.0 7.5.1.2.4), got %s",
+                        v->text);
+        f->rom_size = (uint32_t)x;
+    }
+
+    if ((v = map_get(n, "capabilities")) && (rc = parse_caps(c, v, f)))
+        return rc;
+    struct scn_ynode *capsn = map_get(n, "capabilities");
+    const struct scn_ynode *where = capsn ? capsn : n;
+    bool has_pcie = find_cap(f, SCN_CAP_PCIE) != NULL;
+    if (kind_port_type[f->kind] != 0xff && !has_pcie)
+        return fail(c, where, PCILAB_EINVAL,
+                    "a %s needs a pcie capability (every PCI Express function has one, PCIe 5.0 7.5.3)",
+                    kind_names[f->kind]);
+    if (kind_port_type[f->kind] == 0xff && has_pcie)
+        return fail(c, map_key(capsn, "pcie"), PCILAB_EINVAL,
+                    "a %s has no pcie capability; use kind rciep for an integrated PCI Express function",
+                    kind_names[f->kind]);
+    if (has_pcie)
+        f->pcie.port_type = kind_port_type[f->kind];
+    for (unsigned i = 0; i < f->ncaps; i++) {
+        enum scn_cap id = f->caps[i].id;
+        if (cap_is_extended(id) && !has_pcie)
+            return fail(c, map_key(capsn, cap_names[id]), PCILAB_EINVAL,
+                        "%s is an extended capability: it needs a PCI Express function (with a pcie capability, PCIe 5.0 7.6)",
+                        cap_names[id]);
+        /* Explicit offsets must not overlap. */
+        for (unsigned j = 0; j < i && f->caps[i].offset; j++) {
+            const struct scn_capref *a = &f->caps[j], *b = &f->caps[i];
+            if (a->offset && a->offset < b->offset + cap_sizes[b->id] &&
+                b->offset < a->offset + cap_sizes[a->id])
+                return fail(c, map_get(map_get(capsn, cap_names[id]), "offset"), PCILAB_EEXIST,
+                            "%s capability at 0x%x overlaps the %s capability at 0x%x", cap_names[id],
+                            b->offset, cap_names[a->id], a->offset);
+        }
+    }
+    if (f->pcie.speed && !has_pcie) /* unreachable: speed lives in the pcie capability */
+        return fail(c, where, PCILAB_EINVAL, "link speed without a pcie capability");
+    if (has_pcie && (f->pcie.speed || f->pcie.width) &&
+        f->kind != SCN_ENDPOINT && f->kind != SCN_LEGACY_ENDPOINT && f->kind != SCN_UPSTREAM_PORT) {
+        struct scn_ynode *pc = map_get(capsn, "pcie");
+        struct scn_ynode *sn = map_get(pc, "speed");
+        return fail(c, sn ? sn : map_get(pc, "width"), PCILAB_EINVAL,
+                    "the trained 'speed'/'width' of a link is given on the device below it (endpoint or upstream_port), not on a %s",
+                    kind_names[f->kind]);
+    }
+    if (find_cap(f, SCN_CAP_IOMMU) && parent >= 0)
+        return fail(c, map_key(capsn, "iommu"), PCILAB_EINVAL,
+                    "the iommu capability belongs to a function on the root bus");
+    if (find_cap(f, SCN_CAP_MSIX)) {
+        const struct scn_msix *x2 = &f->msix;
+        const struct scn_ynode *mn = map_get(capsn, "msix");
+        struct { uint8_t bir; uint32_t off; uint64_t len; const char *what; } parts[2] = {
+            {x2->table_bir, x2->table_offset, (uint64_t)x2->table_size * 16, "table"},
+            {x2->pba_bir, x2->pba_offset, ((x2->table_size + 63) / 64) * 8ull, "pba"},
+        };
+        for (unsigned i = 0; i < 2; i++) {
+            const struct scn_bar *b = &f->bars[parts[i].bir];
+            const struct scn_ynode *pn = map_get(mn, parts[i].what);
+            if (b->type != SCN_BAR_MEM32 && b->type != SCN_BAR_MEM64)
+                return fail(c, map_get(pn, "bar"), PCILAB_EINVAL,
+                            "msix %s is in BAR %u, which is not a memory BAR of this function (PCIe 5.0 7.7.2.3)",
+                            parts[i].what, parts[i].bir);
+            if (parts[i].off + parts[i].len > b->size)
+                return fail(c, map_get(pn, "offset"), PCILAB_ERANGE,
+                            "msix %s (0x%x + %" PRIu64 " bytes) does not fit in BAR %u (%" PRIu64 " bytes)",
+                            parts[i].what, parts[i].off, parts[i].len, parts[i].bir, b->size);
+        }
+        if (parts[0].bir == parts[1].bir && parts[0].off < parts[1].off + parts[1].len &&
+            parts[1].off < parts[0].off + parts[0].len)
+            return fail(c, map_get(map_get(mn, "pba"), "offset"), PCILAB_EEXIST,
+                        "msix pba at 0x%x overlaps the table at 0x%x in BAR %u", parts[1].off,
+                        parts[0].off, parts[0].bir);
+    }
+
+    if ((v = map_get(n, "model")) && (rc = get_ident(c, v, "model", f->model, sizeof f->model)))
+        return rc;
+    if ((v = map_get(n, "params")) && (rc = parse_params(c, v, f)))
+        return rc;
+    if ((v = map_get(n, "config_from")) && (rc = parse_config_from(c, v, f)))
+        return rc;
+
+    if ((v = map_get(n, "children"))) {
+        if (!bridge)
+            return fail(c, map_key(n, "children"), PCILAB_EINVAL,
+                        "'children' is only for root_port, upstream_port and downstream_port (a %s has no secondary bus)",
+                        kind_names[f->kind]);
+        /* f may move when the array grows: use the index from here on. */
+        if ((rc = parse_bus(c, v, idx)))
+            return rc;
+    }
+    return 0;
+}
+
+static int parse_bus(struct ctx *c, const struct scn_ynode *list, int parent)
+{
+    char d[64];
+    if (list->type != SCN_Y_SEQ)
+        return fail(c, list, PCILAB_EINVAL, "'%s' must be a sequence of functions, got %s",
+                    parent < 0 ? "functions" : "children", scn_yaml_describe(list, d, sizeof d));
+    for (size_t i = 0; i < list->nkids; i++) {
+        int rc = parse_func(c, list->kids[i], parent);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* whole-machine checks                                                       */
+
+static void func_label(const struct scn_machine *m, const struct scn_func *f, char *buf, size_t len)
+{
+    if (f->bus >= 0) {
+        snprintf(buf, len, "%02x:%02x.%u", (unsigned)f->bus, f->dev, f->fn);
+    } else {
+        /* Not yet enumerated: name it by its parent port. */
+        const struct scn_func *p = &m->funcs[f->parent];
+        char up[SCN_NAME_MAX];
+        if (p->name[0])
+            snprintf(up, sizeof up, "%s", p->name);
+        else if (p->bus >= 0)
+            snprintf(up, sizeof up, "%02x:%02x.%u", (unsigned)p->bus, p->dev, p->fn);
+        else
+            snprintf(up, sizeof up, "line %u", p->line);
+        snprintf(buf, len, "%02x.%u below %s", f->dev, f->fn, up);
+    }
+}
+
+static int check_machine(struct ctx *c, const struct scn_ynode *fnode)
+{
+    struct scn_machine *m = c->m;
+    /* Multi-function devices: Function 0 must exist, and Header Type bit 7 says
+     * the device has more than one function (PCIe 5.0 7.5.1.1.9). */
+    for (unsigned i = 0; i < m->nfuncs; i++) {
+        struct scn_func *f = &m->funcs[i];
+        bool has0 = false, multi = false;
+        for (unsigned j = 0; j < m->nfuncs; j++) {
+            const struct scn_func *g = &m->funcs[j];
+            if (g->parent != f->parent || g->dev != f->dev)
+                continue;
+            if (g->fn == 0)
+                has0 = true;
+            if (j != i)
+                multi = true;
+        }
+        if (!has0) {
+            char lab[96];
+            func_label(m, f, lab, sizeof lab);
+            return pcilab_err_at(c->err, PCILAB_EINVAL, c->file, f->line, f->col,
+                                 "function %s has no function 0 in its device: software finds a device by function 0 (PCIe 5.0 7.5.1.1.9)",
+                                 lab);
+        }
+        if (multi)
+            f->header_type |= 0x80;
+    }
+    /* Bus numbers: one for the root bus and one per bridge. */
+    unsigned bridges = 0;
+    for (unsigned i = 0; i < m->nfuncs; i++)
+        bridges += kind_is_bridge(m->funcs[i].kind);
+    unsigned nbuses = (unsigned)m->rc.bus_last - m->rc.bus_first + 1;
+    if (bridges + 1 > nbuses)
+        return fail(c, fnode, PCILAB_ERANGE,
+                    "the topology needs %u bus numbers (the root bus and one per bridge), but the root complex has %u",
+                    bridges + 1, nbuses);
+    /* Links: each device below a root or downstream port trains with it to the
+     * highest common speed and the widest common width (PCIe 5.0 4.2.6). Function
+     * 0 speaks for the device. */
+    for (unsigned i = 0; i < m->nfuncs; i++) {
+        struct scn_func *port = &m->funcs[i];
+        if (port->kind != SCN_ROOT_PORT && port->kind != SCN_DOWNSTREAM_PORT)
+            continue;
+        struct scn_func *dev0 = NULL;
+        for (unsigned j = 0; j < m->nfuncs; j++)
+            if (m->funcs[j].parent == (int)i && m->funcs[j].fn == 0)
+                dev0 = &m->funcs[j];
+        if (!dev0)
+            continue; /* empty slot: link down, speed/width 0 */
+        uint8_t speed = port->pcie.max_speed < dev0->pcie.max_speed ? port->pcie.max_speed
+                                                                    : dev0->pcie.max_speed;
+        uint8_t width = port->pcie.max_width < dev0->pcie.max_width ? port->pcie.max_width
+                                                                    : dev0->pcie.max_width;
+        if (dev0->pcie.speed) {
+            if (dev0->pcie.speed > speed)
+                return pcilab_err_at(c->err, PCILAB_EINVAL, c->file, dev0->line, dev0->col,
+                                     "the link cannot train at gen%u: the port supports gen%u and the device gen%u",
+                                     dev0->pcie.speed, port->pcie.max_speed, dev0->pcie.max_speed);
+            speed = dev0->pcie.speed;
+        }
+        if (dev0->pcie.width) {
+            if (dev0->pcie.width > width)
+                return pcilab_err_at(c->err, PCILAB_EINVAL, c->file, dev0->line, dev0->col,
+                                     "the link cannot train at x%u: the port has x%u and the device x%u",
+                                     dev0->pcie.width, port->pcie.max_width, dev0->pcie.max_width);
+            width = dev0->pcie.width;
+        }
+        port->pcie.speed = speed;
+        port->pcie.width = width;
+        for (unsigned j = 0; j < m->nfuncs; j++)
+            if (m->funcs[j].parent == (int)i) {
+                m->funcs[j].pcie.speed = speed;
+                m->funcs[j].pcie.width = width;
+            }
+    }
+    /* Labels are unique (they name functions for --set and messages). */
+    for (unsigned i = 0; i < m->nfuncs; i++)
+        for (unsigned j = 0; j < i && m->funcs[i].name[0]; j++)
+            if (!strcmp(m->funcs[i].name, m->funcs[j].name))
+                return pcilab_err_at(c->err, PCILAB_EEXIST, c->file, m->funcs[i].line,
+                                     m->funcs[i].col,
+                                     "duplicate function name '%s' (first at line %u)",
+                                     m->funcs[i].name, m->funcs[j].line);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* root complex and top level                                                 */
+
+static int parse_window(struct ctx *c, const struct scn_ynode *n, const char *key,
+                        struct scn_window *w, uint64_t limit)
+{
+    static const char *const keys[] = {"base", "size", NULL};
+    char what[48];
+    snprintf(what, sizeof what, "'%s'", key);
+    struct scn_ynode *v;
+    int rc = check_map(c, n, what, keys);
+    if (rc || (rc = need(c, n, what, "base", &v)) ||
+        (rc = get_uint(c, v, "base", 0, UINT64_MAX, true, &w->base)))
+        return rc;
+    if ((rc = need(c, n, what, "size", &v)) || (rc = get_size(c, v, "size", &w->size)))
+        return rc;
+    if (w->size == 0)
+        return fail(c, v, PCILAB_EINVAL, "'%s' size must not be 0", key);
+    if (w->base + w->size - 1 < w->base || w->base + w->size - 1 > limit)
+        return fail(c, n, PCILAB_ERANGE, "'%s' 0x%" PRIx64 "+%s ends beyond 0x%" PRIx64, key,
+                    w->base, v->text, limit);
+    return 0;
+}
+
+static bool overlap(const struct scn_window *a, const struct scn_window *b)
+{
+    return a->size && b->size && a->base <= b->base + (b->size - 1) &&
+           b->base <= a->base + (a->size - 1);
+}
+
+static int parse_rc(struct ctx *c, const struct scn_ynode *n)
+{
+    static const char *const keys[] = {"segment", "buses", "ecam", "mmio32", "mmio64", "io",
+                                       "functions", NULL};
+    struct scn_root_complex *rc_ = &c->m->rc;
+    int rc = check_map(c, n, "'root_complex'", keys);
+    if (rc)
+        return rc;
+    struct scn_ynode *v;
+    uint64_t x;
+    rc_->bus_first = 0;
+    rc_->bus_last = 255;
+    OPT_UINT(c, n, "segment", 0, 0xffff, true, rc_->segment);
+    if ((v = map_get(n, "buses"))) {
+        uint64_t a, b;
+        char d[64];
+        if (v->type != SCN_Y_SEQ || v->nkids != 2)
+            return fail(c, v, PCILAB_EINVAL, "'buses' must be [first, last], got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if ((rc = get_uint(c, v->kids[0], "buses", 0, 255, true, &a)) ||
+            (rc = get_uint(c, v->kids[1], "buses", 0, 255, true, &b)))
+            return rc;
+        if (b < a)
+            return fail(c, v, PCILAB_EINVAL, "'buses' last bus %" PRIu64 " is below first bus %" PRIu64, b, a);
+        rc_->bus_first = (uint8_t)a;
+        rc_->bus_last = (uint8_t)b;
+    }
+    if ((rc = need(c, n, "'root_complex'", "ecam", &v)) ||
+        (rc = get_uint(c, v, "ecam", 0, UINT64_MAX, true, &x)))
+        return rc;
+    /* ECAM: 1 MiB per bus (PCIe 5.0 7.2.2), the region naturally aligned to 1 MiB. */
+    uint64_t ecam_size = (uint64_t)(rc_->bus_last - rc_->bus_first + 1) << 20;
+    if (x & 0xfffff)
+        return fail(c, v, PCILAB_EINVAL, "'ecam' 0x%" PRIx64 " must be 1 MiB aligned (PCIe 5.0 7.2.2)", x);
+    if (x + ecam_size - 1 < x)
+        return fail(c, v, PCILAB_ERANGE, "'ecam' 0x%" PRIx64 " plus %" PRIu64 " MiB wraps around", x,
+                    ecam_size >> 20);
+    rc_->ecam_base = x;
+    if ((rc = need(c, n, "'root_complex'", "mmio32", &v)) ||
+        (rc = parse_window(c, v, "mmio32", &rc_->mmio32, 0xffffffffull)))
+        return rc;
+    if ((v = map_get(n, "mmio64"))) {
+        if ((rc = parse_window(c, v, "mmio64", &rc_->mmio64, UINT64_MAX)))
+            return rc;
+        if (rc_->mmio64.base < (1ull << 32))
+            return fail(c, v, PCILAB_EINVAL, "'mmio64' must lie above 4 GiB, base is 0x%" PRIx64,
+                        rc_->mmio64.base);
+    }
+    if ((v = map_get(n, "io")) && (rc = parse_window(c, v, "io", &rc_->io, 0xffff)))
+        return rc;
+    struct scn_window ecam = {rc_->ecam_base, ecam_size};
+    if (overlap(&ecam, &rc_->mmio32))
+        return fail(c, map_get(n, "mmio32"), PCILAB_EEXIST, "'mmio32' overlaps the ECAM region");
+    if (overlap(&ecam, &rc_->mmio64))
+        return fail(c, map_get(n, "mmio64"), PCILAB_EEXIST, "'mmio64' overlaps the ECAM region");
+    if ((rc = need(c, n, "'root_complex'", "functions", &v)) || (rc = parse_bus(c, v, -1)))
+        return rc;
+    return check_machine(c, v);
+}
+
+static int parse_machine(struct ctx *c, const struct scn_ynode *root)
+{
+    static const char *const keys[] = {"name", "description", "seed", "root_complex", NULL};
+    int rc = check_map(c, root, "the scenario", keys);
+    struct scn_ynode *v;
+    if (rc || (rc = need(c, root, "the scenario", "name", &v)) ||
+        (rc = get_ident(c, v, "name", c->m->name, sizeof c->m->name)))
+        return rc;
+    if ((v = map_get(root, "description"))) {
+        if ((rc = get_string(c, v, "description", c->m->description, sizeof c->m->description)))
+            return rc;
+        if (strchr(c->m->description, '\n'))
+            return fail(c, v, PCILAB_EINVAL, "'description' must be one line");
+    }
+    OPT_UINT(c, root, "seed", 0, UINT64_MAX, false, c->m->seed);
+    if ((rc = need(c, root, "the scenario", "root_complex", &v)))
+        return rc;
+    return parse_rc(c, v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* public API                                                                 */
+
+void scn_free(struct scn_machine *m)
+{
+    if (!m)
+        return;
+    for (unsigned i = 0; i < m->nfuncs; i++) {
+        struct scn_func *f = &m->funcs[i];
+        for (unsigned j = 0; j < f->nparams; j++) {
+            free(f->params[j].key);
+            free(f->params[j].value);
+        }
+        free(f->params);
+        free(f->config);
+    }
+    free(m->funcs);
+    memset(m, 0, sizeof *m);
+}
+
+static int load(const char *name, const char *dir, const char *text, size_t len,
+                struct scn_machine *m, struct pcilab_err *err)
+{
+    memset(m, 0, sizeof *m);
+    if (len > SCN_MAX_TEXT)
+        return pcilab_err_at(err, PCILAB_ERANGE, name, 0, 0,
+                             "scenario is %zu bytes, larger than the %u accepted", len, SCN_MAX_TEXT);
+    struct scn_ynode *root;
+    int rc = scn_yaml_parse(name, text, len, &root, err);
+    if (rc)
+        return rc;
+    struct ctx c = {.file = name, .dir = dir, .err = err, .m = m};
+    snprintf(m->source, sizeof m->source, "%s", name);
+    rc = parse_machine(&c, root);
+    scn_yaml_free(root);
+    if (rc)
+        scn_free(m);
+    return rc;
+}
+
+int scn_load_string(const char *name, const char *text, size_t len, struct scn_machine *m,
+                    struct pcilab_err *err)
+{
+    return load(name ? name : "<string>", "", text, len, m, err);
+}
+
+int scn_load_file(const char *path, struct scn_machine *m, struct pcilab_err *err)
+{
+    memset(m, 0, sizeof *m);
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return pcilab_err_at(err, PCILAB_EIO, path, 0, 0, "cannot open: %s", strerror(errno));
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    int rc = 0;
+    for (;;) {
+        if (len == cap) {
+            if (cap > SCN_MAX_TEXT) {
+                rc = pcilab_err_at(err, PCILAB_ERANGE, path, 0, 0,
+                                   "scenario is larger than the %u bytes accepted", SCN_MAX_TEXT);
+                break;
+            }
+            cap = cap ? cap * 2 : 16384;
+            char *nb = realloc(buf, cap + 1);
+            if (!nb) {
+                rc = pcilab_errf(err, PCILAB_ENOMEM, "out of memory reading %s", path);
+                break;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + len, 1, cap - len, fp);
+        len += got;
+        if (got == 0) {
+            if (ferror(fp))
+                rc = pcilab_err_at(err, PCILAB_EIO, path, 0, 0, "read error");
+            break;
+        }
+    }
+    fclose(fp);
+    if (!rc) {
+        char dir[SCN_PATH_MAX];
+        snprintf(dir, sizeof dir, "%s", path);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            slash[1] = '\0';
+        else
+            dir[0] = '\0';
+        rc = load(path, dir, buf ? buf : "", len, m, err);
+    }
+    free(buf);
+    return rc;
+}
+
+const struct scn_builtin *scn_builtin_find(const char *name)
+{
+    for (const struct scn_builtin *b = scn_builtins; b->name; b++)
+        if (!strcmp(b->name, name))
+            return b;
+    return NULL;
+}
+
+int scn_load_builtin(const char *name, struct scn_machine *m, struct pcilab_err *err)
+{
+    memset(m, 0, sizeof *m);
+    const struct scn_builtin *b = scn_builtin_find(name);
+    if (!b) {
+        char list[256];
+        size_t off = 0;
+        list[0] = '\0';
+        for (const struct scn_builtin *p = scn_builtins; p->name && off < sizeof list; p++)
+            off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "", p->name);
+        return pcilab_errf(err, PCILAB_ENOENT, "no built-in scenario '%s' (built-in: %s)", name, list);
+    }
+    return load(b->path, "", b->text, strlen(b->text), m, err);
+}
+
+int scn_builtin_describe(const struct scn_builtin *b, char *buf, size_t len,
+                         struct pcilab_err *err)
+{
+    struct scn_machine m;
+    int rc = load(b->path, "", b->text, strlen(b->text), &m, err);
+    if (rc)
+        return rc;
+    snprintf(buf, len, "%s", m.description);
+    scn_free(&m);
+    return 0;
+}
+
+int scn_find_func(const struct scn_machine *m, const char *name)
+{
+    int seg;
+    unsigned bus, dev, fn;
+    bool is_bdf = parse_bdf(name, &seg, &bus, &dev, &fn);
+    for (unsigned i = 0; i < m->nfuncs; i++) {
+        const struct scn_func *f = &m->funcs[i];
+        if (f->name[0] && !strcmp(f->name, name))
+            return (int)i;
+        if (is_bdf && f->bus == (int)bus && f->dev == dev && f->fn == fn)
+            return (int)i;
+    }
+    return -1;
+}
+
+const char *scn_param_get(const struct scn_func *f, const char *key)
+{
+    for (unsigned i = 0; i < f->nparams; i++)
+        if (!strcmp(f->params[i].key, key))
+            return f->params[i].value;
+    return NULL;
+}
+
+/* Field-by-field, so padding and pointer values never matter. */
+static bool func_equal(const struct scn_func *a, const struct scn_func *b)
+{
+#define EQ(field) (a->field == b->field)
+    if (!(EQ(line) && EQ(col) && !strcmp(a->name, b->name) && EQ(kind) && EQ(bus) && EQ(dev) &&
+          EQ(fn) && EQ(parent) && EQ(vendor_id) && EQ(device_id) && EQ(revision) &&
+          EQ(class_code) && EQ(subsys_vendor_id) && EQ(subsys_id) && EQ(header_type) &&
+          EQ(interrupt_pin) && EQ(rom_size) && EQ(ncaps) && EQ(acs) && EQ(nparams) &&
+          EQ(config_len) && !strcmp(a->model, b->model) && !strcmp(a->config_file, b->config_file)))
+        return false;
+    for (unsigned i = 0; i < 6; i++)
+        if (!(EQ(bars[i].type) && EQ(bars[i].prefetchable) && EQ(bars[i].size)))
+            return false;
+    for (unsigned i = 0; i < a->ncaps; i++)
+        if (!(EQ(caps[i].id) && EQ(caps[i].offset)))
+            return false;
+    if (!(EQ(pm.version) && EQ(pm.d1) && EQ(pm.d2) && EQ(pm.pme_support) && EQ(pm.no_soft_reset) &&
+          EQ(msi.vectors) && EQ(msi.addr64) && EQ(msi.per_vector_mask) && EQ(msix.table_size) &&
+          EQ(msix.table_bir) && EQ(msix.table_offset) && EQ(msix.pba_bir) && EQ(msix.pba_offset) &&
+          EQ(pcie.version) && EQ(pcie.port_type) && EQ(pcie.max_speed) && EQ(pcie.max_width) &&
+          EQ(pcie.speed) && EQ(pcie.width) && EQ(pcie.mps) && EQ(pcie.ext_tags) &&
+          EQ(pcie.tag10_completer) && EQ(pcie.tag10_requester) && EQ(pcie.flr) && EQ(pcie.slot) &&
+          EQ(pcie.slot_number) && EQ(pcie.hot_plug) && EQ(iommu.base)))
+        return false;
+#undef EQ
+    for (unsigned i = 0; i < a->nparams; i++)
+        if (strcmp(a->params[i].key, b->params[i].key) || strcmp(a->params[i].value, b->params[i].value))
+            return false;
+    if (a->config_len && memcmp(a->config, b->config, a->config_len))
+        return false;
+    return true;
+}
+
+bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b)
+{
+    if (strcmp(a->source, b->source) || strcmp(a->name, b->name) ||
+        strcmp(a->description, b->description) || a->seed != b->seed ||
+        a->nfuncs != b->nfuncs)
+        return false;
+    const struct scn_root_complex *x = &a->rc, *y = &b->rc;
+    if (x->segment != y->segment || x->bus_first != y->bus_first || x->bus_last != y->bus_last ||
+        x->ecam_base != y->ecam_base || x->mmio32.base != y->mmio32.base ||
+        x->mmio32.size != y->mmio32.size || x->mmio64.base != y->mmio64.base ||
+        x->mmio64.size != y->mmio64.size || x->io.base != y->io.base || x->io.size != y->io.size)
+        return false;
+    for (unsigned i = 0; i < a->nfuncs; i++)
+        if (!func_equal(&a->funcs[i], &b->funcs[i]))
+            return false;
+    return true;
+}

@@ -1,0 +1,215 @@
+/* Scenario files: a YAML description of one machine's PCI Express topology and
+ * devices, parsed into a plain description (struct scn_machine). Nothing here
+ * creates fabric objects; scenario/build.h turns a description into a running
+ * simulation. The format is documented in docs/scenario-format.md.
+ *
+ * Hardware fields follow the PCI Express Base Specification 5.0 (PCIe 5.0); the
+ * section is named beside each field whose encoding matters.
+ *
+ * Every load is strict: an unknown key, a wrong type, an out-of-range value or an
+ * inconsistent topology is an error naming FILE:LINE:COLUMN of the offending YAML
+ * node (struct pcilab_err file/line/col). */
+#ifndef PCILAB_SCENARIO_SCENARIO_H
+#define PCILAB_SCENARIO_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sim/err.h"
+
+#define SCN_NAME_MAX   64   /* names, models, kinds: at most 63 bytes */
+#define SCN_DESC_MAX   256  /* one-line description */
+#define SCN_PATH_MAX   256
+#define SCN_MAX_FUNCS  4096 /* functions in one machine */
+#define SCN_MAX_PARAMS 64   /* params: entries per function */
+#define SCN_MAX_TEXT   (4u << 20) /* largest scenario file accepted, bytes */
+
+/* What a function is, and so where it may sit and which PCI Express Capability
+ * Device/Port Type it carries (PCIe 5.0 7.5.3.2, bits 7:4). */
+enum scn_kind {
+    SCN_HOST_BRIDGE = 0, /* class 06 00 on the root bus, no PCIe capability */
+    SCN_INTEGRATED,      /* RC-integrated function without PCIe capability (AMD IOMMU, FCH) */
+    SCN_RCIEP,           /* Root Complex Integrated Endpoint, port type 1001b */
+    SCN_ROOT_PORT,       /* Root Port of a Root Complex, port type 0100b */
+    SCN_UPSTREAM_PORT,   /* Upstream Port of a Switch, port type 0101b */
+    SCN_DOWNSTREAM_PORT, /* Downstream Port of a Switch, port type 0110b */
+    SCN_ENDPOINT,        /* PCI Express Endpoint, port type 0000b */
+    SCN_LEGACY_ENDPOINT, /* Legacy PCI Express Endpoint, port type 0001b */
+    SCN_KIND_COUNT
+};
+
+enum scn_bar_type { SCN_BAR_NONE = 0, SCN_BAR_MEM32, SCN_BAR_MEM64, SCN_BAR_IO };
+
+/* Capabilities a description can carry; the order of a function's caps[] is the
+ * order of its capability list. */
+enum scn_cap {
+    SCN_CAP_PM = 0, /* Power Management, cap ID 01h (PCI PM 1.2 / PCIe 5.0 7.5.2) */
+    SCN_CAP_MSI,    /* MSI, cap ID 05h (PCIe 5.0 7.7.1) */
+    SCN_CAP_MSIX,   /* MSI-X, cap ID 11h (PCIe 5.0 7.7.2) */
+    SCN_CAP_PCIE,   /* PCI Express, cap ID 10h (PCIe 5.0 7.5.3) */
+    SCN_CAP_IOMMU,  /* AMD IOMMU, cap ID 0Fh, type 3 (AMD I/O Virtualization Technology spec 48882, 3.2.1) */
+    SCN_CAP_AER,    /* Advanced Error Reporting, ext cap ID 0001h (PCIe 5.0 7.8.4) */
+    SCN_CAP_ACS,    /* Access Control Services, ext cap ID 000Dh (PCIe 5.0 7.7.8) */
+    SCN_CAP_COUNT
+};
+
+struct scn_bar {
+    enum scn_bar_type type; /* NONE: not implemented (the upper half of a MEM64 is NONE too) */
+    bool prefetchable;
+    uint64_t size;          /* bytes, power of two */
+};
+
+/* Power Management capability, PMC register (PCI PM 1.2 3.2.3). */
+struct scn_pm {
+    uint8_t version;        /* PMC bits 2:0, 3 = PCI PM 1.2 */
+    bool d1, d2;            /* D1/D2 Support, PMC bits 9/10 */
+    uint8_t pme_support;    /* PME_Support, PMC bits 15:11: bit0 D0 .. bit3 D3hot, bit4 D3cold */
+    bool no_soft_reset;     /* PMCSR bit 3 */
+};
+
+/* MSI capability (PCIe 5.0 7.7.1.2, Message Control). */
+struct scn_msi {
+    unsigned vectors;       /* 1..32, power of two: Multiple Message Capable = log2 */
+    bool addr64;            /* 64 bit address capable, bit 7 */
+    bool per_vector_mask;   /* Per-Vector Masking Capable, bit 8 */
+};
+
+/* MSI-X capability (PCIe 5.0 7.7.2). */
+struct scn_msix {
+    unsigned table_size;    /* 1..2048 entries (Table Size field + 1) */
+    uint8_t table_bir;      /* Table BIR, 7.7.2.3 */
+    uint32_t table_offset;  /* QWORD aligned */
+    uint8_t pba_bir;        /* PBA BIR, 7.7.2.4 */
+    uint32_t pba_offset;    /* QWORD aligned */
+};
+
+/* PCI Express capability (PCIe 5.0 7.5.3). Speeds are generations: 1 = 2.5 GT/s,
+ * 2 = 5 GT/s, 3 = 8 GT/s, 4 = 16 GT/s, 5 = 32 GT/s (Link Capabilities, 7.5.3.6,
+ * Max Link Speed encodes the Supported Link Speeds Vector bit). */
+struct scn_pcie {
+    uint8_t version;        /* Capability Version, 7.5.3.2 bits 3:0 (2) */
+    uint8_t port_type;      /* Device/Port Type, 7.5.3.2 bits 7:4 (from the kind) */
+    uint8_t max_speed;      /* Link Capabilities Max Link Speed, 7.5.3.6 */
+    uint8_t max_width;      /* Link Capabilities Maximum Link Width: 1,2,4,8,12,16,32 */
+    uint8_t speed, width;   /* trained link (Link Status 7.5.3.8); 0/0 = link down */
+    uint16_t mps;           /* Max_Payload_Size Supported, bytes 128..4096 (7.5.3.3) */
+    bool ext_tags;          /* Extended Tag Field Supported, 7.5.3.3 bit 5 */
+    bool tag10_completer;   /* 10-Bit Tag Completer Supported, Device Capabilities 2 bit 16 (7.5.3.15) */
+    bool tag10_requester;   /* 10-Bit Tag Requester Supported, Device Capabilities 2 bit 17 */
+    bool flr;               /* Function Level Reset Capability, 7.5.3.3 bit 28 */
+    bool slot;              /* Slot Implemented, 7.5.3.2 bit 8 (ports only) */
+    uint16_t slot_number;   /* Physical Slot Number, Slot Capabilities 7.5.3.9 bits 31:19 */
+    bool hot_plug;          /* Hot-Plug Capable, 7.5.3.9 bit 6 */
+};
+
+/* AMD IOMMU capability block (AMD 48882, 3.2.1): where the MMIO registers live. */
+struct scn_iommu_cap {
+    uint64_t base;          /* IOMMU Base Address, 16 KiB aligned */
+};
+
+/* ACS Capability register bits, PCIe 5.0 7.7.8.2. */
+#define SCN_ACS_SV 0x01u    /* Source Validation */
+#define SCN_ACS_TB 0x02u    /* Translation Blocking */
+#define SCN_ACS_RR 0x04u    /* P2P Request Redirect */
+#define SCN_ACS_CR 0x08u    /* P2P Completion Redirect */
+#define SCN_ACS_UF 0x10u    /* Upstream Forwarding */
+#define SCN_ACS_EC 0x20u    /* P2P Egress Control */
+#define SCN_ACS_DT 0x40u    /* Direct Translated P2P */
+
+struct scn_param {
+    char *key, *value;
+};
+
+struct scn_capref {
+    enum scn_cap id;
+    uint16_t offset;        /* 0: the builder places it */
+};
+
+struct scn_func {
+    unsigned line, col;     /* where the function's entry starts in the source */
+    char name[SCN_NAME_MAX];/* label; "" when none */
+    enum scn_kind kind;
+    int bus;                /* fixed bus number (root bus, or from a dump); -1: enumeration assigns */
+    uint8_t dev, fn;        /* Device (0..31) and Function (0..7) number */
+    int parent;             /* index of the bridge above in scn_machine.funcs; -1 on the root bus */
+
+    uint16_t vendor_id, device_id;
+    uint8_t revision;
+    uint32_t class_code;    /* 24 bits: base, sub-class, programming interface */
+    uint16_t subsys_vendor_id, subsys_id;
+    uint8_t header_type;    /* 0 or 1, bit 7 set when the device has several functions */
+    uint8_t interrupt_pin;  /* 0 none, 1..4 INTA..INTD */
+    struct scn_bar bars[6]; /* Type 1 functions use 0..1 */
+    uint32_t rom_size;      /* Expansion ROM BAR size; 0 = none */
+
+    unsigned ncaps;
+    struct scn_capref caps[SCN_CAP_COUNT];
+    struct scn_pm pm;
+    struct scn_msi msi;
+    struct scn_msix msix;
+    struct scn_pcie pcie;
+    struct scn_iommu_cap iommu;
+    uint32_t acs;           /* SCN_ACS_* bits */
+
+    char model[SCN_NAME_MAX]; /* device behaviour; "" = configuration space only */
+    unsigned nparams;
+    struct scn_param *params; /* in file order */
+
+    /* config_from: the function's configuration space from an lspci -xxxx dump */
+    char config_file[SCN_PATH_MAX]; /* "" when none */
+    uint8_t *config;         /* config_len bytes, or NULL */
+    unsigned config_len;
+};
+
+struct scn_window {
+    uint64_t base, size;    /* size 0: absent */
+};
+
+struct scn_root_complex {
+    uint16_t segment;       /* PCI Segment Group */
+    uint8_t bus_first, bus_last;
+    uint64_t ecam_base;     /* ECAM: 1 MiB per bus (PCIe 5.0 7.2.2), from bus_first */
+    struct scn_window mmio32, mmio64, io;
+};
+
+struct scn_machine {
+    char source[SCN_PATH_MAX]; /* file the description came from */
+    char name[SCN_NAME_MAX];
+    char description[SCN_DESC_MAX];
+    uint64_t seed;
+    struct scn_root_complex rc;
+    unsigned nfuncs;
+    struct scn_func *funcs; /* depth first, every bridge before its children */
+};
+
+/* Loading. On success *m is filled and must be released with scn_free; on
+ * failure *m is left empty (scn_free on it is harmless) and err names the
+ * offending file:line:col. Relative config_from paths are taken from the
+ * scenario file's folder (from the current folder for strings and built-ins). */
+int scn_load_file(const char *path, struct scn_machine *m, struct pcilab_err *err);
+int scn_load_string(const char *name, const char *text, size_t len, struct scn_machine *m,
+                    struct pcilab_err *err);
+int scn_load_builtin(const char *name, struct scn_machine *m, struct pcilab_err *err);
+void scn_free(struct scn_machine *m);
+
+/* Deep comparison (parameters and dumped configuration bytes included). */
+bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b);
+
+/* Built-in scenarios (compiled in from src/scenario/builtin/). */
+struct scn_builtin;
+const struct scn_builtin *scn_builtin_find(const char *name);
+/* The one-line description of a built-in (its `description:`), read without a full
+ * load. Returns -PCILAB_E* when the built-in does not parse. */
+int scn_builtin_describe(const struct scn_builtin *b, char *buf, size_t len,
+                         struct pcilab_err *err);
+
+/* Names, for messages and listings. */
+const char *scn_kind_name(enum scn_kind k);
+const char *scn_cap_name(enum scn_cap c);
+const char *scn_bar_type_name(enum scn_bar_type t);
+/* Finds a function's index by its label or "BB:DD.F"; -1 when none. */
+int scn_find_func(const struct scn_machine *m, const char *name);
+const char *scn_param_get(const struct scn_func *f, const char *key);
+
+#endif
