@@ -11,10 +11,11 @@
  *  - SIM_LOG_CONT_IMPLICIT, Linux before 4.9: any following message without an
  *    explicit level ('0'..'7' or 'd') continues the open record; a message with
  *    a level closes it and starts a new record.
- *  - SIM_LOG_CONT_EXPLICIT, Linux 4.9 and later (commit 4bcc595ccd80, "printk:
- *    reinstate KERN_CONT for printing continuation lines"): only a KERN_CONT
- *    message continues; any other message closes the open record, which stays a
- *    line of its own.
+ *  - SIM_LOG_CONT_BUFFERED (Linux 4.9 .. 5.9) and SIM_LOG_CONT_EXPLICIT (5.10 and
+ *    later), after commit 4bcc595ccd80 ("printk: reinstate KERN_CONT for printing
+ *    continuation lines", 4.9): only a KERN_CONT message continues; any other
+ *    message closes the open record, which stays a line of its own. The two
+ *    differ in corner cases listed with the enum.
  * See log.c for what was read in each kernel version. The simulation has one
  * caller context, so Linux's "same task" condition always holds. */
 #ifndef PCILAB_SIM_LOG_H
@@ -85,8 +86,15 @@ enum sim_log_level {
 #define SIM_LOG_FAC_USER 1
 
 enum sim_log_cont_mode {
-    SIM_LOG_CONT_EXPLICIT = 0, /* Linux >= 4.9: only KERN_CONT continues */
-    SIM_LOG_CONT_IMPLICIT,     /* Linux < 4.9: a message without a level continues */
+    SIM_LOG_CONT_EXPLICIT = 0, /* Linux >= 5.10 (lockless ringbuffer): only KERN_CONT
+                                  continues; an unmerged message always makes a
+                                  record, even an empty one */
+    SIM_LOG_CONT_BUFFERED,     /* Linux 4.9 .. 5.9 (cont buffer): only KERN_CONT
+                                  continues; empty fragments that cannot be merged
+                                  are dropped; a line past 80% of LOG_LINE_MAX is
+                                  closed */
+    SIM_LOG_CONT_IMPLICIT,     /* Linux < 4.9: a message without a level continues;
+                                  only the first KERN_* prefix is parsed */
 };
 
 /* Defaults: CONFIG_LOG_BUF_SHIFT=17 and CONFIG_MESSAGE_LOGLEVEL_DEFAULT=4. */
