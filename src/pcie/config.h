@@ -178,6 +178,7 @@ struct pcie_cfg {
     uint32_t rom_size;                   /* 0 = no expansion ROM BAR */
     uint16_t cap_next_free;              /* next free offset for a standard capability */
     uint16_t ecap_next_free;             /* next free offset for an extended capability */
+    uint32_t used[PCIE_CFG_SPACE_SIZE / 128]; /* one bit per DWORD taken by header/capabilities */
     struct pcie_cfg_hooks hooks;
 };
 
