@@ -8,5 +8,6 @@ struct cli_command {
 };
 
 int cmd_help(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 
 #endif

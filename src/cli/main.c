@@ -6,6 +6,7 @@
 
 static const struct cli_command commands[] = {
     {"help", "show this help", cmd_help},
+    {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
 };
 
 static const size_t ncommands = sizeof commands / sizeof commands[0];

@@ -141,6 +141,34 @@ size_t pcie_tlp_summary(const struct pcie_tlp *t, char *buf, size_t len)
 
 /* ---- dump ---- */
 
+/* "note: ..." wrapped at 80 columns, continuation lines indented. */
+__attribute__((format(printf, 2, 3))) static void note(struct out *o, const char *fmt, ...)
+{
+    char text[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    const char *p = text;
+    const char *lead = "note: ";
+    const size_t width = 80 - 6;
+    while (*p) {
+        size_t n = strlen(p);
+        if (n > width) {
+            n = width;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (n == 0)
+                n = width;
+        }
+        put(o, "%s%.*s\n", lead, (int)n, p);
+        p += n;
+        while (*p == ' ')
+            p++;
+        lead = "      ";
+    }
+}
+
 static void bits(char *b, unsigned v, int n)
 {
     int i = 0;
@@ -357,7 +385,7 @@ size_t pcie_tlp_dump(const struct pcie_tlp *t, const uint8_t *raw, size_t raw_le
     /* payload */
     if (data) {
         if (t->payload_absent) {
-            row(&o, "Payload", "absent", "header only: %u bytes of data not given", 4 * pdw);
+            row(&o, "Payload", "absent", "payload absent (header only): %u bytes not given", 4 * pdw);
         } else if (t->payload) {
             put(&o, "  Payload (%zu bytes):\n", t->payload_len);
             for (size_t i = 0; i < t->payload_len; i += 16) {
@@ -378,37 +406,37 @@ size_t pcie_tlp_dump(const struct pcie_tlp *t, const uint8_t *raw, size_t raw_le
     /* notes */
     unsigned w = pcie_tlp_warnings(t);
     if (w & PCIE_TLP_WARN_RESERVED_BITS)
-        put(&o, "note: reserved bits set: DW1 %08x DW2 %08x DW3 %08x (receivers ignore them, 2.2.1)\n",
+        note(&o, "reserved bits set: DW1 %08x DW2 %08x DW3 %08x (receivers ignore them, 2.2.1)",
             t->rsvd[1], t->rsvd[2], t->rsvd[3]);
     if (w & PCIE_TLP_WARN_CPL_STATUS)
-        put(&o, "note: reserved Completion Status %u: the requester treats it as UR (2.2.9)\n",
+        note(&o, "reserved Completion Status %u: the requester treats it as UR (2.2.9)",
             t->cpl_status);
     if (w & PCIE_TLP_WARN_MSG_ROUTING)
-        put(&o, "note: message routing 11%ub is reserved: terminate at receiver (2.2.8)\n",
+        note(&o, "message routing 11%ub is reserved: terminate at receiver (2.2.8)",
             t->msg_routing & 1);
     if (w & PCIE_TLP_WARN_UNKNOWN_MSG)
-        put(&o, "note: message code %02xh is not assigned: an Unsupported Request at the "
-                "receiver (2.2.8)\n",
+        note(&o, "message code %02xh is not assigned: an Unsupported Request at the "
+                "receiver (2.2.8)",
             t->msg_code);
     if (w & PCIE_TLP_WARN_AT)
-        put(&o, "note: AT is set, but AT is reserved for TLPs other than memory requests (2.2.4.1)\n");
+        note(&o, "AT is set, but AT is reserved for TLPs other than memory requests (2.2.4.1)");
     if (w & PCIE_TLP_WARN_TH)
-        put(&o, "note: TH is set on a TLP that is not a memory request (2.2.7.1)\n");
+        note(&o, "TH is set on a TLP that is not a memory request (2.2.7.1)");
     if (w & PCIE_TLP_WARN_PH)
-        put(&o, "note: address bits [1:0] (PH) are set but TH=0: they are reserved (2.2.4.1)\n");
+        note(&o, "address bits [1:0] (PH) are set but TH=0: they are reserved (2.2.4.1)");
     if (w & PCIE_TLP_WARN_LENGTH)
-        put(&o, "note: Length is reserved for %s but set to %u (2.2.2)\n", pcie_tlp_kind_name(k),
+        note(&o, "Length is reserved for %s but set to %u (2.2.2)", pcie_tlp_kind_name(k),
             t->length);
     if (pcie_tlp_is_memory(t) && hdr == 4 && (t->addr >> 32) == 0)
-        put(&o, "note: 4 DW header for an address below 4 GiB: requesters must use the 3 DW "
-                "format (2.2.4.1); receiver behaviour is not specified\n");
+        note(&o, "4 DW header for an address below 4 GiB: requesters must use the 3 DW "
+                "format (2.2.4.1); receiver behaviour is not specified");
     if (t->requester_id == 0 && !is_cpl_k(k) && (pcie_tlp_is_memory(t) || is_msg_k(k)))
-        put(&o, "note: Requester ID 00:00.0 is bus 0 device 0 function 0, on PC platforms the "
+        note(&o, "Requester ID 00:00.0 is bus 0 device 0 function 0, on PC platforms the "
                 "host bridge. An endpoint must send the Bus and Device Number it captured from "
                 "the Type 0 configuration writes it received (2.2.6.2); with an IOMMU on, DMA "
                 "tagged 00:00.0 is translated in the host bridge's context, not the device's. "
                 "Check that the IP core's requester/completer ID input is driven from the "
-                "captured bus/device number.\n");
+                "captured bus/device number.");
     finish(&o);
     return o.n;
 }
