@@ -164,6 +164,8 @@ struct pcie_port_desc {
                                          4 (switch port) */
     unsigned mps_supported;           /* Max_Payload_Size Supported in bytes 128..4096;
                                          0: 512 */
+    bool acs;                         /* downstream-facing ports: an ACS capability
+                                         (7.7.8) with SV, RR, CR, UF */
 };
 
 /* Another host bridge function on the root bus (e.g. AMD's 00:02.0 next to
@@ -269,7 +271,7 @@ uint16_t pcie_fn_requester_id(const struct pcie_fn *fn);
 struct pcie_link *pcie_fn_link(const struct pcie_fn *fn);
 /* "00:02.1<->01:00.0" from the bus numbers programmed now; buf needs
  * PCIE_LINK_NAME_LEN bytes. For a function without a link: its "bb:dd.f". */
-#define PCIE_LINK_NAME_LEN 24
+#define PCIE_LINK_NAME_LEN 40
 char *pcie_fn_link_name(const struct pcie_fn *fn, char *buf);
 
 /* ---- Where requests to system memory go ---- */
