@@ -170,6 +170,19 @@ static void test_random_against_reference(void **state)
             ref[best] = ref[--n];
         }
         assert_int_equal(sim_evq_len(q), n);
+        /* peek agrees with the reference minimum (also right after a pop,
+         * while the queue holds its root empty). */
+        sim_time_t pt = 0;
+        if (n == 0) {
+            assert_false(sim_evq_peek_time(q, &pt));
+        } else {
+            sim_time_t min = ref[0].t;
+            for (size_t i = 1; i < n; i++)
+                if (ref[i].t < min)
+                    min = ref[i].t;
+            assert_true(sim_evq_peek_time(q, &pt));
+            assert_int_equal(pt, min);
+        }
     }
     free(ref);
     free(dead);
