@@ -6,6 +6,7 @@
 
 static const struct cli_command commands[] = {
     {"help", "show this help", cmd_help},
+    {"scenarios", "list the built-in scenarios", cmd_scenarios},
     {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
 };
 

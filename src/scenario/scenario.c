@@ -61,6 +61,16 @@ const char *scn_bar_type_name(enum scn_bar_type t)
     }
 }
 
+/* "an endpoint", "a root_port": the kind with its article, for messages. */
+static const char *a_kind(enum scn_kind k)
+{
+    static const char *const a[SCN_KIND_COUNT] = {
+        "a host_bridge", "an integrated function", "an rciep", "a root_port",
+        "an upstream_port", "a downstream_port", "an endpoint", "a legacy_endpoint",
+    };
+    return (unsigned)k < SCN_KIND_COUNT ? a[k] : "?";
+}
+
 static bool kind_is_bridge(enum scn_kind k)
 {
     return k == SCN_ROOT_PORT || k == SCN_UPSTREAM_PORT || k == SCN_DOWNSTREAM_PORT;
@@ -939,22 +949,22 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
         if (f->kind != SCN_HOST_BRIDGE && f->kind != SCN_INTEGRATED && f->kind != SCN_RCIEP &&
             f->kind != SCN_ROOT_PORT)
             return fail(c, kindn, PCILAB_EINVAL,
-                        "a %s cannot sit on the root bus (there: host_bridge, integrated, rciep, root_port); put it in a port's 'children'",
-                        kind_names[f->kind]);
+                        "%s cannot sit on the root bus (there: host_bridge, integrated, rciep, root_port); put it in a port's 'children'",
+                        a_kind(f->kind));
     } else if (up->kind == SCN_UPSTREAM_PORT) {
         if (f->kind != SCN_DOWNSTREAM_PORT)
             return fail(c, kindn, PCILAB_EINVAL,
-                        "the children of an upstream_port are the switch's downstream_port functions, not a %s",
-                        kind_names[f->kind]);
+                        "the children of an upstream_port are the switch's downstream_port functions, not %s",
+                        a_kind(f->kind));
     } else {
         if (f->kind != SCN_ENDPOINT && f->kind != SCN_LEGACY_ENDPOINT && f->kind != SCN_UPSTREAM_PORT)
             return fail(c, kindn, PCILAB_EINVAL,
-                        "below a %s goes an endpoint, legacy_endpoint or upstream_port, not a %s",
-                        kind_names[up->kind], kind_names[f->kind]);
+                        "below %s goes an endpoint, legacy_endpoint or upstream_port, not %s",
+                        a_kind(up->kind), a_kind(f->kind));
         if (dev != 0)
             return fail(c, posn, PCILAB_EINVAL,
-                        "the link below a %s leads to device 0 only (PCIe 5.0 7.3.1): '%s' names device %02x",
-                        kind_names[up->kind], posn->text, dev);
+                        "the link below %s leads to device 0 only (PCIe 5.0 7.3.1): '%s' names device %02x",
+                        a_kind(up->kind), posn->text, dev);
     }
     /* Duplicates on the same bus. */
     for (unsigned i = 0; i < m->nfuncs - 1; i++) {
@@ -994,8 +1004,8 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
     }
     if (bridge && (f->class_code >> 8) != 0x0604)
         return fail(c, map_get(n, "class"), PCILAB_EINVAL,
-                    "a %s is a PCI-to-PCI bridge: its class must be 0x0604xx, got 0x%06x",
-                    kind_names[f->kind], f->class_code);
+                    "%s is a PCI-to-PCI bridge: its class must be 0x0604xx, got 0x%06x",
+                    a_kind(f->kind), f->class_code);
     if ((v = map_get(n, "subsystem"))) {
         static const char *const skeys[] = {"vendor", "device", NULL};
         struct scn_ynode *w;
@@ -1015,8 +1025,8 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
             return rc;
         if (x != f->header_type)
             return fail(c, v, PCILAB_EINVAL,
-                        "a %s has a Type %u header (PCIe 5.0 7.5.1.1.9), not Type %" PRIu64,
-                        kind_names[f->kind], f->header_type, x);
+                        "%s has a Type %u header (PCIe 5.0 7.5.1.1.9), not Type %" PRIu64,
+                        a_kind(f->kind), f->header_type, x);
     }
     if ((v = map_get(n, "interrupt_pin"))) {
         static const char *const pins[] = {"none", "a", "b", "c", "d"};
@@ -1046,12 +1056,12 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
     bool has_pcie = find_cap(f, SCN_CAP_PCIE) != NULL;
     if (kind_port_type[f->kind] != 0xff && !has_pcie)
         return fail(c, where, PCILAB_EINVAL,
-                    "a %s needs a pcie capability (every PCI Express function has one, PCIe 5.0 7.5.3)",
-                    kind_names[f->kind]);
+                    "%s needs a pcie capability (every PCI Express function has one, PCIe 5.0 7.5.3)",
+                    a_kind(f->kind));
     if (kind_port_type[f->kind] == 0xff && has_pcie)
         return fail(c, map_key(capsn, "pcie"), PCILAB_EINVAL,
-                    "a %s has no pcie capability; use kind rciep for an integrated PCI Express function",
-                    kind_names[f->kind]);
+                    "%s has no pcie capability; use kind rciep for an integrated PCI Express function",
+                    a_kind(f->kind));
     if (has_pcie)
         f->pcie.port_type = kind_port_type[f->kind];
     for (unsigned i = 0; i < f->ncaps; i++) {
@@ -1078,7 +1088,7 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
         struct scn_ynode *sn = map_get(pc, "speed");
         return fail(c, sn ? sn : map_get(pc, "width"), PCILAB_EINVAL,
                     "the trained 'speed'/'width' of a link is given on the device below it (endpoint or upstream_port), not on a %s",
-                    kind_names[f->kind]);
+                    a_kind(f->kind));
     }
     if (find_cap(f, SCN_CAP_IOMMU) && parent >= 0)
         return fail(c, map_key(capsn, "iommu"), PCILAB_EINVAL,
@@ -1119,8 +1129,8 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
     if ((v = map_get(n, "children"))) {
         if (!bridge)
             return fail(c, map_key(n, "children"), PCILAB_EINVAL,
-                        "'children' is only for root_port, upstream_port and downstream_port (a %s has no secondary bus)",
-                        kind_names[f->kind]);
+                        "'children' is only for root_port, upstream_port and downstream_port (%s has no secondary bus)",
+                        a_kind(f->kind));
         /* f may move when the array grows: use the index from here on. */
         if ((rc = parse_bus(c, v, idx)))
             return rc;

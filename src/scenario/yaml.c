@@ -66,11 +66,15 @@ struct yparse {
     struct fy_diag *diag;
 };
 
-static int at_event(struct yparse *y, struct fy_event *e, int code, const char *what)
+static int at_mark(struct yparse *y, const struct fy_mark *m, int code, const char *what)
 {
-    const struct fy_mark *m = fy_event_start_mark(e);
     return pcilab_err_at(y->err, code, y->file, m ? (unsigned)m->line + 1 : 0,
                          m ? (unsigned)m->column + 1 : 0, "%s", what);
+}
+
+static int at_event(struct yparse *y, struct fy_event *e, int code, const char *what)
+{
+    return at_mark(y, fy_event_start_mark(e), code, what);
 }
 
 /* The first error libfyaml collected, at its position (the diag reports 1-based
@@ -86,10 +90,65 @@ static int diag_error(struct yparse *y, unsigned line, unsigned col)
     return pcilab_err_at(y->err, PCILAB_EINVAL, y->file, line, col, "YAML syntax error");
 }
 
+/* YAML 1.2 5.1: a stream is printable Unicode (tab, LF, CR, 0x20.. except DEL
+ * and C1 controls other than NEL) in UTF-8 here. Checked before libfyaml sees
+ * the text: it names the position, and libfyaml 0.7.12 can loop forever on
+ * invalid UTF-8 inside a directive. */
+static int check_text(const char *file, const unsigned char *t, size_t len, struct pcilab_err *err)
+{
+    unsigned line = 1, col = 1;
+    for (size_t i = 0; i < len; col++) {
+        unsigned c = t[i], need, cp;
+        if (c < 0x80) {
+            if (c == '\n') {
+                line++;
+                col = 0;
+            } else if ((c < 0x20 && c != '\t' && c != '\r') || c == 0x7f) {
+                return pcilab_err_at(err, PCILAB_EINVAL, file, line, col,
+                                     "control character 0x%02x is not allowed in YAML (YAML 1.2 5.1)", c);
+            }
+            i++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return pcilab_err_at(err, PCILAB_EINVAL, file, line, col,
+                                 "invalid UTF-8 byte 0x%02x", c);
+        }
+        if (need >= len - i)
+            return pcilab_err_at(err, PCILAB_EINVAL, file, line, col, "truncated UTF-8 sequence");
+        for (unsigned k = 1; k <= need; k++) {
+            if ((t[i + k] & 0xc0) != 0x80)
+                return pcilab_err_at(err, PCILAB_EINVAL, file, line, col,
+                                     "invalid UTF-8 sequence starting with byte 0x%02x", c);
+            cp = cp << 6 | (t[i + k] & 0x3fu);
+        }
+        /* Overlong forms, surrogates, beyond U+10FFFF, C1 controls except NEL. */
+        if ((need == 2 && cp < 0x800) || (need == 3 && cp < 0x10000) || cp > 0x10ffff ||
+            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f && cp != 0x85) ||
+            cp == 0xfffe || cp == 0xffff)
+            return pcilab_err_at(err, PCILAB_EINVAL, file, line, col,
+                                 "character U+%04X is not allowed in YAML (YAML 1.2 5.1)", cp);
+        i += need + 1;
+    }
+    return 0;
+}
+
 int scn_yaml_parse(const char *file, const char *text, size_t len, struct scn_ynode **root,
                    struct pcilab_err *err)
 {
     *root = NULL;
+    int trc = check_text(file, (const unsigned char *)text, len, err);
+    if (trc)
+        return trc;
     struct yparse y = {.file = file, .err = err};
     struct fy_diag_cfg dcfg;
     fy_diag_cfg_default(&dcfg);
@@ -148,11 +207,11 @@ int scn_yaml_parse(const char *file, const char *text, size_t len, struct scn_yn
                                    : e->type == FYET_MAPPING_START ? e->mapping_start.tag
                                                                    : e->sequence_start.tag;
             if (anchor) {
-                rc = at_event(&y, e, PCILAB_EINVAL, "YAML anchors (&name) are not supported in scenarios");
+                rc = at_mark(&y, fy_token_start_mark(anchor), PCILAB_EINVAL, "YAML anchors (&name) are not supported in scenarios");
                 break;
             }
             if (tag) {
-                rc = at_event(&y, e, PCILAB_EINVAL, "YAML tags (!tag) are not supported in scenarios");
+                rc = at_mark(&y, fy_token_start_mark(tag), PCILAB_EINVAL, "YAML tags (!tag) are not supported in scenarios");
                 break;
             }
             n = calloc(1, sizeof *n);
