@@ -132,7 +132,7 @@ static void test_switch_demo(void **state)
     struct scn_machine m;
     struct pcilab_err err;
     char buf[1024];
-    const char *path = PCILAB_SOURCE_DIR "/tests/scenario/data/switch-demo.yaml";
+    const char *path = PCILAB_SOURCE_DIR "/src/scenario/builtin/switch-demo.yaml";
     if (scn_load_file(path, &m, &err))
         fail_msg("%s", pcilab_err_str(&err, buf, sizeof buf));
     int up = scn_find_func(&m, "swB_up");
@@ -238,7 +238,7 @@ static void test_two_loads_equal(void **state)
     scn_free(&b);
 
     /* The same text from a file twice. */
-    const char *path = PCILAB_SOURCE_DIR "/tests/scenario/data/switch-demo.yaml";
+    const char *path = PCILAB_SOURCE_DIR "/src/scenario/builtin/switch-demo.yaml";
     assert_int_equal(scn_load_file(path, &a, &err), 0);
     assert_int_equal(scn_load_file(path, &b, &err), 0);
     assert_true(scn_machine_equal(&a, &b));
