@@ -33,8 +33,8 @@ static int cap_place(struct pcie_cfg *cfg, bool extended, unsigned at, unsigned 
                            "%s: a conventional PCI function has no extended configuration "
                            "space (PCIe 5.0 7.2.2)", what);
     if (at == 0) {
-        at = extended ? cfg->ecap_next_free : cfg->cap_next_free;
-        at = (at + 3) & ~3u;
+        /* first free DWORD-aligned gap large enough, from the start of the area */
+        at = lo;
         while (at + len <= hi && !range_free(cfg, at, len))
             at += 4;
     } else {
@@ -44,6 +44,9 @@ static int cap_place(struct pcie_cfg *cfg, bool extended, unsigned at, unsigned 
                                at);
         if (at < lo)
             return pcilab_errf(err, PCILAB_EINVAL, "%s at %#x: below %#x", what, at, lo);
+        if (at + len > hi)
+            return pcilab_errf(err, PCILAB_ERANGE, "%s (%u bytes) at %#x does not fit below %#x",
+                               what, len, at, hi);
         if (!range_free(cfg, at, len))
             return pcilab_errf(err, PCILAB_EEXIST, "%s at %#x overlaps another capability",
                                what, at);

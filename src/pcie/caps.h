@@ -11,7 +11,8 @@
  *   - PCI Code and ID Assignment Specification 1.11 for the capability IDs.
  *
  * Every builder takes a small parameter struct, places the capability at `at`
- * (0 = next free offset, DWORD aligned) and links it at the end of the list. It
+ * (0 = the first free DWORD-aligned gap that fits) and links it at the end of the
+ * list (so the chain is in build order, as on real devices). It
  * returns the capability's offset (> 0) or a negative PCILAB_E* code.
  */
 #ifndef PCILAB_PCIE_CAPS_H

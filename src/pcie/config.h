@@ -176,8 +176,8 @@ struct pcie_cfg {
     enum pcie_bar_type bar_type[PCIE_TYPE0_BARS];
     uint64_t bar_size[PCIE_TYPE0_BARS];  /* for MEM64 the size is kept on the low BAR */
     uint32_t rom_size;                   /* 0 = no expansion ROM BAR */
-    uint16_t cap_next_free;              /* next free offset for a standard capability */
-    uint16_t ecap_next_free;             /* next free offset for an extended capability */
+    uint16_t cap_next_free;              /* end of the highest standard capability */
+    uint16_t ecap_next_free;             /* end of the highest extended capability */
     uint32_t used[PCIE_CFG_SPACE_SIZE / 128]; /* one bit per DWORD taken by header/capabilities */
     struct pcie_cfg_hooks hooks;
 };
