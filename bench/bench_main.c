@@ -43,7 +43,6 @@ static const struct {
 } benches[] = {
     /* one line per bench/bench_<name>.c */
     {"evq", bench_evq},
-    {"tlp", bench_tlp},
     {"link", bench_link},
     {NULL, NULL},
 };
