@@ -42,6 +42,7 @@ static const struct {
     void (*fn)(struct bench_report *);
 } benches[] = {
     /* one line per bench/bench_<name>.c */
+    {"tlp", bench_tlp},
     {"evq", bench_evq},
     {"link", bench_link},
     {NULL, NULL},

@@ -69,6 +69,28 @@ bad:
                        s);
 }
 
+/* Fast paths: fixed-size pieces the compiler turns into plain vector moves
+ * (a variable memcpy/memset here became `rep movs/stos`, slow for the
+ * 100-200 byte sizes of TLPs). */
+static inline void tlp_zero(struct pcie_tlp *t)
+{
+    char *p = (char *)t;
+    size_t n = sizeof *t, i = 0;
+    for (; i + 16 <= n; i += 16)
+        memset(p + i, 0, 16);
+    for (; i < n; i++)
+        p[i] = 0;
+}
+
+static inline void copy_dws(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        memcpy(dst + i, src + i, 16);
+    for (; i < n; i += 4)
+        memcpy(dst + i, src + i, 4);
+}
+
 /* ---- Fmt/Type (2.2.1, Table 2-3) ---- */
 
 static const struct {
@@ -153,6 +175,35 @@ static enum pcie_tlp_kind kind_of(unsigned fmt, unsigned type, enum pcie_tlp_err
                       fmt >> 2 & 1, fmt >> 1 & 1, fmt & 1, type >> 4 & 1, type >> 3 & 1,
                       type >> 2 & 1, type >> 1 & 1, type & 1, hint);
     return PCIE_TLP_UNKNOWN;
+}
+
+/* The kind of a valid Fmt/Type byte (byte 0), PCIE_TLP_UNKNOWN otherwise: the
+ * fast path of kind_of (Table 2-3). */
+static inline enum pcie_tlp_kind fast_kind(uint8_t b0)
+{
+    switch (b0) {
+    case 0x00: case 0x20: return PCIE_TLP_MRD;
+    case 0x01: case 0x21: return PCIE_TLP_MRDLK;
+    case 0x40: case 0x60: return PCIE_TLP_MWR;
+    case 0x02: return PCIE_TLP_IORD;
+    case 0x42: return PCIE_TLP_IOWR;
+    case 0x04: return PCIE_TLP_CFGRD0;
+    case 0x44: return PCIE_TLP_CFGWR0;
+    case 0x05: return PCIE_TLP_CFGRD1;
+    case 0x45: return PCIE_TLP_CFGWR1;
+    case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: case 0x36: case 0x37:
+        return PCIE_TLP_MSG;
+    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
+        return PCIE_TLP_MSGD;
+    case 0x0a: return PCIE_TLP_CPL;
+    case 0x4a: return PCIE_TLP_CPLD;
+    case 0x0b: return PCIE_TLP_CPLLK;
+    case 0x4b: return PCIE_TLP_CPLDLK;
+    case 0x4c: case 0x6c: return PCIE_TLP_FETCHADD;
+    case 0x4d: case 0x6d: return PCIE_TLP_SWAP;
+    case 0x4e: case 0x6e: return PCIE_TLP_CAS;
+    default: return PCIE_TLP_UNKNOWN;
+    }
 }
 
 int pcie_tlp_set_kind(struct pcie_tlp *tlp, enum pcie_tlp_kind kind, bool four_dw,
@@ -345,10 +396,7 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
     if (t->fmt > 3 || t->type > 0x1f)
         return field_err(err, t->fmt > 3 ? "Fmt" : "Type", t->fmt > 3 ? t->fmt : t->type,
                          t->fmt > 3 ? 3 : 0x1f);
-    enum pcie_tlp_error why = PCIE_TLP_OK;
-    int rc = 0;
-    struct pcilab_err tmp;
-    enum pcie_tlp_kind k = kind_of(t->fmt, t->type, &why, &tmp, &rc);
+    enum pcie_tlp_kind k = fast_kind((uint8_t)(t->fmt << 5 | t->type));
     if (k == PCIE_TLP_UNKNOWN || k != t->kind)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "TLP kind %s does not match Fmt=%u Type=%02xh (use pcie_tlp_set_kind)",
@@ -356,6 +404,11 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
     if (is_msg(k) && t->msg_routing != (t->type & 7))
         return pcilab_errf(err, PCILAB_EINVAL, "msg_routing %u does not match Type[2:0]=%u",
                            t->msg_routing, t->type & 7);
+    if (__builtin_expect((t->tc | t->attr) <= 7 && t->at <= 3 && t->tag <= 0x3ff &&
+                             (t->first_be | t->last_be) <= 0xf && t->ph <= 3 &&
+                             t->length <= 1024 && t->cpl_status <= 7 && t->lower_addr <= 0x7f &&
+                             t->byte_count <= 4096 && t->cfg_reg <= 0x3ff, 1))
+        goto fields_ok;
     if (t->tc > 7)
         return field_err(err, "TC", t->tc, 7);
     if (t->attr > 7)
@@ -370,6 +423,9 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
         return field_err(err, "BE", t->first_be > 0xf ? t->first_be : t->last_be, 0xf);
     if (t->ph > 3)
         return field_err(err, "PH", t->ph, 3);
+fields_ok:
+    if (pcie_tlp_has_data(t) && t->length == 0)
+        return field_err(err, "Length", 0, 1024);
 
     unsigned hdr = pcie_tlp_header_dw(t);
     unsigned pdw = pcie_tlp_payload_dw(t);
@@ -431,7 +487,7 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
     for (unsigned i = 0; i < hdr; i++)
         put_be32(buf + 4 * i, dw[i]);
     if (pdw)
-        memcpy(buf + 4 * hdr, t->payload, 4u * pdw);
+        copy_dws(buf + 4 * hdr, t->payload, 4u * pdw);
     if (t->td) /* 2.7.1: ECRC over header and data, after the data */
         put_be32(buf + 4 * (hdr + pdw), pcie_ecrc(buf, 4u * (hdr + pdw)));
     return (int)total;
@@ -678,6 +734,39 @@ static int check_rules(const struct pcie_tlp *t, enum pcie_tlp_error *kindp, str
     }
 }
 
+/* True when the common kinds (memory requests, completions) obviously pass
+ * check_rules: the allocation-free, branch-light fast path of decode. False
+ * means "run check_rules", which finds and words the problem (or passes). */
+static inline bool rules_fast_ok(const struct pcie_tlp *t)
+{
+    unsigned len = t->length ? t->length : 1024;
+    switch (t->kind) {
+    case PCIE_TLP_MRD:
+    case PCIE_TLP_MRDLK:
+    case PCIE_TLP_MWR: {
+        if (t->at == 3 || (t->addr & 0xfff) + 4ull * len > 4096)
+            return false;
+        if (t->th && t->kind != PCIE_TLP_MWR)
+            return true;
+        if (len == 1)
+            return t->last_be == 0;
+        if (!t->first_be || !t->last_be)
+            return false;
+        if (len == 2 && !(t->addr & 7))
+            return true;
+        /* contiguous: first in {1111,1110,1100,1000}, last in {1111,0111,0011,0001} */
+        return (0xd100u >> t->first_be & 1) && (0x808au >> t->last_be & 1);
+    }
+    case PCIE_TLP_CPL:
+        return t->at != 3;
+    case PCIE_TLP_CPLD:
+        return t->at != 3 && t->cpl_status == PCIE_CPL_SC &&
+               len <= ((t->lower_addr & 3u) + (t->byte_count ? t->byte_count : 4096u) + 3u) / 4u;
+    default:
+        return false;
+    }
+}
+
 static int check_4dw(const struct pcie_tlp *t, enum pcie_tlp_error *kindp, struct pcilab_err *err)
 {
     if (pcie_tlp_is_memory(t) && pcie_tlp_header_dw(t) == 4 && (t->addr >> 32) == 0)
@@ -739,7 +828,7 @@ unsigned pcie_tlp_warnings(const struct pcie_tlp *t)
 int pcie_tlp_decode_ex(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
                        enum pcie_tlp_error *kindp, struct pcilab_err *err)
 {
-    memset(t, 0, sizeof *t);
+    tlp_zero(t);
     if (kindp)
         *kindp = PCIE_TLP_OK;
     if (len < 4)
@@ -750,7 +839,9 @@ int pcie_tlp_decode_ex(const uint8_t *b, size_t len, unsigned flags, struct pcie
     t->type = (uint8_t)(dw0 >> 24 & 0x1f);
     enum pcie_tlp_error why = PCIE_TLP_OK;
     int rc = 0;
-    t->kind = kind_of(t->fmt, t->type, &why, err, &rc);
+    t->kind = fast_kind(b[0]);
+    if (t->kind == PCIE_TLP_UNKNOWN)
+        t->kind = kind_of(t->fmt, t->type, &why, err, &rc);
     if (t->kind == PCIE_TLP_UNKNOWN) {
         if (kindp)
             *kindp = why;
@@ -837,9 +928,11 @@ int pcie_tlp_decode_ex(const uint8_t *b, size_t len, unsigned flags, struct pcie
                   pcie_tlp_kind_name(k), what, want, len,
                   len > want ? "trailing bytes, 2.2.2" : "TLP truncated, 2.2.2/2.2.3");
     }
-    rc = check_rules(t, kindp, err);
-    if (rc)
-        return rc;
+    if (!rules_fast_ok(t)) {
+        rc = check_rules(t, kindp, err);
+        if (rc)
+            return rc;
+    }
     if (ecrc_present && !(flags & PCIE_TLP_DECODE_NO_ECRC_CHECK)) {
         uint32_t calc = pcie_ecrc(b, 4u * (hdr + pdw));
         if (calc != t->ecrc)
