@@ -5,6 +5,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <string.h>
+
 #include "pcie/link.h"
 
 struct log {
@@ -260,6 +263,38 @@ static void tlp_bytes_are_classified(void **state)
     sim_destroy(sim);
 }
 
+static void trace_records_and_signals(void **state)
+{
+    (void)state;
+    struct pcilab_sim *sim = sim_create(1);
+    struct log lg = {.n = 0};
+    FILE *js = tmpfile(), *vcd = tmpfile();
+    assert_non_null(js);
+    assert_non_null(vcd);
+    assert_int_equal(sim_trace_open_stream(sim_trace(sim), js, SIM_TRACE_JSONL, NULL), 0);
+    assert_int_equal(sim_trace_open_stream(sim_trace(sim), vcd, SIM_TRACE_VCD, NULL), 0);
+    struct pcie_link *l = make(sim, 2, 1, 0);
+    struct pcie_link_tlp t = mwr(&lg, 4, 64, 0);
+    assert_int_equal(pcie_link_send(l, PCIE_LINK_UP, &t, NULL), 0);
+    sim_run(sim, 0);
+    assert_int_equal(sim_trace_close(sim_trace(sim), NULL), 0);
+    char buf[8192];
+    rewind(js);
+    size_t n = fread(buf, 1, sizeof buf - 1, js);
+    buf[n] = 0;
+    assert_non_null(strstr(buf, "TLP seq 0x000 P 80 B (payload 64 B)"));
+    assert_non_null(strstr(buf, "Ack seq 0x000"));
+    assert_non_null(strstr(buf, "\"payload\":64"));
+    rewind(vcd);
+    n = fread(buf, 1, sizeof buf - 1, vcd);
+    buf[n] = 0;
+    assert_non_null(strstr(buf, "up_busy"));
+    assert_non_null(strstr(buf, "down_kind"));
+    fclose(js);
+    fclose(vcd);
+    sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +304,7 @@ int main(void)
         cmocka_unit_test(acks_coalesce),
         cmocka_unit_test(credits_block_and_resume),
         cmocka_unit_test(tlp_bytes_are_classified),
+        cmocka_unit_test(trace_records_and_signals),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
