@@ -873,8 +873,9 @@ static bool route_cfg(struct pcie_fabric *f, struct pcie_inflight *s, struct pci
     unsigned tbus = pcie_bdf_bus(t->target_id);
     unsigned devfn = t->target_id & 0xffu;
     if (t->kind == PCIE_TLP_CFGRD0 || t->kind == PCIE_TLP_CFGWR0) {
+        /* (the host may address its own host bridge: from == fn there) */
         struct pcie_fn *fn = b->fns[devfn];
-        if (!fn || fn == from) {
+        if (!fn) {
             unsupported(f, s, t, receiver(f, b, from));
             return false;
         }
