@@ -184,6 +184,8 @@ struct direction {
      * the other direction's transmitter ---- */
     uint16_t next_rcv_seq;  /* NEXT_RCV_SEQ */
     bool ack_timer, ack_due;
+    sim_event_id ack_ev;  /* the pending AckNak_LATENCY_TIMER expiry */
+    unsigned unacked;     /* TLPs received since the last Ack was scheduled */
     struct pcie_fc_rx rx[PCIE_FC_CLASSES][2];
     uint32_t advertised[PCIE_FC_CLASSES][2]; /* CA last sent in an UpdateFC (field) */
     bool fc_timer[PCIE_FC_CLASSES], fc_due[PCIE_FC_CLASSES], fc_urgent[PCIE_FC_CLASSES];
@@ -466,7 +468,10 @@ static void tx_kick(struct direction *dr)
     if (rx->ack_due) {
         struct pcie_dllp a = pcie_dllp_ack((uint16_t)((rx->next_rcv_seq - 1) & 0xfff));
         rx->ack_due = false;
+        if (rx->ack_timer)
+            sim_cancel(l->sim, rx->ack_ev); /* sent early (ack_every) */
         rx->ack_timer = false;
+        rx->unacked = 0;
         dr->st.acks++;
         send_dllp(dr, &a);
         return;
@@ -631,7 +636,11 @@ static void on_deliver(void *ctx, uint64_t arg)
     pcie_fc_rx_receive(&dr->rx[e.fc][1], e.data_credits);
     if (!dr->ack_timer && !dr->ack_due) {
         dr->ack_timer = true; /* 3.6.3.1: AckNak_LATENCY_TIMER starts */
-        sim_after(l->sim, l->ack_latency, on_ack_timer, dr, 0);
+        dr->ack_ev = sim_after(l->sim, l->ack_latency, on_ack_timer, dr, 0);
+    }
+    if (l->cfg.ack_every && ++dr->unacked >= l->cfg.ack_every && !dr->ack_due) {
+        dr->ack_due = true;
+        tx_kick(other(dr));
     }
     if (!dr->refresh_armed) {
         dr->refresh_armed = true;

@@ -93,6 +93,9 @@ struct pcie_link_cfg {
                               buffer space (credits); 0 = at delivery */
     unsigned skp_interval; /* 0 = 1180 Symbol times (8b/10b) / 370 Blocks (128b/130b) */
     sim_time_t ack_latency; /* 0 = from pcie_link_ack_latency_symbols */
+    unsigned ack_every;  /* the receiver also Acks as soon as this many TLPs arrived
+                            unacknowledged (3.6.3.1 only bounds how late an Ack may
+                            be; many receivers Ack every TLP); 0 = timer only */
     sim_time_t fc_update_latency; /* 0 = same as the Ack latency (the spec's UpdateFC
                                      guideline uses the same formula) */
     sim_time_t fc_update_period;  /* 0 = 30 us (2.6.1.2); refresh while active */

@@ -195,6 +195,46 @@ static void acks_coalesce(void **state)
     sim_destroy(sim);
 }
 
+/* ack_every = 1: the receiver Acks each TLP as it arrives, without waiting
+ * for the latency timer, and a timer armed before an early Ack never fires a
+ * second Ack for the same TLPs. */
+static void acks_every_tlp(void **state)
+{
+    (void)state;
+    struct pcilab_sim *sim = sim_create(1);
+    struct log lg = {.n = 0};
+    struct pcie_link_cfg cfg;
+    pcie_link_cfg_default(&cfg);
+    cfg.ack_every = 1;
+    struct pcie_link *l = NULL;
+    assert_int_equal(pcie_link_create(sim, &cfg, &l, NULL), 0);
+    for (int i = 0; i < 100; i++) {
+        struct pcie_link_tlp t = mwr(&lg, 4, 128, 0);
+        assert_int_equal(pcie_link_send(l, PCIE_LINK_UP, &t, NULL), 0);
+    }
+    sim_run(sim, 0);
+    struct pcie_link_stats st;
+    pcie_link_get_stats(l, PCIE_LINK_DOWN, &st);
+    assert_int_equal(st.acks, 100);
+    sim_destroy(sim);
+
+    /* ack_every = 4 with a timer (10 us) longer than 4 TLPs (1.2 us): one Ack
+     * per 4 TLPs, and 100 % 4 = 0 leaves nothing for the timer: exactly 25.
+     * (With the spec's 576 ns timer, the timer would win after 2 TLPs.) */
+    sim = sim_create(1);
+    cfg.ack_every = 4;
+    cfg.ack_latency = 10 * SIM_US;
+    assert_int_equal(pcie_link_create(sim, &cfg, &l, NULL), 0);
+    for (int i = 0; i < 100; i++) {
+        struct pcie_link_tlp t = mwr(&lg, 4, 128, 0);
+        assert_int_equal(pcie_link_send(l, PCIE_LINK_UP, &t, NULL), 0);
+    }
+    sim_run(sim, 0);
+    pcie_link_get_stats(l, PCIE_LINK_DOWN, &st);
+    assert_int_equal(st.acks, 25);
+    sim_destroy(sim);
+}
+
 static void credits_block_and_resume(void **state)
 {
     (void)state;
@@ -302,6 +342,7 @@ int main(void)
         cmocka_unit_test(gen3_and_wide_links),
         cmocka_unit_test(skp_counts_over_a_long_transfer),
         cmocka_unit_test(acks_coalesce),
+        cmocka_unit_test(acks_every_tlp),
         cmocka_unit_test(credits_block_and_resume),
         cmocka_unit_test(tlp_bytes_are_classified),
         cmocka_unit_test(trace_records_and_signals),
