@@ -42,8 +42,8 @@ static const struct {
     void (*fn)(struct bench_report *);
 } benches[] = {
     /* one line per bench/bench_<name>.c */
-    {"tlp", bench_tlp},
     {"evq", bench_evq},
+    {"tlp", bench_tlp},
     {"link", bench_link},
     {NULL, NULL},
 };
