@@ -551,12 +551,8 @@ static bool requester_cpl(struct pcie_requester *r, struct pcie_fn *fn, const st
         return false;
     struct pcie_tag_slot *ts = &r->tags[tag];
     struct pcie_read_op *op = &r->ops[ts->op];
+    (void)fn;
     if (t->cpl_status != PCIE_CPL_SC) {
-        /* 7.5.1.1.4: Received Master Abort (UR) / Received Target Abort (CA). */
-        if (fn && t->cpl_status == PCIE_CPL_UR)
-            pcie_cfg_status_set(fn->cfg, PCIE_STS_REC_MASTER_ABORT);
-        if (fn && t->cpl_status == PCIE_CPL_CA)
-            pcie_cfg_status_set(fn->cfg, PCIE_STS_REC_TARGET_ABORT);
         if (op->status == PCIE_REQ_SC)
             op->status = (enum pcie_req_status)t->cpl_status;
         tag_release(r, tag);
@@ -742,6 +738,11 @@ static void deliver_id(struct pcie_fabric *f, struct pcie_inflight *s, const str
                        struct pcie_fn *fn)
 {
     if (pcie_tlp_is_completion(t)) {
+        /* 7.5.1.1.4: Received Master Abort (UR) / Received Target Abort (CA). */
+        if (t->cpl_status == PCIE_CPL_UR)
+            pcie_cfg_status_set(fn->cfg, PCIE_STS_REC_MASTER_ABORT);
+        else if (t->cpl_status == PCIE_CPL_CA)
+            pcie_cfg_status_set(fn->cfg, PCIE_STS_REC_TARGET_ABORT);
         struct pcie_requester *r = fn->kind == PCIE_FN_HOST_BRIDGE && fn == f->host_bridge
                                        ? &f->host_req
                                        : fn->req;
@@ -904,13 +905,19 @@ static bool route_cfg(struct pcie_fabric *f, struct pcie_inflight *s, struct pci
     return false;
 }
 
-/* ACS P2P Request Redirect enabled on downstream port p (7.7.8.3)? */
-static bool acs_redirect(const struct pcie_fn *p)
+/* ACS Control bit enabled on port p (7.7.8.3)? */
+static bool acs_ctrl(const struct pcie_fn *p, uint16_t bit)
 {
-    if (!p || p->kind != PCIE_FN_SWITCH_DOWN)
+    if (!p || (p->kind != PCIE_FN_SWITCH_DOWN && p->kind != PCIE_FN_ROOT_PORT))
         return false;
     unsigned c = pcie_ecap_find(p->cfg, PCIE_ECAP_ID_ACS);
-    return c && (pcie_cfg_raw_read16(p->cfg, c + PCIE_ACS_CTRL) & PCIE_ACS_RR);
+    return c && (pcie_cfg_raw_read16(p->cfg, c + PCIE_ACS_CTRL) & bit);
+}
+
+/* P2P Request Redirect on the downstream port a request came up through. */
+static bool acs_redirect(const struct pcie_fn *p)
+{
+    return p && p->kind == PCIE_FN_SWITCH_DOWN && acs_ctrl(p, PCIE_ACS_RR);
 }
 
 static bool route_addr(struct pcie_fabric *f, struct pcie_inflight *s, struct pcie_tlp *t,
@@ -925,7 +932,10 @@ static bool route_addr(struct pcie_fabric *f, struct pcie_inflight *s, struct pc
         /* Functions and downstream bridges on this bus, in devfn order. */
         for (unsigned i = 0; i < 256; i++) {
             struct pcie_fn *fn = b->fns[i];
-            if (!fn || fn == from)
+            /* On the root bus a request may go back down the root port it
+             * came up through (root complex peer-to-peer, and redirected
+             * requests after ACS Upstream Forwarding). */
+            if (!fn || (fn == from && !(b->kind == PCIE_BUS_ROOT && fn->secondary)))
                 continue;
             if (fn->secondary) {
                 if (bridge_window_claims(fn, io, addr, len)) {
@@ -952,7 +962,9 @@ static bool route_addr(struct pcie_fabric *f, struct pcie_inflight *s, struct pc
                 unsupported(f, s, t, receiver(f, b, from));
             return false;
         }
-        if (redirect || !bridge_window_claims(ub, io, addr, len)) {
+        /* 7.7.8.3 Upstream Forwarding: a port forwards upstream requests that
+         * target its own secondary side (they were redirected below it). */
+        if (redirect || acs_ctrl(ub, PCIE_ACS_UF) || !bridge_window_claims(ub, io, addr, len)) {
             /* 7.5.1.1.3: a Type 1 function forwards requests upstream only with
              * Bus Master Enable; else they are Unsupported Requests. */
             if (!(pcie_cfg_command(ub->cfg) & PCIE_CMD_BUS_MASTER)) {

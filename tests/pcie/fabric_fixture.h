@@ -159,7 +159,7 @@ static void tfab_build(struct tfab *t, bool acs)
     struct pcie_cfg_ident hb = {.vendor_id = 0x1022, .device_id = 0x157b};
     t->hb2 = pcie_fabric_add_host_bridge(t->f, 2, 0, &hb, &err);
     struct pcie_port_desc rp = {.ident = {.vendor_id = 0x1022, .device_id = 0x157c},
-                                .max_link_speed = 3, .max_link_width = 4};
+                                .max_link_speed = 3, .max_link_width = 4, .acs = acs};
     t->rpa = pcie_fabric_add_root_port(t->f, 2, 1, &rp, &err);
     t->rpb = pcie_fabric_add_root_port(t->f, 2, 2, &rp, &err);
     struct pcie_switch_desc sd = {.name = "S1", .n_downstream = 3};
