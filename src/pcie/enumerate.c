@@ -1,5 +1,6 @@
 /* Enumeration and resource assignment by configuration requests. See enumerate.h. */
 #include "pcie/enumerate.h"
+#include "pcie/link.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -576,6 +577,16 @@ int pcie_enumerate(struct pcie_fabric *f, const struct pcie_enum_options *opt,
     free(c.res);
     if (c.oom)
         return pcilab_errf(err, PCILAB_ENOMEM, "out of memory during enumeration");
+    /* Bus numbers exist now: links trace under the names the fabric's own
+     * per-hop records use ("00:02.2<->01:00.0"). */
+    for (size_t i = 0; i < pcie_fabric_fn_count(f); i++) {
+        struct pcie_fn *fn = pcie_fabric_fn_at(f, i);
+        struct pcie_link *l = pcie_fn_link(fn);
+        if (l && pcie_fn_parent(fn) && pcie_fn_link(pcie_fn_parent(fn)) == l) {
+            char name[PCIE_LINK_NAME_LEN];
+            pcie_link_set_name(l, pcie_fn_link_name(fn, name));
+        }
+    }
     return 0;
 }
 

@@ -899,6 +899,16 @@ int pcie_link_create(struct pcilab_sim *sim, const struct pcie_link_cfg *cfg,
     return 0;
 }
 
+void pcie_link_set_name(struct pcie_link *l, const char *name)
+{
+    snprintf(l->name, sizeof l->name, "%s", name ? name : "link");
+}
+
+const char *pcie_link_name(const struct pcie_link *l)
+{
+    return l->name;
+}
+
 void pcie_link_get_stats(struct pcie_link *l, enum pcie_link_dir dir, struct pcie_link_stats *st)
 {
     struct direction *dr = &l->dir[dir];

@@ -161,6 +161,11 @@ int pcie_link_send(struct pcie_link *link, enum pcie_link_dir dir,
                    const struct pcie_link_tlp *tlp, struct pcilab_err *err);
 
 /* Counters for dir up to the current simulated time. */
+/* Renames the link in the trace records it emits from now on (the fabric
+ * names links by bus numbers once enumeration has assigned them). VCD signals
+ * keep the scope they were declared with. */
+void pcie_link_set_name(struct pcie_link *link, const char *name);
+const char *pcie_link_name(const struct pcie_link *link);
 void pcie_link_get_stats(struct pcie_link *link, enum pcie_link_dir dir,
                          struct pcie_link_stats *st);
 const struct pcie_link_cfg *pcie_link_get_cfg(const struct pcie_link *link);

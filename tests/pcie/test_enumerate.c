@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "fabric_fixture.h"
+#include "pcie/link.h"
 
 static void buses(struct pcie_fn *b, unsigned *pri, unsigned *sec, unsigned *sub)
 {
@@ -73,6 +74,11 @@ static void test_two_level_switches(void **state)
     check_buses(pcie_switch_downstream(t.s1, 2), 2, 8, 8);
     check_buses(t.rpb, 0, 9, 9);
     assert_int_equal(rep.max_bus, 9);
+    /* Links are named by the bus numbers just assigned, as the per-hop trace
+     * records name them. */
+    assert_string_equal(pcie_link_name(pcie_fn_link(t.rpa)), "00:02.1<->01:00.0");
+    assert_string_equal(pcie_link_name(pcie_fn_link(pcie_switch_downstream(t.s2, 1))),
+                        "05:01.0<->07:00.0");
     assert_int_equal(pcie_fn_bdf(t.e1), pcie_bdf(3, 0, 0));
     assert_int_equal(pcie_fn_bdf(t.e2), pcie_bdf(6, 0, 0));
     assert_int_equal(pcie_fn_bdf(t.mf3), pcie_bdf(7, 0, 3));
