@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pcie/caps.h"
+#include "pcie/cfgdump.h"
 #include "scenario/builtin.h"
 #include "scenario/yaml.h"
 
@@ -84,12 +86,20 @@ static bool cap_is_extended(enum scn_cap c)
 /* ------------------------------------------------------------------------ */
 /* parsing context and error helpers                                         */
 
+struct scn_dumpfile {
+    char path[2 * SCN_PATH_MAX];
+    struct pcie_dump d;
+};
+
 struct ctx {
     const char *file;
     const char *dir;      /* folder for relative config_from paths ("" = current) */
     struct pcilab_err *err;
     struct scn_machine *m;
     size_t funcs_cap;
+    struct scn_dumpfile dumps[8]; /* dumps read so far (config_from, machine_from) */
+    size_t ndumps;
+    const struct scn_ynode *machine_from; /* the machine_from node, or NULL */
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -861,19 +871,377 @@ static void func_label(const struct scn_machine *m, const struct scn_func *f, ch
 
 static int parse_bus(struct ctx *c, const struct scn_ynode *list, int parent);
 
+/* ------------------------------------------------------------------------ */
+/* configuration space from lspci dumps (config_from, machine_from)           */
+
+/* Loads (once per scenario) and returns the dump at `path` (relative to the
+ * scenario's folder). Dump errors name the dump's own file:line:col. */
+static int dump_get(struct ctx *c, const struct scn_ynode *where, const char *path,
+                    const struct pcie_dump **out, char *resolved, size_t rlen)
+{
+    if (path[0] == '/' || !c->dir[0])
+        snprintf(resolved, rlen, "%s", path);
+    else
+        snprintf(resolved, rlen, "%s%s", c->dir, path);
+    for (size_t i = 0; i < c->ndumps; i++)
+        if (!strcmp(c->dumps[i].path, resolved)) {
+            *out = &c->dumps[i].d;
+            return 0;
+        }
+    if (c->ndumps == sizeof c->dumps / sizeof c->dumps[0])
+        return fail(c, where, PCILAB_ERANGE, "more than %zu different dump files in one scenario",
+                    sizeof c->dumps / sizeof c->dumps[0]);
+    struct scn_dumpfile *df = &c->dumps[c->ndumps];
+    pcie_dump_init(&df->d);
+    struct pcilab_err derr;
+    pcilab_err_clear(&derr);
+    int rc = pcie_dump_load(&df->d, resolved, &derr);
+    if (rc) {
+        pcie_dump_free(&df->d);
+        if (derr.code == PCILAB_EIO && derr.line == 0)
+            /* the file itself is missing: say which scenario line wanted it */
+            return fail(c, where, PCILAB_EIO, "cannot read dump '%s': %s", resolved, derr.msg);
+        *c->err = derr;
+        return rc;
+    }
+    snprintf(df->path, sizeof df->path, "%s", resolved);
+    c->ndumps++;
+    *out = &df->d;
+    return 0;
+}
+
+static uint16_t rd16(const uint8_t *b, unsigned off) { return (uint16_t)(b[off] | b[off + 1] << 8); }
+static uint32_t rd32(const uint8_t *b, unsigned off)
+{
+    return (uint32_t)rd16(b, off) | (uint32_t)rd16(b, off + 2) << 16;
+}
+
+/* Offset of the PCI Express capability in dumped bytes (PCI 3.0 6.7 list walk,
+ * at most 48 entries so a looping list ends), 0 when absent or not dumped. */
+static unsigned dump_exp_offset(const uint8_t *b, unsigned len)
+{
+    if (len < 0x100 || !(rd16(b, 0x06) & 0x10)) /* Status: Capabilities List, 7.5.1.1.4 */
+        return 0;
+    unsigned off = b[0x34] & 0xfc;
+    for (unsigned n = 0; off >= 0x40 && n < 48; n++) {
+        if (b[off] == 0x10)
+            return off;
+        off = b[off + 1] & 0xfc;
+    }
+    return 0;
+}
+
+/* What the bytes say a function is (Header Type 7.5.1.1.9, class code, Device/Port
+ * Type 7.5.3.2). Returns the kind, or -1 with *why set. */
+static int dump_kind(const uint8_t *b, unsigned len, bool root_bus, const char **why)
+{
+    unsigned hdr = b[0x0e] & 0x7f;
+    unsigned exp = dump_exp_offset(b, len);
+    unsigned type = exp ? (rd16(b, exp + 2) >> 4) & 0xf : 0xff;
+    uint32_t class_code = rd32(b, 0x08) >> 8;
+    if (hdr == 0) {
+        if (type == 0xff) {
+            if (len < 0x100 && !root_bus)
+                return SCN_ENDPOINT; /* -x: capabilities not dumped, trust the description */
+            if (!root_bus) {
+                *why = "a function without a PCI Express capability below a port (conventional PCI is not modelled)";
+                return -1;
+            }
+            return (class_code >> 8) == 0x0600 ? SCN_HOST_BRIDGE : SCN_INTEGRATED;
+        }
+        switch (type) {
+        case 0x0: return SCN_ENDPOINT;
+        case 0x1: return SCN_LEGACY_ENDPOINT;
+        case 0x9: return SCN_RCIEP;
+        default:
+            *why = "a Type 0 function whose Device/Port Type is not an endpoint (Root Complex Event Collectors are not modelled)";
+            return -1;
+        }
+    }
+    if (hdr == 1) {
+        switch (type) {
+        case 0x4: return SCN_ROOT_PORT;
+        case 0x5: return SCN_UPSTREAM_PORT;
+        case 0x6: return SCN_DOWNSTREAM_PORT;
+        case 0xff:
+            if (len < 0x100)
+                return -2; /* unknown: capabilities not dumped */
+            *why = "a PCI-to-PCI bridge without a PCI Express capability (conventional PCI bridges are not modelled)";
+            return -1;
+        default:
+            *why = "a PCI Express to PCI/PCI-X bridge (not modelled)";
+            return -1;
+        }
+    }
+    *why = hdr == 2 ? "a CardBus bridge (Header Type 2, not modelled)" : "a reserved Header Type";
+    return -1;
+}
+
+/* Fills f's capability list and parameters from the dumped bytes: the known
+ * capabilities (PM, MSI, MSI-X, PCI Express, AMD IOMMU, AER, ACS) at their dumped
+ * offsets in list order; others stay as plain bytes. */
+static void dump_caps(struct scn_func *f)
+{
+    const uint8_t *b = f->config;
+    f->ncaps = 0;
+    f->pcie = (struct scn_pcie){0};
+    f->acs = 0;
+    bool seen[SCN_CAP_COUNT] = {false};
+    unsigned off = (rd16(b, 0x06) & 0x10) ? b[0x34] & 0xfc : 0;
+    for (unsigned n = 0; off >= 0x40 && off + 8 <= 0x100 && n < 48; n++) {
+        int id = -1;
+        switch (b[off]) {
+        case 0x01: id = SCN_CAP_PM; break;
+        case 0x05: id = SCN_CAP_MSI; break;
+        case 0x11: id = SCN_CAP_MSIX; break;
+        case 0x10: id = SCN_CAP_PCIE; break;
+        case 0x0f: /* AMD IOMMU: Capability Type 011b, AMD 48882 3.2.1 */
+            if (((rd32(b, off) >> 16) & 7) == 3)
+                id = SCN_CAP_IOMMU;
+            break;
+        }
+        unsigned next = b[off + 1] & 0xfc;
+        if (id >= 0 && !seen[id]) {
+            bool keep = true;
+            if (id == SCN_CAP_PM) {
+                /* PMC, PCI PM 1.2 3.2.3; PMCSR No_Soft_Reset 3.2.4 */
+                uint16_t pmc = rd16(b, off + 2);
+                f->pm = (struct scn_pm){.version = (uint8_t)(pmc & 7), .d1 = (pmc >> 9) & 1,
+                                        .d2 = (pmc >> 10) & 1, .pme_support = (uint8_t)(pmc >> 11),
+                                        .no_soft_reset = (rd16(b, off + 4) >> 3) & 1};
+                keep = f->pm.version >= 1 && f->pm.version <= 3;
+            } else if (id == SCN_CAP_MSI) {
+                uint16_t ctl = rd16(b, off + 2); /* Message Control, 7.7.1.2 */
+                unsigned mmc = (ctl >> 1) & 7;
+                f->msi = (struct scn_msi){.vectors = 1u << (mmc > 5 ? 5 : mmc),
+                                          .addr64 = (ctl >> 7) & 1, .per_vector_mask = (ctl >> 8) & 1};
+            } else if (id == SCN_CAP_MSIX) {
+                uint16_t ctl = rd16(b, off + 2);
+                uint32_t t = rd32(b, off + 4), p = rd32(b, off + 8); /* 7.7.2.3, 7.7.2.4 */
+                f->msix = (struct scn_msix){.table_size = (ctl & 0x7ffu) + 1, .table_bir = (uint8_t)(t & 7),
+                                            .table_offset = t & ~7u, .pba_bir = (uint8_t)(p & 7),
+                                            .pba_offset = p & ~7u};
+                /* Rebuilt only when the description sizes the BARs holding it (a
+                 * dump has no BAR sizes); else it stays as dumped bytes. */
+                for (unsigned k = 0; k < 2 && keep; k++) {
+                    unsigned bir = k ? f->msix.pba_bir : f->msix.table_bir;
+                    uint64_t end = k ? f->msix.pba_offset + ((f->msix.table_size + 63) / 64) * 8ull
+                                     : f->msix.table_offset + f->msix.table_size * 16ull;
+                    keep = bir < 6 && (f->bars[bir].type == SCN_BAR_MEM32 ||
+                                       f->bars[bir].type == SCN_BAR_MEM64) && end <= f->bars[bir].size;
+                }
+            } else if (id == SCN_CAP_PCIE) {
+                struct scn_pcie *p = &f->pcie;
+                uint16_t flags = rd16(b, off + 2);              /* 7.5.3.2 */
+                uint32_t devcap = rd32(b, off + 4);             /* 7.5.3.3 */
+                uint32_t lnkcap = rd32(b, off + 0x0c);          /* 7.5.3.6 */
+                uint16_t lnksta = rd16(b, off + 0x12);          /* 7.5.3.8 */
+                p->version = flags & 0xf;
+                p->port_type = (flags >> 4) & 0xf;
+                p->mps = (uint16_t)(128u << ((devcap & 7) > 5 ? 5 : (devcap & 7)));
+                p->ext_tags = (devcap >> 5) & 1;
+                p->flr = (devcap >> 28) & 1;
+                p->max_speed = lnkcap & 0xf;
+                p->max_width = (lnkcap >> 4) & 0x3f;
+                p->speed = lnksta & 0xf;
+                p->width = (lnksta >> 4) & 0x3f;
+                if (p->version >= 2 && off + 0x28 <= 0x100) {
+                    uint32_t devcap2 = rd32(b, off + 0x24);     /* 7.5.3.15 */
+                    p->tag10_completer = (devcap2 >> 16) & 1;
+                    p->tag10_requester = (devcap2 >> 17) & 1;
+                }
+                p->slot = (flags >> 8) & 1;
+                if (p->slot) {
+                    uint32_t sltcap = rd32(b, off + 0x14);      /* 7.5.3.9 */
+                    p->slot_number = (uint16_t)(sltcap >> 19);
+                    p->hot_plug = (sltcap >> 6) & 1;
+                }
+            } else if (id == SCN_CAP_IOMMU) {
+                f->iommu.base = ((uint64_t)rd32(b, off + 8) << 32 | rd32(b, off + 4)) & ~0x3fffull;
+            }
+            if (keep) {
+                f->caps[f->ncaps++] = (struct scn_capref){.id = (enum scn_cap)id, .offset = (uint16_t)off};
+                seen[id] = true;
+            }
+        }
+        off = next;
+    }
+    if (!seen[SCN_CAP_PCIE] || f->config_len < 0x1000)
+        return;
+    /* Extended capabilities, PCIe 5.0 7.6: from 100h, 12-bit next offsets. */
+    off = 0x100;
+    for (unsigned n = 0; off >= 0x100 && off + 8 <= 0x1000 && n < 960; n++) {
+        uint32_t h = rd32(b, off);
+        if (h == 0 || h == 0xffffffffu)
+            break;
+        int id = (h & 0xffff) == 0x0001 ? SCN_CAP_AER : (h & 0xffff) == 0x000d ? SCN_CAP_ACS : -1;
+        if (id >= 0 && !seen[id]) {
+            if (id == SCN_CAP_ACS)
+                f->acs = rd16(b, off + 4) & 0x7fu; /* ACS Capability, 7.7.8.2 */
+            f->caps[f->ncaps++] = (struct scn_capref){.id = (enum scn_cap)id, .offset = (uint16_t)off};
+            seen[id] = true;
+        }
+        off = (h >> 20) & 0xffc;
+    }
+}
+
+/* Copies a dumped function into f. */
+static int dump_copy(struct ctx *c, struct scn_func *f, const struct pcie_dump_func *df,
+                     const char *path)
+{
+    unsigned len = df->len ? df->len : 1;
+    f->config = malloc(len);
+    f->config_given = calloc((len + 7) / 8, 1);
+    if (!f->config || !f->config_given)
+        return pcilab_errf(c->err, PCILAB_ENOMEM, "out of memory");
+    memcpy(f->config, df->bytes, len);
+    for (unsigned i = 0; i < len; i++)
+        if (df->given[i / 8] & (1u << (i % 8)))
+            f->config_given[i / 8] |= (uint8_t)(1u << (i % 8));
+    f->config_len = df->len;
+    f->config_line = df->line;
+    snprintf(f->config_file, sizeof f->config_file, "%s", path);
+    snprintf(f->config_bdf, sizeof f->config_bdf, "%04x:%02x:%02x.%u", df->domain & 0xffffu,
+             df->bus, df->dev, df->fn);
+    return 0;
+}
+
+/* Identity and header fields from the dumped bytes (PCIe 5.0 7.5.1). */
+static void dump_ident(struct scn_func *f)
+{
+    const uint8_t *b = f->config;
+    f->vendor_id = rd16(b, 0x00);
+    f->device_id = rd16(b, 0x02);
+    f->revision = b[0x08];
+    f->class_code = rd32(b, 0x08) >> 8;
+    f->header_type = b[0x0e] & 0x7f; /* bit 7 follows the tree (check_machine) */
+    if (f->config_len > 0x3d)
+        f->interrupt_pin = b[0x3d] <= 4 ? b[0x3d] : 0;
+    if (f->header_type == 0 && f->config_len >= 0x30) {
+        f->subsys_vendor_id = rd16(b, 0x2c);
+        f->subsys_id = rd16(b, 0x2e);
+    } else if (f->config_len >= 0x100) {
+        /* bridges: the SSVID capability, if any, is among the dumped bytes */
+        f->subsys_vendor_id = f->subsys_id = 0;
+    }
+}
+
+/* A BAR register's type bits as the description's BAR type (PCIe 5.0 7.5.1.2.1). */
+static const char *bar_bits_name(uint32_t v)
+{
+    if (v & 1)
+        return "io";
+    return ((v >> 1) & 3) == 2 ? ((v & 8) ? "mem64 prefetchable" : "mem64")
+                               : ((v & 8) ? "mem32 prefetchable" : "mem32");
+}
+
 static int parse_config_from(struct ctx *c, const struct scn_ynode *n, struct scn_func *f)
 {
     static const char *const keys[] = {"file", "bdf", NULL};
-    struct scn_ynode *v;
+    struct scn_ynode *fv, *bv;
+    char file[SCN_PATH_MAX], path[SCN_PATH_MAX + SCN_PATH_MAX];
     int rc = check_map(c, n, "'config_from'", keys);
-    if (rc || (rc = need(c, n, "'config_from'", "file", &v)) ||
-        (rc = get_string(c, v, "file", f->config_file, sizeof f->config_file)))
+    if (rc || (rc = need(c, n, "'config_from'", "file", &fv)) ||
+        (rc = get_string(c, fv, "file", file, sizeof file)))
         return rc;
-    if ((rc = need(c, n, "'config_from'", "bdf", &v)) || (rc = want_scalar(c, v, "bdf", "a BDF")))
+    if ((rc = need(c, n, "'config_from'", "bdf", &bv)) || (rc = want_scalar(c, bv, "bdf", "a BDF")))
         return rc;
-    /* The lspci -xxxx reader (src/pcie/cfgdump.h) is not in the tree yet. */
-    return fail(c, n, PCILAB_EUNSUPPORTED,
-                "'config_from' is not available yet: the lspci dump reader (pcie/cfgdump.h) is missing");
+    int seg;
+    unsigned bus, dev, fn;
+    if (!parse_bdf(bv->text, &seg, &bus, &dev, &fn))
+        return fail(c, bv, PCILAB_EINVAL,
+                    "'bdf' must be BB:DD.F or SSSS:BB:DD.F in hex (device 00..1f, function 0..7), got '%s'",
+                    bv->text);
+    const struct pcie_dump *d;
+    if ((rc = dump_get(c, fv, file, &d, path, sizeof path)))
+        return rc;
+    const struct pcie_dump_func *df = NULL;
+    for (size_t i = 0; i < d->count && !df; i++) {
+        const struct pcie_dump_func *g = &d->funcs[i];
+        if (g->bus == bus && g->dev == dev && g->fn == fn && (seg < 0 || g->domain == (uint32_t)seg))
+            df = g;
+    }
+    if (!df)
+        return fail(c, bv, PCILAB_ENOENT, "'%s' has no function %s (it has %zu)", path, bv->text,
+                    d->count);
+    if (df->len < 0x40 || !pcie_dump_func_has(df, 0, 0x40))
+        return fail(c, bv, PCILAB_EINVAL,
+                    "%s:%u: function %s has only %u bytes; the 64-byte header is the least (lspci -x)",
+                    path, df->line, bv->text, df->present);
+    return dump_copy(c, f, df, path);
+}
+
+/* config_from: after the description was read, the dump's bytes replace its
+ * identity and (when dumped) capabilities. The kind must agree with the bytes. */
+static int apply_config_from(struct ctx *c, const struct scn_ynode *fnode, struct scn_func *f)
+{
+    const struct scn_ynode *cfn = map_get(fnode, "config_from");
+    const char *why = "";
+    int k = dump_kind(f->config, f->config_len, f->parent < 0, &why);
+    bool compatible = k == (int)f->kind || k == -2 ||
+                      ((k == SCN_HOST_BRIDGE || k == SCN_INTEGRATED) &&
+                       (f->kind == SCN_HOST_BRIDGE || f->kind == SCN_INTEGRATED)) ||
+                      (k == SCN_ENDPOINT && f->config_len < 0x100 &&
+                       (f->kind == SCN_ENDPOINT || f->kind == SCN_LEGACY_ENDPOINT));
+    if (k == -1)
+        return fail(c, cfn, PCILAB_EINVAL, "%s:%u: %s is %s, but this function is %s",
+                    f->config_file, f->config_line, f->config_bdf, why, a_kind(f->kind));
+    if (!compatible) {
+        unsigned exp = dump_exp_offset(f->config, f->config_len);
+        return fail(c, cfn, PCILAB_EINVAL,
+                    "%s:%u: %s is %s (Header Type %u%s%s), but this function is %s",
+                    f->config_file, f->config_line, f->config_bdf, a_kind((enum scn_kind)k),
+                    f->config[0x0e] & 0x7f, exp ? ", Device/Port Type " : "",
+                    exp ? pcie_port_type_name((enum pcie_port_type)((rd16(f->config, exp + 2) >> 4) & 0xf)) : "",
+                    a_kind(f->kind));
+    }
+    /* Identity keys written next to config_from must agree with the bytes (a
+     * wrong 'bdf' is the usual mistake). */
+    static const struct { const char *key; unsigned off, size; } idk[] = {
+        {"vendor", 0x00, 2}, {"device", 0x02, 2}, {"revision", 0x08, 1},
+    };
+    for (unsigned i = 0; i < 3; i++) {
+        const struct scn_ynode *v = map_get(fnode, idk[i].key);
+        uint64_t x;
+        const char *e_;
+        if (!v || !parse_u64(v->text, &x, &e_) || *e_)
+            continue;
+        uint32_t got = idk[i].size == 2 ? rd16(f->config, idk[i].off) : f->config[idk[i].off];
+        if (x != got)
+            return fail(c, v, PCILAB_EINVAL, "'%s' is 0x%" PRIx64 " but %s:%u (%s) says 0x%x",
+                        idk[i].key, x, f->config_file, f->config_line, f->config_bdf, got);
+    }
+    dump_ident(f);
+    unsigned nbars = f->header_type == 1 ? 2 : 6;
+    for (unsigned i = 0; i < nbars && 0x10 + 4 * i + 4 <= f->config_len; i++) {
+        uint32_t v = rd32(f->config, 0x10 + 4 * i);
+        const struct scn_bar *b = &f->bars[i];
+        bool upper = i > 0 && f->bars[i - 1].type == SCN_BAR_MEM64;
+        if (upper)
+            continue;
+        if (b->type == SCN_BAR_NONE) {
+            if (v != 0)
+                return fail(c, cfn, PCILAB_EINVAL,
+                            "%s:%u: %s has BAR %u = 0x%08x (%s), but a dump holds addresses, not sizes: describe it in 'bars' ({index: %u, type: ..., size: ...})",
+                            f->config_file, f->config_line, f->config_bdf, i, v, bar_bits_name(v), i);
+            continue;
+        }
+        bool io = v & 1, m64 = !io && ((v >> 1) & 3) == 2, pref = !io && (v & 8);
+        bool want_io = b->type == SCN_BAR_IO, want64 = b->type == SCN_BAR_MEM64;
+        if (v != 0 && (io != want_io || (!io && (m64 != want64 || pref != b->prefetchable))))
+            return fail(c, cfn, PCILAB_EINVAL,
+                        "%s:%u: %s has BAR %u = 0x%08x (%s), but the description says %s%s",
+                        f->config_file, f->config_line, f->config_bdf, i, v, bar_bits_name(v),
+                        scn_bar_type_name(b->type), b->prefetchable ? " prefetchable" : "");
+    }
+    if (f->config_len >= 0x100) {
+        dump_caps(f);
+        f->caps_from_dump = true;
+        /* the trained link is the device's to say (check_machine copies it up) */
+        if (f->kind != SCN_ENDPOINT && f->kind != SCN_LEGACY_ENDPOINT && f->kind != SCN_UPSTREAM_PORT)
+            f->pcie.speed = f->pcie.width = 0;
+    }
+    return 0;
 }
 
 static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
@@ -978,18 +1346,34 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
     }
 
     bool bridge = kind_is_bridge(f->kind);
+    /* config_from: read the bytes first; identity keys are then optional. */
+    struct scn_ynode *cfn = map_get(n, "config_from");
+    if (cfn) {
+        if ((rc = parse_config_from(c, cfn, f)))
+            return rc;
+        dump_ident(f);
+        f->class_code = 0;
+        f->class_code = rd32(f->config, 0x08) >> 8;
+    }
     /* Identity. */
-    if ((rc = need(c, n, "a function", "vendor", &v)) ||
+    if (cfn && !map_get(n, "vendor")) {
+        /* from the dump */
+    } else if ((rc = need(c, n, "a function", "vendor", &v)) ||
         (rc = get_uint(c, v, "vendor", 0, 0xffff, true, &x)))
         return rc;
-    if (x == 0xffff)
+    else if (x == 0xffff)
         return fail(c, v, PCILAB_EINVAL,
                     "'vendor' 0xffff is what an absent function reads as (PCIe 5.0 7.5.1.1.1)");
-    f->vendor_id = (uint16_t)x;
-    if ((rc = need(c, n, "a function", "device", &v)) ||
-        (rc = get_uint(c, v, "device", 0, 0xffff, true, &x)))
+    else
+        f->vendor_id = (uint16_t)x;
+    if (cfn && !map_get(n, "device")) {
+        /* from the dump */
+    } else if ((rc = need(c, n, "a function", "device", &v)) ||
+               (rc = get_uint(c, v, "device", 0, 0xffff, true, &x))) {
         return rc;
-    f->device_id = (uint16_t)x;
+    } else {
+        f->device_id = (uint16_t)x;
+    }
     OPT_UINT(c, n, "revision", 0, 0xff, true, f->revision);
     if ((v = map_get(n, "class"))) {
         if ((rc = get_uint(c, v, "class", 0, 0xffffff, true, &x)))
@@ -997,13 +1381,15 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
         f->class_code = (uint32_t)x;
     } else if (bridge) {
         f->class_code = 0x060400; /* PCI-to-PCI bridge, normal decode */
+    } else if (cfn) {
+        /* from the dump */
     } else if (f->kind == SCN_HOST_BRIDGE) {
         f->class_code = 0x060000;
     } else {
         return fail(c, n, PCILAB_EINVAL, "a function is missing required key 'class'");
     }
     if (bridge && (f->class_code >> 8) != 0x0604)
-        return fail(c, map_get(n, "class"), PCILAB_EINVAL,
+        return fail(c, map_get(n, "class") ? map_get(n, "class") : n, PCILAB_EINVAL,
                     "%s is a PCI-to-PCI bridge: its class must be 0x0604xx, got 0x%06x",
                     a_kind(f->kind), f->class_code);
     if ((v = map_get(n, "subsystem"))) {
@@ -1050,6 +1436,8 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
     }
 
     if ((v = map_get(n, "capabilities")) && (rc = parse_caps(c, v, f)))
+        return rc;
+    if (cfn && (rc = apply_config_from(c, n, f)))
         return rc;
     struct scn_ynode *capsn = map_get(n, "capabilities");
     const struct scn_ynode *where = capsn ? capsn : n;
@@ -1123,8 +1511,6 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
         return rc;
     if ((v = map_get(n, "params")) && (rc = parse_params(c, v, f)))
         return rc;
-    if ((v = map_get(n, "config_from")) && (rc = parse_config_from(c, v, f)))
-        return rc;
 
     if ((v = map_get(n, "children"))) {
         if (!bridge)
@@ -1190,7 +1576,7 @@ static int check_machine(struct ctx *c, const struct scn_ynode *fnode)
             if (j != i)
                 multi = true;
         }
-        if (!has0) {
+        if (!has0 && !c->machine_from) { /* a dump may be partial (lspci -s) */
             char lab[96];
             func_label(m, f, lab, sizeof lab);
             return pcilab_err_at(c->err, PCILAB_EINVAL, c->file, f->line, f->col,
@@ -1257,6 +1643,329 @@ static int check_machine(struct ctx *c, const struct scn_ynode *fnode)
                                      "duplicate function name '%s' (first at line %u)",
                                      m->funcs[i].name, m->funcs[j].line);
     return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* memory: RAM and reserved ranges                                            */
+
+static bool range_overlap(uint64_t ab, uint64_t as, uint64_t bb, uint64_t bs)
+{
+    return as && bs && ab <= bb + (bs - 1) && bb <= ab + (as - 1);
+}
+
+static int parse_ranges(struct ctx *c, const struct scn_ynode *n, const char *key,
+                        struct scn_range *out, unsigned *count, bool named)
+{
+    static const char *const keys_named[] = {"base", "size", "name", NULL};
+    static const char *const keys_plain[] = {"base", "size", NULL};
+    char d[64], what[48];
+    if (n->type != SCN_Y_SEQ)
+        return fail(c, n, PCILAB_EINVAL, "'%s' must be a sequence of {base, size%s}, got %s", key,
+                    named ? ", name" : "", scn_yaml_describe(n, d, sizeof d));
+    if (n->nkids > SCN_MAX_RANGES)
+        return fail(c, n, PCILAB_ERANGE, "too many '%s' ranges (%zu, at most %d)", key, n->nkids,
+                    SCN_MAX_RANGES);
+    snprintf(what, sizeof what, "a '%s' range", key);
+    for (size_t i = 0; i < n->nkids; i++) {
+        const struct scn_ynode *r = n->kids[i];
+        struct scn_range *x = &out[(*count)];
+        struct scn_ynode *v;
+        memset(x, 0, sizeof *x);
+        int rc = check_map(c, r, what, named ? keys_named : keys_plain);
+        if (rc || (rc = need(c, r, what, "base", &v)) ||
+            (rc = get_uint(c, v, "base", 0, UINT64_MAX, true, &x->base)))
+            return rc;
+        if ((rc = need(c, r, what, "size", &v)) || (rc = get_size(c, v, "size", &x->size)))
+            return rc;
+        if (x->size == 0 || (x->size & 0xfff) || (x->base & 0xfff))
+            return fail(c, r, PCILAB_EINVAL,
+                        "'%s' range 0x%" PRIx64 "+0x%" PRIx64 " must be non-empty and 4 KiB aligned (base and size)",
+                        key, x->base, x->size);
+        if (x->base + (x->size - 1) < x->base)
+            return fail(c, r, PCILAB_ERANGE, "'%s' range 0x%" PRIx64 "+0x%" PRIx64 " runs past 2^64",
+                        key, x->base, x->size);
+        if (named && (v = map_get(r, "name")) && (rc = get_string(c, v, "name", x->name, sizeof x->name)))
+            return rc;
+        x->line = r->line;
+        x->col = r->col;
+        (*count)++;
+    }
+    return 0;
+}
+
+/* The `size` form lays RAM out as a PC does: below the lowest of the 32-bit MMIO
+ * aperture, the ECAM region and the reserved ranges above 1 MiB, with the legacy
+ * VGA/BIOS hole 0xa0000-0xfffff reserved, the rest from 4 GiB up. */
+static int layout_size(struct ctx *c, const struct scn_ynode *where, uint64_t size)
+{
+    struct scn_machine *m = c->m;
+    struct scn_memory *mem = &m->memory;
+    if (size < (2u << 20) || (size & 0xfffff))
+        return fail(c, where, PCILAB_EINVAL,
+                    "memory 'size' must be a multiple of 1 MiB and at least 2 MiB, got 0x%" PRIx64, size);
+    uint64_t hole = m->rc.mmio32.base;
+    if (m->rc.ecam_base < hole)
+        hole = m->rc.ecam_base;
+    for (unsigned i = 0; i < mem->nreserved; i++)
+        if (mem->reserved[i].base >= (1u << 20) && mem->reserved[i].base < hole)
+            hole = mem->reserved[i].base;
+    hole &= ~0xfffffull;
+    if (hole < (2u << 20))
+        return fail(c, where, PCILAB_EINVAL,
+                    "no room for RAM below 0x%" PRIx64 " (the 32-bit MMIO hole); give 'ram' ranges", hole);
+    uint64_t low = size < hole ? size : hole;
+    if (mem->nreserved >= SCN_MAX_RANGES)
+        return fail(c, where, PCILAB_ERANGE, "too many reserved ranges");
+    mem->ram[mem->nram++] = (struct scn_range){.base = 0, .size = 0xa0000};
+    mem->reserved[mem->nreserved++] = (struct scn_range){.base = 0xa0000, .size = 0x60000,
+                                                         .name = "Legacy VGA and BIOS"};
+    mem->ram[mem->nram++] = (struct scn_range){.base = 1u << 20, .size = low - (1u << 20)};
+    /* The rest from 4 GiB, or above an ECAM region that runs past 4 GiB. */
+    uint64_t high = 1ull << 32;
+    uint64_t ecam_end = m->rc.ecam_base + ((uint64_t)(m->rc.bus_last - m->rc.bus_first + 1) << 20);
+    if (m->rc.ecam_base < high && ecam_end > high)
+        high = ecam_end;
+    /* The legacy hole's 384 KiB are remapped above 4 GiB, so `size` is all usable. */
+    if (size + 0x60000 > low)
+        mem->ram[mem->nram++] = (struct scn_range){.base = high, .size = size + 0x60000 - low};
+    return 0;
+}
+
+static int parse_memory(struct ctx *c, const struct scn_ynode *n)
+{
+    static const char *const keys[] = {"size", "ram", "reserved", NULL};
+    struct scn_machine *m = c->m;
+    struct scn_memory *mem = &m->memory;
+    const struct scn_ynode *sizen = NULL, *ramn = NULL, *where = n;
+    int rc;
+    if (n) {
+        if ((rc = check_map(c, n, "'memory'", keys)))
+            return rc;
+        sizen = map_get(n, "size");
+        ramn = map_get(n, "ram");
+        const struct scn_ynode *resn = map_get(n, "reserved");
+        if (sizen && ramn)
+            return fail(c, ramn, PCILAB_EINVAL, "give either memory 'size' or 'ram' ranges, not both");
+        if (resn && (rc = parse_ranges(c, resn, "reserved", mem->reserved, &mem->nreserved, true)))
+            return rc;
+    }
+    if (ramn) {
+        if ((rc = parse_ranges(c, ramn, "ram", mem->ram, &mem->nram, false)))
+            return rc;
+    } else {
+        uint64_t size = 4ull << 30; /* default: 4 GiB */
+        if (sizen) {
+            if ((rc = get_size(c, sizen, "size", &size)))
+                return rc;
+            where = sizen;
+        }
+        if ((rc = layout_size(c, where, size)))
+            return rc;
+    }
+    /* Checks: nothing overlaps; RAM stays out of ECAM and the MMIO apertures. */
+    uint64_t ecam_size = (uint64_t)(m->rc.bus_last - m->rc.bus_first + 1) << 20;
+    const struct { const char *what; uint64_t base, size; } holes[] = {
+        {"the ECAM region", m->rc.ecam_base, ecam_size},
+        {"the mmio32 aperture", m->rc.mmio32.base, m->rc.mmio32.size},
+        {"the mmio64 aperture", m->rc.mmio64.base, m->rc.mmio64.size},
+    };
+    unsigned total = mem->nram + mem->nreserved;
+    mem->total = 0;
+    for (unsigned i = 0; i < total; i++) {
+        const struct scn_range *a = i < mem->nram ? &mem->ram[i] : &mem->reserved[i - mem->nram];
+        bool ram = i < mem->nram;
+        const char *kind = ram ? "RAM" : "reserved";
+        unsigned line = a->line ? a->line : (where ? where->line : 0);
+        unsigned col = a->line ? a->col : (where ? where->col : 0);
+        if (ram)
+            mem->total += a->size;
+        for (unsigned h = 0; h < (ram ? 3u : 1u); h++)
+            if (range_overlap(a->base, a->size, holes[h].base, holes[h].size))
+                return pcilab_err_at(c->err, PCILAB_EEXIST, c->file, line, col,
+                                     "%s range 0x%" PRIx64 "-0x%" PRIx64 " overlaps %s (0x%" PRIx64 "-0x%" PRIx64 ")",
+                                     kind, a->base, a->base + (a->size - 1), holes[h].what,
+                                     holes[h].base, holes[h].base + (holes[h].size - 1));
+        for (unsigned j = 0; j < i; j++) {
+            const struct scn_range *b = j < mem->nram ? &mem->ram[j] : &mem->reserved[j - mem->nram];
+            if (range_overlap(a->base, a->size, b->base, b->size))
+                return pcilab_err_at(c->err, PCILAB_EEXIST, c->file, line, col,
+                                     "%s range 0x%" PRIx64 "-0x%" PRIx64 " overlaps the %s range 0x%" PRIx64 "-0x%" PRIx64,
+                                     kind, a->base, a->base + (a->size - 1),
+                                     j < mem->nram ? "RAM" : "reserved", b->base, b->base + (b->size - 1));
+        }
+    }
+    /* RAM ranges in ascending order (the address map and reports list them so). */
+    for (unsigned i = 1; i < mem->nram; i++)
+        for (unsigned j = i; j > 0 && mem->ram[j - 1].base > mem->ram[j].base; j--) {
+            struct scn_range t = mem->ram[j];
+            mem->ram[j] = mem->ram[j - 1];
+            mem->ram[j - 1] = t;
+        }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* machine_from: the whole tree from a dump of a real machine                 */
+
+static bool dump_placement_ok(const struct scn_func *up, enum scn_kind k, unsigned dev)
+{
+    if (!up)
+        return k == SCN_HOST_BRIDGE || k == SCN_INTEGRATED || k == SCN_RCIEP || k == SCN_ROOT_PORT;
+    if (up->kind == SCN_UPSTREAM_PORT)
+        return k == SCN_DOWNSTREAM_PORT;
+    return dev == 0 && (k == SCN_ENDPOINT || k == SCN_LEGACY_ENDPOINT || k == SCN_UPSTREAM_PORT);
+}
+
+struct dump_walk {
+    const struct pcie_dump *d;
+    const char *path;
+    const int *kinds;
+    bool *done;
+    bool bus_reached[256];
+};
+
+/* Adds the functions on `bus` in devfn order, each bridge followed by its
+ * secondary bus (depth first, as scn_machine keeps them). */
+static int dump_visit(struct ctx *c, struct dump_walk *w, unsigned bus, int parent)
+{
+    w->bus_reached[bus] = true;
+    for (unsigned devfn = 0; devfn < 256; devfn++) {
+        for (size_t i = 0; i < w->d->count; i++) {
+            const struct pcie_dump_func *df = &w->d->funcs[i];
+            if (w->done[i] || df->bus != bus || (unsigned)(df->dev << 3 | df->fn) != devfn)
+                continue;
+            w->done[i] = true;
+            enum scn_kind k = (enum scn_kind)w->kinds[i];
+            const struct scn_func *up = parent >= 0 ? &c->m->funcs[parent] : NULL;
+            if (!dump_placement_ok(up, k, df->dev))
+                return pcilab_err_at(c->err, PCILAB_EINVAL, w->path, df->line, 1,
+                                     "%02x:%02x.%u is %s, which cannot sit %s%s", df->bus, df->dev,
+                                     df->fn, a_kind(k), up ? "below " : "on the root bus",
+                                     up ? a_kind(up->kind) : "");
+            if (c->m->nfuncs >= SCN_MAX_FUNCS)
+                return pcilab_err_at(c->err, PCILAB_ERANGE, w->path, df->line, 1,
+                                     "more than %d functions in one machine", SCN_MAX_FUNCS);
+            int idx;
+            struct scn_func *f = new_func(c, &idx);
+            if (!f)
+                return pcilab_errf(c->err, PCILAB_ENOMEM, "out of memory");
+            f->line = df->line;
+            f->col = 1;
+            f->kind = k;
+            f->bus = (int)bus;
+            f->dev = df->dev;
+            f->fn = df->fn;
+            f->parent = parent;
+            int rc = dump_copy(c, f, df, w->path);
+            if (rc)
+                return rc;
+            dump_ident(f);
+            if (f->config_len >= 0x100) {
+                dump_caps(f);
+                f->caps_from_dump = true;
+            }
+            if (kind_port_type[k] != 0xff)
+                f->pcie.port_type = kind_port_type[k];
+            if (f->kind != SCN_ENDPOINT && f->kind != SCN_LEGACY_ENDPOINT && f->kind != SCN_UPSTREAM_PORT)
+                f->pcie.speed = f->pcie.width = 0;
+            if (!kind_is_bridge(k))
+                continue;
+            /* Bus numbers, PCIe 5.0 7.5.1.3.3-7.5.1.3.5. */
+            unsigned sec = df->bytes[0x19], sub = df->bytes[0x1a];
+            if (sec <= bus || sub < sec)
+                return pcilab_err_at(c->err, PCILAB_EINVAL, w->path, df->line, 1,
+                                     "bridge %02x:%02x.%u has secondary bus %02x and subordinate %02x: the machine was not enumerated when dumped (secondary must be above %02x)",
+                                     df->bus, df->dev, df->fn, sec, sub, bus);
+            if (w->bus_reached[sec])
+                return pcilab_err_at(c->err, PCILAB_EINVAL, w->path, df->line, 1,
+                                     "bridge %02x:%02x.%u leads to bus %02x, which another bridge already leads to",
+                                     df->bus, df->dev, df->fn, sec);
+            if (sec > c->m->rc.bus_last)
+                return pcilab_err_at(c->err, PCILAB_ERANGE, w->path, df->line, 1,
+                                     "bridge %02x:%02x.%u leads to bus %02x, beyond the root complex's last bus %02x",
+                                     df->bus, df->dev, df->fn, sec, c->m->rc.bus_last);
+            if ((rc = dump_visit(c, w, sec, idx)))
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int machine_from_dump(struct ctx *c, const struct scn_ynode *mn)
+{
+    struct scn_machine *m = c->m;
+    const struct pcie_dump *d;
+    char path[SCN_PATH_MAX + SCN_PATH_MAX];
+    int rc = dump_get(c, mn, m->machine_from, &d, path, sizeof path);
+    if (rc)
+        return rc;
+    if (strlen(path) >= sizeof m->machine_from)
+        return fail(c, mn, PCILAB_ERANGE, "dump path '%s' is too long", path);
+    memcpy(m->machine_from, path, strlen(path) + 1);
+    if (d->count == 0)
+        return fail(c, mn, PCILAB_EINVAL, "dump '%s' has no functions", path);
+    if (d->count > SCN_MAX_FUNCS)
+        return pcilab_err_at(c->err, PCILAB_ERANGE, path, 0, 0, "more than %d functions in one machine",
+                             SCN_MAX_FUNCS);
+    int *kinds = calloc(d->count, sizeof *kinds);
+    struct dump_walk *w = calloc(1, sizeof *w);
+    bool *done = calloc(d->count, sizeof *done);
+    if (!kinds || !w || !done) {
+        free(kinds);
+        free(w);
+        free(done);
+        return pcilab_errf(c->err, PCILAB_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < d->count && !rc; i++) {
+        const struct pcie_dump_func *df = &d->funcs[i];
+        const char *why = "";
+        if (df->domain != m->rc.segment)
+            rc = pcilab_err_at(c->err, PCILAB_EINVAL, path, df->line, 1,
+                               "function %04x:%02x:%02x.%u is in domain %04x, but the root complex is segment %04x",
+                               df->domain, df->bus, df->dev, df->fn, df->domain, m->rc.segment);
+        else if (df->len < 0x40 || !pcie_dump_func_has(df, 0, 0x40))
+            rc = pcilab_err_at(c->err, PCILAB_EINVAL, path, df->line, 1,
+                               "%02x:%02x.%u has only %u bytes; the 64-byte header is the least (lspci -x)",
+                               df->bus, df->dev, df->fn, df->present);
+        else if ((kinds[i] = dump_kind(df->bytes, df->len, df->bus == m->rc.bus_first, &why)) == -2)
+            rc = pcilab_err_at(c->err, PCILAB_EINVAL, path, df->line, 1,
+                               "bridge %02x:%02x.%u: its capabilities are not in the dump, so its port type is unknown (dump with lspci -xxx or -xxxx)",
+                               df->bus, df->dev, df->fn);
+        else if (kinds[i] < 0)
+            rc = pcilab_err_at(c->err, PCILAB_EUNSUPPORTED, path, df->line, 1, "%02x:%02x.%u is %s",
+                               df->bus, df->dev, df->fn, why);
+        for (size_t j = 0; j < i && !rc; j++) {
+            const struct pcie_dump_func *g = &d->funcs[j];
+            if (g->domain == df->domain && g->bus == df->bus && g->dev == df->dev && g->fn == df->fn)
+                rc = pcilab_err_at(c->err, PCILAB_EEXIST, path, df->line, 1,
+                                   "%02x:%02x.%u appears twice (first at line %u)", df->bus, df->dev,
+                                   df->fn, g->line);
+        }
+    }
+    if (!rc) {
+        w->d = d;
+        w->path = path;
+        w->kinds = kinds;
+        w->done = done;
+        rc = dump_visit(c, w, m->rc.bus_first, -1);
+    }
+    for (size_t i = 0; i < d->count && !rc; i++)
+        if (!done[i])
+            rc = pcilab_err_at(c->err, PCILAB_EINVAL, path, d->funcs[i].line, 1,
+                               "%02x:%02x.%u is on bus %02x, which no bridge in the dump leads to (the root bus is %02x)",
+                               d->funcs[i].bus, d->funcs[i].dev, d->funcs[i].fn, d->funcs[i].bus,
+                               m->rc.bus_first);
+    free(kinds);
+    free(w);
+    free(done);
+    if (rc)
+        return rc;
+    /* Whole-machine checks with the dump as the file the functions come from. */
+    const char *file = c->file;
+    c->file = m->machine_from;
+    rc = check_machine(c, NULL);
+    c->file = file;
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1344,6 +2053,12 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
         return fail(c, map_get(n, "mmio32"), PCILAB_EEXIST, "'mmio32' overlaps the ECAM region");
     if (overlap(&ecam, &rc_->mmio64))
         return fail(c, map_get(n, "mmio64"), PCILAB_EEXIST, "'mmio64' overlaps the ECAM region");
+    if (c->machine_from) {
+        if ((v = map_key(n, "functions")))
+            return fail(c, v, PCILAB_EINVAL,
+                        "'functions' and 'machine_from' exclude each other: the functions come from the dump");
+        return machine_from_dump(c, c->machine_from);
+    }
     if ((rc = need(c, n, "'root_complex'", "functions", &v)) || (rc = parse_bus(c, v, -1)))
         return rc;
     return check_machine(c, v);
@@ -1351,7 +2066,8 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
 
 static int parse_machine(struct ctx *c, const struct scn_ynode *root)
 {
-    static const char *const keys[] = {"name", "description", "seed", "root_complex", NULL};
+    static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
+                                       "root_complex", NULL};
     int rc = check_map(c, root, "the scenario", keys);
     struct scn_ynode *v;
     if (rc || (rc = need(c, root, "the scenario", "name", &v)) ||
@@ -1364,9 +2080,14 @@ static int parse_machine(struct ctx *c, const struct scn_ynode *root)
             return fail(c, v, PCILAB_EINVAL, "'description' must be one line");
     }
     OPT_UINT(c, root, "seed", 0, UINT64_MAX, false, c->m->seed);
-    if ((rc = need(c, root, "the scenario", "root_complex", &v)))
+    if ((v = map_get(root, "machine_from"))) {
+        if ((rc = get_string(c, v, "machine_from", c->m->machine_from, sizeof c->m->machine_from)))
+            return rc;
+        c->machine_from = v;
+    }
+    if ((rc = need(c, root, "the scenario", "root_complex", &v)) || (rc = parse_rc(c, v)))
         return rc;
-    return parse_rc(c, v);
+    return parse_memory(c, map_get(root, "memory"));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1384,6 +2105,7 @@ void scn_free(struct scn_machine *m)
         }
         free(f->params);
         free(f->config);
+        free(f->config_given);
     }
     free(m->funcs);
     memset(m, 0, sizeof *m);
@@ -1404,6 +2126,9 @@ static int load(const char *name, const char *dir, const char *text, size_t len,
     snprintf(m->source, sizeof m->source, "%s", name);
     rc = parse_machine(&c, root);
     scn_yaml_free(root);
+    for (size_t i = 0; i < c.ndumps; i++)
+        pcie_dump_free(&c.dumps[i].d);
+
     if (rc)
         scn_free(m);
     return rc;
@@ -1528,7 +2253,9 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
           EQ(fn) && EQ(parent) && EQ(vendor_id) && EQ(device_id) && EQ(revision) &&
           EQ(class_code) && EQ(subsys_vendor_id) && EQ(subsys_id) && EQ(header_type) &&
           EQ(interrupt_pin) && EQ(rom_size) && EQ(ncaps) && EQ(acs) && EQ(nparams) &&
-          EQ(config_len) && !strcmp(a->model, b->model) && !strcmp(a->config_file, b->config_file)))
+          EQ(config_len) && EQ(config_line) && EQ(caps_from_dump) &&
+          !strcmp(a->model, b->model) && !strcmp(a->config_file, b->config_file) &&
+          !strcmp(a->config_bdf, b->config_bdf)))
         return false;
     for (unsigned i = 0; i < 6; i++)
         if (!(EQ(bars[i].type) && EQ(bars[i].prefetchable) && EQ(bars[i].size)))
@@ -1548,7 +2275,8 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
     for (unsigned i = 0; i < a->nparams; i++)
         if (strcmp(a->params[i].key, b->params[i].key) || strcmp(a->params[i].value, b->params[i].value))
             return false;
-    if (a->config_len && memcmp(a->config, b->config, a->config_len))
+    if (a->config_len && (memcmp(a->config, b->config, a->config_len) ||
+                          memcmp(a->config_given, b->config_given, (a->config_len + 7) / 8)))
         return false;
     return true;
 }
@@ -1557,8 +2285,18 @@ bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b)
 {
     if (strcmp(a->source, b->source) || strcmp(a->name, b->name) ||
         strcmp(a->description, b->description) || a->seed != b->seed ||
-        a->nfuncs != b->nfuncs)
+        a->nfuncs != b->nfuncs || strcmp(a->machine_from, b->machine_from))
         return false;
+    const struct scn_memory *p = &a->memory, *q = &b->memory;
+    if (p->total != q->total || p->nram != q->nram || p->nreserved != q->nreserved)
+        return false;
+    for (unsigned i = 0; i < p->nram + p->nreserved; i++) {
+        const struct scn_range *r = i < p->nram ? &p->ram[i] : &p->reserved[i - p->nram];
+        const struct scn_range *t = i < p->nram ? &q->ram[i] : &q->reserved[i - p->nram];
+        if (r->base != t->base || r->size != t->size || strcmp(r->name, t->name) ||
+            r->line != t->line || r->col != t->col)
+            return false;
+    }
     const struct scn_root_complex *x = &a->rc, *y = &b->rc;
     if (x->segment != y->segment || x->bus_first != y->bus_first || x->bus_last != y->bus_last ||
         x->ecam_base != y->ecam_base || x->mmio32.base != y->mmio32.base ||

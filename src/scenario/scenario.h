@@ -156,10 +156,33 @@ struct scn_func {
     unsigned nparams;
     struct scn_param *params; /* in file order */
 
-    /* config_from: the function's configuration space from an lspci -xxxx dump */
-    char config_file[SCN_PATH_MAX]; /* "" when none */
+    /* config_from (or machine_from): the function's configuration space from an
+     * lspci -x/-xxx/-xxxx dump. The description's identity, header type and (when
+     * the dump covers 256 bytes or more) capabilities were replaced by what the
+     * bytes say; the builder builds that, then lays every given byte over it. */
+    char config_file[SCN_PATH_MAX]; /* "" when none; the path as opened */
     uint8_t *config;         /* config_len bytes, or NULL */
-    unsigned config_len;
+    unsigned config_len;     /* highest offset given + 1: 64, 256, 4096 (or less) */
+    uint8_t *config_given;   /* (config_len + 7) / 8 bytes, bit per byte given */
+    unsigned config_line;    /* line of the function's "BB:DD.F" header in the dump */
+    char config_bdf[16];     /* the function's address in the dump, "0000:03:00.0" */
+    bool caps_from_dump;     /* the capability list came from the dump */
+};
+
+/* One range of the physical address map (memory:). */
+#define SCN_MAX_RANGES 32
+struct scn_range {
+    uint64_t base, size;
+    char name[SCN_NAME_MAX]; /* "" : "System RAM" / "Reserved" */
+    unsigned line, col;      /* where it was written; 0 when derived from `size` */
+};
+
+struct scn_memory {
+    uint64_t total;          /* RAM bytes in all ranges */
+    unsigned nram;
+    struct scn_range ram[SCN_MAX_RANGES];      /* ascending, non-overlapping */
+    unsigned nreserved;
+    struct scn_range reserved[SCN_MAX_RANGES]; /* as written, plus the legacy hole */
 };
 
 struct scn_window {
@@ -179,6 +202,9 @@ struct scn_machine {
     char description[SCN_DESC_MAX];
     uint64_t seed;
     struct scn_root_complex rc;
+    struct scn_memory memory;  /* RAM and reserved ranges (memory:, or the default) */
+    /* machine_from: the functions came from this dump ("" when described in YAML) */
+    char machine_from[SCN_PATH_MAX];
     unsigned nfuncs;
     struct scn_func *funcs; /* depth first, every bridge before its children */
 };
