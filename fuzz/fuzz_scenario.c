@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scenario/build.h"
 #include "scenario/scenario.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -43,6 +44,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         !scn_machine_equal(&m, &again))
         abort(); /* loading is deterministic */
     scn_free(&again);
+    /* What loads must build (or be refused with a message), and enumerate. */
+    struct pcilab_sim *sim = sim_create(m.seed);
+    if (sim) {
+        struct scn_system *sys = NULL;
+        pcilab_err_clear(&err);
+        rc = scn_build(&m, sim, &sys, &err);
+        if (rc && (err.code == 0 || err.msg[0] == '\0'))
+            abort();
+        if (!rc && scn_enumerate(sys, NULL, &err) != 0 && err.msg[0] == '\0')
+            abort();
+        sim_destroy(sim);
+    }
     scn_free(&m);
     return 0;
 }
