@@ -9,17 +9,47 @@
 
 /* ---- small helpers ---- */
 
+/* Header dwords are big-endian on the wire (2.2.1, Figure 2-4): one load or
+ * store and a byte swap each (bswap / movbe on x86). */
 static inline uint32_t get_be32(const uint8_t *p)
 {
-    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+    uint32_t v;
+    memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap32(v);
+#elif !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_BIG_ENDIAN__
+    v = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+#endif
+    return v;
 }
 
 static inline void put_be32(uint8_t *p, uint32_t v)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    v = __builtin_bswap32(v);
+    memcpy(p, &v, 4);
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    memcpy(p, &v, 4);
+#else
     p[0] = (uint8_t)(v >> 24);
     p[1] = (uint8_t)(v >> 16);
     p[2] = (uint8_t)(v >> 8);
     p[3] = (uint8_t)v;
+#endif
+}
+
+/* Clears a TLP struct with 16-byte stores. A plain memset of this size is
+ * compiled to `rep stosq` at -O2 (generic tuning), whose start-up cost is
+ * larger than the whole clear. */
+static inline void tlp_clear(struct pcie_tlp *t)
+{
+    unsigned char *p = (unsigned char *)t;
+    size_t i = 0;
+#pragma GCC unroll 8
+    for (; i + 16 <= sizeof *t; i += 16)
+        memset(p + i, 0, 16);
+    for (; i < sizeof *t; i++)
+        p[i] = 0;
 }
 
 char *pcie_bdf_str(uint16_t bdf, char *buf)
@@ -69,54 +99,57 @@ bad:
                        s);
 }
 
-/* Fast paths: fixed-size pieces the compiler turns into plain vector moves
- * (a variable memcpy/memset here became `rep movs/stos`, slow for the
- * 100-200 byte sizes of TLPs). */
-static inline void tlp_zero(struct pcie_tlp *t)
-{
-    char *p = (char *)t;
-    size_t n = sizeof *t, i = 0;
-    for (; i + 16 <= n; i += 16)
-        memset(p + i, 0, 16);
-    for (; i < n; i++)
-        p[i] = 0;
-}
+/* Branch hints and out-of-line error reporting: the encode/decode fast paths
+ * keep message formatting (snprintf with many arguments) out of their bodies,
+ * so the hot code neither spills registers for it nor jumps over it. */
+#define TLP_LIKELY(x) __builtin_expect(!!(x), 1)
+#define TLP_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TLP_COLD __attribute__((cold, noinline))
 
-static inline void copy_dws(uint8_t *dst, const uint8_t *src, size_t n)
-{
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        memcpy(dst + i, src + i, 16);
-    for (; i < n; i += 4)
-        memcpy(dst + i, src + i, 4);
-}
+/* ---- Fmt/Type (2.2.1, Table 2-3) and per-kind header layout ---- */
 
-/* ---- Fmt/Type (2.2.1, Table 2-3) ---- */
+/* Which header layout a kind uses after DW0. */
+enum kind_class {
+    CLS_NONE = 0,
+    CLS_MEM,    /* MRd, MRdLk, MWr: address, PH, byte enables (2.2.7, 2.2.4.1) */
+    CLS_ATOMIC, /* FetchAdd, Swap, CAS: the memory request layout (2.2.7, 6.15) */
+    CLS_IO,     /* IORd, IOWr: 32-bit address, DW2[1:0] reserved (2.2.7) */
+    CLS_CFG,    /* CfgRd0/1, CfgWr0/1: target BDF and register (2.2.7, Table 2-8) */
+    CLS_MSG,    /* Msg, MsgD: code, routing, DW2-3 (2.2.8) */
+    CLS_CPL,    /* Cpl, CplD, CplLk, CplDLk (2.2.9) */
+};
 
-static const struct {
+/* One descriptor per kind: everything encode and decode need, in one lookup. */
+static const struct kind_desc {
     const char *name;
     uint8_t type;     /* Type[4:0]; messages: 10000b, r[2:0] added */
     uint8_t fmt_mask; /* bit n set: Fmt n is a valid encoding */
+    uint8_t cls;      /* enum kind_class */
+    bool len_raw;     /* no data, Length reserved (Msg, Cpl, CplLk): kept raw */
+    uint32_t rsvd2;   /* reserved bits of header DW2 (DW0, DW1, DW3 have none in 5.0) */
 } kinds[PCIE_TLP_KIND_COUNT] = {
-    [PCIE_TLP_UNKNOWN] = {"?", 0xff, 0},
-    [PCIE_TLP_MRD] = {"MRd", 0x00, 1u << 0 | 1u << 1},
-    [PCIE_TLP_MRDLK] = {"MRdLk", 0x01, 1u << 0 | 1u << 1},
-    [PCIE_TLP_MWR] = {"MWr", 0x00, 1u << 2 | 1u << 3},
-    [PCIE_TLP_IORD] = {"IORd", 0x02, 1u << 0},
-    [PCIE_TLP_IOWR] = {"IOWr", 0x02, 1u << 2},
-    [PCIE_TLP_CFGRD0] = {"CfgRd0", 0x04, 1u << 0},
-    [PCIE_TLP_CFGWR0] = {"CfgWr0", 0x04, 1u << 2},
-    [PCIE_TLP_CFGRD1] = {"CfgRd1", 0x05, 1u << 0},
-    [PCIE_TLP_CFGWR1] = {"CfgWr1", 0x05, 1u << 2},
-    [PCIE_TLP_MSG] = {"Msg", 0x10, 1u << 1},
-    [PCIE_TLP_MSGD] = {"MsgD", 0x10, 1u << 3},
-    [PCIE_TLP_CPL] = {"Cpl", 0x0a, 1u << 0},
-    [PCIE_TLP_CPLD] = {"CplD", 0x0a, 1u << 2},
-    [PCIE_TLP_CPLLK] = {"CplLk", 0x0b, 1u << 0},
-    [PCIE_TLP_CPLDLK] = {"CplDLk", 0x0b, 1u << 2},
-    [PCIE_TLP_FETCHADD] = {"FetchAdd", 0x0c, 1u << 2 | 1u << 3},
-    [PCIE_TLP_SWAP] = {"Swap", 0x0d, 1u << 2 | 1u << 3},
-    [PCIE_TLP_CAS] = {"CAS", 0x0e, 1u << 2 | 1u << 3},
+    [PCIE_TLP_UNKNOWN] = {"?", 0xff, 0, CLS_NONE, false, 0},
+    [PCIE_TLP_MRD] = {"MRd", 0x00, 1u << 0 | 1u << 1, CLS_MEM, false, 0},
+    [PCIE_TLP_MRDLK] = {"MRdLk", 0x01, 1u << 0 | 1u << 1, CLS_MEM, false, 0},
+    [PCIE_TLP_MWR] = {"MWr", 0x00, 1u << 2 | 1u << 3, CLS_MEM, false, 0},
+    /* 2.2.7: I/O requests, address[1:0] reserved */
+    [PCIE_TLP_IORD] = {"IORd", 0x02, 1u << 0, CLS_IO, false, 0x00000003u},
+    [PCIE_TLP_IOWR] = {"IOWr", 0x02, 1u << 2, CLS_IO, false, 0x00000003u},
+    /* 2.2.7, Table 2-8: byte 10 bits 7:4 and byte 11 bits 1:0 reserved */
+    [PCIE_TLP_CFGRD0] = {"CfgRd0", 0x04, 1u << 0, CLS_CFG, false, 0x0000f003u},
+    [PCIE_TLP_CFGWR0] = {"CfgWr0", 0x04, 1u << 2, CLS_CFG, false, 0x0000f003u},
+    [PCIE_TLP_CFGRD1] = {"CfgRd1", 0x05, 1u << 0, CLS_CFG, false, 0x0000f003u},
+    [PCIE_TLP_CFGWR1] = {"CfgWr1", 0x05, 1u << 2, CLS_CFG, false, 0x0000f003u},
+    [PCIE_TLP_MSG] = {"Msg", 0x10, 1u << 1, CLS_MSG, true, 0},
+    [PCIE_TLP_MSGD] = {"MsgD", 0x10, 1u << 3, CLS_MSG, false, 0},
+    /* 2.2.9: byte 11 bit 7 reserved */
+    [PCIE_TLP_CPL] = {"Cpl", 0x0a, 1u << 0, CLS_CPL, true, 0x00000080u},
+    [PCIE_TLP_CPLD] = {"CplD", 0x0a, 1u << 2, CLS_CPL, false, 0x00000080u},
+    [PCIE_TLP_CPLLK] = {"CplLk", 0x0b, 1u << 0, CLS_CPL, true, 0x00000080u},
+    [PCIE_TLP_CPLDLK] = {"CplDLk", 0x0b, 1u << 2, CLS_CPL, false, 0x00000080u},
+    [PCIE_TLP_FETCHADD] = {"FetchAdd", 0x0c, 1u << 2 | 1u << 3, CLS_ATOMIC, false, 0},
+    [PCIE_TLP_SWAP] = {"Swap", 0x0d, 1u << 2 | 1u << 3, CLS_ATOMIC, false, 0},
+    [PCIE_TLP_CAS] = {"CAS", 0x0e, 1u << 2 | 1u << 3, CLS_ATOMIC, false, 0},
 };
 
 const char *pcie_tlp_kind_name(enum pcie_tlp_kind k)
@@ -229,30 +262,12 @@ int pcie_tlp_set_kind(struct pcie_tlp *tlp, enum pcie_tlp_kind kind, bool four_d
 
 /* ---- classification ---- */
 
-unsigned pcie_tlp_header_dw(const struct pcie_tlp *tlp) { return tlp->fmt & 1 ? 4 : 3; }
-bool pcie_tlp_has_data(const struct pcie_tlp *tlp) { return (tlp->fmt & 2) != 0; }
-
-unsigned pcie_tlp_payload_dw(const struct pcie_tlp *tlp)
-{
-    if (!pcie_tlp_has_data(tlp))
-        return 0;
-    return tlp->length ? tlp->length : 1024;
-}
-
-size_t pcie_tlp_wire_bytes(const struct pcie_tlp *tlp)
-{
-    return 4u * (pcie_tlp_header_dw(tlp) + pcie_tlp_payload_dw(tlp) + (tlp->td ? 1u : 0u));
-}
+/* pcie_tlp_header_dw, _has_data, _payload_dw, _wire_bytes: inline in tlp.h. */
 
 static bool is_atomic(enum pcie_tlp_kind k)
 {
     return k == PCIE_TLP_FETCHADD || k == PCIE_TLP_SWAP || k == PCIE_TLP_CAS;
 }
-static bool is_cfg(enum pcie_tlp_kind k)
-{
-    return k >= PCIE_TLP_CFGRD0 && k <= PCIE_TLP_CFGWR1;
-}
-static bool is_io(enum pcie_tlp_kind k) { return k == PCIE_TLP_IORD || k == PCIE_TLP_IOWR; }
 static bool is_msg(enum pcie_tlp_kind k) { return k == PCIE_TLP_MSG || k == PCIE_TLP_MSGD; }
 static bool is_cpl(enum pcie_tlp_kind k) { return k >= PCIE_TLP_CPL && k <= PCIE_TLP_CPLDLK; }
 bool pcie_tlp_is_memory(const struct pcie_tlp *tlp)
@@ -269,18 +284,6 @@ bool pcie_tlp_is_nonposted(const struct pcie_tlp *tlp)
 {
     return tlp->kind != PCIE_TLP_UNKNOWN && !pcie_tlp_is_posted(tlp) &&
            !pcie_tlp_is_completion(tlp);
-}
-
-/* Reserved bits per header DW by kind (DW0 has none in 5.0). */
-static uint32_t rsvd_mask(enum pcie_tlp_kind k, unsigned dw)
-{
-    if (dw == 2 && is_io(k))
-        return 0x00000003u; /* address[1:0] reserved (2.2.7) */
-    if (dw == 2 && is_cfg(k))
-        return 0x0000f003u; /* byte 10 bits 7:4, byte 11 bits 1:0 (2.2.7) */
-    if (dw == 2 && is_cpl(k))
-        return 0x00000080u; /* byte 11 bit 7 (2.2.9) */
-    return 0;
 }
 
 /* ---- names ---- */
@@ -384,31 +387,35 @@ uint16_t pcie_msg_vendor_id(const struct pcie_tlp *tlp) { return (uint16_t)tlp->
 
 /* ---- encode ---- */
 
-static int field_err(struct pcilab_err *err, const char *field, unsigned long long v,
-                     unsigned long long max)
+static TLP_COLD int field_err(struct pcilab_err *err, const char *field, unsigned long long v,
+                              unsigned long long max)
 {
     return pcilab_errf(err, PCILAB_EINVAL, "TLP field %s=%#llx does not fit (max %#llx)", field,
                        v, max);
 }
 
-int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct pcilab_err *err)
+/* Fmt/Type that is out of range, does not encode a kind, or does not match
+ * t->kind / t->msg_routing. Only called when one of those holds. */
+static TLP_COLD int encode_kind_err(const struct pcie_tlp *t, enum pcie_tlp_kind k,
+                                    struct pcilab_err *err)
 {
     if (t->fmt > 3 || t->type > 0x1f)
         return field_err(err, t->fmt > 3 ? "Fmt" : "Type", t->fmt > 3 ? t->fmt : t->type,
                          t->fmt > 3 ? 3 : 0x1f);
-    enum pcie_tlp_kind k = fast_kind((uint8_t)(t->fmt << 5 | t->type));
     if (k == PCIE_TLP_UNKNOWN || k != t->kind)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "TLP kind %s does not match Fmt=%u Type=%02xh (use pcie_tlp_set_kind)",
                            pcie_tlp_kind_name(t->kind), t->fmt, t->type);
-    if (is_msg(k) && t->msg_routing != (t->type & 7))
-        return pcilab_errf(err, PCILAB_EINVAL, "msg_routing %u does not match Type[2:0]=%u",
-                           t->msg_routing, t->type & 7);
-    if (__builtin_expect((t->tc | t->attr) <= 7 && t->at <= 3 && t->tag <= 0x3ff &&
-                             (t->first_be | t->last_be) <= 0xf && t->ph <= 3 &&
-                             t->length <= 1024 && t->cpl_status <= 7 && t->lower_addr <= 0x7f &&
-                             t->byte_count <= 4096 && t->cfg_reg <= 0x3ff, 1))
-        goto fields_ok;
+    return pcilab_errf(err, PCILAB_EINVAL, "msg_routing %u does not match Type[2:0]=%u",
+                       t->msg_routing, t->type & 7);
+}
+
+/* Every field and buffer check of encode, in the order they are reported:
+ * run only when the fast pre-check in pcie_tlp_encode saw a problem (or a
+ * value that does not apply to this kind, in which case this returns 0). */
+static TLP_COLD int encode_check(const struct pcie_tlp *t, enum pcie_tlp_kind k, size_t cap,
+                                 struct pcilab_err *err)
+{
     if (t->tc > 7)
         return field_err(err, "TC", t->tc, 7);
     if (t->attr > 7)
@@ -423,11 +430,6 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
         return field_err(err, "BE", t->first_be > 0xf ? t->first_be : t->last_be, 0xf);
     if (t->ph > 3)
         return field_err(err, "PH", t->ph, 3);
-fields_ok:
-    if (pcie_tlp_has_data(t) && t->length == 0)
-        return field_err(err, "Length", 0, 1024);
-
-    unsigned hdr = pcie_tlp_header_dw(t);
     unsigned pdw = pcie_tlp_payload_dw(t);
     size_t total = pcie_tlp_wire_bytes(t);
     if (cap < total)
@@ -436,59 +438,125 @@ fields_ok:
         return pcilab_errf(err, PCILAB_EINVAL,
                            "%s with Length=%u DW needs a %u-byte payload, has %zu",
                            pcie_tlp_kind_name(k), pdw, 4 * pdw, t->payload ? t->payload_len : 0);
-
-    uint32_t dw[4] = {0, 0, 0, 0};
-    /* DW0 (2.2.1) */
-    dw[0] = (uint32_t)t->fmt << 29 | (uint32_t)t->type << 24 | (uint32_t)(t->tag >> 9 & 1) << 23 |
-            (uint32_t)t->tc << 20 | (uint32_t)(t->tag >> 8 & 1) << 19 |
-            (uint32_t)(t->attr >> 2 & 1) << 18 | (uint32_t)t->ln << 17 | (uint32_t)t->th << 16 |
-            (uint32_t)t->td << 15 | (uint32_t)t->ep << 14 | (uint32_t)(t->attr & 3) << 12 |
-            (uint32_t)t->at << 10 | (t->length & 0x3ffu);
-    if (is_cpl(k)) {
-        /* 2.2.9: Completer ID, Status, BCM, Byte Count; Requester ID, Tag, LA */
+    switch (kinds[k].cls) {
+    case CLS_CPL:
         if (t->cpl_status > 7)
             return field_err(err, "Completion Status", t->cpl_status, 7);
         if (t->byte_count > 4096)
             return field_err(err, "Byte Count", t->byte_count, 4096);
         if (t->lower_addr > 0x7f)
             return field_err(err, "Lower Address", t->lower_addr, 0x7f);
-        dw[1] = (uint32_t)t->completer_id << 16 | (uint32_t)t->cpl_status << 13 |
-                (uint32_t)t->bcm << 12 | (t->byte_count & 0xfffu);
-        dw[2] = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 | t->lower_addr;
-    } else if (is_msg(k)) {
-        /* 2.2.8: Requester ID, Tag, Message Code; DW2-3 message specific */
-        dw[1] = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 | t->msg_code;
-        dw[2] = t->msg_dw[0];
-        dw[3] = t->msg_dw[1];
-    } else {
-        /* requests: Requester ID, Tag, Last DW BE, First DW BE (2.2.6.2, 2.2.5) */
-        dw[1] = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 |
-                (uint32_t)t->last_be << 4 | t->first_be;
-        if (is_cfg(k)) {
-            /* 2.2.7, Table 2-8: Bus, Device, Function, Ext Register, Register */
-            if (t->cfg_reg > 0x3ff)
-                return field_err(err, "Register Number", t->cfg_reg, 0x3ff);
-            dw[2] = (uint32_t)t->target_id << 16 | (uint32_t)(t->cfg_reg >> 6) << 8 |
-                    (uint32_t)(t->cfg_reg & 0x3f) << 2;
-        } else if (hdr == 4) {
-            /* 2.2.4.1: Address[63:32] in DW2, Address[31:2] and PH in DW3 */
+        return 0;
+    case CLS_MSG:
+        return 0;
+    case CLS_CFG:
+        if (t->cfg_reg > 0x3ff)
+            return field_err(err, "Register Number", t->cfg_reg, 0x3ff);
+        return 0;
+    default:
+        if (pcie_tlp_header_dw(t) == 4) {
             if (t->addr & 3)
                 return field_err(err, "Address[1:0]", t->addr & 3, 0);
-            dw[2] = (uint32_t)(t->addr >> 32);
-            dw[3] = (uint32_t)t->addr | t->ph;
-        } else {
-            if (t->addr & ~(uint64_t)0xfffffffc)
-                return field_err(err, "Address (32-bit format)", t->addr, 0xfffffffc);
-            dw[2] = (uint32_t)t->addr | (is_io(k) ? 0 : t->ph);
+        } else if (t->addr & ~(uint64_t)0xfffffffc) {
+            return field_err(err, "Address (32-bit format)", t->addr, 0xfffffffc);
         }
+        return 0;
     }
-    for (unsigned i = 1; i < hdr; i++)
-        dw[i] |= t->rsvd[i] & rsvd_mask(k, i);
-    for (unsigned i = 0; i < hdr; i++)
-        put_be32(buf + 4 * i, dw[i]);
+}
+
+int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct pcilab_err *err)
+{
+    unsigned fmt = t->fmt, type = t->type;
+    /* Fmt <= 3 and Type <= 1fh in one test (type >> 3 <= 3) */
+    if (TLP_UNLIKELY((fmt | type >> 3) > 3))
+        return encode_kind_err(t, PCIE_TLP_UNKNOWN, err);
+    enum pcie_tlp_kind k = fast_kind((uint8_t)(fmt << 5 | type));
+    if (TLP_UNLIKELY(k == PCIE_TLP_UNKNOWN || k != t->kind))
+        return encode_kind_err(t, k, err);
+    const struct kind_desc *kd = &kinds[k];
+    if (TLP_UNLIKELY(kd->cls == CLS_MSG && t->msg_routing != (type & 7)))
+        return encode_kind_err(t, k, err);
+
+    unsigned hdr = 3 + (fmt & 1); /* 2.2.1: Fmt[0] = 4 DW header */
+    unsigned data = fmt >> 1 & 1; /* Fmt[1] = with data */
+    unsigned length = t->length;
+    unsigned pdw = data ? length : 0;
+    unsigned td = t->td;
+    size_t total = 4u * (hdr + pdw + td);
+    /* One branch-free pre-check of every field width, the buffer and the
+     * payload; any doubt goes to encode_check, which reports the first problem
+     * in order (or finds none: e.g. a completion field set on a request).
+     * Fields whose limit is 2^n - 1 are shifted so that each fits in 10 bits
+     * exactly when it fits its own field, and ORed: Tag, Register Number
+     * (10 bits); BEs (4) << 6; Lower Address (7) << 3; TC, Attr, Completion
+     * Status (3), AT and PH (2) << 1, all << 7. Length: 1..1024 with data,
+     * 0..1024 without. */
+    unsigned small = t->tc | t->attr | t->cpl_status | (unsigned)(t->at | t->ph) << 1;
+    unsigned narrow = t->tag | t->cfg_reg | (unsigned)(t->first_be | t->last_be) << 6 |
+                      (unsigned)t->lower_addr << 3 | small << 7;
+    bool addr_bad = false;
+    if (kd->cls == CLS_MEM || kd->cls == CLS_ATOMIC || kd->cls == CLS_IO)
+        addr_bad = (t->addr & (hdr == 4 ? 3u : 0xffffffff00000003ull)) != 0;
+    bool bad = (narrow > 0x3ff) | (length - data > 1024 - data) | (t->byte_count > 4096) |
+               (cap < total) | addr_bad |
+               ((pdw != 0) & ((t->payload == NULL) | (t->payload_len != 4u * pdw)));
+    if (TLP_UNLIKELY(bad)) {
+        int rc = encode_check(t, k, cap, err);
+        if (rc)
+            return rc;
+    }
+
+    /* DW0 (2.2.1): Fmt, Type, T9, TC, T8, Attr[2], LN, TH, TD, EP, Attr[1:0], AT, Length */
+    uint32_t dw0 = (uint32_t)fmt << 29 | (uint32_t)type << 24 | (uint32_t)(t->tag >> 9 & 1) << 23 |
+                   (uint32_t)t->tc << 20 | (uint32_t)(t->tag >> 8 & 1) << 19 |
+                   (uint32_t)(t->attr >> 2 & 1) << 18 | (uint32_t)t->ln << 17 |
+                   (uint32_t)t->th << 16 | (uint32_t)td << 15 | (uint32_t)t->ep << 14 |
+                   (uint32_t)(t->attr & 3) << 12 | (uint32_t)t->at << 10 | (length & 0x3ffu);
+    uint32_t dw1, dw2, dw3 = 0;
+    switch (kd->cls) {
+    case CLS_CPL:
+        /* 2.2.9: Completer ID, Status, BCM, Byte Count; Requester ID, Tag, Lower Address */
+        dw1 = (uint32_t)t->completer_id << 16 | (uint32_t)t->cpl_status << 13 |
+              (uint32_t)t->bcm << 12 | (t->byte_count & 0xfffu);
+        dw2 = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 | t->lower_addr;
+        break;
+    case CLS_MSG:
+        /* 2.2.8: Requester ID, Tag, Message Code; DW2-3 message specific */
+        dw1 = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 | t->msg_code;
+        dw2 = t->msg_dw[0];
+        dw3 = t->msg_dw[1];
+        break;
+    case CLS_CFG:
+        /* Requester ID, Tag, Last/First DW BE (2.2.6.2, 2.2.5); 2.2.7, Table 2-8:
+         * Bus, Device, Function, Ext Register, Register */
+        dw1 = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 |
+              (uint32_t)t->last_be << 4 | t->first_be;
+        dw2 = (uint32_t)t->target_id << 16 | (uint32_t)(t->cfg_reg >> 6) << 8 |
+              (uint32_t)(t->cfg_reg & 0x3f) << 2;
+        break;
+    default:
+        /* memory, AtomicOp, I/O requests: Requester ID, Tag, Last/First DW BE
+         * (2.2.6.2, 2.2.5); 2.2.4.1: Address[63:32] in DW2 and Address[31:2]
+         * with PH (2.2.7.1) in DW3, or Address[31:2] and PH in DW2 (I/O: reserved) */
+        dw1 = (uint32_t)t->requester_id << 16 | (uint32_t)(t->tag & 0xff) << 8 |
+              (uint32_t)t->last_be << 4 | t->first_be;
+        if (hdr == 4) {
+            dw2 = (uint32_t)(t->addr >> 32);
+            dw3 = (uint32_t)t->addr | t->ph;
+        } else {
+            dw2 = (uint32_t)t->addr | (kd->cls == CLS_IO ? 0u : t->ph);
+        }
+        break;
+    }
+    dw2 |= t->rsvd[2] & kd->rsvd2; /* reserved bits round-trip (2.2.1) */
+    put_be32(buf, dw0);
+    put_be32(buf + 4, dw1);
+    put_be32(buf + 8, dw2);
+    if (hdr == 4)
+        put_be32(buf + 12, dw3);
     if (pdw)
-        copy_dws(buf + 4 * hdr, t->payload, 4u * pdw);
-    if (t->td) /* 2.7.1: ECRC over header and data, after the data */
+        memcpy(buf + 4 * hdr, t->payload, 4u * pdw);
+    if (TLP_UNLIKELY(td)) /* 2.7.1: ECRC over header and data, after the data */
         put_be32(buf + 4 * (hdr + pdw), pcie_ecrc(buf, 4u * (hdr + pdw)));
     return (int)total;
 }
@@ -734,42 +802,16 @@ static int check_rules(const struct pcie_tlp *t, enum pcie_tlp_error *kindp, str
     }
 }
 
-/* True when the common kinds (memory requests, completions) obviously pass
- * check_rules: the allocation-free, branch-light fast path of decode. False
- * means "run check_rules", which finds and words the problem (or passes). */
-static inline bool rules_fast_ok(const struct pcie_tlp *t)
+/* A memory request (or AtomicOp) with a 4 DW header below 4 GiB (2.2.4.1). */
+static inline bool low_addr_4dw(const struct pcie_tlp *t)
 {
-    unsigned len = t->length ? t->length : 1024;
-    switch (t->kind) {
-    case PCIE_TLP_MRD:
-    case PCIE_TLP_MRDLK:
-    case PCIE_TLP_MWR: {
-        if (t->at == 3 || (t->addr & 0xfff) + 4ull * len > 4096)
-            return false;
-        if (t->th && t->kind != PCIE_TLP_MWR)
-            return true;
-        if (len == 1)
-            return t->last_be == 0;
-        if (!t->first_be || !t->last_be)
-            return false;
-        if (len == 2 && !(t->addr & 7))
-            return true;
-        /* contiguous: first in {1111,1110,1100,1000}, last in {1111,0111,0011,0001} */
-        return (0xd100u >> t->first_be & 1) && (0x808au >> t->last_be & 1);
-    }
-    case PCIE_TLP_CPL:
-        return t->at != 3;
-    case PCIE_TLP_CPLD:
-        return t->at != 3 && t->cpl_status == PCIE_CPL_SC &&
-               len <= ((t->lower_addr & 3u) + (t->byte_count ? t->byte_count : 4096u) + 3u) / 4u;
-    default:
-        return false;
-    }
+    unsigned cls = kinds[t->kind].cls;
+    return (cls == CLS_MEM || cls == CLS_ATOMIC) && (t->fmt & 1) && (t->addr >> 32) == 0;
 }
 
 static int check_4dw(const struct pcie_tlp *t, enum pcie_tlp_error *kindp, struct pcilab_err *err)
 {
-    if (pcie_tlp_is_memory(t) && pcie_tlp_header_dw(t) == 4 && (t->addr >> 32) == 0)
+    if (low_addr_4dw(t))
         MALFORMED(PCIE_TLP_E_4DW_LOW_ADDR,
                   "%s uses a 4 DW header for address %#llx below 4 GiB: requesters must use "
                   "the 3 DW (32-bit) format there, receiver behaviour is not specified (2.2.4.1)",
@@ -825,127 +867,229 @@ unsigned pcie_tlp_warnings(const struct pcie_tlp *t)
 
 /* ---- decode ---- */
 
-int pcie_tlp_decode_ex(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
-                       enum pcie_tlp_error *kindp, struct pcilab_err *err)
+/* The error reports of decode, out of line: each fills *kindp and err and
+ * returns the negative code; the fast path only tests the conditions. */
+static TLP_COLD int decode_short(size_t len, enum pcie_tlp_error *kindp, struct pcilab_err *err)
 {
-    tlp_zero(t);
+    MALFORMED(PCIE_TLP_E_TRUNCATED, "TLP of %zu bytes: shorter than the first header DW", len);
+}
+
+static TLP_COLD int decode_bad_kind(const struct pcie_tlp *t, enum pcie_tlp_error *kindp,
+                                    struct pcilab_err *err)
+{
+    enum pcie_tlp_error why = PCIE_TLP_E_FMT_TYPE;
+    int rc = -PCILAB_EMALFORMED;
+    kind_of(t->fmt, t->type, &why, err, &rc); /* fast_kind knows every valid pair */
+    if (kindp)
+        *kindp = why;
+    return rc;
+}
+
+static TLP_COLD int decode_short_header(const struct pcie_tlp *t, size_t len,
+                                        enum pcie_tlp_error *kindp, struct pcilab_err *err)
+{
+    unsigned hdr = pcie_tlp_header_dw(t);
+    MALFORMED(PCIE_TLP_E_TRUNCATED, "%s needs a %u DW header (%u bytes), only %zu bytes given",
+              pcie_tlp_kind_name(t->kind), hdr, 4 * hdr, len);
+}
+
+static TLP_COLD int decode_bad_length(const struct pcie_tlp *t, size_t len,
+                                      enum pcie_tlp_error *kindp, struct pcilab_err *err)
+{
+    unsigned hdr = pcie_tlp_header_dw(t), pdw = pcie_tlp_payload_dw(t);
+    size_t want = pcie_tlp_wire_bytes(t);
+    char what[96];
+    if (pdw)
+        snprintf(what, sizeof what, "%u DW header + %u DW data (Length=%u)%s", hdr, pdw,
+                 t->length & 0x3ffu, t->td ? " + ECRC (TD=1)" : "");
+    else
+        snprintf(what, sizeof what, "%u DW header, no data%s", hdr, t->td ? " + ECRC (TD=1)" : "");
+    MALFORMED(PCIE_TLP_E_LENGTH, "%s: %s is %zu bytes, but %zu bytes were given (%s)",
+              pcie_tlp_kind_name(t->kind), what, want, len,
+              len > want ? "trailing bytes, 2.2.2" : "TLP truncated, 2.2.2/2.2.3");
+}
+
+/* What follows the length check when the fast path is not sure: the rules
+ * (worded by check_rules), the ECRC, the 4 DW address rule, in that order. */
+static TLP_COLD int decode_finish(const uint8_t *b, unsigned flags, bool ecrc_present,
+                                  const struct pcie_tlp *t, enum pcie_tlp_error *kindp,
+                                  struct pcilab_err *err)
+{
+    int rc = check_rules(t, kindp, err);
+    if (rc)
+        return rc;
+    if (ecrc_present && !(flags & PCIE_TLP_DECODE_NO_ECRC_CHECK)) {
+        unsigned pdw = pcie_tlp_payload_dw(t);
+        uint32_t calc = pcie_ecrc(b, 4u * (pcie_tlp_header_dw(t) + pdw));
+        if (calc != t->ecrc)
+            MALFORMED(PCIE_TLP_E_ECRC,
+                      "ECRC %08x does not match %08x computed over the %s (2.7.1)", t->ecrc,
+                      calc, pdw ? "header and data" : "header");
+    }
+    return check_4dw(t, kindp, err);
+}
+
+/* The whole decoder; inlined into both entry points so that pcie_tlp_decode
+ * (no flags, no error kind) is compiled without those tests. */
+static inline __attribute__((always_inline)) int
+decode_tlp(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
+           enum pcie_tlp_error *kindp, struct pcilab_err *err)
+{
+    /* Everything that does not apply to the kind stays 0: one 96-byte clear
+     * (a few vector stores), then only the fields the header carries. */
+    tlp_clear(t);
     if (kindp)
         *kindp = PCIE_TLP_OK;
-    if (len < 4)
-        MALFORMED(PCIE_TLP_E_TRUNCATED, "TLP of %zu bytes: shorter than the first header DW",
-                  len);
+    if (TLP_UNLIKELY(len < 4))
+        return decode_short(len, kindp, err);
+    /* DW0 (2.2.1), read as one big-endian dword: Fmt, Type, T9, TC, T8,
+     * Attr[2], LN, TH, TD, EP, Attr[1:0], AT, Length */
     uint32_t dw0 = get_be32(b);
-    t->fmt = (uint8_t)(dw0 >> 29);
-    t->type = (uint8_t)(dw0 >> 24 & 0x1f);
-    enum pcie_tlp_error why = PCIE_TLP_OK;
-    int rc = 0;
-    t->kind = fast_kind(b[0]);
-    if (t->kind == PCIE_TLP_UNKNOWN)
-        t->kind = kind_of(t->fmt, t->type, &why, err, &rc);
-    if (t->kind == PCIE_TLP_UNKNOWN) {
-        if (kindp)
-            *kindp = why;
-        return rc;
-    }
-    /* DW0 (2.2.1) */
-    t->tag = (uint16_t)((dw0 >> 23 & 1) << 9 | (dw0 >> 19 & 1) << 8);
+    unsigned b0 = dw0 >> 24;
+    t->fmt = (uint8_t)(b0 >> 5);
+    t->type = (uint8_t)(b0 & 0x1f);
+    enum pcie_tlp_kind k = fast_kind((uint8_t)b0);
+    if (TLP_UNLIKELY(k == PCIE_TLP_UNKNOWN))
+        return decode_bad_kind(t, kindp, err);
+    const struct kind_desc *kd = &kinds[k];
+    t->kind = k;
+    unsigned at = dw0 >> 10 & 3;
+    bool th = dw0 >> 16 & 1;
+    unsigned td = dw0 >> 15 & 1;
     t->tc = (uint8_t)(dw0 >> 20 & 7);
     t->attr = (uint8_t)((dw0 >> 18 & 1) << 2 | (dw0 >> 12 & 3));
     t->ln = dw0 >> 17 & 1;
-    t->th = dw0 >> 16 & 1;
-    t->td = dw0 >> 15 & 1;
+    t->th = th;
+    t->td = td;
     t->ep = dw0 >> 14 & 1;
-    t->at = (uint8_t)(dw0 >> 10 & 3);
+    t->at = (uint8_t)at;
+    /* Length (2.2.2): 0 means 1024, except where the field is reserved (Msg,
+     * Cpl, CplLk: no data), where the raw value is kept */
     unsigned lenf = dw0 & 0x3ff;
-    bool data = pcie_tlp_has_data(t);
-    t->length = (uint16_t)(data || !(is_msg(t->kind) || is_cpl(t->kind)) ? (lenf ? lenf : 1024)
-                                                                         : lenf);
-    unsigned hdr = pcie_tlp_header_dw(t);
-    if (len < 4u * hdr)
-        MALFORMED(PCIE_TLP_E_TRUNCATED, "%s needs a %u DW header (%u bytes), only %zu bytes given",
-                  pcie_tlp_kind_name(t->kind), hdr, 4 * hdr, len);
-    uint32_t dw[4] = {dw0, get_be32(b + 4), get_be32(b + 8), hdr == 4 ? get_be32(b + 12) : 0};
-    enum pcie_tlp_kind k = t->kind;
-    if (is_cpl(k)) {
-        t->completer_id = (uint16_t)(dw[1] >> 16);
-        t->cpl_status = (uint8_t)(dw[1] >> 13 & 7);
-        t->bcm = dw[1] >> 12 & 1;
-        t->byte_count = (uint16_t)(dw[1] & 0xfff ? dw[1] & 0xfff : 4096);
-        t->requester_id = (uint16_t)(dw[2] >> 16);
-        t->tag |= (uint16_t)(dw[2] >> 8 & 0xff);
-        t->lower_addr = (uint8_t)(dw[2] & 0x7f);
-    } else if (is_msg(k)) {
-        t->requester_id = (uint16_t)(dw[1] >> 16);
-        t->tag |= (uint16_t)(dw[1] >> 8 & 0xff);
-        t->msg_code = (uint8_t)dw[1];
-        t->msg_routing = t->type & 7;
-        t->msg_dw[0] = dw[2];
-        t->msg_dw[1] = dw[3];
-    } else {
-        t->requester_id = (uint16_t)(dw[1] >> 16);
-        t->tag |= (uint16_t)(dw[1] >> 8 & 0xff);
-        t->last_be = (uint8_t)(dw[1] >> 4 & 0xf);
-        t->first_be = (uint8_t)(dw[1] & 0xf);
-        if (is_cfg(k)) {
-            t->target_id = (uint16_t)(dw[2] >> 16);
-            t->cfg_reg = (uint16_t)((dw[2] >> 8 & 0xf) << 6 | (dw[2] >> 2 & 0x3f));
-        } else if (hdr == 4) {
-            t->addr = (uint64_t)dw[2] << 32 | (dw[3] & ~3u);
-            t->ph = (uint8_t)(dw[3] & 3);
-        } else {
-            t->addr = dw[2] & ~3u;
-            if (!is_io(k))
-                t->ph = (uint8_t)(dw[2] & 3);
-        }
+    unsigned length = lenf | (unsigned)(lenf == 0 && !kd->len_raw) << 10;
+    t->length = (uint16_t)length;
+    unsigned tag = (dw0 >> 23 & 1) << 9 | (dw0 >> 19 & 1) << 8; /* T9, T8 (2.2.6.2) */
+    unsigned hdr = 3 + (b0 >> 5 & 1);                           /* Fmt[0]: 4 DW header */
+    if (TLP_UNLIKELY(len < 4u * hdr)) {
+        t->tag = (uint16_t)tag;
+        return decode_short_header(t, len, kindp, err);
     }
-    for (unsigned i = 1; i < hdr; i++)
-        t->rsvd[i] = dw[i] & rsvd_mask(k, i);
+    uint32_t dw1 = get_be32(b + 4), dw2 = get_be32(b + 8);
+    /* fast: the kind's rules (check_rules) and the 4 DW address rule
+     * (check_4dw) are known to pass; otherwise decode_finish decides */
+    bool fast = false;
+    switch (kd->cls) {
+    case CLS_CPL: {
+        /* 2.2.9: Completer ID, Status, BCM, Byte Count (0 = 4096); Requester
+         * ID, Tag, Lower Address */
+        unsigned st = dw1 >> 13 & 7, la = dw2 & 0x7f;
+        unsigned bc = (dw1 & 0xfff) | (unsigned)((dw1 & 0xfff) == 0) << 12;
+        t->completer_id = (uint16_t)(dw1 >> 16);
+        t->cpl_status = (uint8_t)st;
+        t->bcm = dw1 >> 12 & 1;
+        t->byte_count = (uint16_t)bc;
+        t->requester_id = (uint16_t)(dw2 >> 16);
+        tag |= dw2 >> 8 & 0xff;
+        t->lower_addr = (uint8_t)la;
+        /* Cpl: any status; CplD: SC, Length within what Byte Count from
+         * Lower Address leaves (2.2.9); CplLk/CplDLk: check_rules */
+        if (k == PCIE_TLP_CPL)
+            fast = at != 3;
+        else if (k == PCIE_TLP_CPLD)
+            fast = at != 3 && st == PCIE_CPL_SC && length <= ((la & 3u) + bc + 3u) / 4u;
+        break;
+    }
+    case CLS_MSG:
+        /* 2.2.8: Requester ID, Tag, Message Code; routing r[2:0] = Type[2:0];
+         * DW2-3 message specific */
+        t->requester_id = (uint16_t)(dw1 >> 16);
+        tag |= dw1 >> 8 & 0xff;
+        t->msg_code = (uint8_t)dw1;
+        t->msg_routing = (uint8_t)(b0 & 7);
+        t->msg_dw[0] = dw2;
+        t->msg_dw[1] = get_be32(b + 12);
+        break;
+    case CLS_CFG:
+        /* Requester ID, Tag, Last/First DW BE (2.2.6.2, 2.2.5); 2.2.7, Table
+         * 2-8: target BDF, Ext Register Number, Register Number */
+        t->requester_id = (uint16_t)(dw1 >> 16);
+        tag |= dw1 >> 8 & 0xff;
+        t->last_be = (uint8_t)(dw1 >> 4 & 0xf);
+        t->first_be = (uint8_t)(dw1 & 0xf);
+        t->target_id = (uint16_t)(dw2 >> 16);
+        t->cfg_reg = (uint16_t)((dw2 >> 8 & 0xf) << 6 | (dw2 >> 2 & 0x3f));
+        break;
+    default: {
+        /* memory, AtomicOp and I/O requests: as above, then the address
+         * (2.2.4.1) with PH (2.2.7.1) in its bits [1:0] (I/O: reserved) */
+        unsigned lbe = dw1 >> 4 & 0xf, fbe = dw1 & 0xf;
+        uint64_t addr;
+        t->requester_id = (uint16_t)(dw1 >> 16);
+        tag |= dw1 >> 8 & 0xff;
+        t->last_be = (uint8_t)lbe;
+        t->first_be = (uint8_t)fbe;
+        if (hdr == 4) {
+            uint32_t dw3 = get_be32(b + 12);
+            addr = (uint64_t)dw2 << 32 | (dw3 & ~3u);
+            t->ph = (uint8_t)(dw3 & 3);
+        } else {
+            addr = dw2 & ~3u;
+            if (kd->cls != CLS_IO)
+                t->ph = (uint8_t)(dw2 & 3);
+        }
+        t->addr = addr;
+        if (kd->cls == CLS_MEM) {
+            /* MRd/MRdLk/MWr: AT not 11b (2.2.4.1); no 4 KiB crossing (2.2.7);
+             * a 4 DW header only above 4 GiB (2.2.4.1); byte enables (2.2.5,
+             * implied for reads with TH=1): 1 DW: Last BE 0000b; else both
+             * non-zero, and contiguous (First in {1111,1110,1100,1000}, Last
+             * in {1111,0111,0011,0001}) unless a QW-aligned 2 DW request. */
+            bool be_ok = (th && k != PCIE_TLP_MWR) ||
+                         (length == 1 ? lbe == 0
+                                      : fbe && lbe &&
+                                            ((length == 2 && !(addr & 7)) ||
+                                             ((0xd100u >> fbe & 1) && (0x808au >> lbe & 1))));
+            fast = at != 3 && (addr & 0xfff) + 4u * length <= 4096 && be_ok &&
+                   (hdr == 3 || (addr >> 32) != 0);
+        }
+        break;
+    }
+    }
+    t->tag = (uint16_t)tag;
+    t->rsvd[2] = dw2 & kd->rsvd2; /* reserved bits set: kept for the round trip (2.2.1) */
 
     /* Length vs bytes present (2.2.2: Length; 2.2.3: ECRC when TD=1) */
-    unsigned pdw = pcie_tlp_payload_dw(t);
-    size_t want = 4u * (hdr + pdw + (t->td ? 1u : 0u));
-    bool ecrc_present = t->td;
-    if (len == want) {
+    unsigned pdw = b0 & 0x40 ? length : 0; /* Fmt[1]: with data */
+    size_t hdr_bytes = 4u * hdr, body = hdr_bytes + 4u * pdw;
+    bool ecrc_present = td;
+    if (TLP_LIKELY(len == body + 4u * td)) {
         if (pdw) {
-            t->payload = b + 4 * hdr;
+            t->payload = b + hdr_bytes;
             t->payload_len = 4u * pdw;
         }
-        if (t->td)
-            t->ecrc = get_be32(b + 4 * (hdr + pdw));
-    } else if ((flags & PCIE_TLP_DECODE_HEADER_ONLY) && len == 4u * hdr && (pdw || t->td)) {
+        if (td)
+            t->ecrc = get_be32(b + body);
+    } else if ((flags & PCIE_TLP_DECODE_HEADER_ONLY) && len == hdr_bytes && (pdw || td)) {
         t->payload_absent = pdw != 0;
         ecrc_present = false;
     } else {
-        char what[96];
-        if (pdw)
-            snprintf(what, sizeof what, "%u DW header + %u DW data (Length=%u)%s", hdr, pdw,
-                     lenf, t->td ? " + ECRC (TD=1)" : "");
-        else
-            snprintf(what, sizeof what, "%u DW header, no data%s", hdr,
-                     t->td ? " + ECRC (TD=1)" : "");
-        MALFORMED(PCIE_TLP_E_LENGTH,
-                  "%s: %s is %zu bytes, but %zu bytes were given (%s)",
-                  pcie_tlp_kind_name(k), what, want, len,
-                  len > want ? "trailing bytes, 2.2.2" : "TLP truncated, 2.2.2/2.2.3");
+        return decode_bad_length(t, len, kindp, err);
     }
-    if (!rules_fast_ok(t)) {
-        rc = check_rules(t, kindp, err);
-        if (rc)
-            return rc;
-    }
-    if (ecrc_present && !(flags & PCIE_TLP_DECODE_NO_ECRC_CHECK)) {
-        uint32_t calc = pcie_ecrc(b, 4u * (hdr + pdw));
-        if (calc != t->ecrc)
-            MALFORMED(PCIE_TLP_E_ECRC, "ECRC %08x does not match %08x computed over the %s (2.7.1)",
-                      t->ecrc, calc, pdw ? "header and data" : "header");
-    }
-    return check_4dw(t, kindp, err);
+    if (TLP_LIKELY(fast && !ecrc_present))
+        return 0;
+    return decode_finish(b, flags, ecrc_present, t, kindp, err);
+}
+
+int pcie_tlp_decode_ex(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
+                       enum pcie_tlp_error *kindp, struct pcilab_err *err)
+{
+    return decode_tlp(b, len, flags, t, kindp, err);
 }
 
 int pcie_tlp_decode(const uint8_t *bytes, size_t len, struct pcie_tlp *tlp,
                     struct pcilab_err *err)
 {
-    return pcie_tlp_decode_ex(bytes, len, 0, tlp, NULL, err);
+    return decode_tlp(bytes, len, 0, tlp, NULL, err);
 }
 
 /* ---- byte enables, spans ---- */

@@ -248,14 +248,26 @@ int pcie_tlp_set_kind(struct pcie_tlp *tlp, enum pcie_tlp_kind kind, bool four_d
                       unsigned msg_routing);
 
 /* Header size in DW: 3 or 4 (from Fmt[0], 2.2.1). */
-unsigned pcie_tlp_header_dw(const struct pcie_tlp *tlp);
+static inline unsigned pcie_tlp_header_dw(const struct pcie_tlp *tlp)
+{
+    return tlp->fmt & 1 ? 4 : 3;
+}
 /* Does this kind carry a data payload (Fmt[1])? */
-bool pcie_tlp_has_data(const struct pcie_tlp *tlp);
-/* Length in DW of the payload a TLP with data carries (1..1024), else 0. */
-unsigned pcie_tlp_payload_dw(const struct pcie_tlp *tlp);
+static inline bool pcie_tlp_has_data(const struct pcie_tlp *tlp) { return (tlp->fmt & 2) != 0; }
+/* Length in DW of the payload a TLP with data carries (1..1024; the Length
+ * field's 0 means 1024, 2.2.2), else 0. */
+static inline unsigned pcie_tlp_payload_dw(const struct pcie_tlp *tlp)
+{
+    if (!pcie_tlp_has_data(tlp))
+        return 0;
+    return tlp->length ? tlp->length : 1024;
+}
 /* Bytes on the wire excluding link framing (STP/END, sequence number, LCRC):
- * header + payload + ECRC. */
-size_t pcie_tlp_wire_bytes(const struct pcie_tlp *tlp);
+ * header + payload + ECRC (2.2.3). */
+static inline size_t pcie_tlp_wire_bytes(const struct pcie_tlp *tlp)
+{
+    return 4u * (pcie_tlp_header_dw(tlp) + pcie_tlp_payload_dw(tlp) + (tlp->td ? 1u : 0u));
+}
 /* Ordering classes (2.4.1): MWr and Msg/MsgD are posted; MRd, MRdLk, IO, Cfg,
  * AtomicOps are non-posted; Cpl* are completions. */
 bool pcie_tlp_is_posted(const struct pcie_tlp *tlp);
