@@ -1,10 +1,13 @@
-/* The event queue: a 4-ary min-heap of slot indices over a pool of event slots
- * with a free list. Events are ordered by (time, insertion sequence), so events
- * at equal times run in the order they were pushed. Usable on its own; struct
- * pcilab_sim wraps one.
+/* The event queue: a 4-ary min-heap of (time, insertion sequence) entries over
+ * a pool of event slots with a free list. Events are ordered by (time,
+ * insertion sequence), so events at equal times run in the order they were
+ * pushed. Usable on its own; struct pcilab_sim wraps one.
  *
- * Costs: push, pop and cancel are O(log n); none of them allocates once the
- * pool has grown to the largest number of pending events (growth doubles). */
+ * Costs: push and pop are O(log n) amortized, cancel O(1) amortized (a
+ * cancelled event's heap entry is dropped later: when it reaches the top, or
+ * when cancelled entries outnumber pending ones and the heap is compacted).
+ * None of them allocates once the pool has grown to the largest number of
+ * pending events (growth doubles). */
 #ifndef PCILAB_SIM_EVQ_H
 #define PCILAB_SIM_EVQ_H
 
