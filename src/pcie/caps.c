@@ -639,6 +639,10 @@ void pcie_exp_set_link(struct pcie_cfg *cfg, uint8_t speed, uint8_t width, bool 
     if (!c || !has_link(pcie_exp_port_type(cfg)))
         return;
     uint16_t old = pcie_cfg_raw_read16(cfg, c + PCIE_EXP_LNKSTA);
+    /* 7.5.3.8: Current Link Speed is undefined while the Link is down; ports
+     * report the 2.5 GT/s encoding (0001b) then, never the reserved 0000b. */
+    if (!speed)
+        speed = 1;
     bool reporting = pcie_cfg_raw_read32(cfg, c + PCIE_EXP_LNKCAP) & (1u << 20);
     uint16_t v = (uint16_t)((speed & 0xf) | ((width & 0x3f) << 4));
     if (dll_active && reporting)
