@@ -5,9 +5,11 @@
 #include <string.h>
 
 static const struct cli_command commands[] = {
-    {"help", "show this help", cmd_help},
+    {"run", "simulate a scenario (default: the built-in seed machine)", cmd_run},
+    {"lspci", "show a scenario's machine with the real lspci", cmd_lspci},
     {"scenarios", "list the built-in scenarios", cmd_scenarios},
     {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
+    {"help", "show this help", cmd_help},
 };
 
 static const size_t ncommands = sizeof commands / sizeof commands[0];

@@ -1,0 +1,253 @@
+/* pcilab run: bring a scenario's machine up and simulate it.
+ *
+ * Today a run loads the scenario, builds the fabric, enumerates it by
+ * configuration TLPs the way Linux does at boot, and runs the simulation for
+ * the requested time. Device behaviour (the seed's DMA engines), the IOMMU and
+ * the host kernel attach to the same machine as they are modelled. */
+#include <jansson.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/machine.h"
+#include "pcie/caps.h"
+#include "pcie/link.h"
+#include "sim/sim.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: pcilab run [SCENARIO] [OPTIONS]\n"
+            "\n"
+            "Brings the scenario's machine up (default: the built-in 'seed'), enumerates\n"
+            "its PCI Express fabric as Linux does at boot and simulates it.\n"
+            "\n"
+            "  --until TIME          simulated time to run, e.g. 1s, 2.5ms, 100us (default 1s)\n"
+            "  --trace FILE          write a TLP/DLLP trace ('-' for stdout)\n"
+            "  --trace-format FMT    text, jsonl or vcd (default: from FILE's extension,\n"
+            "                        .vcd, .jsonl/.json, else text)\n"
+            "  --json                print the result as JSON\n"
+            "  -h, --help            this help\n"
+            "\n"
+            "SCENARIO is a built-in name (see 'pcilab scenarios') or a scenario file.\n");
+}
+
+/* "1s", "2.5ms", "100us", "500ns", "1000ps" or plain seconds. */
+static bool parse_time(const char *s, sim_time_t *out)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (end == s || !(v >= 0))
+        return false;
+    static const struct {
+        const char *unit;
+        double ps;
+    } units[] = {{"", 1e12}, {"s", 1e12}, {"ms", 1e9}, {"us", 1e6}, {"ns", 1e3}, {"ps", 1}};
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i].unit)) {
+            double ps = v * units[i].ps;
+            if (ps > 1.8e19)
+                return false;
+            *out = (sim_time_t)llround(ps);
+            return true;
+        }
+    return false;
+}
+
+static const char *speed_name(unsigned gen)
+{
+    static const char *const n[] = {"?", "2.5GT/s", "5GT/s", "8GT/s", "16GT/s", "32GT/s"};
+    return gen < sizeof n / sizeof n[0] ? n[gen] : "?";
+}
+
+/* "5GT/s x1", "down" or "" for functions without a PCI Express link. */
+static void link_text(const struct pcie_fn *fn, char *buf, size_t len)
+{
+    const struct pcie_cfg *cfg = pcie_fn_cfg(fn);
+    enum pcie_fn_kind k = pcie_fn_kind(fn);
+    buf[0] = '\0';
+    if (k == PCIE_FN_HOST_BRIDGE || k == PCIE_FN_RCIEP || !pcie_cap_find(cfg, 0x10))
+        return;
+    uint8_t speed, width;
+    bool active;
+    pcie_exp_link(cfg, &speed, &width, &active);
+    if (!width)
+        snprintf(buf, len, "down");
+    else
+        snprintf(buf, len, "%s x%u", speed_name(speed), width);
+}
+
+static void print_machine(const struct cli_machine *m, sim_time_t until)
+{
+    const struct pcie_fabric *f = scn_system_fabric(m->sys);
+    size_t n = scn_system_count(m->sys);
+    printf("%s: %s\n", m->desc.name, m->desc.description);
+    printf("scenario %s, seed %llu\n\n", m->desc.source, (unsigned long long)m->desc.seed);
+
+    printf("PCI enumeration: %u functions, buses %02x-%02x, %u configuration reads, "
+           "%u writes\n", m->rep.functions, pcie_fabric_config(f)->root_bus, m->rep.max_bus,
+           m->rep.cfg_reads, m->rep.cfg_writes);
+    for (size_t i = 0; i < m->rep.n; i++) {
+        char line[256];
+        pcie_enum_step_format(&m->rep.steps[i], pcie_fabric_config(f)->segment, line,
+                              sizeof line);
+        printf("  %s\n", line);
+    }
+
+    size_t *order = calloc(n ? n : 1, sizeof *order);
+    if (order && scn_system_bdf_order(m->sys, order, NULL) == 0) {
+        printf("\n  %-8s %-22s %-10s %-7s %-12s %s\n", "BDF", "kind", "ID", "class", "link",
+               "name / model");
+        for (size_t j = 0; j < n; j++) {
+            const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
+            const struct pcie_cfg *cfg = pcie_fn_cfg(sf->fn);
+            char bdf[8], link[32], who[2 * SCN_NAME_MAX + 4];
+            pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
+            link_text(sf->fn, link, sizeof link);
+            snprintf(who, sizeof who, "%s%s%s", sf->name, sf->name[0] && sf->model[0] ? " / " : "",
+                     sf->model);
+            char row[256];
+            int len = snprintf(row, sizeof row, "  %-8s %-22s %04x:%04x  %06x  %-12s %s", bdf,
+                               pcie_fn_kind_name(pcie_fn_kind(sf->fn)),
+                               pcie_cfg_raw_read16(cfg, 0), pcie_cfg_raw_read16(cfg, 2),
+                               pcie_cfg_raw_read32(cfg, 8) >> 8, link, who);
+            while (len > 0 && (size_t)len < sizeof row && row[len - 1] == ' ')
+                row[--len] = '\0';
+            printf("%s\n", row);
+        }
+    }
+    free(order);
+
+    bool any = false;
+    for (size_t i = 0; i < n; i++) {
+        const struct scn_sysfn *sf = scn_system_at(m->sys, i);
+        if (!sf->model[0])
+            continue;
+        char bdf[8];
+        pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
+        printf("%s%s at %s", any ? ", " : "\ndevice models (configuration space only in this "
+                                              "build): ", sf->model, bdf);
+        any = true;
+    }
+    if (any)
+        printf("\n");
+    sim_time_t now = sim_now(m->sim);
+    printf("\nsimulated %llu.%09llu s, %llu events\n", (unsigned long long)(now / SIM_S),
+           (unsigned long long)(now % SIM_S / SIM_NS), (unsigned long long)sim_events_run(m->sim));
+    (void)until;
+}
+
+static int print_json(const struct cli_machine *m)
+{
+    const struct pcie_fabric *f = scn_system_fabric(m->sys);
+    json_t *root = json_object();
+    json_object_set_new(root, "scenario", json_string(m->desc.name));
+    json_object_set_new(root, "description", json_string(m->desc.description));
+    json_object_set_new(root, "source", json_string(m->desc.source));
+    json_object_set_new(root, "seed", json_integer((json_int_t)m->desc.seed));
+    json_t *en = json_object();
+    json_object_set_new(en, "functions", json_integer(m->rep.functions));
+    json_object_set_new(en, "max_bus", json_integer(m->rep.max_bus));
+    json_object_set_new(en, "config_reads", json_integer(m->rep.cfg_reads));
+    json_object_set_new(en, "config_writes", json_integer(m->rep.cfg_writes));
+    json_t *steps = json_array();
+    for (size_t i = 0; i < m->rep.n; i++) {
+        char line[256];
+        pcie_enum_step_format(&m->rep.steps[i], pcie_fabric_config(f)->segment, line,
+                              sizeof line);
+        json_array_append_new(steps, json_string(line));
+    }
+    json_object_set_new(en, "log", steps);
+    json_object_set_new(root, "enumeration", en);
+    json_t *fns = json_array();
+    size_t n = scn_system_count(m->sys);
+    size_t *order = calloc(n ? n : 1, sizeof *order);
+    if (order && scn_system_bdf_order(m->sys, order, NULL) == 0) {
+        for (size_t j = 0; j < n; j++) {
+            const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
+            const struct pcie_cfg *cfg = pcie_fn_cfg(sf->fn);
+            char bdf[8], link[32], id[10], cls[8];
+            pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
+            link_text(sf->fn, link, sizeof link);
+            snprintf(id, sizeof id, "%04x:%04x", pcie_cfg_raw_read16(cfg, 0),
+                     pcie_cfg_raw_read16(cfg, 2));
+            snprintf(cls, sizeof cls, "%06x", pcie_cfg_raw_read32(cfg, 8) >> 8);
+            json_array_append_new(fns, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "bdf",
+                                                 bdf, "kind",
+                                                 pcie_fn_kind_name(pcie_fn_kind(sf->fn)), "id",
+                                                 id, "class", cls, "link", link, "name", sf->name,
+                                                 "model", sf->model));
+        }
+    }
+    free(order);
+    json_object_set_new(root, "functions", fns);
+    json_object_set_new(root, "simulated_ps", json_integer((json_int_t)sim_now(m->sim)));
+    json_object_set_new(root, "events", json_integer((json_int_t)sim_events_run(m->sim)));
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    if (!s)
+        return 1;
+    printf("%s\n", s);
+    free(s);
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    const char *scenario = NULL;
+    struct cli_machine_opts opts = {0};
+    bool json = false;
+    sim_time_t until = SIM_S;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            return 0;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
+        } else if (!strcmp(a, "--until") || !strcmp(a, "--trace") ||
+                   !strcmp(a, "--trace-format")) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "pcilab run: %s needs a value (try --help)\n", a);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (!strcmp(a, "--trace")) {
+                opts.trace = v;
+            } else if (!strcmp(a, "--trace-format")) {
+                opts.trace_format = v;
+            } else if (!parse_time(v, &until)) {
+                fprintf(stderr, "pcilab run: --until '%s': expected a time such as 1s, "
+                                "2.5ms, 100us or 500ns\n", v);
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            fprintf(stderr, "pcilab run: unknown option '%s' (try --help)\n", a);
+            return 2;
+        } else if (!scenario) {
+            scenario = a;
+        } else {
+            fprintf(stderr, "pcilab run: one scenario only ('%s' and '%s')\n", scenario, a);
+            return 2;
+        }
+    }
+    if (opts.trace_format && !opts.trace) {
+        fprintf(stderr, "pcilab run: --trace-format without --trace\n");
+        return 2;
+    }
+
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    struct cli_machine m;
+    if (cli_machine_up(&m, scenario, &opts, &err) < 0)
+        return cli_fail("run", &err);
+    sim_run_until(m.sim, until);
+    int status = json ? print_json(&m) : (print_machine(&m, until), 0);
+    if (opts.trace && sim_trace_close(sim_trace(m.sim), &err) < 0)
+        status = cli_fail("run", &err);
+    cli_machine_down(&m);
+    return status;
+}

@@ -1,0 +1,73 @@
+#!/bin/sh
+# pcilab run: the default (seed) machine comes up, enumerates as Linux does,
+# and the output, JSON and traces are deterministic; bad input is refused.
+. "$SRC/tests/lib/cli.inc"
+
+# Default: the seed machine. The ECP5 board at 01:00.0 behind 00:02.2 (5GT/s x1),
+# the CAN card at 02:00.0 behind 00:02.3 (2.5GT/s x1), the IOMMU at 00:00.2.
+run run 0
+has out "seed: AMD RX-416GD"
+has out "pci 0000:01:00.0: [1204:5045] type 00 class 0x118000"
+has out "pci 0000:00:02.2: PCI bridge to [bus 01]"
+has out "pci 0000:01:00.0: BAR 0: assigned [mem 0xc0000000-0xc0000fff]"
+has out "01:00.0  endpoint               1204:5045  118000  5GT/s x1     ecp5 / ecp5_dma"
+has out "02:00.0  endpoint               1204:e3ca  0c0900  2.5GT/s x1   can / ecp3_can"
+has out "00:00.2  RCiEP                  1022:1577  080600"
+has out "00:03.1  root port              1022:157c  060400  down"
+has out "simulated 1.000000000 s"
+cp "$tmp/out" "$tmp/first"
+# No trailing blanks in the table.
+if grep -q ' $' "$tmp/out"; then echo "FAIL: trailing blanks"; fails=$((fails + 1)); fi
+
+# Deterministic: byte-identical on a second run; 'pcilab' alone is 'pcilab run'.
+"$PCILAB" >"$tmp/second" 2>&1
+cmp -s "$tmp/first" "$tmp/second" || { echo "FAIL: pcilab and pcilab run differ"; fails=$((fails + 1)); }
+
+run run 0 switch-demo --until 2.5ms
+has out "simulated 0.002500000 s"
+has out "PCI bridge to [bus"
+
+# JSON parses and carries the same facts.
+run run 0 --json
+has out '"scenario": "seed"'
+has out '"bdf": "01:00.0"'
+has out '"model": "ecp5_dma"'
+
+# Traces: enumeration's configuration TLPs, as text, JSON lines and VCD.
+run run 0 --trace "$tmp/t.txt" --until 1ms
+has out "simulated 0.001000000 s"
+grep -q "CfgRd0" "$tmp/t.txt" || { echo "FAIL: text trace lacks CfgRd0"; fails=$((fails + 1)); }
+# Behind a switch, Type 1 requests cross the root port's link (7.3.3).
+run run 0 switch-demo --trace "$tmp/sw.txt" --until 1ms
+grep -q "CfgRd1" "$tmp/sw.txt" || { echo "FAIL: switch-demo trace lacks CfgRd1"; fails=$((fails + 1)); }
+run run 0 --trace "$tmp/t.jsonl" --until 1ms
+head -1 "$tmp/t.jsonl" | grep -q '^{.*"t_ps"' || { echo "FAIL: JSON lines trace"; fails=$((fails + 1)); }
+run run 0 --trace "$tmp/t.vcd" --until 1ms
+grep -q '^\$timescale' "$tmp/t.vcd" && grep -q '^\$enddefinitions' "$tmp/t.vcd" ||
+    { echo "FAIL: VCD header"; fails=$((fails + 1)); }
+"$PCILAB" run --trace "$tmp/t2.txt" --until 1ms >/dev/null 2>&1
+cmp -s "$tmp/t.txt" "$tmp/t2.txt" || { echo "FAIL: traces differ between runs"; fails=$((fails + 1)); }
+
+# Bad input: a clear message and a non-zero status.
+run run 1 nosuch
+has err "'nosuch' is neither a built-in scenario (seed, switch-demo) nor a scenario file"
+run run 1 "$tmp/missing.yaml"
+has err "missing.yaml"
+# A copy of the seed with one misspelt kind: the error names its line and column.
+sed '0,/kind: host_bridge/s//kind: host_bridg/' "$SRC/src/scenario/builtin/seed.yaml" >"$tmp/bad.yaml"
+line=$(grep -n 'kind: host_bridg$' "$tmp/bad.yaml" | cut -d: -f1)
+col=$(( $(sed -n "${line}p" "$tmp/bad.yaml" | sed 's/kind:.*//' | wc -c) + 6 ))  # indent + newline + "kind: "
+run run 1 "$tmp/bad.yaml"
+has err "bad.yaml:$line:$col:"
+has err "host_bridg"
+run run 2 --until 3x
+has err "--until '3x'"
+run run 2 --frobnicate
+has err "unknown option '--frobnicate'"
+run run 2 seed switch-demo
+has err "one scenario only"
+run run 1 --trace "$tmp/t.txt" --trace-format pcap
+has err "pcap"
+run run 0 --help
+has out "usage: pcilab run"
+finish
