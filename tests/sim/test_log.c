@@ -91,7 +91,7 @@ static void test_levels_and_raw(void **state)
     sim_log_printk(log, 0, KERN_ERR KERN_INFO "f\n"); /* first level wins */
     struct sim_log_rec rec;
     int want_level[] = {0, 7, 6, 6, 6, 3};
-    const char *want_text[] = {"a", "b", "c", "d", "\001" "9e", "f"};
+    const char *want_text[] = {"a", "b", "c", "d", "\0019e", "f"};
     for (int i = 0; i < 6; i++) {
         assert_true(sim_log_get(log, (size_t)i, &rec));
         assert_int_equal(rec.level, want_level[i]);
