@@ -119,37 +119,33 @@ enum kind_class {
     CLS_CPL,    /* Cpl, CplD, CplLk, CplDLk (2.2.9) */
 };
 
-/* One descriptor per kind: everything encode and decode need, in one lookup. */
+/* One descriptor per kind (Table 2-3). by_b0 below maps byte 0 of a TLP to
+ * its kind for the fast paths; kind_of and pcie_tlp_set_kind use this table. */
 static const struct kind_desc {
     const char *name;
     uint8_t type;     /* Type[4:0]; messages: 10000b, r[2:0] added */
     uint8_t fmt_mask; /* bit n set: Fmt n is a valid encoding */
     uint8_t cls;      /* enum kind_class */
-    bool len_raw;     /* no data, Length reserved (Msg, Cpl, CplLk): kept raw */
-    uint32_t rsvd2;   /* reserved bits of header DW2 (DW0, DW1, DW3 have none in 5.0) */
 } kinds[PCIE_TLP_KIND_COUNT] = {
-    [PCIE_TLP_UNKNOWN] = {"?", 0xff, 0, CLS_NONE, false, 0},
-    [PCIE_TLP_MRD] = {"MRd", 0x00, 1u << 0 | 1u << 1, CLS_MEM, false, 0},
-    [PCIE_TLP_MRDLK] = {"MRdLk", 0x01, 1u << 0 | 1u << 1, CLS_MEM, false, 0},
-    [PCIE_TLP_MWR] = {"MWr", 0x00, 1u << 2 | 1u << 3, CLS_MEM, false, 0},
-    /* 2.2.7: I/O requests, address[1:0] reserved */
-    [PCIE_TLP_IORD] = {"IORd", 0x02, 1u << 0, CLS_IO, false, 0x00000003u},
-    [PCIE_TLP_IOWR] = {"IOWr", 0x02, 1u << 2, CLS_IO, false, 0x00000003u},
-    /* 2.2.7, Table 2-8: byte 10 bits 7:4 and byte 11 bits 1:0 reserved */
-    [PCIE_TLP_CFGRD0] = {"CfgRd0", 0x04, 1u << 0, CLS_CFG, false, 0x0000f003u},
-    [PCIE_TLP_CFGWR0] = {"CfgWr0", 0x04, 1u << 2, CLS_CFG, false, 0x0000f003u},
-    [PCIE_TLP_CFGRD1] = {"CfgRd1", 0x05, 1u << 0, CLS_CFG, false, 0x0000f003u},
-    [PCIE_TLP_CFGWR1] = {"CfgWr1", 0x05, 1u << 2, CLS_CFG, false, 0x0000f003u},
-    [PCIE_TLP_MSG] = {"Msg", 0x10, 1u << 1, CLS_MSG, true, 0},
-    [PCIE_TLP_MSGD] = {"MsgD", 0x10, 1u << 3, CLS_MSG, false, 0},
-    /* 2.2.9: byte 11 bit 7 reserved */
-    [PCIE_TLP_CPL] = {"Cpl", 0x0a, 1u << 0, CLS_CPL, true, 0x00000080u},
-    [PCIE_TLP_CPLD] = {"CplD", 0x0a, 1u << 2, CLS_CPL, false, 0x00000080u},
-    [PCIE_TLP_CPLLK] = {"CplLk", 0x0b, 1u << 0, CLS_CPL, true, 0x00000080u},
-    [PCIE_TLP_CPLDLK] = {"CplDLk", 0x0b, 1u << 2, CLS_CPL, false, 0x00000080u},
-    [PCIE_TLP_FETCHADD] = {"FetchAdd", 0x0c, 1u << 2 | 1u << 3, CLS_ATOMIC, false, 0},
-    [PCIE_TLP_SWAP] = {"Swap", 0x0d, 1u << 2 | 1u << 3, CLS_ATOMIC, false, 0},
-    [PCIE_TLP_CAS] = {"CAS", 0x0e, 1u << 2 | 1u << 3, CLS_ATOMIC, false, 0},
+    [PCIE_TLP_UNKNOWN] = {"?", 0xff, 0, CLS_NONE},
+    [PCIE_TLP_MRD] = {"MRd", 0x00, 1u << 0 | 1u << 1, CLS_MEM},
+    [PCIE_TLP_MRDLK] = {"MRdLk", 0x01, 1u << 0 | 1u << 1, CLS_MEM},
+    [PCIE_TLP_MWR] = {"MWr", 0x00, 1u << 2 | 1u << 3, CLS_MEM},
+    [PCIE_TLP_IORD] = {"IORd", 0x02, 1u << 0, CLS_IO},
+    [PCIE_TLP_IOWR] = {"IOWr", 0x02, 1u << 2, CLS_IO},
+    [PCIE_TLP_CFGRD0] = {"CfgRd0", 0x04, 1u << 0, CLS_CFG},
+    [PCIE_TLP_CFGWR0] = {"CfgWr0", 0x04, 1u << 2, CLS_CFG},
+    [PCIE_TLP_CFGRD1] = {"CfgRd1", 0x05, 1u << 0, CLS_CFG},
+    [PCIE_TLP_CFGWR1] = {"CfgWr1", 0x05, 1u << 2, CLS_CFG},
+    [PCIE_TLP_MSG] = {"Msg", 0x10, 1u << 1, CLS_MSG},
+    [PCIE_TLP_MSGD] = {"MsgD", 0x10, 1u << 3, CLS_MSG},
+    [PCIE_TLP_CPL] = {"Cpl", 0x0a, 1u << 0, CLS_CPL},
+    [PCIE_TLP_CPLD] = {"CplD", 0x0a, 1u << 2, CLS_CPL},
+    [PCIE_TLP_CPLLK] = {"CplLk", 0x0b, 1u << 0, CLS_CPL},
+    [PCIE_TLP_CPLDLK] = {"CplDLk", 0x0b, 1u << 2, CLS_CPL},
+    [PCIE_TLP_FETCHADD] = {"FetchAdd", 0x0c, 1u << 2 | 1u << 3, CLS_ATOMIC},
+    [PCIE_TLP_SWAP] = {"Swap", 0x0d, 1u << 2 | 1u << 3, CLS_ATOMIC},
+    [PCIE_TLP_CAS] = {"CAS", 0x0e, 1u << 2 | 1u << 3, CLS_ATOMIC},
 };
 
 const char *pcie_tlp_kind_name(enum pcie_tlp_kind k)
@@ -210,34 +206,42 @@ static enum pcie_tlp_kind kind_of(unsigned fmt, unsigned type, enum pcie_tlp_err
     return PCIE_TLP_UNKNOWN;
 }
 
-/* The kind of a valid Fmt/Type byte (byte 0), PCIE_TLP_UNKNOWN otherwise: the
- * fast path of kind_of (Table 2-3). */
-static inline enum pcie_tlp_kind fast_kind(uint8_t b0)
-{
-    switch (b0) {
-    case 0x00: case 0x20: return PCIE_TLP_MRD;
-    case 0x01: case 0x21: return PCIE_TLP_MRDLK;
-    case 0x40: case 0x60: return PCIE_TLP_MWR;
-    case 0x02: return PCIE_TLP_IORD;
-    case 0x42: return PCIE_TLP_IOWR;
-    case 0x04: return PCIE_TLP_CFGRD0;
-    case 0x44: return PCIE_TLP_CFGWR0;
-    case 0x05: return PCIE_TLP_CFGRD1;
-    case 0x45: return PCIE_TLP_CFGWR1;
-    case 0x30: case 0x31: case 0x32: case 0x33: case 0x34: case 0x35: case 0x36: case 0x37:
-        return PCIE_TLP_MSG;
-    case 0x70: case 0x71: case 0x72: case 0x73: case 0x74: case 0x75: case 0x76: case 0x77:
-        return PCIE_TLP_MSGD;
-    case 0x0a: return PCIE_TLP_CPL;
-    case 0x4a: return PCIE_TLP_CPLD;
-    case 0x0b: return PCIE_TLP_CPLLK;
-    case 0x4b: return PCIE_TLP_CPLDLK;
-    case 0x4c: case 0x6c: return PCIE_TLP_FETCHADD;
-    case 0x4d: case 0x6d: return PCIE_TLP_SWAP;
-    case 0x4e: case 0x6e: return PCIE_TLP_CAS;
-    default: return PCIE_TLP_UNKNOWN;
-    }
-}
+/* The fast path of kind_of: byte 0 of a TLP (Fmt[2:0] Type[4:0], Table 2-3)
+ * straight to its kind and what decode/encode need of it, in one load.
+ * Entries not listed are zero: PCIE_TLP_UNKNOWN (kind_of words why). */
+struct b0_desc {
+    uint8_t kind;   /* enum pcie_tlp_kind */
+    uint8_t cls;    /* enum kind_class, as kinds[kind].cls */
+    bool len_raw;   /* no data, Length reserved (Msg 2.2.8, Cpl/CplLk 2.2.9): kept raw */
+    uint32_t rsvd2; /* reserved bits of header DW2 (DW0, DW1, DW3 have none in 5.0):
+                     * I/O address[1:0] (2.2.7); Cfg byte 10 bits 7:4 and byte 11
+                     * bits 1:0 (2.2.7, Table 2-8); Cpl byte 11 bit 7 (2.2.9) */
+};
+#define B0_(k, cls, raw, rsvd2) {k, cls, raw, rsvd2}
+#define B0_MEM(k) B0_(k, CLS_MEM, false, 0)
+#define B0_ATOMIC(k) B0_(k, CLS_ATOMIC, false, 0)
+#define B0_IO(k) B0_(k, CLS_IO, false, 0x00000003u)
+#define B0_CFG(k) B0_(k, CLS_CFG, false, 0x0000f003u)
+#define B0_MSG B0_(PCIE_TLP_MSG, CLS_MSG, true, 0)
+#define B0_MSGD B0_(PCIE_TLP_MSGD, CLS_MSG, false, 0)
+#define B0_CPL(k, raw) B0_(k, CLS_CPL, raw, 0x00000080u)
+static const struct b0_desc by_b0[256] = {
+    [0x00] = B0_MEM(PCIE_TLP_MRD),      [0x20] = B0_MEM(PCIE_TLP_MRD),
+    [0x01] = B0_MEM(PCIE_TLP_MRDLK),    [0x21] = B0_MEM(PCIE_TLP_MRDLK),
+    [0x40] = B0_MEM(PCIE_TLP_MWR),      [0x60] = B0_MEM(PCIE_TLP_MWR),
+    [0x02] = B0_IO(PCIE_TLP_IORD),      [0x42] = B0_IO(PCIE_TLP_IOWR),
+    [0x04] = B0_CFG(PCIE_TLP_CFGRD0),   [0x44] = B0_CFG(PCIE_TLP_CFGWR0),
+    [0x05] = B0_CFG(PCIE_TLP_CFGRD1),   [0x45] = B0_CFG(PCIE_TLP_CFGWR1),
+    [0x30] = B0_MSG,  [0x31] = B0_MSG,  [0x32] = B0_MSG,  [0x33] = B0_MSG,
+    [0x34] = B0_MSG,  [0x35] = B0_MSG,  [0x36] = B0_MSG,  [0x37] = B0_MSG,
+    [0x70] = B0_MSGD, [0x71] = B0_MSGD, [0x72] = B0_MSGD, [0x73] = B0_MSGD,
+    [0x74] = B0_MSGD, [0x75] = B0_MSGD, [0x76] = B0_MSGD, [0x77] = B0_MSGD,
+    [0x0a] = B0_CPL(PCIE_TLP_CPL, true),    [0x4a] = B0_CPL(PCIE_TLP_CPLD, false),
+    [0x0b] = B0_CPL(PCIE_TLP_CPLLK, true),  [0x4b] = B0_CPL(PCIE_TLP_CPLDLK, false),
+    [0x4c] = B0_ATOMIC(PCIE_TLP_FETCHADD),  [0x6c] = B0_ATOMIC(PCIE_TLP_FETCHADD),
+    [0x4d] = B0_ATOMIC(PCIE_TLP_SWAP),      [0x6d] = B0_ATOMIC(PCIE_TLP_SWAP),
+    [0x4e] = B0_ATOMIC(PCIE_TLP_CAS),       [0x6e] = B0_ATOMIC(PCIE_TLP_CAS),
+};
 
 int pcie_tlp_set_kind(struct pcie_tlp *tlp, enum pcie_tlp_kind kind, bool four_dw,
                       unsigned msg_routing)
@@ -470,11 +474,11 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
     /* Fmt <= 3 and Type <= 1fh in one test (type >> 3 <= 3) */
     if (TLP_UNLIKELY((fmt | type >> 3) > 3))
         return encode_kind_err(t, PCIE_TLP_UNKNOWN, err);
-    enum pcie_tlp_kind k = fast_kind((uint8_t)(fmt << 5 | type));
+    const struct b0_desc d = by_b0[fmt << 5 | type];
+    enum pcie_tlp_kind k = (enum pcie_tlp_kind)d.kind;
     if (TLP_UNLIKELY(k == PCIE_TLP_UNKNOWN || k != t->kind))
         return encode_kind_err(t, k, err);
-    const struct kind_desc *kd = &kinds[k];
-    if (TLP_UNLIKELY(kd->cls == CLS_MSG && t->msg_routing != (type & 7)))
+    if (TLP_UNLIKELY(d.cls == CLS_MSG && t->msg_routing != (type & 7)))
         return encode_kind_err(t, k, err);
 
     unsigned hdr = 3 + (fmt & 1); /* 2.2.1: Fmt[0] = 4 DW header */
@@ -495,7 +499,7 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
     unsigned narrow = t->tag | t->cfg_reg | (unsigned)(t->first_be | t->last_be) << 6 |
                       (unsigned)t->lower_addr << 3 | small << 7;
     bool addr_bad = false;
-    if (kd->cls == CLS_MEM || kd->cls == CLS_ATOMIC || kd->cls == CLS_IO)
+    if (d.cls == CLS_MEM || d.cls == CLS_ATOMIC || d.cls == CLS_IO)
         addr_bad = (t->addr & (hdr == 4 ? 3u : 0xffffffff00000003ull)) != 0;
     bool bad = (narrow > 0x3ff) | (length - data > 1024 - data) | (t->byte_count > 4096) |
                (cap < total) | addr_bad |
@@ -506,14 +510,16 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
             return rc;
     }
 
-    /* DW0 (2.2.1): Fmt, Type, T9, TC, T8, Attr[2], LN, TH, TD, EP, Attr[1:0], AT, Length */
-    uint32_t dw0 = (uint32_t)fmt << 29 | (uint32_t)type << 24 | (uint32_t)(t->tag >> 9 & 1) << 23 |
-                   (uint32_t)t->tc << 20 | (uint32_t)(t->tag >> 8 & 1) << 19 |
-                   (uint32_t)(t->attr >> 2 & 1) << 18 | (uint32_t)t->ln << 17 |
-                   (uint32_t)t->th << 16 | (uint32_t)td << 15 | (uint32_t)t->ep << 14 |
-                   (uint32_t)(t->attr & 3) << 12 | (uint32_t)t->at << 10 | (length & 0x3ffu);
+    /* DW0 (2.2.1): Fmt, Type, T9, TC, T8, Attr[2], LN, TH, TD, EP, Attr[1:0],
+     * AT, Length. The widths were checked above, so bits are moved by masks. */
+    unsigned tag = t->tag, attr = t->attr;
+    uint32_t dw0 = (uint32_t)(fmt << 5 | type) << 24 | (tag & 0x200u) << 14 |
+                   (uint32_t)t->tc << 20 | (tag & 0x100u) << 11 | (attr & 4u) << 16 |
+                   (uint32_t)t->ln << 17 | (uint32_t)t->th << 16 | td << 15 |
+                   (uint32_t)t->ep << 14 | (attr & 3u) << 12 | (uint32_t)t->at << 10 |
+                   (length & 0x3ffu);
     uint32_t dw1, dw2, dw3 = 0;
-    switch (kd->cls) {
+    switch (d.cls) {
     case CLS_CPL:
         /* 2.2.9: Completer ID, Status, BCM, Byte Count; Requester ID, Tag, Lower Address */
         dw1 = (uint32_t)t->completer_id << 16 | (uint32_t)t->cpl_status << 13 |
@@ -544,11 +550,11 @@ int pcie_tlp_encode(const struct pcie_tlp *t, uint8_t *buf, size_t cap, struct p
             dw2 = (uint32_t)(t->addr >> 32);
             dw3 = (uint32_t)t->addr | t->ph;
         } else {
-            dw2 = (uint32_t)t->addr | (kd->cls == CLS_IO ? 0u : t->ph);
+            dw2 = (uint32_t)t->addr | (d.cls == CLS_IO ? 0u : t->ph);
         }
         break;
     }
-    dw2 |= t->rsvd[2] & kd->rsvd2; /* reserved bits round-trip (2.2.1) */
+    dw2 |= t->rsvd[2] & d.rsvd2; /* reserved bits round-trip (2.2.1) */
     put_be32(buf, dw0);
     put_be32(buf + 4, dw1);
     put_be32(buf + 8, dw2);
@@ -879,7 +885,7 @@ static TLP_COLD int decode_bad_kind(const struct pcie_tlp *t, enum pcie_tlp_erro
 {
     enum pcie_tlp_error why = PCIE_TLP_E_FMT_TYPE;
     int rc = -PCILAB_EMALFORMED;
-    kind_of(t->fmt, t->type, &why, err, &rc); /* fast_kind knows every valid pair */
+    kind_of(t->fmt, t->type, &why, err, &rc); /* by_b0 knows every valid pair */
     if (kindp)
         *kindp = why;
     return rc;
@@ -948,10 +954,10 @@ decode_tlp(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
     unsigned b0 = dw0 >> 24;
     t->fmt = (uint8_t)(b0 >> 5);
     t->type = (uint8_t)(b0 & 0x1f);
-    enum pcie_tlp_kind k = fast_kind((uint8_t)b0);
+    const struct b0_desc d = by_b0[b0];
+    enum pcie_tlp_kind k = (enum pcie_tlp_kind)d.kind;
     if (TLP_UNLIKELY(k == PCIE_TLP_UNKNOWN))
         return decode_bad_kind(t, kindp, err);
-    const struct kind_desc *kd = &kinds[k];
     t->kind = k;
     unsigned at = dw0 >> 10 & 3;
     bool th = dw0 >> 16 & 1;
@@ -966,7 +972,7 @@ decode_tlp(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
     /* Length (2.2.2): 0 means 1024, except where the field is reserved (Msg,
      * Cpl, CplLk: no data), where the raw value is kept */
     unsigned lenf = dw0 & 0x3ff;
-    unsigned length = lenf | (unsigned)(lenf == 0 && !kd->len_raw) << 10;
+    unsigned length = lenf | (unsigned)(lenf == 0 && !d.len_raw) << 10;
     t->length = (uint16_t)length;
     unsigned tag = (dw0 >> 23 & 1) << 9 | (dw0 >> 19 & 1) << 8; /* T9, T8 (2.2.6.2) */
     unsigned hdr = 3 + (b0 >> 5 & 1);                           /* Fmt[0]: 4 DW header */
@@ -978,7 +984,7 @@ decode_tlp(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
     /* fast: the kind's rules (check_rules) and the 4 DW address rule
      * (check_4dw) are known to pass; otherwise decode_finish decides */
     bool fast = false;
-    switch (kd->cls) {
+    switch (d.cls) {
     case CLS_CPL: {
         /* 2.2.9: Completer ID, Status, BCM, Byte Count (0 = 4096); Requester
          * ID, Tag, Lower Address */
@@ -1034,11 +1040,11 @@ decode_tlp(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
             t->ph = (uint8_t)(dw3 & 3);
         } else {
             addr = dw2 & ~3u;
-            if (kd->cls != CLS_IO)
+            if (d.cls != CLS_IO)
                 t->ph = (uint8_t)(dw2 & 3);
         }
         t->addr = addr;
-        if (kd->cls == CLS_MEM) {
+        if (d.cls == CLS_MEM) {
             /* MRd/MRdLk/MWr: AT not 11b (2.2.4.1); no 4 KiB crossing (2.2.7);
              * a 4 DW header only above 4 GiB (2.2.4.1); byte enables (2.2.5,
              * implied for reads with TH=1): 1 DW: Last BE 0000b; else both
@@ -1056,7 +1062,7 @@ decode_tlp(const uint8_t *b, size_t len, unsigned flags, struct pcie_tlp *t,
     }
     }
     t->tag = (uint16_t)tag;
-    t->rsvd[2] = dw2 & kd->rsvd2; /* reserved bits set: kept for the round trip (2.2.1) */
+    t->rsvd[2] = dw2 & d.rsvd2; /* reserved bits set: kept for the round trip (2.2.1) */
 
     /* Length vs bytes present (2.2.2: Length; 2.2.3: ECRC when TD=1) */
     unsigned pdw = b0 & 0x40 ? length : 0; /* Fmt[1]: with data */

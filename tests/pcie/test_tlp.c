@@ -749,6 +749,48 @@ static void test_bdf(void **state)
     assert_int_equal(pcie_bdf_parse("3:0", &v, NULL), -PCILAB_EINVAL);
 }
 
+/* Every value of byte 0 (Fmt/Type, Table 2-3): the 38 valid encodings decode
+ * to a kind whose own Fmt/Type (pcie_tlp_set_kind) is that byte, with the
+ * header size and data flag Fmt gives; all others are rejected as reserved or
+ * unsupported. Guards the byte-0 table of the fast paths against kinds[]. */
+static void test_every_byte0(void **state)
+{
+    (void)state;
+    int valid = 0;
+    for (unsigned b0 = 0; b0 < 256; b0++) {
+        uint8_t b[16] = {(uint8_t)b0, 0, 0, 1, 0, 0, 0, 0x0f, 0x80, 0, 0, 0, 0, 0, 0, 0};
+        unsigned fmt = b0 >> 5, type = b0 & 0x1f;
+        size_t hdr = fmt & 1 ? 16 : 12;
+        struct pcie_tlp t;
+        enum pcie_tlp_error k;
+        struct pcilab_err e;
+        pcilab_err_clear(&e);
+        int rc = pcie_tlp_decode_ex(b, hdr, PCIE_TLP_DECODE_HEADER_ONLY, &t, &k, &e);
+        assert_int_equal(t.fmt, fmt);
+        assert_int_equal(t.type, type);
+        if (t.kind == PCIE_TLP_UNKNOWN) {
+            assert_true(rc < 0);
+            if (k != PCIE_TLP_E_FMT_TYPE && k != PCIE_TLP_E_UNSUPPORTED)
+                fail_msg("byte 0 %02x: error kind %s (%s)", b0, pcie_tlp_error_name(k), e.msg);
+            continue;
+        }
+        valid++;
+        if (k == PCIE_TLP_E_LENGTH || k == PCIE_TLP_E_TRUNCATED || k == PCIE_TLP_E_FMT_TYPE ||
+            k == PCIE_TLP_E_UNSUPPORTED)
+            fail_msg("byte 0 %02x (%s): %s", b0, pcie_tlp_kind_name(t.kind), e.msg);
+        struct pcie_tlp s;
+        memset(&s, 0, sizeof s);
+        assert_int_equal(pcie_tlp_set_kind(&s, t.kind, fmt & 1, type & 7), 0);
+        if (s.fmt != fmt || s.type != type)
+            fail_msg("byte 0 %02x decodes as %s, which encodes as Fmt %u Type %02x", b0,
+                     pcie_tlp_kind_name(t.kind), s.fmt, s.type);
+        assert_int_equal(pcie_tlp_header_dw(&t), fmt & 1 ? 4 : 3);
+        assert_int_equal(pcie_tlp_has_data(&t), (fmt & 2) != 0);
+        assert_int_equal(t.payload_absent, (fmt & 2) != 0);
+    }
+    assert_int_equal(valid, 38);
+}
+
 /* Deterministic random bytes: whenever decode accepts, encode reproduces them. */
 static void test_random_roundtrip(void **state)
 {
@@ -801,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_ecrc),
         cmocka_unit_test(test_encode_errors),
         cmocka_unit_test(test_bdf),
+        cmocka_unit_test(test_every_byte0),
         cmocka_unit_test(test_random_roundtrip),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
