@@ -34,11 +34,14 @@
  * to a leaf along the smaller children (two comparisons per level of the 4-ary
  * tree, none against the entry being placed), then sifts the entry up from
  * there; entries placed this way (the last one, or a new event some time in
- * the future) belong near the bottom, so the climb is short.
+ * the future) belong near the bottom, so the climb is short. The way down is
+ * one chain of dependent loads and comparisons, so its steps are kept short:
+ * see descend().
  *
- * Measured with bench_evq (push+pop with 1000 pending) against the previous
- * heap with per-slot positions: 473 -> 351 instructions per event under
- * callgrind, about 28 -> 38 M events/s. */
+ * Measured with bench_evq against the previous heap (per-slot positions, the
+ * tie-breaking sequence in the slots, top-down sift with branch-free index
+ * selection): push+pop with 1000 pending 473 -> 310 instructions per event
+ * under callgrind, 28.7 -> 53 M events/s on a quiet machine. */
 #include "sim/evq.h"
 
 #include <stdlib.h>
@@ -115,29 +118,6 @@ static inline bool entry_less(const struct entry *a, const struct entry *b)
     return a->time < b->time || (a->time == b->time && a->key < b->key);
 }
 #endif
-
-/* h[a] < h[b], given their times: the keys are read only when the times tie
- * (rare, and a well-predicted branch). */
-static inline bool less_at(const struct entry *h, size_t a, sim_time_t ta, size_t b,
-                           sim_time_t tb)
-{
-    if (__builtin_expect(ta != tb, 1))
-        return ta < tb;
-    return h[a].key < h[b].key;
-}
-
-/* c ? a : b without a branch. Which child is smaller is a coin flip no branch
- * predictor can learn, and GCC turns the plain conditional into branches here
- * (bench_evq: 24 M/s against 38 M/s with the conditional move). */
-static inline uint64_t select_u64(bool c, uint64_t a, uint64_t b)
-{
-#if defined(__GNUC__) && defined(__x86_64__)
-    __asm__("test %2, %2\n\tcmovne %1, %0" : "+r"(b) : "r"(a), "r"(c) : "cc");
-    return b;
-#else
-    return b ^ ((a ^ b) & (0 - (uint64_t)c));
-#endif
-}
 
 static inline bool entry_dead(const struct sim_evq *q, const struct entry *e)
 {
@@ -220,37 +200,85 @@ static inline void sift_up(struct entry *h, size_t top, size_t i, struct entry e
     h[i] = e;
 }
 
+/* The smallest of the four entries at c. */
+static inline const struct entry *min_of_4(const struct entry *c)
+{
+    const struct entry *a = entry_less(&c[1], &c[0]) ? c + 1 : c;
+    const struct entry *b = entry_less(&c[3], &c[2]) ? c + 3 : c + 2;
+    return entry_less(b, a) ? b : a;
+}
+
+/* (*t, *p) = (t2, p2) when t2 < *t. Which child is smaller is a coin flip that
+ * no branch predictor learns, so on x86-64 this is a compare and two
+ * conditional moves; GCC makes branches of the plain C (bench_evq push+pop:
+ * 24 against 38 M ev/s when this was measured). SIM_EVQ_PORTABLE selects the
+ * C (the tests build a copy that way). */
+static inline void take_if_below(sim_time_t *t, const struct entry **p, sim_time_t t2,
+                                 const struct entry *p2)
+{
+#if defined(__GNUC__) && defined(__x86_64__) && !defined(SIM_EVQ_PORTABLE)
+    __asm__("cmp %[t], %[t2]\n\t"
+            "cmovb %[t2], %[t]\n\t"
+            "cmovb %[p2], %[p]"
+            : [t] "+r"(*t), [p] "+r"(*p)
+            : [t2] "r"(t2), [p2] "r"(p2)
+            : "cc");
+#else
+    if (t2 < *t) {
+        *t = t2;
+        *p = p2;
+    }
+#endif
+}
+
 /* Moves the hole at i down to a leaf of h[0 .. len), each time filling it with
- * the smallest child; returns where the hole ends up. */
+ * the smallest child; returns where the hole ends up.
+ *
+ * The loop is one chain of dependent steps (which child, then its children's
+ * address, then their times), so each step is kept short: the times are
+ * compared with conditional moves (the keys only on a tie, rare and
+ * predicted), and the children of the entry at p are found with one
+ * multiply-add on addresses, 4 * p - 3 * h + 1 entry (from index 4i + 1). */
 __attribute__((always_inline)) static inline size_t descend(struct entry *h, size_t i,
                                                             size_t len)
 {
-    for (;;) {
-        size_t first = i * ARITY + 1;
-        if (first + ARITY <= len) {
-            const struct entry *c = h + first;
+    if (len >= 1 + ARITY) {
+        const uintptr_t base = (uintptr_t)h;
+        const uintptr_t skew = sizeof(struct entry) - 3 * base;
+        /* Address of the last child group that is complete. */
+        const uintptr_t last_full = base + (len - ARITY) * sizeof(struct entry);
+        struct entry *p = h + i;
+        uintptr_t c_addr = 4 * (uintptr_t)p + skew;
+        while (c_addr <= last_full) {
+            const struct entry *c = (const struct entry *)c_addr;
             sim_time_t t0 = c[0].time, t1 = c[1].time, t2 = c[2].time, t3 = c[3].time;
-            bool l01 = less_at(h, first + 1, t1, first, t0);
-            bool l23 = less_at(h, first + 3, t3, first + 2, t2);
-            size_t ia = first + l01;
-            size_t ib = first + 2 + l23;
-            sim_time_t ta = select_u64(l01, t1, t0);
-            sim_time_t tb = select_u64(l23, t3, t2);
-            size_t best = select_u64(less_at(h, ib, tb, ia, ta), ib, ia);
-            h[i] = h[best];
-            i = best;
-            continue;
+            const struct entry *a = c, *b = c + 2;
+            if (__builtin_expect(t0 == t1 || t2 == t3, 0)) {
+                a = min_of_4(c);
+            } else {
+                take_if_below(&t0, &a, t1, c + 1);
+                take_if_below(&t2, &b, t3, c + 3);
+                if (__builtin_expect(t0 == t2, 0))
+                    a = b->key < a->key ? b : a;
+                else
+                    take_if_below(&t0, &a, t2, b);
+            }
+            *p = *a;
+            p = (struct entry *)a;
+            c_addr = 4 * (uintptr_t)p + skew;
         }
-        if (first < len) { /* the one node with fewer than ARITY children */
-            size_t best = first;
-            for (size_t c = first + 1; c < len; c++)
-                if (entry_less(&h[c], &h[best]))
-                    best = c;
-            h[i] = h[best];
-            i = best;
-        }
-        return i;
+        i = (size_t)(p - h);
     }
+    size_t first = i * ARITY + 1;
+    if (first < len) { /* a node with fewer than ARITY children */
+        size_t best = first;
+        for (size_t c = first + 1; c < len; c++)
+            if (entry_less(&h[c], &h[best]))
+                best = c;
+        h[i] = h[best];
+        i = best;
+    }
+    return i;
 }
 
 /* Fills the hole at the root with the last entry. */

@@ -11,11 +11,13 @@
 #include "sim/rng.h"
 
 /* A second copy of the queue, built into this test with a sequence space of
- * 1024 numbers (and so at most 512 pending events), under other names. It
- * renumbers every few hundred pushes, and its internals are visible here for
- * checking the invariants. The tests without "tiny" in their name use the
- * library's queue. */
+ * 1024 numbers (and so at most 512 pending events) and the portable C in place
+ * of the x86-64 conditional moves, under other names. It renumbers every few
+ * hundred pushes, and its internals are visible here for checking the
+ * invariants. The tests without "tiny" in their name use the library's
+ * queue. */
 #define SIM_EVQ_SEQ_LIMIT 1024u
+#define SIM_EVQ_PORTABLE
 #define sim_evq_create    tiny_create
 #define sim_evq_destroy   tiny_destroy
 #define sim_evq_reserve   tiny_reserve
