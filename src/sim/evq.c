@@ -210,9 +210,9 @@ static inline const struct entry *min_of_4(const struct entry *c)
 
 /* (*t, *p) = (t2, p2) when t2 < *t. Which child is smaller is a coin flip that
  * no branch predictor learns, so on x86-64 this is a compare and two
- * conditional moves; GCC makes branches of the plain C (bench_evq push+pop:
- * 24 against 38 M ev/s when this was measured). SIM_EVQ_PORTABLE selects the
- * C (the tests build a copy that way). */
+ * conditional moves. GCC 12 compiles the plain C (and ?: selections) into
+ * branches here, which cost a third of the push+pop rate in bench_evq.
+ * SIM_EVQ_PORTABLE selects the C (the tests build a copy that way). */
 static inline void take_if_below(sim_time_t *t, const struct entry **p, sim_time_t t2,
                                  const struct entry *p2)
 {
