@@ -826,6 +826,52 @@ static void declare_signals(struct pcie_link *l)
     }
 }
 
+/* Everything that follows from the link's rate: symbol timing, SKP and EDS
+ * sizes, Ack/UpdateFC latencies (3.6.3.1), and a new time base for the
+ * Symbol slots starting now. */
+static void set_rate(struct pcie_link *l, unsigned gen, unsigned width)
+{
+    bool enc = pcie_link_is_8b10b(gen);
+    unsigned skp = l->cfg.skp_interval;
+    if (enc ? (skp < 1180 || skp > 1538) : (skp < 370 || skp > 375))
+        skp = enc ? 1180 : 370; /* unset, or set for the other encoding (4.2.7) */
+    l->cfg.gen = gen;
+    l->cfg.width = width;
+    l->enc8b10b = enc;
+    l->qps = pcie_link_ui_qps(gen);
+    l->width = width;
+    l->skp_interval = enc ? skp : (uint64_t)skp * 16;
+    l->skp_slots = enc ? 4 : 16;
+    l->eds_slots = (4 + width - 1) / width;
+    l->t0 = sim_now(l->sim);
+    sim_time_t sym = pcie_link_symbol_time(gen);
+    l->ack_latency = l->cfg.ack_latency
+                         ? l->cfg.ack_latency
+                         : sym * pcie_link_ack_latency_symbols(gen, width, l->cfg.mps);
+    l->fc_latency = l->cfg.fc_update_latency ? l->cfg.fc_update_latency : l->ack_latency;
+    for (int d = 0; d < PCIE_LINK_DIRS; d++) {
+        l->dir[d].pos = 0;
+        l->dir[d].busy_slot = 0;
+        l->dir[d].next_skp = l->skp_interval;
+    }
+}
+
+int pcie_link_retrain(struct pcie_link *l, unsigned gen, unsigned width, struct pcilab_err *err)
+{
+    int r = pcie_link_check(gen, width, err);
+    if (r < 0)
+        return r;
+    for (int d = 0; d < PCIE_LINK_DIRS; d++) {
+        struct direction *dr = &l->dir[d];
+        if (dr->busy || ring_front(&dr->queue) || ring_front(&dr->flight))
+            return pcilab_errf(err, PCILAB_EINVAL,
+                               "%s: cannot retrain while packets are queued or on the wire",
+                               l->name);
+    }
+    set_rate(l, gen, width);
+    return 0;
+}
+
 int pcie_link_create(struct pcilab_sim *sim, const struct pcie_link_cfg *cfg,
                      struct pcie_link **out, struct pcilab_err *err)
 {
@@ -854,25 +900,13 @@ int pcie_link_create(struct pcilab_sim *sim, const struct pcie_link_cfg *cfg,
     l->cfg = *cfg;
     snprintf(l->name, sizeof l->name, "%s", cfg->name ? cfg->name : "link");
     l->cfg.name = l->name;
-    l->enc8b10b = enc;
-    l->qps = pcie_link_ui_qps(cfg->gen);
-    l->width = cfg->width;
-    l->skp_interval = enc ? skp : (uint64_t)skp * 16;
-    l->skp_slots = enc ? 4 : 16;
-    l->eds_slots = (4 + cfg->width - 1) / cfg->width;
-    l->t0 = sim_now(sim);
-    sim_time_t sym = pcie_link_symbol_time(cfg->gen);
-    l->ack_latency = cfg->ack_latency
-                         ? cfg->ack_latency
-                         : sym * pcie_link_ack_latency_symbols(cfg->gen, cfg->width, cfg->mps);
-    l->fc_latency = cfg->fc_update_latency ? cfg->fc_update_latency : l->ack_latency;
+    set_rate(l, cfg->gen, cfg->width);
     l->fc_period = cfg->fc_update_period ? cfg->fc_update_period : 30 * SIM_US;
 
     for (int d = 0; d < PCIE_LINK_DIRS; d++) {
         struct direction *dr = &l->dir[d];
         dr->link = l;
         dr->d = (enum pcie_link_dir)d;
-        dr->next_skp = l->skp_interval;
         dr->acked_seq = 0xfff; /* 3.6.2.1: ACKD_SEQ starts at FFFh */
         for (int c = 0; c < PCIE_FC_CLASSES; c++)
             for (int k = 0; k < 2; k++) {
@@ -902,6 +936,16 @@ int pcie_link_create(struct pcilab_sim *sim, const struct pcie_link_cfg *cfg,
 void pcie_link_set_name(struct pcie_link *l, const char *name)
 {
     snprintf(l->name, sizeof l->name, "%s", name ? name : "link");
+}
+
+unsigned pcie_link_gen(const struct pcie_link *l)
+{
+    return l->cfg.gen;
+}
+
+unsigned pcie_link_width(const struct pcie_link *l)
+{
+    return l->cfg.width;
 }
 
 const char *pcie_link_name(const struct pcie_link *l)

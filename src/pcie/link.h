@@ -161,6 +161,15 @@ int pcie_link_send(struct pcie_link *link, enum pcie_link_dir dir,
                    const struct pcie_link_tlp *tlp, struct pcilab_err *err);
 
 /* Counters for dir up to the current simulated time. */
+/* Retrains an idle link at another rate and width (the LTSSM's Recovery/
+ * Configuration, 4.2.6; e.g. a board strapped or forced below what both ends
+ * support). Refused with PCILAB_EINVAL while packets are queued or on the
+ * wire. Timing, SKP scheduling and Ack/UpdateFC latencies follow the new rate. */
+int pcie_link_retrain(struct pcie_link *link, unsigned gen, unsigned width,
+                      struct pcilab_err *err);
+unsigned pcie_link_gen(const struct pcie_link *link);
+unsigned pcie_link_width(const struct pcie_link *link);
+
 /* Renames the link in the trace records it emits from now on (the fabric
  * names links by bus numbers once enumeration has assigned them). VCD signals
  * keep the scope they were declared with. */

@@ -630,6 +630,42 @@ struct pcie_link *pcie_fn_link(const struct pcie_fn *fn)
     return NULL;
 }
 
+int pcie_fn_train_link(struct pcie_fn *fn, uint8_t speed, uint8_t width,
+                       struct pcilab_err *err)
+{
+    struct pcie_bus *b = fn->secondary && fn->secondary->kind == PCIE_BUS_LINK ? fn->secondary
+                         : fn->bus->kind == PCIE_BUS_LINK                     ? fn->bus
+                                                                              : NULL;
+    if (!b || !b->link)
+        return pcilab_errf(err, PCILAB_EINVAL, "%s has no link to train", fn->name);
+    /* Training settles on what both ends support (4.2.6): every function of
+     * the device below must take the rate too. */
+    struct pcie_fn *port = b->bridge;
+    uint8_t max_s = pcie_exp_max_speed(port->cfg), max_w = pcie_exp_max_width(port->cfg);
+    for (unsigned i = 0; i < 8; i++) {
+        struct pcie_fn *d = b->fns[i];
+        if (d && pcie_exp_present(d->cfg)) {
+            uint8_t s = pcie_exp_max_speed(d->cfg), w = pcie_exp_max_width(d->cfg);
+            if (s && s < max_s)
+                max_s = s;
+            if (w && w < max_w)
+                max_w = w;
+        }
+    }
+    if (!speed || !width || speed > max_s || width > max_w)
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "link below %s cannot train at gen %u x%u: both ends support up to "
+                           "gen %u x%u (7.5.3.6)", port->name, speed, width, max_s, max_w);
+    int r = pcie_link_retrain(b->link, speed, width, err);
+    if (r < 0)
+        return r;
+    pcie_exp_set_link(port->cfg, speed, width, true);
+    for (unsigned i = 0; i < 8; i++)
+        if (b->fns[i] && pcie_exp_present(b->fns[i]->cfg))
+            pcie_exp_set_link(b->fns[i]->cfg, speed, width, true);
+    return 0;
+}
+
 static void bdf_short(const struct pcie_fn *fn, char *buf, size_t len)
 {
     snprintf(buf, len, "%02x:%02x.%u", pcie_fn_bus(fn), fn->devfn >> 3, fn->devfn & 7u);

@@ -269,6 +269,13 @@ uint16_t pcie_fn_requester_id(const struct pcie_fn *fn);
 /* For a downstream-facing port: the link below it (NULL when nothing is
  * attached). For a function below a downstream port: the link above it. */
 struct pcie_link *pcie_fn_link(const struct pcie_fn *fn);
+/* Trains the link above or below fn (a downstream port, or a function of the
+ * device below one) at speed (1 = 2.5 .. 5 = 32 GT/s) and width, below what
+ * both ends support (a board strapped to Gen1, a x1 card in a x4 slot): the
+ * link model's timing and every end's Link Status (7.5.3.8) follow. Errors:
+ * no link, a rate above either end's maximum, or packets in flight. */
+int pcie_fn_train_link(struct pcie_fn *fn, uint8_t speed, uint8_t width,
+                       struct pcilab_err *err);
 /* "00:02.1<->01:00.0" from the bus numbers programmed now; buf needs
  * PCIE_LINK_NAME_LEN bytes. For a function without a link: its "bb:dd.f". */
 #define PCIE_LINK_NAME_LEN 40

@@ -10,6 +10,7 @@
 #include "pcie/caps.h"
 #include "pcie/cfgdump.h"
 #include "pcie/config.h"
+#include "pcie/link.h"
 
 struct scn_system {
     struct pcilab_sim *sim;
@@ -561,8 +562,20 @@ int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_sy
         struct pcie_cfg *cfg = pcie_fn_cfg(s->fns[i].fn);
         if (f->config)
             overlay(cfg, f);
-        else if (find_cap(f, SCN_CAP_PCIE) && f->pcie.port_type != PCIE_PORT_RC_INTEGRATED_EP)
-            pcie_exp_set_link(cfg, f->pcie.speed, f->pcie.width, f->pcie.speed != 0);
+        else if (find_cap(f, SCN_CAP_PCIE) && f->pcie.port_type != PCIE_PORT_RC_INTEGRATED_EP) {
+            /* A link trained below the common maximum (speed/width forced in
+             * the description) is retrained, so its timing follows too. */
+            struct pcie_link *l = pcie_fn_link(s->fns[i].fn);
+            if (l && f->pcie.speed &&
+                (f->pcie.speed != pcie_link_gen(l) || f->pcie.width != pcie_link_width(l))) {
+                struct pcilab_err e;
+                pcilab_err_clear(&e);
+                if (pcie_fn_train_link(s->fns[i].fn, f->pcie.speed, f->pcie.width, &e) < 0)
+                    return fn_fail(err, e.code, &s->fns[i], "%s", e.msg);
+            } else {
+                pcie_exp_set_link(cfg, f->pcie.speed, f->pcie.width, f->pcie.speed != 0);
+            }
+        }
     }
     if ((rc = build_memory(s, m, err)))
         return rc;

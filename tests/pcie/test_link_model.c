@@ -235,6 +235,39 @@ static void acks_every_tlp(void **state)
     sim_destroy(sim);
 }
 
+/* A Gen2 x4 link retrained to Gen1 x1 times TLPs at the new rate; retraining
+ * with a TLP on the wire is refused. */
+static void retrain_changes_timing(void **state)
+{
+    (void)state;
+    struct pcilab_sim *sim = sim_create(1);
+    struct log lg = {.n = 0};
+    struct pcie_link *l = make(sim, 2, 4, 0);
+    struct pcilab_err e;
+    assert_int_equal(pcie_link_retrain(l, 1, 1, &e), 0);
+    assert_int_equal(pcie_link_gen(l), 1);
+    assert_int_equal(pcie_link_width(l), 1);
+    /* 64-byte MWr64: 88 bytes at 2.5 GT/s x1, 4 ns a byte: 352 ns */
+    struct pcie_link_tlp t = mwr(&lg, 4, 64, 1);
+    assert_int_equal(pcie_link_send(l, PCIE_LINK_UP, &t, NULL), 0);
+    assert_int_equal(pcie_link_retrain(l, 2, 1, &e), -PCILAB_EINVAL);
+    assert_non_null(strstr(e.msg, "cannot retrain"));
+    sim_run(sim, 0);
+    assert_int_equal(lg.n, 1);
+    assert_int_equal(lg.t[0], 352000);
+    /* idle again: back to Gen2 x1, 176 ns from the retraining on */
+    assert_int_equal(pcie_link_retrain(l, 2, 1, &e), 0);
+    sim_time_t t0 = sim_now(sim);
+    t.arg = 2;
+    assert_int_equal(pcie_link_send(l, PCIE_LINK_UP, &t, NULL), 0);
+    sim_run(sim, 0);
+    assert_int_equal(lg.n, 2);
+    assert_int_equal(lg.t[1] - t0, 176000);
+    assert_int_equal(pcie_link_retrain(l, 6, 1, &e), -PCILAB_EINVAL);
+    assert_int_equal(pcie_link_retrain(l, 2, 3, &e), -PCILAB_EINVAL);
+    sim_destroy(sim);
+}
+
 static void credits_block_and_resume(void **state)
 {
     (void)state;
@@ -343,6 +376,7 @@ int main(void)
         cmocka_unit_test(skp_counts_over_a_long_transfer),
         cmocka_unit_test(acks_coalesce),
         cmocka_unit_test(acks_every_tlp),
+        cmocka_unit_test(retrain_changes_timing),
         cmocka_unit_test(credits_block_and_resume),
         cmocka_unit_test(tlp_bytes_are_classified),
         cmocka_unit_test(trace_records_and_signals),

@@ -16,6 +16,8 @@
 #include "pcie/cfgdump.h"
 #include "pcie/config.h"
 #include "scenario/build.h"
+#include "scenario/builtin.h"
+#include "pcie/link.h"
 
 #define DATA PCILAB_SOURCE_DIR "/tests/scenario/data/"
 #define PEX_DUMP PCILAB_SOURCE_DIR "/tests/pcie/data/pex8747-switch.lspci"
@@ -503,6 +505,40 @@ static void test_build_errors(void **state)
 }
 
 /* Memory layout of the size form. */
+/* The seed's ECP5 strapped to 2.5 GT/s: both ends' Link Status and the link
+ * model (its timing) run at Gen1. */
+static void test_degraded_link(void **state)
+{
+    (void)state;
+    const char *from = "pcie: {max_speed: gen2, max_width: 1, offset: 0x90}";
+    const char *to = "pcie: {max_speed: gen2, max_width: 1, speed: gen1, offset: 0x90}";
+    const char *seed = scn_builtin_find("seed")->text;
+    const char *at = strstr(seed, from);
+    assert_non_null(at);
+    size_t n = strlen(seed) + strlen(to);
+    char *text = malloc(n);
+    assert_non_null(text);
+    snprintf(text, n, "%.*s%s%s", (int)(at - seed), seed, to, at + strlen(from));
+    struct built b;
+    struct pcilab_err err;
+    must(scn_load_string("slow.yaml", text, strlen(text), &b.m, &err), &err);
+    free(text);
+    build_machine(&b, true);
+    const struct scn_sysfn *ecp5 = fn_named(&b, "ecp5");
+    struct pcie_link *l = pcie_fn_link(ecp5->fn);
+    assert_non_null(l);
+    assert_int_equal(pcie_link_gen(l), 1);
+    assert_int_equal(pcie_link_width(l), 1);
+    uint8_t s, w;
+    bool dll;
+    pcie_exp_link(cfg_of(&b, "ecp5"), &s, &w, &dll);
+    assert_int_equal(s, 1);
+    pcie_exp_link(cfg_of(&b, "rp_ecp5"), &s, &w, &dll);
+    assert_int_equal(s, 1);
+    assert_int_equal(w, 1);
+    built_free(&b);
+}
+
 static void test_memory_layout(void **state)
 {
     (void)state;
@@ -544,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_build_errors),
         cmocka_unit_test(test_memory_layout),
+        cmocka_unit_test(test_degraded_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
