@@ -5,6 +5,8 @@ BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 600
+# cmake --build runs make again; without this every step says which directory it is in.
+MAKEFLAGS += --no-print-directory
 
 .PHONY: all deps build build-asan run test test-normal test-asan bench fuzz fuzz-short clean
 
