@@ -544,14 +544,13 @@ static void timeout_event(void *ctx, uint64_t arg)
 
 /* Gives a completion to requester r. False when r has no such tag
  * outstanding (not r's completion). */
-static bool requester_cpl(struct pcie_requester *r, struct pcie_fn *fn, const struct pcie_tlp *t)
+static bool requester_cpl(struct pcie_requester *r, const struct pcie_tlp *t)
 {
     unsigned tag = t->tag;
     if (tag >= PCIE_MAX_TAGS || !r->tags[tag].busy)
         return false;
     struct pcie_tag_slot *ts = &r->tags[tag];
     struct pcie_read_op *op = &r->ops[ts->op];
-    (void)fn;
     if (t->cpl_status != PCIE_CPL_SC) {
         if (op->status == PCIE_REQ_SC)
             op->status = (enum pcie_req_status)t->cpl_status;
@@ -743,10 +742,8 @@ static void deliver_id(struct pcie_fabric *f, struct pcie_inflight *s, const str
             pcie_cfg_status_set(fn->cfg, PCIE_STS_REC_MASTER_ABORT);
         else if (t->cpl_status == PCIE_CPL_CA)
             pcie_cfg_status_set(fn->cfg, PCIE_STS_REC_TARGET_ABORT);
-        struct pcie_requester *r = fn->kind == PCIE_FN_HOST_BRIDGE && fn == f->host_bridge
-                                       ? &f->host_req
-                                       : fn->req;
-        if (r && requester_cpl(r, fn->kind == PCIE_FN_HOST_BRIDGE ? f->host_bridge : fn, t))
+        struct pcie_requester *r = fn == f->host_bridge ? &f->host_req : fn->req;
+        if (r && requester_cpl(r, t))
             return;
         if (fn->ops && fn->ops->receive) {
             fn->ops->receive(fn->ctx, fn, t, s->bytes, s->len);
@@ -991,6 +988,11 @@ static bool route_id(struct pcie_fabric *f, struct pcie_inflight *s, struct pcie
     bool on_link_up = b->kind == PCIE_BUS_LINK && up;
     if (!on_link_up) {
         if (tbus == pcie_bus_number(b)) {
+            /* Without a host bridge function the root complex still answers to
+             * its requester ID root_bus:00.0 (topology.h), whatever sits there. */
+            if (!b->bridge && !f->host_bridge && id == host_id(f) &&
+                pcie_tlp_is_completion(t) && requester_cpl(&f->host_req, t))
+                return false;
             struct pcie_fn *fn = b->fns[id & 0xffu];
             if (fn) {
                 deliver_id(f, s, t, fn);

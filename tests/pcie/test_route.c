@@ -342,6 +342,34 @@ static void test_two_hop_timing(void **state)
     tfab_free(&t);
 }
 
+/* topology.h: a fabric configured without a host bridge function still
+ * receives the completions to its requests (requester ID root_bus:00.0),
+ * also when another function sits at 00:00.0. */
+static void test_host_without_host_bridge(void **state)
+{
+    (void)state;
+    struct pcilab_sim *sim = sim_create(1);
+    struct pcie_fabric_config c;
+    pcie_fabric_config_default(&c);
+    c.host_bridge.vendor_id = 0;
+    struct pcie_fabric *f = pcie_fabric_create(sim, &c, NULL);
+    assert_non_null(f);
+    assert_null(pcie_fabric_host_bridge(f));
+    assert_non_null(pcie_fabric_add_root_port(f, 0, 0, NULL, NULL));
+    assert_non_null(pcie_fabric_add_root_port(f, 1, 0, NULL, NULL));
+    uint32_t v = 0;
+    for (unsigned dev = 0; dev < 2; dev++) {
+        assert_int_equal(pcie_host_cfg_read(f, pcie_bdf(0, dev, 0), 0, 4, &v), PCIE_REQ_SC);
+        assert_int_equal(v, 0x157c1022u);
+    }
+    assert_int_equal(pcie_host_cfg_read(f, pcie_bdf(0, 2, 0), 0, 4, &v), PCIE_REQ_UR);
+    struct pcie_fabric_stats st;
+    pcie_fabric_get_stats(f, &st);
+    assert_int_equal(st.unexpected_completions, 0);
+    assert_int_equal(st.timeouts, 0);
+    sim_destroy(sim);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_rcb_split),
         cmocka_unit_test(test_tags_and_timeout),
         cmocka_unit_test(test_two_hop_timing),
+        cmocka_unit_test(test_host_without_host_bridge),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
