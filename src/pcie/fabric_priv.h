@@ -128,7 +128,7 @@ struct pcie_fabric {
 
     /* route.c: the in-flight pool (stable addresses: one allocation per chunk) */
     struct pcie_inflight **pool;
-    size_t pool_n, pool_cap;
+    size_t pool_n;               /* slots (all chunks) */
     uint32_t *pool_free;         /* stack of free indices */
     size_t pool_nfree;
     struct pcie_inflight **chunks;

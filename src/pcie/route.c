@@ -66,7 +66,6 @@ static int pool_grow(struct pcie_fabric *f)
     for (size_t i = add; i-- > 0;)
         f->pool_free[f->pool_nfree++] = (uint32_t)(f->pool_n + i);
     f->pool_n = ncap;
-    f->pool_cap = ncap;
     return 0;
 }
 
@@ -673,8 +672,7 @@ static void deliver_cfg(struct pcie_fabric *f, struct pcie_inflight *s, const st
 static void deliver_mem(struct pcie_fabric *f, struct pcie_inflight *s, const struct pcie_tlp *t,
                         struct pcie_fn *fn, int bar, uint64_t off)
 {
-    bool io = t->kind == PCIE_TLP_IORD || t->kind == PCIE_TLP_IOWR;
-    uint32_t len = io ? pcie_tlp_byte_span(t) : pcie_tlp_byte_span(t);
+    uint32_t len = pcie_tlp_byte_span(t);
     uint16_t cid = fn_id(fn);
     const struct pcie_fn_ops *ops = fn->ops;
     if (t->kind == PCIE_TLP_MWR || t->kind == PCIE_TLP_IOWR) {
@@ -844,11 +842,8 @@ static struct pcie_fn *receiver(struct pcie_fabric *f, struct pcie_bus *b, struc
 {
     switch (b->kind) {
     case PCIE_BUS_LINK:
-        if (from == b->bridge) {
-            struct pcie_fn *d = b->fns[0];
-            return d ? d : link_device(b);
-        }
-        return b->bridge;
+        /* from above: the device (function 0 first) */
+        return from == b->bridge ? link_device(b) : b->bridge;
     case PCIE_BUS_SWITCH:
         return from;
     case PCIE_BUS_ROOT:
@@ -1013,12 +1008,8 @@ static bool route_id(struct pcie_fabric *f, struct pcie_inflight *s, struct pcie
     }
     /* No one: an Unexpected Completion at the receiver (2.3.2), or a message
      * for no one (dropped). */
-    if (pcie_tlp_is_completion(t)) {
-        struct pcie_fn *rx = receiver(f, b, from);
-        if (b->kind == PCIE_BUS_LINK && !up && rx)
-            rx = b->fns[rx->devfn & ~7u] ? b->fns[rx->devfn & ~7u] : rx;
-        note_unexpected_cpl(f, rx, s->bytes, s->len);
-    }
+    if (pcie_tlp_is_completion(t))
+        note_unexpected_cpl(f, receiver(f, b, from), s->bytes, s->len);
     return false;
 }
 

@@ -161,7 +161,6 @@ static int place_check(struct pcie_bus *bus, unsigned dev, unsigned fn, struct p
  * function 0 (PCIe 5.0 7.5.1.1.9). Model-built functions say it themselves. */
 static void update_multifunction(struct pcie_bus *bus, unsigned dev)
 {
-    struct pcie_fn *f0 = bus->fns[dev << 3];
     unsigned count = 0;
     for (unsigned i = 0; i < 8; i++)
         count += bus->fns[(dev << 3) | i] != NULL;
@@ -175,7 +174,6 @@ static void update_multifunction(struct pcie_bus *bus, unsigned dev)
         if (want != ht)
             pcie_cfg_define(x->cfg, PCIE_CFG_HEADER_TYPE, 1, want, 0, 0);
     }
-    (void)f0;
 }
 
 static void place(struct pcie_fn *fn, struct pcie_bus *bus, unsigned dev, unsigned func)
@@ -605,9 +603,7 @@ char *pcie_fn_addr_str(const struct pcie_fn *fn, char *buf)
 
 uint16_t pcie_fn_captured_bdf(const struct pcie_fn *fn)
 {
-    if (fn->kind == PCIE_FN_ROOT_PORT || fn->kind == PCIE_FN_HOST_BRIDGE ||
-        fn->kind == PCIE_FN_RCIEP)
-        return fn->captured;
+    /* Root complex functions have theirs from creation (has_captured). */
     return fn->has_captured ? fn->captured : (uint16_t)(fn->devfn & 7u);
 }
 bool pcie_fn_has_captured(const struct pcie_fn *fn) { return fn->has_captured; }
@@ -621,21 +617,27 @@ uint16_t pcie_fn_requester_id(const struct pcie_fn *fn)
     return fn->rid_fixed ? fn->rid : pcie_fn_captured_bdf(fn);
 }
 
-struct pcie_link *pcie_fn_link(const struct pcie_fn *fn)
+/* The link bus below a downstream port or above a function of the device
+ * below one; NULL for others. */
+static struct pcie_bus *link_bus(const struct pcie_fn *fn)
 {
     if (fn->secondary && fn->secondary->kind == PCIE_BUS_LINK)
-        return fn->secondary->link;
+        return fn->secondary;
     if (fn->bus->kind == PCIE_BUS_LINK)
-        return fn->bus->link;
+        return fn->bus;
     return NULL;
+}
+
+struct pcie_link *pcie_fn_link(const struct pcie_fn *fn)
+{
+    struct pcie_bus *b = link_bus(fn);
+    return b ? b->link : NULL;
 }
 
 int pcie_fn_train_link(struct pcie_fn *fn, uint8_t speed, uint8_t width,
                        struct pcilab_err *err)
 {
-    struct pcie_bus *b = fn->secondary && fn->secondary->kind == PCIE_BUS_LINK ? fn->secondary
-                         : fn->bus->kind == PCIE_BUS_LINK                     ? fn->bus
-                                                                              : NULL;
+    struct pcie_bus *b = link_bus(fn);
     if (!b || !b->link)
         return pcilab_errf(err, PCILAB_EINVAL, "%s has no link to train", fn->name);
     /* Training settles on what both ends support (4.2.6): every function of
