@@ -330,8 +330,6 @@ const char *pcie_msg_code_name(uint8_t code)
     case PCIE_MSG_PTM_RESPONSE: return "PTM_Response";
     case PCIE_MSG_VENDOR_TYPE0: return "Vendor_Defined_Type_0";
     case PCIE_MSG_VENDOR_TYPE1: return "Vendor_Defined_Type_1";
-    case PCIE_MSG_DRS: return "DRS";
-    case PCIE_MSG_FRS: return "FRS";
     default: return NULL;
     }
 }
@@ -684,11 +682,9 @@ static const struct msg_rule msg_rules[] = {
     {PCIE_MSG_ERR_FATAL, 0, 0, 0, true, "2.2.8.3"},
     {PCIE_MSG_SET_SLOT_POWER_LIMIT, 4, 1, 1, true, "2.2.8.5"},
     {PCIE_MSG_PTM_REQUEST, 4, 0, 0, true, "2.2.8.10"},
-    {PCIE_MSG_PTM_RESPONSE, 4, -1, 2, true, "2.2.8.10"},
+    {PCIE_MSG_PTM_RESPONSE, 4, -1, 1, true, "2.2.8.10"}, /* ResponseD: 1 DW, Propagation Delay */
     {PCIE_MSG_VENDOR_TYPE0, -1, -1, 0, false, "2.2.8.6"},
     {PCIE_MSG_VENDOR_TYPE1, -1, -1, 0, false, "2.2.8.6"},
-    {PCIE_MSG_DRS, 4, 0, 0, true, "2.2.8.11"},
-    {PCIE_MSG_FRS, 0, 0, 0, true, "2.2.8.11"},
 };
 
 static const struct msg_rule *msg_rule_of(uint8_t code)

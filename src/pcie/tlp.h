@@ -119,8 +119,9 @@ enum pcie_msg_code {
     PCIE_MSG_PTM_RESPONSE = 0x53,      /* PTM Response (Msg) / ResponseD (MsgD) */
     PCIE_MSG_VENDOR_TYPE0 = 0x7e,      /* 2.2.8.6 */
     PCIE_MSG_VENDOR_TYPE1 = 0x7f,
-    PCIE_MSG_DRS = 0xf0,               /* 2.2.8.11 Device Readiness Status */
-    PCIE_MSG_FRS = 0xf1,               /* 2.2.8.11 Function Readiness Status */
+    /* DRS and FRS (2.2.8.6.3, 2.2.8.6.4) have no code of their own: they are
+     * PCI-SIG-Defined VDMs, Vendor_Defined Type 1 with Vendor ID 0001h and
+     * Subtype 08h / 09h. */
 };
 
 /* Completion Status (2.2.9, Table 2-34). */

@@ -255,10 +255,13 @@ static void test_golden_messages(void **state)
         {0x23, "Assert_INTD"}, {0x24, "Deassert_INTA"}, {0x30, "ERR_COR"},
         {0x31, "ERR_NONFATAL"}, {0x33, "ERR_FATAL"}, {0x50, "Set_Slot_Power_Limit"},
         {0x52, "PTM_Request"}, {0x53, "PTM_Response"}, {0x7e, "Vendor_Defined_Type_0"},
-        {0x7f, "Vendor_Defined_Type_1"}, {0xf0, "DRS"}, {0xf1, "FRS"}};
+        {0x7f, "Vendor_Defined_Type_1"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         assert_string_equal(pcie_msg_code_name(names[i].c), names[i].n);
     assert_null(pcie_msg_code_name(0x99));
+    /* DRS/FRS are Vendor_Defined Type 1 messages (2.2.8.6.3-4), not codes of their own */
+    assert_null(pcie_msg_code_name(0xf0));
+    assert_null(pcie_msg_code_name(0xf1));
 }
 
 /* IOWr to port 3f8h, First BE 0001b, requester 01:00.0 tag 3:
@@ -630,6 +633,16 @@ static void test_malformed_atomic_msg_cpl2(void **state)
     MALFORMED("34000000 00000050 00000000 00000000", PCIE_TLP_E_MSG, "MsgD");
     /* ERR_FATAL on TC1 */
     MALFORMED("30100000 01000033 00000000 00000000", PCIE_TLP_E_MSG, "TC0");
+    /* PTM ResponseD: Master Time in DW2-3, one DW of data, Propagation Delay (2.2.8.10) */
+    MALFORMED("74000002 00000053 00000001 00000002 00000000 00000010", PCIE_TLP_E_MSG,
+              "carries 1 DW");
+    {
+        uint8_t b[32];
+        struct pcie_tlp d;
+        decode_ok(b, hex("74000001 00000053 00000001 00000002 00000010", b, sizeof b), &d);
+        assert_int_equal(d.kind, PCIE_TLP_MSGD);
+        assert_int_equal(d.msg_code, PCIE_MSG_PTM_RESPONSE);
+    }
     /* CplD carrying data with UR; CplLk with SC; CplD longer than Byte Count allows */
     MALFORMED("4a000001 00002004 01000500 00000000", PCIE_TLP_E_CPL, "UR");
     MALFORMED("0b000000 00000004 01000500", PCIE_TLP_E_CPL, "CplLk");
