@@ -70,7 +70,14 @@ static void test_dump(void **state)
     char d[4096];
     pcie_tlp_dump(&t, b, 20, d, sizeof d);
     assert_non_null(strstr(d, "    0000: deadbeef\n"));
-    assert_non_null(strstr(d, "e3eb111bh"));
+    assert_non_null(strstr(d, "e3eb111bh        matches the header and data (2.7.1)"));
+    /* a wrong ECRC is shown as such (the dump is printed for malformed TLPs too) */
+    b[15] ^= 1; /* the payload (t.payload points at it), not the ECRC */
+    pcie_tlp_dump(&t, b, 20, d, sizeof d);
+    assert_non_null(strstr(d, "e3eb111bh        does NOT match "));
+    /* without the raw bytes nothing can be checked */
+    pcie_tlp_dump(&t, NULL, 0, d, sizeof d);
+    assert_non_null(strstr(d, "as received, not checked"));
     assert_null(strstr(d, "host bridge")); /* completions: no requester-ID hint */
 }
 
