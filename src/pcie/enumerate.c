@@ -127,10 +127,13 @@ static void size_bars(struct ectx *c, int ni, unsigned nbars)
             start = orig & 0xfffffffcu;
             e.kind = PCIE_WINDOW_IO;
         } else {
-            bool is64 = (sz & PCIE_BAR_MEM_TYPE_MASK) == PCIE_BAR_MEM_TYPE_64;
+            /* A 64-bit BAR needs the next BAR register for its upper half
+             * (7.5.1.2.1); in the last slot (a malformed dump) it is sized and
+             * programmed as 32-bit, never writing past the BARs. */
+            bool is64 = (sz & PCIE_BAR_MEM_TYPE_MASK) == PCIE_BAR_MEM_TYPE_64 && i + 1 < nbars;
             uint64_t m = sz & 0xfffffff0u;
             start = orig & 0xfffffff0u;
-            if (is64 && i + 1 < nbars) {
+            if (is64) {
                 uint32_t oh = rd(c, bdf, reg + 4, 4);
                 wr(c, bdf, reg + 4, 4, 0xffffffffu);
                 uint32_t sh = rd(c, bdf, reg + 4, 4);

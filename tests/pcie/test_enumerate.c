@@ -198,12 +198,36 @@ static void test_capture(void **state)
     tfab_free(&t);
 }
 
+/* A 64-bit memory BAR type in the last BAR register has no upper half
+ * (PCIe 5.0 7.5.1.2.1): it is sized and placed as a 32-bit BAR (below
+ * 4 GiB), as the register can hold no more. */
+static void test_64bit_type_in_last_bar(void **state)
+{
+    (void)state;
+    struct pcilab_sim *sim = sim_create(1);
+    struct pcie_fabric *f = pcie_fabric_create(sim, NULL, NULL);
+    struct pcie_fn *rp = pcie_fabric_add_root_port(f, 1, 0, NULL, NULL);
+    struct tdev *a = tdev_new(0x10ee, 1, 0x058000, false, NULL, 0);
+    /* BAR5: memory, 64-bit type, 4 KiB (address bits 31:12 writable) */
+    pcie_cfg_define(&a->cfg, PCIE_CFG_BAR0 + 20, 4, 0x4, 0xfffff000u, 0);
+    assert_non_null(pcie_fabric_add_function(f, rp, 0, 0, &a->cfg, &tdev_ops, a, NULL));
+    struct pcie_enum_report rep;
+    assert_int_equal(pcie_enumerate(f, NULL, &rep, NULL), 0);
+    assert_true(has_line(&rep, "pci 0000:01:00.0: reg 0x24: [mem 0x00000000-0x00000fff]"));
+    assert_true(has_line(&rep, "pci 0000:01:00.0: BAR 5: assigned [mem 0xe0000000-0xe0000fff]"));
+    assert_int_equal(pcie_cfg_raw_read32(&a->cfg, PCIE_CFG_BAR0 + 20), 0xe0000004u);
+    pcie_enum_report_free(&rep);
+    sim_destroy(sim);
+    free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_level_switches),
         cmocka_unit_test(test_absent_and_multifunction),
         cmocka_unit_test(test_capture),
+        cmocka_unit_test(test_64bit_type_in_last_bar),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
