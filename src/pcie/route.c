@@ -1331,18 +1331,34 @@ static int issue_read(struct pcie_fabric *f, struct pcie_requester *r, struct pc
     int opi = op_begin(r, buf, addr, len, true, false, done, ctx);
     if (opi < 0)
         return pcilab_errf(err, PCILAB_ERANGE, "no free read slot");
+    /* Every MRd is encoded before the first is sent, so a failure sends
+     * nothing and leaves no op or tag behind (the caller may free buf). */
+    struct pcie_inflight *slots[PCIE_MAX_TAGS];
+    unsigned tags[PCIE_MAX_TAGS];
     for (long i = 0; i < n; i++) {
-        int tag = tag_alloc(r, max_tags);
+        tags[i] = (unsigned)tag_alloc(r, max_tags);
         struct pcie_tlp t;
-        if (pcie_tlp_mem_read(&t, rid, (uint16_t)tag, pieces[i].addr, pieces[i].len, err) < 0)
-            return -PCILAB_EINVAL;
-        struct pcie_inflight *s = encode_slot(f, &t, err);
-        if (!s)
-            return -PCILAB_ENOMEM;
-        tag_begin(r, (unsigned)tag, (uint32_t)opi, pieces[i].addr, pieces[i].len);
-        r->tags[tag].timeout =
-            sim_after(f->sim, f->cfg.completion_timeout, timeout_event, r, (uint64_t)tag);
-        launch(f, s, origin, 0);
+        int rc = pcie_tlp_mem_read(&t, rid, (uint16_t)tags[i], pieces[i].addr, pieces[i].len,
+                                   err) < 0
+                     ? -PCILAB_EINVAL
+                     : 0;
+        if (!rc && !(slots[i] = encode_slot(f, &t, err)))
+            rc = -PCILAB_ENOMEM;
+        if (rc) {
+            while (i-- > 0) {
+                slot_put(f, slots[i]);
+                r->tags[tags[i]].busy = false;
+                r->in_use--;
+            }
+            r->ops[opi].busy = false;
+            return rc;
+        }
+        tag_begin(r, tags[i], (uint32_t)opi, pieces[i].addr, pieces[i].len);
+    }
+    for (long i = 0; i < n; i++) {
+        r->tags[tags[i]].timeout =
+            sim_after(f->sim, f->cfg.completion_timeout, timeout_event, r, (uint64_t)tags[i]);
+        launch(f, slots[i], origin, 0);
     }
     return 0;
 }
