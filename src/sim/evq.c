@@ -145,12 +145,15 @@ static int grow(struct sim_evq *q, size_t want)
 {
     if (want <= q->cap)
         return 0;
+    /* Checked first: doubling towards a larger want would overflow size_t. */
+    if (want > MAX_SLOTS)
+        return -PCILAB_ENOMEM;
     size_t ncap = q->cap ? q->cap : 64;
     while (ncap < want)
         ncap *= 2;
     if (ncap > MAX_SLOTS)
         ncap = MAX_SLOTS;
-    if (want > ncap || ncap > (SIZE_MAX / sizeof(struct entry) - PAD - 4) / 2)
+    if (ncap > (SIZE_MAX / sizeof(struct entry) - PAD - 4) / 2)
         return -PCILAB_ENOMEM;
     /* 2 * ncap + PAD entries rounded up to whole 64-byte lines. */
     size_t bytes = ((2 * ncap + PAD) * sizeof(struct entry) + 63) & ~(size_t)63;

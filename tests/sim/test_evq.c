@@ -323,6 +323,9 @@ static void test_growth_and_clear(void **state)
     (void)state;
     struct sim_evq *q = sim_evq_create();
     assert_int_equal(sim_evq_reserve(q, 10), 0);
+    /* Beyond the pool limit: refused, not looped on. */
+    assert_int_equal(sim_evq_reserve(q, SIZE_MAX), -PCILAB_ENOMEM);
+    assert_int_equal(sim_evq_reserve(q, ((size_t)1 << 31) + 1), -PCILAB_ENOMEM);
     sim_event_id ids[5000];
     for (uint64_t i = 0; i < 5000; i++)
         ids[i] = sim_evq_push(q, 5000 - i, nop, NULL, i);
