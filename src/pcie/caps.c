@@ -702,6 +702,13 @@ int pcie_cap_add_ssvid(struct pcie_cfg *cfg, uint16_t vendor, uint16_t id, unsig
                       PCIE_AER_UNC_UNEXP_COMP | PCIE_AER_UNC_RX_OVERFLOW | \
                       PCIE_AER_UNC_MALFORMED | PCIE_AER_UNC_ECRC | PCIE_AER_UNC_UNSUP_REQ | \
                       PCIE_AER_UNC_ACS_VIOL | PCIE_AER_UNC_INTERNAL)
+/* 7.8.4.4: Uncorrectable Error Severity default, the errors that are fatal
+ * after reset: DLP, Surprise Down, FCP, Receiver Overflow, Malformed TLP,
+ * Uncorrectable Internal Error. */
+#define AER_UNC_SEVER_DEFAULT (PCIE_AER_UNC_DLP | PCIE_AER_UNC_SURPRISE | PCIE_AER_UNC_FCP | \
+                               PCIE_AER_UNC_RX_OVERFLOW | PCIE_AER_UNC_MALFORMED |           \
+                               PCIE_AER_UNC_INTERNAL)
+_Static_assert(AER_UNC_SEVER_DEFAULT == 0x00462030u, "7.8.4.4 default severity");
 #define AER_COR_IMPL (PCIE_AER_COR_RX_ERR | PCIE_AER_COR_BAD_TLP | PCIE_AER_COR_BAD_DLLP | \
                       PCIE_AER_COR_ROLLOVER | PCIE_AER_COR_TIMEOUT | PCIE_AER_COR_ADV_NONFATAL)
 
@@ -717,12 +724,11 @@ int pcie_ecap_add_aer(struct pcie_cfg *cfg, const struct pcie_aer_params *p, uns
     /* 7.8.4.1: version 2 since PCIe 2.0 (multiple header recording). */
     ext_header(cfg, at, PCIE_ECAP_ID_AER, 2);
     /* 7.8.4.2 Uncorrectable Error Status RW1CS; 7.8.4.3 Mask RWS; 7.8.4.4 Severity
-     * RWS with the spec defaults (DLP, Surprise Down, FCP, Receiver Overflow,
-     * Malformed TLP, Uncorrectable Internal Error fatal). */
+     * RWS with the spec defaults. */
     pcie_cfg_define_ex(cfg, at + PCIE_AER_UNCOR_STATUS, 4, 0, 0, AER_UNC_IMPL, 0, AER_UNC_IMPL);
     pcie_cfg_define_ex(cfg, at + PCIE_AER_UNCOR_MASK, 4, 0, AER_UNC_IMPL, 0, 0, AER_UNC_IMPL);
-    pcie_cfg_define_ex(cfg, at + PCIE_AER_UNCOR_SEVER, 4, 0x00462030u, AER_UNC_IMPL, 0, 0,
-                       AER_UNC_IMPL);
+    pcie_cfg_define_ex(cfg, at + PCIE_AER_UNCOR_SEVER, 4, AER_UNC_SEVER_DEFAULT, AER_UNC_IMPL,
+                       0, 0, AER_UNC_IMPL);
     /* 7.8.4.5 Correctable Error Status RW1CS; 7.8.4.6 Mask RWS (Advisory
      * Non-Fatal masked by default). */
     pcie_cfg_define_ex(cfg, at + PCIE_AER_COR_STATUS, 4, 0, 0, AER_COR_IMPL, 0, AER_COR_IMPL);
@@ -759,7 +765,7 @@ int pcie_aer_record_uncor(struct pcie_cfg *cfg, uint32_t bit, const uint32_t hea
     if (a)
         sev = pcie_cfg_raw_read32(cfg, a + PCIE_AER_UNCOR_SEVER) & bit;
     else
-        sev = bit & 0x00462030u;
+        sev = bit & AER_UNC_SEVER_DEFAULT;
     if (fatal)
         *fatal = sev;
     /* 7.5.3.5: Device Status logs the error whatever the masks say. */

@@ -114,7 +114,6 @@ static int try_header(struct reader *r, const char *s, size_t n, size_t indent)
     }
     if (p + 2 >= n || hex_run(s + p, 2) != 2 || s[p + 2] != ':')
         return 0;
-    size_t bus_at = p;
     uint32_t bus = hex_value(s + p, 2);
     p += 3;
     size_t dl = hex_run(s + p, n - p);
@@ -131,7 +130,6 @@ static int try_header(struct reader *r, const char *s, size_t n, size_t indent)
         fl++;
     if (fl == 0 || (p + fl < n && !is_blank(s[p + fl])))
         return 0;
-    (void)bus_at;
     if (dev > 0x1f)
         return bad(r, indent + dev_at, PCILAB_EINVAL,
                    "device number '%s' is above 1f (5 bits, PCIe 5.0 2.2.4.2)", s + dev_at, 2);

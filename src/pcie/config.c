@@ -481,15 +481,13 @@ int pcie_cfg_bar_set_addr(struct pcie_cfg *cfg, unsigned bar, uint64_t addr,
         return pcilab_errf(err, PCILAB_EINVAL,
                            "BAR%u address %#llx is not aligned to its size %#llx", bar,
                            (unsigned long long)addr, (unsigned long long)size);
-    uint64_t limit = t == PCIE_BAR_MEM64 ? UINT64_MAX : t == PCIE_BAR_IO ? 0xffffffffull
-                                                                          : 0xffffffffull;
+    uint64_t limit = t == PCIE_BAR_MEM64 ? UINT64_MAX : 0xffffffffull;
     if (addr > limit - (size - 1))
         return pcilab_errf(err, PCILAB_ERANGE, "BAR%u address %#llx does not fit its type",
                            bar, (unsigned long long)addr);
     unsigned off = PCIE_CFG_BAR0 + 4 * bar;
     uint32_t lo = pcie_cfg_raw_read32(cfg, off);
-    uint32_t mask = cfg->wmask[off] | (uint32_t)cfg->wmask[off + 1] << 8 |
-                    (uint32_t)cfg->wmask[off + 2] << 16 | (uint32_t)cfg->wmask[off + 3] << 24;
+    uint32_t mask = get_le(cfg->wmask, off, 4);
     pcie_cfg_raw_write32(cfg, off, (lo & ~mask) | ((uint32_t)addr & mask));
     if (t == PCIE_BAR_MEM64)
         pcie_cfg_raw_write32(cfg, off + 4, (uint32_t)(addr >> 32));
