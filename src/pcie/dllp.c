@@ -5,9 +5,9 @@
  * (x^16 + x^12 + x^3 + x + 1), seed FFFFh; the remainder is complemented and
  * its bits are mapped into the CRC field reversed within each byte: remainder
  * bit 15 -> bit 0 of byte 4 ... bit 8 -> bit 7 of byte 4, bit 7 -> bit 0 of
- * byte 5 ... bit 0 -> bit 7 of byte 5 (Table 3-? "Mapping of Bits into CRC
- * Field"). As for the LCRC (see crc.c), feeding bits LSB first through an
- * MSB-first register equals running the mirrored register (polynomial D008h)
+ * byte 5 ... bit 0 -> bit 7 of byte 5 (3.5.2, the figure "Diagram of CRC
+ * Calculation for DLLPs"). As for the LCRC (see crc.c), feeding bits LSB
+ * first through an MSB-first register equals running the mirrored register (polynomial D008h)
  * with each byte XORed into its low end; there the x^15 coefficient sits in
  * bit 0, so byte 4 is the low byte of the complemented mirrored register and
  * byte 5 its high byte.

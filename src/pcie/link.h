@@ -86,7 +86,8 @@ struct pcie_link_cfg {
     const char *name;    /* for traces and messages ("00:1c.0-01:00.0") */
     unsigned gen;        /* 1..5 */
     unsigned width;      /* 1, 2, 4, 8, 12, 16, 32 */
-    unsigned mps;        /* Max_Payload_Size, bytes (Ack/UpdateFC latency, MPS check) */
+    unsigned mps;        /* Max_Payload_Size, bytes: Ack/UpdateFC latency (3.6.3.1) and
+                            the largest data credit need of a TLP */
     sim_time_t latency;  /* fixed delay from the last Symbol leaving the transmitter
                             to delivery at the far end (PHY pipeline, channel) */
     sim_time_t rx_process; /* receiver's delay from delivery to freeing the TLP's
@@ -155,12 +156,15 @@ void pcie_link_destroy(struct pcie_link *link);
 
 /* Queues a TLP in direction dir. It is transmitted in order after the TLPs
  * before it, when credits allow, and delivered at the far end. Copies the
- * descriptor (not the bytes). -PCILAB_EINVAL for a TLP that cannot be parsed
- * or whose payload exceeds MPS; -PCILAB_ENOMEM if the queue cannot grow. */
+ * descriptor (not the bytes). -PCILAB_EINVAL for a TLP whose length does not
+ * match its header (or a bad descriptor), or that needs more data credits than
+ * the receiver advertises (it could never be sent); -PCILAB_EUNSUPPORTED for
+ * TLP prefixes; -PCILAB_ENOMEM if the queue cannot grow. The payload is not
+ * checked against MPS here: that is the receiver's rule (2.2.2,
+ * pcie_tlp_check_mps). */
 int pcie_link_send(struct pcie_link *link, enum pcie_link_dir dir,
                    const struct pcie_link_tlp *tlp, struct pcilab_err *err);
 
-/* Counters for dir up to the current simulated time. */
 /* Retrains an idle link at another rate and width (the LTSSM's Recovery/
  * Configuration, 4.2.6; e.g. a board strapped or forced below what both ends
  * support). Refused with PCILAB_EINVAL while packets are queued or on the
@@ -175,6 +179,7 @@ unsigned pcie_link_width(const struct pcie_link *link);
  * keep the scope they were declared with. */
 void pcie_link_set_name(struct pcie_link *link, const char *name);
 const char *pcie_link_name(const struct pcie_link *link);
+/* Counters for dir up to the current simulated time. */
 void pcie_link_get_stats(struct pcie_link *link, enum pcie_link_dir dir,
                          struct pcie_link_stats *st);
 const struct pcie_link_cfg *pcie_link_get_cfg(const struct pcie_link *link);
