@@ -1,10 +1,12 @@
 #include "pcie/split.h"
 
+#include <stdbool.h>
+
 #define PAGE_4K 4096u
 
-int pcie_split_check_size(const char *what, unsigned size, struct pcilab_err *err)
+/* MPS / MRRS: 128..4096, a power of two (7.5.3.4); RCB: 64 or 128 (7.5.3.7). */
+static int check_size(const char *what, bool rcb, unsigned size, struct pcilab_err *err)
 {
-    int rcb = what[0] == 'R' && what[1] == 'C';
     if (rcb ? (size != 64 && size != 128)
             : (size < 128 || size > 4096 || (size & (size - 1))))
         return pcilab_errf(err, PCILAB_EINVAL, "%s %u is not valid (%s)", what, size,
@@ -46,7 +48,7 @@ static long split_requests(const char *what, uint64_t addr, uint64_t len, unsign
                            unsigned flags, struct pcie_split_req *out, size_t cap,
                            struct pcilab_err *err)
 {
-    int r = pcie_split_check_size(what, max, err);
+    int r = check_size(what, false, max, err);
     if (r)
         return r;
     if (len && addr + (len - 1) < addr)
@@ -82,7 +84,7 @@ long pcie_split_read(uint64_t addr, uint64_t len, unsigned mrrs, unsigned flags,
                      struct pcie_split_req *out, size_t cap, struct pcilab_err *err)
 {
     if (!len) {
-        int r = pcie_split_check_size("MRRS", mrrs, err);
+        int r = check_size("MRRS", false, mrrs, err);
         if (r)
             return r;
         if (cap)
@@ -96,9 +98,9 @@ long pcie_split_completions(uint64_t addr, uint32_t len, unsigned rcb, unsigned 
                             unsigned flags, struct pcie_split_cpl *out, size_t cap,
                             struct pcilab_err *err)
 {
-    int r = pcie_split_check_size("RCB", rcb, err);
+    int r = check_size("RCB", true, rcb, err);
     if (!r)
-        r = pcie_split_check_size("MPS", mps, err);
+        r = check_size("MPS", false, mps, err);
     if (r)
         return r;
     if (len > PAGE_4K || (len && (addr & (PAGE_4K - 1)) + len > PAGE_4K))

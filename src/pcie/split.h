@@ -46,9 +46,6 @@ struct pcie_split_cpl {
 #define PCIE_SPLIT_CPL_EVERY_RCB 0x2u /* completions: one per RCB block (what many root
                                        * complexes do); default: as large as MPS allows */
 
-/* Valid MPS / MRRS: 128..4096, a power of two (7.5.3.4). RCB: 64 or 128. */
-int pcie_split_check_size(const char *what, unsigned size, struct pcilab_err *err);
-
 /* Length DW and byte enables for the bytes [addr, addr+len) (2.2.5); len 1..4096.
  * len 0 gives the zero-length read form: 1 DW, first_be 0. */
 void pcie_split_dw(uint64_t addr, uint32_t len, uint16_t *len_dw, uint8_t *first_be,
