@@ -1905,8 +1905,9 @@ static int machine_from_dump(struct ctx *c, const struct scn_ynode *mn)
     if (d->count == 0)
         return fail(c, mn, PCILAB_EINVAL, "dump '%s' has no functions", path);
     if (d->count > SCN_MAX_FUNCS)
-        return pcilab_err_at(c->err, PCILAB_ERANGE, path, 0, 0, "more than %d functions in one machine",
-                             SCN_MAX_FUNCS);
+        return pcilab_err_at(c->err, PCILAB_ERANGE, path, d->funcs[SCN_MAX_FUNCS].line, 1,
+                             "the dump holds %zu functions: at most %d in one machine",
+                             (size_t)d->count, SCN_MAX_FUNCS);
     int *kinds = calloc(d->count, sizeof *kinds);
     struct dump_walk *w = calloc(1, sizeof *w);
     bool *done = calloc(d->count, sizeof *done);

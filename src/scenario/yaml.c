@@ -250,7 +250,7 @@ int scn_yaml_parse(const char *file, const char *text, size_t len, struct scn_yn
                 struct scn_ynode *top = stack[depth - 1];
                 if (top->type == SCN_Y_MAP && top->nkids % 2 == 0 && n->type != SCN_Y_SCALAR) {
                     scn_yaml_free(n);
-                    rc = at_event(&y, e, PCILAB_EINVAL, "mapping keys must be plain scalars");
+                    rc = at_event(&y, e, PCILAB_EINVAL, "a mapping key must be a scalar, not a mapping or sequence");
                     break;
                 }
                 if (append(top, n)) {

@@ -267,6 +267,24 @@ static void test_file_errors(void **state)
     assert_int_equal(err.line, 3);
     assert_non_null(strstr(err.msg, "YAML syntax: "));
     remove(path);
+    /* A dump with one function too many: the error names the first function
+     * past the limit, at its line in the dump. */
+    const char *dump = PCILAB_BINARY_DIR "/test_scenario_big.lspci";
+    fp = fopen(dump, "w");
+    assert_non_null(fp);
+    for (unsigned i = 0; i <= SCN_MAX_FUNCS; i++)
+        fprintf(fp, "%02x:%02x.%u Host bridge: x\n00: 22 10 76 15 00 00 00 00 00 00 00 06 00 00 00 00\n\n",
+                i >> 8, (i >> 3) & 31, i & 7);
+    fclose(fp);
+    char text[600];
+    snprintf(text, sizeof text,
+             "name: t\nmachine_from: %s\nroot_complex: {ecam: 0xf0000000, mmio32: {base: 0xe0000000, size: 256M}}\n",
+             dump);
+    assert_int_equal(load(text, &m, &err), -PCILAB_ERANGE);
+    assert_string_equal(err.file, dump);
+    assert_int_equal(err.line, 3 * SCN_MAX_FUNCS + 1);
+    assert_non_null(strstr(err.msg, "4097 functions"));
+    remove(dump);
 }
 
 static void test_yaml_errors(void **state)
@@ -283,7 +301,7 @@ static void test_yaml_errors(void **state)
                  "t.yaml:1:7: YAML tags (!tag) are not supported in scenarios");
     expect_error("name: t\n---\nname: u\n", PCILAB_EINVAL,
                  "t.yaml:2:1: a scenario file holds one YAML document (found a second '---')");
-    expect_error("? [a]\n: 1\n", PCILAB_EINVAL, "t.yaml:1:3: mapping keys must be plain scalars");
+    expect_error("? [a]\n: 1\n", PCILAB_EINVAL, "t.yaml:1:3: a mapping key must be a scalar, not a mapping or sequence");
     expect_error("- 1\n", PCILAB_EINVAL, "t.yaml:1:1: the scenario must be a mapping, got a sequence");
 }
 
