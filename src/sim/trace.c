@@ -301,13 +301,13 @@ static void sanitize(char *s)
 int sim_trace_signal(struct sim_trace *tr, const char *scope, const char *name,
                      unsigned width, struct pcilab_err *err)
 {
+    if (!name || !name[0])
+        return pcilab_errf(err, PCILAB_EINVAL, "signal without a name");
     if (tr->sealed)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "signal '%s' declared after the first value change", name);
     if (width < 1 || width > 64)
         return pcilab_errf(err, PCILAB_EINVAL, "signal '%s': width %u not in 1..64", name, width);
-    if (!name || !name[0])
-        return pcilab_errf(err, PCILAB_EINVAL, "signal without a name");
     if (tr->n_sigs >= (size_t)1 << 30)
         return pcilab_errf(err, PCILAB_ERANGE, "too many signals");
     if (tr->n_sigs == tr->cap_sigs) {

@@ -136,6 +136,8 @@ static void test_vcd_sink(void **state)
     sim_trace_change(tr, 3000, cr, 0);
     assert_int_equal(sim_trace_signal(tr, "late", "sig", 1, &err), -PCILAB_EINVAL);
     assert_non_null(strstr(err.msg, "after the first value change"));
+    assert_int_equal(sim_trace_signal(tr, "late", NULL, 1, &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "without a name"));
     assert_int_equal(sim_trace_close(tr, NULL), 0);
     cap_close(&c);
     assert_string_equal(c.buf,
