@@ -697,7 +697,7 @@ static void deliver_mem(struct pcie_fabric *f, struct pcie_inflight *s, const st
     }
     if (t->kind == PCIE_TLP_MRD || t->kind == PCIE_TLP_MRDLK || t->kind == PCIE_TLP_IORD) {
         enum pcie_cpl_status st = PCIE_CPL_UR;
-        memset(f->scratch, 0, sizeof f->scratch);
+        memset(f->scratch, 0, len); /* a model filling less reads as zeros */
         if (ops && ops->mmio_read)
             st = len ? ops->mmio_read(fn->ctx, fn, (unsigned)bar, off, f->scratch, len)
                      : PCIE_CPL_SC;
@@ -780,7 +780,8 @@ static void to_system(struct pcie_fabric *f, struct pcie_inflight *s, const stru
     };
     f->stats.upstream_requests++;
     sim_time_t delay = 0;
-    memset(f->scratch, 0, sizeof f->scratch);
+    if (!req.write)
+        memset(f->scratch, 0, req.len); /* only what the completion will carry */
     enum pcie_cpl_status st =
         f->upstream ? f->upstream(f->upstream_ctx, &req, f->scratch, &delay)
                     : pcie_fabric_system_access(f, &req, f->scratch, &delay);
