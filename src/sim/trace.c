@@ -430,8 +430,6 @@ static void vcd_header(struct sim_trace *tr, struct sink *s)
             fputs("$upscope $end\n", f);
         /* Open the remaining parts of sg->scope. */
         const char *rest = b + pb;
-        if (common == 0)
-            rest = b;
         while (*rest) {
             size_t l = strcspn(rest, ".");
             fprintf(f, "$scope module %.*s $end\n", (int)l, rest);
