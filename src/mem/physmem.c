@@ -79,10 +79,10 @@ static uint8_t *lookup(struct mem_phys *m, uint64_t pfn)
     return p;
 }
 
-static void insert_slot(uint64_t *pfns, uint8_t **pages, size_t cap, uint64_t pfn, uint8_t *p)
+static void insert_slot(uint64_t *pfns, uint8_t **pages, unsigned bits, uint64_t pfn, uint8_t *p)
 {
-    size_t mask = cap - 1;
-    size_t i = slot_of(pfn, log2_of(cap));
+    size_t mask = ((size_t)1 << bits) - 1;
+    size_t i = slot_of(pfn, bits);
     while (pages[i])
         i = (i + 1) & mask;
     pfns[i] = pfn;
@@ -92,6 +92,7 @@ static void insert_slot(uint64_t *pfns, uint8_t **pages, size_t cap, uint64_t pf
 static int grow(struct mem_phys *m)
 {
     size_t ncap = m->cap ? m->cap * 2 : INITIAL_CAP;
+    unsigned nbits = log2_of(ncap);
     uint64_t *npfn = calloc(ncap, sizeof *npfn);
     uint8_t **npage = calloc(ncap, sizeof *npage);
     if (!npfn || !npage) {
@@ -101,13 +102,13 @@ static int grow(struct mem_phys *m)
     }
     for (size_t i = 0; i < m->cap; i++)
         if (m->page[i])
-            insert_slot(npfn, npage, ncap, m->pfn[i], m->page[i]);
+            insert_slot(npfn, npage, nbits, m->pfn[i], m->page[i]);
     free(m->pfn);
     free(m->page);
     m->pfn = npfn;
     m->page = npage;
     m->cap = ncap;
-    m->bits = log2_of(ncap);
+    m->bits = nbits;
     return 0;
 }
 
@@ -122,7 +123,7 @@ static uint8_t *materialise(struct mem_phys *m, uint64_t pfn)
     p = calloc(1, MEM_PAGE_SIZE);
     if (!p)
         return NULL;
-    insert_slot(m->pfn, m->page, m->cap, pfn, p);
+    insert_slot(m->pfn, m->page, m->bits, pfn, p);
     m->count++;
     m->st.pages = m->count;
     m->st.bytes = m->count * MEM_PAGE_SIZE;
