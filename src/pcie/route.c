@@ -1069,6 +1069,17 @@ static void arrive(struct pcie_fabric *f, struct pcie_inflight *s)
     struct pcie_tlp t;
     enum pcie_tlp_error kind = PCIE_TLP_OK;
     int r = pcie_tlp_decode_ex(s->bytes, s->len, 0, &t, &kind, NULL);
+    /* 2.2.2: the receiver at the end of a link checks the payload against its
+     * own programmed Max_Payload_Size; larger is a Malformed TLP. */
+    if (r >= 0 && t.payload_len && s->bus->kind == PCIE_BUS_LINK) {
+        struct pcie_fn *rx = receiver(f, s->bus, s->from);
+        unsigned mps = rx && pcie_exp_present(rx->cfg) ? pcie_exp_mps(rx->cfg) : 0;
+        if (mps && pcie_tlp_check_mps(&t, mps, NULL) < 0) {
+            r = -PCILAB_EMALFORMED;
+            kind = PCIE_TLP_E_MPS;
+            f->stats.mps_violations++;
+        }
+    }
     if (r < 0 && kind != PCIE_TLP_E_4DW_LOW_ADDR) {
         /* 2.3 / 6.2.7: Malformed TLP (or ECRC error) at the receiver: dropped. */
         f->stats.malformed++;

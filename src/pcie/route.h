@@ -155,6 +155,7 @@ struct pcie_fabric_stats {
     uint64_t ca_completions;        /* Cpl with CA sent */
     uint64_t unexpected_completions;/* completions no requester expected (2.3.2) */
     uint64_t malformed;             /* TLPs dropped as malformed at a receiver */
+    uint64_t mps_violations;        /* of those: payload above the receiver's MPS (2.2.2) */
     uint64_t timeouts;              /* completion timeouts */
     uint64_t upstream_requests;     /* requests handed to the upstream sink */
     uint64_t pool_size, pool_in_use, pool_high_water;

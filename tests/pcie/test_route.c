@@ -92,6 +92,44 @@ static void test_address_routing(void **state)
     tfab_free(&t);
 }
 
+/* A device that ignores the Max_Payload_Size software programmed (Device
+ * Control, reset value 128 bytes) sends a 256-byte MWr: the switch port at the
+ * other end of its link drops it as a Malformed TLP (2.2.2) and logs it in
+ * AER; a 128-byte write goes through. */
+static void test_mps_violation(void **state)
+{
+    (void)state;
+    struct tfab t;
+    setup(&t, false);
+    assert_int_equal(pcie_enum_enable(t.f, t.e1, true, NULL), 0);
+    uint8_t data[256];
+    memset(data, 0xa5, sizeof data);
+    struct pcie_tlp w;
+    assert_int_equal(pcie_tlp_mem_write(&w, pcie_fn_bdf(t.e1), 0x200000, data, 256, NULL), 0);
+    assert_int_equal(pcie_fn_send_tlp(t.e1, &w, NULL), 0);
+    sim_run(t.sim, 0);
+    struct pcie_fabric_stats st;
+    pcie_fabric_get_stats(t.f, &st);
+    assert_int_equal(st.mps_violations, 1);
+    assert_int_equal(st.malformed, 1);
+    uint8_t back[256];
+    assert_int_equal(mem_phys_read(t.ram, 0x200000, back, sizeof back, NULL), 0);
+    assert_int_equal(back[0], 0);
+    struct pcie_cfg *dp = pcie_fn_cfg(pcie_switch_downstream(t.s1, 0));
+    unsigned aer = pcie_ecap_find(dp, PCIE_ECAP_ID_AER);
+    assert_true(aer != 0);
+    assert_true(pcie_cfg_raw_read32(dp, aer + PCIE_AER_UNCOR_STATUS) & PCIE_AER_UNC_MALFORMED);
+
+    assert_int_equal(pcie_tlp_mem_write(&w, pcie_fn_bdf(t.e1), 0x200000, data, 128, NULL), 0);
+    assert_int_equal(pcie_fn_send_tlp(t.e1, &w, NULL), 0);
+    sim_run(t.sim, 0);
+    pcie_fabric_get_stats(t.f, &st);
+    assert_int_equal(st.mps_violations, 1);
+    assert_int_equal(mem_phys_read(t.ram, 0x200000, back, sizeof back, NULL), 0);
+    assert_memory_equal(back, data, 128);
+    tfab_free(&t);
+}
+
 static void p2p(bool acs, uint64_t *hops)
 {
     struct tfab t;
@@ -377,6 +415,7 @@ int main(void)
         cmocka_unit_test(test_address_routing),
         cmocka_unit_test(test_peer_to_peer),
         cmocka_unit_test(test_unsupported_request),
+        cmocka_unit_test(test_mps_violation),
         cmocka_unit_test(test_rcb_split),
         cmocka_unit_test(test_tags_and_timeout),
         cmocka_unit_test(test_two_hop_timing),
