@@ -35,26 +35,28 @@ static void usage(FILE *f)
             "SCENARIO is a built-in name (see 'pcilab scenarios') or a scenario file.\n");
 }
 
-/* "1s", "2.5ms", "100us", "500ns", "1000ps" or plain seconds. */
-static bool parse_time(const char *s, sim_time_t *out)
+/* "1s", "2.5ms", "100us", "500ns", "1000ps" or plain seconds. NULL when
+ * parsed, else what is wrong with s. */
+static const char *parse_time(const char *s, sim_time_t *out)
 {
+    static const char *const bad = "expected a time such as 1s, 2.5ms, 100us or 500ns";
     char *end;
     double v = strtod(s, &end);
     if (end == s || !(v >= 0))
-        return false;
+        return bad;
     static const struct {
         const char *unit;
         double ps;
     } units[] = {{"", 1e12}, {"s", 1e12}, {"ms", 1e9}, {"us", 1e6}, {"ns", 1e3}, {"ps", 1}};
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (!strcmp(end, units[i].unit)) {
-            double ps = v * units[i].ps;
-            if (ps > 1.8e19)
-                return false;
-            *out = (sim_time_t)llround(ps);
-            return true;
+            double ps = round(v * units[i].ps);
+            if (ps > 1.8e19) /* below 2^64, so the conversion is exact */
+                return "longer than simulated time can count (2^64 ps, about 213 days)";
+            *out = (sim_time_t)ps;
+            return NULL;
         }
-    return false;
+    return bad;
 }
 
 static const char *speed_name(unsigned gen)
@@ -214,14 +216,13 @@ int cmd_run(int argc, char **argv)
                 fprintf(stderr, "pcilab run: %s needs a value (try --help)\n", a);
                 return 2;
             }
-            const char *v = argv[++i];
+            const char *v = argv[++i], *why;
             if (!strcmp(a, "--trace")) {
                 opts.trace = v;
             } else if (!strcmp(a, "--trace-format")) {
                 opts.trace_format = v;
-            } else if (!parse_time(v, &until)) {
-                fprintf(stderr, "pcilab run: --until '%s': expected a time such as 1s, "
-                                "2.5ms, 100us or 500ns\n", v);
+            } else if ((why = parse_time(v, &until))) {
+                fprintf(stderr, "pcilab run: --until '%s': %s\n", v, why);
                 return 2;
             }
         } else if (a[0] == '-' && a[1]) {
