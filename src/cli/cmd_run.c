@@ -82,7 +82,37 @@ static void link_text(const struct pcie_fn *fn, char *buf, size_t len)
         snprintf(buf, len, "%s x%u", speed_name(speed), width);
 }
 
-static void print_machine(const struct cli_machine *m, sim_time_t until)
+/* One function as both the table and the JSON show it. */
+struct fn_row {
+    char bdf[8], id[10], cls[8], link[32];
+    const char *kind;
+};
+
+static void fn_row(const struct scn_sysfn *sf, struct fn_row *r)
+{
+    const struct pcie_cfg *cfg = pcie_fn_cfg(sf->fn);
+    pcie_bdf_str(pcie_fn_bdf(sf->fn), r->bdf);
+    r->kind = pcie_fn_kind_name(pcie_fn_kind(sf->fn));
+    snprintf(r->id, sizeof r->id, "%04x:%04x", pcie_cfg_raw_read16(cfg, 0),
+             pcie_cfg_raw_read16(cfg, 2));
+    snprintf(r->cls, sizeof r->cls, "%06x", pcie_cfg_raw_read32(cfg, 8) >> 8);
+    link_text(sf->fn, r->link, sizeof r->link);
+}
+
+/* Indices of the machine's functions in BDF order (free it); NULL when that
+ * cannot be had. */
+static size_t *bdf_order(const struct cli_machine *m)
+{
+    size_t n = scn_system_count(m->sys);
+    size_t *order = calloc(n ? n : 1, sizeof *order);
+    if (order && scn_system_bdf_order(m->sys, order, NULL) != 0) {
+        free(order);
+        order = NULL;
+    }
+    return order;
+}
+
+static void print_machine(const struct cli_machine *m)
 {
     const struct pcie_fabric *f = scn_system_fabric(m->sys);
     size_t n = scn_system_count(m->sys);
@@ -99,23 +129,20 @@ static void print_machine(const struct cli_machine *m, sim_time_t until)
         printf("  %s\n", line);
     }
 
-    size_t *order = calloc(n ? n : 1, sizeof *order);
-    if (order && scn_system_bdf_order(m->sys, order, NULL) == 0) {
+    size_t *order = bdf_order(m);
+    if (order) {
         printf("\n  %-8s %-22s %-10s %-7s %-12s %s\n", "BDF", "kind", "ID", "class", "link",
                "name / model");
         for (size_t j = 0; j < n; j++) {
             const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
-            const struct pcie_cfg *cfg = pcie_fn_cfg(sf->fn);
-            char bdf[8], link[32], who[2 * SCN_NAME_MAX + 4];
-            pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
-            link_text(sf->fn, link, sizeof link);
+            struct fn_row r;
+            fn_row(sf, &r);
+            char who[2 * SCN_NAME_MAX + 4];
             snprintf(who, sizeof who, "%s%s%s", sf->name, sf->name[0] && sf->model[0] ? " / " : "",
                      sf->model);
             char row[256];
-            int len = snprintf(row, sizeof row, "  %-8s %-22s %04x:%04x  %06x  %-12s %s", bdf,
-                               pcie_fn_kind_name(pcie_fn_kind(sf->fn)),
-                               pcie_cfg_raw_read16(cfg, 0), pcie_cfg_raw_read16(cfg, 2),
-                               pcie_cfg_raw_read32(cfg, 8) >> 8, link, who);
+            int len = snprintf(row, sizeof row, "  %-8s %-22s %-10s %-7s %-12s %s", r.bdf, r.kind,
+                               r.id, r.cls, r.link, who);
             while (len > 0 && (size_t)len < sizeof row && row[len - 1] == ' ')
                 row[--len] = '\0';
             printf("%s\n", row);
@@ -139,7 +166,6 @@ static void print_machine(const struct cli_machine *m, sim_time_t until)
     sim_time_t now = sim_now(m->sim);
     printf("\nsimulated %llu.%09llu s, %llu events\n", (unsigned long long)(now / SIM_S),
            (unsigned long long)(now % SIM_S / SIM_NS), (unsigned long long)sim_events_run(m->sim));
-    (void)until;
 }
 
 static int print_json(const struct cli_machine *m)
@@ -166,21 +192,15 @@ static int print_json(const struct cli_machine *m)
     json_object_set_new(root, "enumeration", en);
     json_t *fns = json_array();
     size_t n = scn_system_count(m->sys);
-    size_t *order = calloc(n ? n : 1, sizeof *order);
-    if (order && scn_system_bdf_order(m->sys, order, NULL) == 0) {
+    size_t *order = bdf_order(m);
+    if (order) {
         for (size_t j = 0; j < n; j++) {
             const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
-            const struct pcie_cfg *cfg = pcie_fn_cfg(sf->fn);
-            char bdf[8], link[32], id[10], cls[8];
-            pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
-            link_text(sf->fn, link, sizeof link);
-            snprintf(id, sizeof id, "%04x:%04x", pcie_cfg_raw_read16(cfg, 0),
-                     pcie_cfg_raw_read16(cfg, 2));
-            snprintf(cls, sizeof cls, "%06x", pcie_cfg_raw_read32(cfg, 8) >> 8);
+            struct fn_row r;
+            fn_row(sf, &r);
             json_array_append_new(fns, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "bdf",
-                                                 bdf, "kind",
-                                                 pcie_fn_kind_name(pcie_fn_kind(sf->fn)), "id",
-                                                 id, "class", cls, "link", link, "name", sf->name,
+                                                 r.bdf, "kind", r.kind, "id", r.id, "class",
+                                                 r.cls, "link", r.link, "name", sf->name,
                                                  "model", sf->model));
         }
     }
@@ -246,7 +266,7 @@ int cmd_run(int argc, char **argv)
     if (cli_machine_up(&m, scenario, &opts, &err) < 0)
         return cli_fail("run", &err);
     sim_run_until(m.sim, until);
-    int status = json ? print_json(&m) : (print_machine(&m, until), 0);
+    int status = json ? print_json(&m) : (print_machine(&m), 0);
     if (opts.trace && sim_trace_close(sim_trace(m.sim), &err) < 0)
         status = cli_fail("run", &err);
     cli_machine_down(&m);
