@@ -129,7 +129,7 @@ int cmd_decode(int argc, char **argv)
         return 1;
     }
 
-    static uint8_t bytes[DECODE_MAX_BYTES];
+    uint8_t bytes[DECODE_MAX_BYTES];
     struct pcilab_err err;
     pcilab_err_clear(&err);
     int n = pcie_hex_parse(text, bytes, sizeof bytes, &err);
@@ -182,13 +182,15 @@ int cmd_decode(int argc, char **argv)
     } else if (header_parsed) {
         size_t need = pcie_tlp_dump(&tlp, bytes, (size_t)n, NULL, 0) + 1;
         char *out = malloc(need);
-        if (out) {
-            pcie_tlp_dump(&tlp, bytes, (size_t)n, out, need);
-            char line[512];
-            pcie_tlp_summary(&tlp, line, sizeof line);
-            printf("%s\n\n%s", line, out);
-            free(out);
+        if (!out) {
+            fprintf(stderr, "pcilab decode: out of memory\n");
+            return 1;
         }
+        pcie_tlp_dump(&tlp, bytes, (size_t)n, out, need);
+        char line[512];
+        pcie_tlp_summary(&tlp, line, sizeof line);
+        printf("%s\n\n%s", line, out);
+        free(out);
     }
     if (rc < 0)
         fprintf(stderr, "pcilab decode: %s: %s\n",
