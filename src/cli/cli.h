@@ -13,4 +13,8 @@ int cmd_decode(int argc, char **argv);
 int cmd_lspci(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 
+struct pcilab_err;
+/* Prints "pcilab CMD: file:line:col: message" to stderr; returns 1. */
+int cli_fail(const char *cmd, const struct pcilab_err *err);
+
 #endif

@@ -35,13 +35,12 @@ int cmd_scenarios(int argc, char **argv)
     if (!json)
         printf("%-*s  %s\n", (int)width, "NAME", "DESCRIPTION");
     for (const struct scn_builtin *b = scn_builtins; b->name; b++) {
-        char desc[SCN_DESC_MAX], msg[1024];
+        char desc[SCN_DESC_MAX];
         struct pcilab_err err;
         pcilab_err_clear(&err);
         if (scn_builtin_describe(b, desc, sizeof desc, &err)) {
             /* A broken built-in is a bug; say so and keep listing. */
-            fprintf(stderr, "pcilab scenarios: %s\n", pcilab_err_str(&err, msg, sizeof msg));
-            status = 1;
+            status = cli_fail("scenarios", &err);
             continue;
         }
         if (json)

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli/cli.h"
 #include "scenario/builtin.h"
 #include "sim/sim.h"
 #include "sim/trace.h"

@@ -30,7 +30,4 @@ int cli_machine_up(struct cli_machine *m, const char *arg, const struct cli_mach
                    struct pcilab_err *err);
 void cli_machine_down(struct cli_machine *m);
 
-/* Prints "pcilab CMD: file:line:col: message" to stderr; returns 1. */
-int cli_fail(const char *cmd, const struct pcilab_err *err);
-
 #endif
