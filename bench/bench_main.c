@@ -1,12 +1,12 @@
 #include "bench.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 
 struct bench_report {
     int figures, missed;
-    const char *only;
 };
 
 double bench_seconds(void)
@@ -50,10 +50,21 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    struct bench_report r = {0, 0, argc > 1 ? argv[1] : NULL};
+    const char *only = argc > 1 ? argv[1] : NULL;
+    struct bench_report r = {0, 0};
+    bool found = false;
     for (size_t i = 0; benches[i].fn; i++)
-        if (!r.only || !strcmp(r.only, benches[i].name))
+        if (!only || !strcmp(only, benches[i].name)) {
             benches[i].fn(&r);
+            found = true;
+        }
+    if (!found) {
+        fprintf(stderr, "pcilab-bench: no benchmark '%s'; there are:", only);
+        for (size_t i = 0; benches[i].fn; i++)
+            fprintf(stderr, " %s", benches[i].name);
+        fprintf(stderr, "\n");
+        return 2;
+    }
     printf("%d figures, %d missed\n", r.figures, r.missed);
     return r.missed ? 1 : 0;
 }
