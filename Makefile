@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 600
 # cmake --build runs make again; without this every step says which directory it is in.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build build-asan run test test-normal test-asan bench fuzz fuzz-short clean
+.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean
 
 all: build
 
