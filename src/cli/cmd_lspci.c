@@ -156,13 +156,15 @@ int cmd_lspci(int argc, char **argv)
             status = cli_fail("lspci", &err);
     } else {
         const char *tmpdir = getenv("TMPDIR");
+        if (!tmpdir || !*tmpdir)
+            tmpdir = "/tmp";
         char path[4096];
-        snprintf(path, sizeof path, "%s/pcilab-lspci-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+        snprintf(path, sizeof path, "%s/pcilab-lspci-XXXXXX", tmpdir);
         int fd = mkstemp(path);
         FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
         if (!f) {
             fprintf(stderr, "pcilab lspci: cannot create a temporary file in %s: %s\n",
-                    tmpdir && *tmpdir ? tmpdir : "/tmp", strerror(errno));
+                    tmpdir, strerror(errno));
             if (fd >= 0) {
                 close(fd);
                 unlink(path);
