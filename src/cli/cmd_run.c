@@ -51,8 +51,9 @@ static const char *parse_time(const char *s, sim_time_t *out)
     for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
         if (!strcmp(end, units[i].unit)) {
             double ps = round(v * units[i].ps);
-            if (ps > 1.8e19) /* below 2^64, so the conversion is exact */
-                return "longer than simulated time can count (2^64 ps, about 213 days)";
+            /* 2^63 ps keeps every time exact in --json (64-bit signed integers) */
+            if (ps >= 9223372036854775807.0)
+                return "longer than a run may be (2^63 ps, about 106 days)";
             *out = (sim_time_t)ps;
             return NULL;
         }

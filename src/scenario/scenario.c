@@ -2080,7 +2080,7 @@ static int parse_machine(struct ctx *c, const struct scn_ynode *root)
         if (strchr(c->m->description, '\n'))
             return fail(c, v, PCILAB_EINVAL, "'description' must be one line");
     }
-    OPT_UINT(c, root, "seed", 0, UINT64_MAX, false, c->m->seed);
+    OPT_UINT(c, root, "seed", 0, INT64_MAX, false, c->m->seed); /* exact in JSON */
     if ((v = map_get(root, "machine_from"))) {
         if ((rc = get_string(c, v, "machine_from", c->m->machine_from, sizeof c->m->machine_from)))
             return rc;
