@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/text.h"
+
 void pcie_dump_init(struct pcie_dump *d)
 {
     memset(d, 0, sizeof *d);
@@ -41,17 +43,6 @@ bool pcie_dump_func_has(const struct pcie_dump_func *f, unsigned off, unsigned s
 
 /* ---- reader ---- */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static bool is_blank(char c)
 {
     return c == ' ' || c == '\t';
@@ -61,7 +52,7 @@ static bool is_blank(char c)
 static size_t hex_run(const char *s, size_t n)
 {
     size_t i = 0;
-    while (i < n && hexval(s[i]) >= 0)
+    while (i < n && pcilab_hexval(s[i]) >= 0)
         i++;
     return i;
 }
@@ -70,7 +61,7 @@ static uint32_t hex_value(const char *s, size_t n)
 {
     uint32_t v = 0;
     for (size_t i = 0; i < n; i++)
-        v = v << 4 | (uint32_t)hexval(s[i]);
+        v = v << 4 | (uint32_t)pcilab_hexval(s[i]);
     return v;
 }
 
@@ -122,7 +113,7 @@ static int try_header(struct reader *r, const char *s, size_t n, size_t indent)
     size_t dev_at = p;
     uint32_t dev = hex_value(s + p, 2);
     p += 3;
-    if (p >= n || hexval(s[p]) < 0)
+    if (p >= n || pcilab_hexval(s[p]) < 0)
         return 0;
     size_t fn_at = p;
     size_t fl = 0;
@@ -190,7 +181,7 @@ static int try_hex(struct reader *r, const char *s, size_t n, size_t indent)
         while (t < n && !is_blank(s[t]))
             t++;
         size_t tl = t - p;
-        if (tl != 2 || hexval(s[p]) < 0 || hexval(s[p + 1]) < 0)
+        if (tl != 2 || pcilab_hexval(s[p]) < 0 || pcilab_hexval(s[p + 1]) < 0)
             return bad(r, indent + p, PCILAB_EINVAL,
                        "expected a byte as two hex digits, got '%s'", s + p, tl);
         if (off >= PCIE_CFG_SPACE_SIZE)
@@ -223,7 +214,7 @@ static bool only_bytes(const char *s, size_t n)
             p++;
         if (p >= n)
             return tokens > 0;
-        if (p + 2 > n || hexval(s[p]) < 0 || hexval(s[p + 1]) < 0 ||
+        if (p + 2 > n || pcilab_hexval(s[p]) < 0 || pcilab_hexval(s[p + 1]) < 0 ||
             (p + 2 < n && !is_blank(s[p + 2])))
             return false;
         tokens++;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "pcie/crc.h"
+#include "sim/text.h"
 
 /* ---- small helpers ---- */
 
@@ -59,17 +60,6 @@ char *pcie_bdf_str(uint16_t bdf, char *buf)
     return buf;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int pcie_bdf_parse(const char *s, uint16_t *bdf, struct pcilab_err *err)
 {
     /* bb:dd.f with 1-2 hex digits for bus and device, one digit 0-7 for fn. */
@@ -77,8 +67,8 @@ int pcie_bdf_parse(const char *s, uint16_t *bdf, struct pcilab_err *err)
     const char *p = s;
     for (int part = 0; part < 3; part++) {
         int n = 0;
-        while (hexval(*p) >= 0 && n < 3) {
-            v[part] = v[part] * 16 + (unsigned)hexval(*p++);
+        while (pcilab_hexval(*p) >= 0 && n < 3) {
+            v[part] = v[part] * 16 + (unsigned)pcilab_hexval(*p++);
             n++;
         }
         if (n == 0 || n > 2 || (part == 2 && n != 1))
@@ -1319,7 +1309,7 @@ int pcie_hex_parse(const char *text, uint8_t *out, size_t cap, struct pcilab_err
         col += (unsigned)(p - start);
         int tlen = (int)(p - start);
         for (const char *q = digits; q < p; q++)
-            if (hexval(*q) < 0)
+            if (pcilab_hexval(*q) < 0)
                 return pcilab_err_at(err, PCILAB_EINVAL, NULL, line, tcol,
                                      "token %u '%.*s': '%c' is not a hex digit", tokno, tlen,
                                      start, *q);
@@ -1339,7 +1329,7 @@ int pcie_hex_parse(const char *text, uint8_t *out, size_t cap, struct pcilab_err
             return pcilab_err_at(err, PCILAB_ERANGE, NULL, line, tcol,
                                  "token %u: input longer than %zu bytes", tokno, cap);
         for (int i = 0; i < nd; i += 2)
-            out[n++] = (uint8_t)(hexval(digits[i]) << 4 | hexval(digits[i + 1]));
+            out[n++] = (uint8_t)(pcilab_hexval(digits[i]) << 4 | pcilab_hexval(digits[i + 1]));
     }
     if (n == 0)
         return pcilab_errf(err, PCILAB_EINVAL, "no hex input");

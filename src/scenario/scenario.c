@@ -14,6 +14,7 @@
 #include "pcie/cfgdump.h"
 #include "scenario/builtin.h"
 #include "scenario/yaml.h"
+#include "sim/text.h"
 
 /* ------------------------------------------------------------------------ */
 /* names                                                                      */
@@ -376,26 +377,15 @@ static int get_enum(struct ctx *c, const struct scn_ynode *n, const char *key,
     return fail(c, n, PCILAB_EINVAL, "'%s' must be one of %s, got '%s'", key, list, n->text);
 }
 
-static unsigned hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return (unsigned)(ch - '0');
-    if (ch >= 'a' && ch <= 'f')
-        return (unsigned)(ch - 'a' + 10);
-    if (ch >= 'A' && ch <= 'F')
-        return (unsigned)(ch - 'A' + 10);
-    return 16;
-}
-
 /* Reads exactly `digits` hex digits at *p. */
 static bool hexfield(const char **p, unsigned digits, unsigned *out)
 {
     unsigned v = 0;
     for (unsigned i = 0; i < digits; i++) {
-        unsigned d = hexval((*p)[i]);
-        if (d > 15)
+        int d = pcilab_hexval((*p)[i]);
+        if (d < 0)
             return false;
-        v = v << 4 | d;
+        v = v << 4 | (unsigned)d;
     }
     *p += digits;
     *out = v;
