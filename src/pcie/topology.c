@@ -375,19 +375,29 @@ static bool is_downstream_port(const struct pcie_fn *p)
 
 /* Trains the link below port: both ends' Link Status get the common speed
  * and width (PCIe 5.0 4.2.6: the highest rate and widest width both support). */
+/* The fastest, widest rate a link can train at (4.2.6): the lower of the
+ * port's and the device's Link Capabilities, function 0 speaking for the
+ * device (dev0 NULL or without a PCIe capability: the port's alone). */
+static void link_max(const struct pcie_fn *port, const struct pcie_fn *dev0, uint8_t *speed,
+                     uint8_t *width)
+{
+    *speed = pcie_exp_max_speed(port->cfg);
+    *width = pcie_exp_max_width(port->cfg);
+    if (dev0 && pcie_exp_present(dev0->cfg)) {
+        uint8_t s = pcie_exp_max_speed(dev0->cfg), w = pcie_exp_max_width(dev0->cfg);
+        if (s && s < *speed)
+            *speed = s;
+        if (w && w < *width)
+            *width = w;
+    }
+}
+
 static int link_up(struct pcie_fabric *f, struct pcie_fn *port, struct pcie_fn *dev0,
                    struct pcilab_err *err)
 {
     struct pcie_bus *b = port->secondary;
-    uint8_t speed = pcie_exp_max_speed(port->cfg);
-    uint8_t width = pcie_exp_max_width(port->cfg);
-    if (pcie_exp_present(dev0->cfg)) {
-        uint8_t s = pcie_exp_max_speed(dev0->cfg), w = pcie_exp_max_width(dev0->cfg);
-        if (s && s < speed)
-            speed = s;
-        if (w && w < width)
-            width = w;
-    }
+    uint8_t speed, width;
+    link_max(port, dev0, &speed, &width);
     if (!b->link) {
         struct pcie_link_cfg lc;
         pcie_link_cfg_default(&lc);
@@ -640,20 +650,9 @@ int pcie_fn_train_link(struct pcie_fn *fn, uint8_t speed, uint8_t width,
     struct pcie_bus *b = link_bus(fn);
     if (!b || !b->link)
         return pcilab_errf(err, PCILAB_EINVAL, "%s has no link to train", fn->name);
-    /* Training settles on what both ends support (4.2.6): every function of
-     * the device below must take the rate too. */
     struct pcie_fn *port = b->bridge;
-    uint8_t max_s = pcie_exp_max_speed(port->cfg), max_w = pcie_exp_max_width(port->cfg);
-    for (unsigned i = 0; i < 8; i++) {
-        struct pcie_fn *d = b->fns[i];
-        if (d && pcie_exp_present(d->cfg)) {
-            uint8_t s = pcie_exp_max_speed(d->cfg), w = pcie_exp_max_width(d->cfg);
-            if (s && s < max_s)
-                max_s = s;
-            if (w && w < max_w)
-                max_w = w;
-        }
-    }
+    uint8_t max_s, max_w;
+    link_max(port, b->fns[0], &max_s, &max_w);
     if (!speed || !width || speed > max_s || width > max_w)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "link below %s cannot train at gen %u x%u: both ends support up to "
