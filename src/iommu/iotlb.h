@@ -58,7 +58,7 @@ struct iommu_iotlb_entry {
     uint8_t page_shift;          /* 12 .. 63 */
     uint8_t perm;                /* IOMMU_PERM_* */
     bool valid;
-    uint32_t stamp;              /* LRU: last use; FIFO: insertion */
+    uint64_t stamp;              /* LRU: last use; FIFO: insertion */
 };
 
 #define IOMMU_IOTLB_NO_PASID 0xffffffffu
