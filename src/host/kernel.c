@@ -1,0 +1,83 @@
+/* The host kernel object (kernel.h). */
+#include "host/kernel.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/pages.h"
+#include "host/pci.h"
+
+static _Thread_local struct host_kernel *current_kernel;
+
+struct host_kernel *host_current(void)
+{
+    return current_kernel;
+}
+
+struct host_kernel *host_enter(struct host_kernel *k)
+{
+    struct host_kernel *prev = current_kernel;
+    current_kernel = k;
+    return prev;
+}
+
+void host_leave(struct host_kernel *prev)
+{
+    current_kernel = prev;
+}
+
+static void kernel_destroy(void *obj)
+{
+    struct host_kernel *k = obj;
+    if (current_kernel == k)
+        current_kernel = NULL;
+    host_pci_destroy_all(k);
+    host_pages_destroy(k->pages);
+    free(k);
+}
+
+struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabric *fabric,
+                                       struct mem_phys *ram, struct mem_addrmap *map,
+                                       const struct host_kernel_config *cfg,
+                                       struct pcilab_err *err)
+{
+    struct host_kernel *k = calloc(1, sizeof *k);
+    if (!k) {
+        pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the host kernel");
+        return NULL;
+    }
+    k->sim = sim;
+    k->fabric = fabric;
+    k->ram = ram;
+    k->map = map;
+    k->ncpus = cfg && cfg->ncpus ? cfg->ncpus : 4;
+    k->pages = host_pages_create(map, cfg ? cfg->mem_limit : 0, err);
+    if (!k->pages) {
+        free(k);
+        return NULL;
+    }
+    /* Page 0 and the BIOS area below 1 MiB stay with firmware (x86
+     * trim_low_memory_range / reserve_bios_regions). */
+    host_pages_reserve(k->pages, 0, 1ull << 20);
+    if (sim_own(sim, k, kernel_destroy) < 0) {
+        host_pages_destroy(k->pages);
+        free(k);
+        pcilab_errf(err, PCILAB_ENOMEM, "out of memory registering the host kernel");
+        return NULL;
+    }
+    return k;
+}
+
+int host_vprintk(struct host_kernel *k, const char *fmt, va_list ap)
+{
+    return sim_vprintk(k->sim, fmt, ap);
+}
+
+int host_printk(struct host_kernel *k, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = host_vprintk(k, fmt, ap);
+    va_end(ap);
+    return n;
+}

@@ -1,0 +1,78 @@
+/* The Linux-like host kernel: one struct host_kernel per simulated machine,
+ * holding what Linux keeps in its globals (the PCI device list, the page
+ * allocator, the IRQ descriptors, the DMA and IOMMU state), owned by the
+ * struct pcilab_sim it runs on.
+ *
+ * The kernel reaches the hardware only as the CPU does: configuration
+ * requests and MMIO through the fabric's root complex (pcie/route.h), and
+ * loads and stores to simulated memory. It never reads a device model's C
+ * state.
+ *
+ * The current kernel. Drivers call Linux's API (printk, ioread32 ...) with no
+ * handle on the machine, exactly as in Linux, where the answer is implicit in
+ * the CPU running the code. pcilab keeps the kernel whose code is running in
+ * one thread-local pointer, set while that kernel runs driver code (boot,
+ * probe, interrupt handlers, tasks) and restored after: the one piece of
+ * state outside struct pcilab_sim, and it holds no model state. Two
+ * simulations in one process (or one thread) stay independent because each
+ * sets it only while its own code runs. */
+#ifndef PCILAB_HOST_KERNEL_H
+#define PCILAB_HOST_KERNEL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mem/addrmap.h"
+#include "mem/physmem.h"
+#include "pcie/topology.h"
+#include "sim/err.h"
+#include "sim/sim.h"
+
+struct host_pages;
+struct pci_dev;
+struct host_iomap;
+
+struct host_kernel {
+    struct pcilab_sim *sim;
+    struct pcie_fabric *fabric;
+    struct mem_phys *ram;
+    struct mem_addrmap *map;
+    struct host_pages *pages;
+
+    unsigned ncpus;              /* possible CPUs */
+    unsigned cpu;                /* the CPU the current code runs on */
+
+    /* The PCI device list (pci.h), in BDF order. */
+    struct pci_dev **pdevs;
+    size_t npdevs;
+
+    /* pci_iomap cookies (pci.h), sorted by cookie address. */
+    struct host_iomap *iomaps;
+    size_t niomaps, iomap_cap;
+};
+
+struct host_kernel_config {
+    unsigned ncpus;              /* 0: 4 */
+    uint64_t mem_limit;          /* mem=: 0 for none */
+};
+
+/* Creates the kernel on a machine (fabric, RAM and its address map, all owned
+ * elsewhere; the kernel is owned by sim). NULL with err filled on failure. */
+struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabric *fabric,
+                                       struct mem_phys *ram, struct mem_addrmap *map,
+                                       const struct host_kernel_config *cfg,
+                                       struct pcilab_err *err);
+
+/* The kernel whose code runs now, or NULL. */
+struct host_kernel *host_current(void);
+/* Makes k current; returns the previous one, to give back to host_leave. */
+struct host_kernel *host_enter(struct host_kernel *k);
+void host_leave(struct host_kernel *prev);
+
+/* printk on the kernel's ring at the current simulated time. */
+int host_printk(struct host_kernel *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int host_vprintk(struct host_kernel *k, const char *fmt, va_list ap);
+
+#endif
