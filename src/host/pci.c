@@ -225,8 +225,8 @@ static struct pci_dev *new_pdev(struct host_kernel *k, unsigned bus, unsigned de
     p->bus_store.domain = fabric_segment(k);
     p->devfn = devfn;
     p->upstream = upstream;
-    snprintf(p->dev.name, sizeof p->dev.name, "%04x:%02x:%02x.%u", p->bus_store.domain, bus,
-             devfn >> 3, devfn & 7);
+    snprintf(p->dev.name, sizeof p->dev.name, "%04x:%02x:%02x.%u", p->bus_store.domain,
+             (unsigned)(uint8_t)bus, (devfn >> 3) & 0x1fu, devfn & 7u);
     /* pci_setup_device: the default DMA mask is 32 bits. */
     p->dev.dma_mask_store = 0xffffffffull;
     p->dev.dma_mask = &p->dev.dma_mask_store;
