@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/irq.h"
 #include "host/pages.h"
 #include "host/pci.h"
 
@@ -32,6 +33,7 @@ static void kernel_destroy(void *obj)
     if (current_kernel == k)
         current_kernel = NULL;
     host_pci_destroy_all(k);
+    host_irq_destroy(k);
     host_pages_destroy(k->pages);
     free(k);
 }
@@ -59,7 +61,13 @@ struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabri
     /* Page 0 and the BIOS area below 1 MiB stay with firmware (x86
      * trim_low_memory_range / reserve_bios_regions). */
     host_pages_reserve(k->pages, 0, 1ull << 20);
+    if (host_irq_init(k, err) < 0) {
+        host_pages_destroy(k->pages);
+        free(k);
+        return NULL;
+    }
     if (sim_own(sim, k, kernel_destroy) < 0) {
+        host_irq_destroy(k);
         host_pages_destroy(k->pages);
         free(k);
         pcilab_errf(err, PCILAB_ENOMEM, "out of memory registering the host kernel");

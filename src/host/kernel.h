@@ -33,6 +33,7 @@
 struct host_pages;
 struct pci_dev;
 struct host_iomap;
+struct host_irq;
 
 struct host_kernel {
     struct pcilab_sim *sim;
@@ -47,6 +48,9 @@ struct host_kernel {
     /* The PCI device list (pci.h), in BDF order. */
     struct pci_dev **pdevs;
     size_t npdevs;
+
+    /* Interrupts (irq.h). */
+    struct host_irq *irq;
 
     /* pci_iomap cookies (pci.h), sorted by cookie address. */
     struct host_iomap *iomaps;

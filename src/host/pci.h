@@ -79,6 +79,8 @@ struct pci_dev {
     struct pcie_fn *fn;          /* the function on the fabric */
     int enable_cnt;
     unsigned regions;            /* bit n: BAR n requested */
+    unsigned nvec;               /* MSI/MSI-X vectors allocated (irq.h), from irq */
+    bool msi_remapped;           /* its messages go through the interrupt remapper */
     struct pci_dev *upstream;    /* the bridge above, NULL on the root bus */
 };
 
