@@ -1,5 +1,6 @@
 #include "mem/physmem.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +13,12 @@ struct mem_phys {
     size_t cap;   /* slots, power of two (0 before the first write) */
     unsigned bits; /* log2(cap) */
     size_t count; /* materialised pages */
+
+    /* Blocks from mem_phys_contiguous: their pages are not freed one by one.
+     * owned[i] is false for a page inside a block. */
+    bool *owned;
+    uint8_t **blocks;
+    size_t nblocks, blocks_cap;
 
     /* last page found (reads and writes); valid when last_page != NULL */
     uint64_t last_pfn;
@@ -47,7 +54,12 @@ void mem_phys_destroy(struct mem_phys *m)
     if (!m)
         return;
     for (size_t i = 0; i < m->cap; i++)
-        free(m->page[i]);
+        if (!m->owned || m->owned[i])
+            free(m->page[i]);
+    for (size_t i = 0; i < m->nblocks; i++)
+        free(m->blocks[i]);
+    free(m->blocks);
+    free(m->owned);
     free(m->pfn);
     free(m->page);
     free(m);
@@ -79,7 +91,8 @@ static uint8_t *lookup(struct mem_phys *m, uint64_t pfn)
     return p;
 }
 
-static void insert_slot(uint64_t *pfns, uint8_t **pages, unsigned bits, uint64_t pfn, uint8_t *p)
+static size_t insert_slot(uint64_t *pfns, uint8_t **pages, unsigned bits, uint64_t pfn,
+                          uint8_t *p)
 {
     size_t mask = ((size_t)1 << bits) - 1;
     size_t i = slot_of(pfn, bits);
@@ -87,6 +100,7 @@ static void insert_slot(uint64_t *pfns, uint8_t **pages, unsigned bits, uint64_t
         i = (i + 1) & mask;
     pfns[i] = pfn;
     pages[i] = p;
+    return i;
 }
 
 static int grow(struct mem_phys *m)
@@ -95,18 +109,25 @@ static int grow(struct mem_phys *m)
     unsigned nbits = log2_of(ncap);
     uint64_t *npfn = calloc(ncap, sizeof *npfn);
     uint8_t **npage = calloc(ncap, sizeof *npage);
-    if (!npfn || !npage) {
+    bool *nowned = m->owned ? calloc(ncap, sizeof *nowned) : NULL;
+    if (!npfn || !npage || (m->owned && !nowned)) {
         free(npfn);
         free(npage);
+        free(nowned);
         return -PCILAB_ENOMEM;
     }
     for (size_t i = 0; i < m->cap; i++)
-        if (m->page[i])
-            insert_slot(npfn, npage, nbits, m->pfn[i], m->page[i]);
+        if (m->page[i]) {
+            size_t j = insert_slot(npfn, npage, nbits, m->pfn[i], m->page[i]);
+            if (nowned)
+                nowned[j] = m->owned[i];
+        }
     free(m->pfn);
     free(m->page);
+    free(m->owned);
     m->pfn = npfn;
     m->page = npage;
+    m->owned = nowned;
     m->cap = ncap;
     m->bits = nbits;
     return 0;
@@ -123,7 +144,9 @@ static uint8_t *materialise(struct mem_phys *m, uint64_t pfn)
     p = calloc(1, MEM_PAGE_SIZE);
     if (!p)
         return NULL;
-    insert_slot(m->pfn, m->page, m->bits, pfn, p);
+    size_t slot = insert_slot(m->pfn, m->page, m->bits, pfn, p);
+    if (m->owned)
+        m->owned[slot] = true;
     m->count++;
     m->st.pages = m->count;
     m->st.bytes = m->count * MEM_PAGE_SIZE;
@@ -250,6 +273,93 @@ int mem_phys_fill(struct mem_phys *m, uint64_t pa, uint8_t byte, uint64_t len,
         len -= n;
         pa += n;
     }
+    return 0;
+}
+
+/* Slot of pfn, or SIZE_MAX. */
+static size_t slot_find(const struct mem_phys *m, uint64_t pfn)
+{
+    if (!m->cap)
+        return SIZE_MAX;
+    size_t mask = m->cap - 1;
+    for (size_t i = slot_of(pfn, m->bits);; i = (i + 1) & mask) {
+        if (!m->page[i])
+            return SIZE_MAX;
+        if (m->pfn[i] == pfn)
+            return i;
+    }
+}
+
+int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
+                        struct pcilab_err *err)
+{
+    if (!npages || (pa & MEM_PAGE_MASK))
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "contiguous view of %llu pages at 0x%llx: needs whole, aligned pages",
+                           (unsigned long long)npages, (unsigned long long)pa);
+    if (npages > (UINT64_MAX >> MEM_PAGE_SHIFT))
+        return pcilab_errf(err, PCILAB_ERANGE, "contiguous view at 0x%llx runs past 2^64",
+                           (unsigned long long)pa);
+    int rc = check_range(pa, npages << MEM_PAGE_SHIFT, err);
+    if (rc < 0)
+        return rc;
+    uint64_t pfn0 = pa >> MEM_PAGE_SHIFT;
+    /* Already host-contiguous (pages of blocks only: a page materialised on
+     * its own may happen to sit next to another in host memory, but it is
+     * freed on its own, so it is never handed out as part of a view)? */
+    uint8_t *first = find_page(m, pfn0);
+    bool same = first && m->owned && !m->owned[slot_find(m, pfn0)];
+    for (uint64_t i = 1; same && i < npages; i++) {
+        size_t s = slot_find(m, pfn0 + i);
+        same = s != SIZE_MAX && !m->owned[s] && m->page[s] == first + i * MEM_PAGE_SIZE;
+    }
+    if (same) {
+        *host = first;
+        return 0;
+    }
+    if (!m->owned) {
+        m->owned = malloc((m->cap ? m->cap : 1) * sizeof *m->owned);
+        if (!m->owned)
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+        for (size_t i = 0; i < m->cap; i++)
+            m->owned[i] = true;
+    }
+    if (m->nblocks == m->blocks_cap) {
+        size_t cap = m->blocks_cap ? m->blocks_cap * 2 : 16;
+        uint8_t **b = realloc(m->blocks, cap * sizeof *b);
+        if (!b)
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+        m->blocks = b;
+        m->blocks_cap = cap;
+    }
+    while ((m->count + npages) * 2 > m->cap)
+        if (grow(m) < 0)
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+    uint8_t *block = aligned_alloc(MEM_PAGE_SIZE, npages * MEM_PAGE_SIZE);
+    if (!block)
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for %llu contiguous pages",
+                           (unsigned long long)npages);
+    memset(block, 0, npages * MEM_PAGE_SIZE);
+    m->blocks[m->nblocks++] = block;
+    for (uint64_t i = 0; i < npages; i++) {
+        uint8_t *dst = block + i * MEM_PAGE_SIZE;
+        size_t s = slot_find(m, pfn0 + i);
+        if (s != SIZE_MAX) {
+            memcpy(dst, m->page[s], MEM_PAGE_SIZE);
+            if (m->owned[s])
+                free(m->page[s]);
+            m->page[s] = dst;
+            m->owned[s] = false;
+        } else {
+            s = insert_slot(m->pfn, m->page, m->bits, pfn0 + i, dst);
+            m->owned[s] = false;
+            m->count++;
+        }
+    }
+    m->st.pages = m->count;
+    m->st.bytes = m->count * MEM_PAGE_SIZE;
+    m->last_page = NULL;
+    *host = block;
     return 0;
 }
 

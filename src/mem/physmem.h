@@ -63,6 +63,20 @@ int mem_phys_write16(struct mem_phys *m, uint64_t pa, uint16_t v, struct pcilab_
 int mem_phys_write32(struct mem_phys *m, uint64_t pa, uint32_t v, struct pcilab_err *err);
 int mem_phys_write64(struct mem_phys *m, uint64_t pa, uint64_t v, struct pcilab_err *err);
 
+/* The host CPU's view of simulated memory. Makes the npages pages from the
+ * page-aligned pa one contiguous block of host memory (materialising missing
+ * pages zero-filled, moving the bytes of existing ones) and returns its
+ * address in *host: loads and stores through it and the read/write calls
+ * above see the same bytes, so a driver's pointer from dma_alloc_coherent
+ * reads what a device wrote. The block stays valid until the memory is
+ * destroyed, even if a later call re-blocks some of its pages (then those
+ * pages move to the new block and the old pointer no longer aliases them).
+ * Pages already contiguous in one block are returned as they are, without a
+ * copy. Slow path (allocates). Errors: -PCILAB_EINVAL (unaligned, 0 pages),
+ * -PCILAB_ERANGE, -PCILAB_ENOMEM. */
+int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
+                        struct pcilab_err *err);
+
 /* True when the page holding pa has been materialised. */
 int mem_phys_page_present(const struct mem_phys *m, uint64_t pa);
 

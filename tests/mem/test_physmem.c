@@ -234,6 +234,54 @@ static void two_instances_are_independent(void **state)
     mem_phys_destroy(b);
 }
 
+/* The host view: one contiguous block aliasing the simulated pages, with
+ * existing bytes kept, re-blocking a partly overlapping range, and growth of
+ * the table afterwards keeping the block's pages. */
+static void contiguous_view(void **state)
+{
+    struct mem_phys *m = *state;
+    assert_int_equal(mem_phys_write32(m, 0x201004, 0xabcd1234, NULL), 0);
+    uint8_t *h = NULL;
+    assert_int_equal(mem_phys_contiguous(m, 0x200000, 4, &h, NULL), 0);
+    uint32_t v;
+    memcpy(&v, h + 0x1004, 4);
+    assert_int_equal(v, 0xabcd1234); /* kept */
+    memcpy(h + 0x3ffc, "\x11\x22\x33\x44", 4);
+    assert_int_equal(mem_phys_read32(m, 0x203ffc, &v, NULL), 0);
+    assert_int_equal(v, 0x44332211); /* a store through the view is memory */
+    assert_int_equal(mem_phys_write32(m, 0x202000, 0x5a5a5a5a, NULL), 0);
+    assert_int_equal(h[0x2000], 0x5a); /* a write to memory shows in the view */
+    /* the same range again: the same block */
+    uint8_t *h2 = NULL;
+    assert_int_equal(mem_phys_contiguous(m, 0x200000, 4, &h2, NULL), 0);
+    assert_ptr_equal(h, h2);
+    assert_int_equal(mem_phys_contiguous(m, 0x201000, 2, &h2, NULL), 0);
+    assert_ptr_equal(h2, h + 0x1000);
+    /* overlapping the block's end and beyond: a new block with the bytes */
+    uint8_t *h3 = NULL;
+    assert_int_equal(mem_phys_contiguous(m, 0x203000, 2, &h3, NULL), 0);
+    assert_true(h3 != h + 0x3000);
+    memcpy(&v, h3 + 0xffc, 4);
+    assert_int_equal(v, 0x44332211);
+    h3[0] = 0x77;
+    assert_int_equal(mem_phys_read8(m, 0x203000, &h3[1], NULL), 0);
+    assert_int_equal(h3[1], 0x77);
+    /* many more pages: the table grows, the views still alias */
+    for (uint64_t p = 0; p < 300; p++)
+        assert_int_equal(mem_phys_write8(m, 0x10000000 + p * 4096, 1, NULL), 0);
+    h[0x2001] = 0x99;
+    uint8_t b;
+    assert_int_equal(mem_phys_read8(m, 0x202001, &b, NULL), 0);
+    assert_int_equal(b, 0x99);
+    struct pcilab_err err;
+    assert_int_equal(mem_phys_contiguous(m, 0x200010, 1, &h, &err), -PCILAB_EINVAL);
+    assert_int_equal(mem_phys_contiguous(m, 0x200000, 0, &h, &err), -PCILAB_EINVAL);
+    assert_int_equal(mem_phys_contiguous(m, 0xfffffffffffff000ull, 2, &h, &err), -PCILAB_ERANGE);
+    struct mem_phys_stats st;
+    mem_phys_get_stats(m, &st);
+    assert_int_equal(st.pages, 4 + 1 + 300);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -245,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(many_pages, setup, teardown),
         cmocka_unit_test_setup_teardown(empty_walk, setup, teardown),
         cmocka_unit_test_setup_teardown(two_instances_are_independent, setup, teardown),
+        cmocka_unit_test_setup_teardown(contiguous_view, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
