@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "host/irq.h"
+#include "host/mm.h"
 #include "host/pages.h"
 #include "host/pci.h"
 
@@ -34,6 +35,7 @@ static void kernel_destroy(void *obj)
         current_kernel = NULL;
     host_pci_destroy_all(k);
     host_irq_destroy(k);
+    host_mm_destroy(k);
     host_pages_destroy(k->pages);
     free(k);
 }
@@ -61,12 +63,14 @@ struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabri
     /* Page 0 and the BIOS area below 1 MiB stay with firmware (x86
      * trim_low_memory_range / reserve_bios_regions). */
     host_pages_reserve(k->pages, 0, 1ull << 20);
-    if (host_irq_init(k, err) < 0) {
+    if (host_irq_init(k, err) < 0 || host_mm_init(k, err) < 0) {
+        host_irq_destroy(k);
         host_pages_destroy(k->pages);
         free(k);
         return NULL;
     }
     if (sim_own(sim, k, kernel_destroy) < 0) {
+        host_mm_destroy(k);
         host_irq_destroy(k);
         host_pages_destroy(k->pages);
         free(k);

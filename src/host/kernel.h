@@ -34,6 +34,7 @@ struct host_pages;
 struct pci_dev;
 struct host_iomap;
 struct host_irq;
+struct host_mm;
 
 struct host_kernel {
     struct pcilab_sim *sim;
@@ -48,6 +49,9 @@ struct host_kernel {
     /* The PCI device list (pci.h), in BDF order. */
     struct pci_dev **pdevs;
     size_t npdevs;
+
+    /* The direct map and kmalloc (mm.h). */
+    struct host_mm *mm;
 
     /* Interrupts (irq.h). */
     struct host_irq *irq;
