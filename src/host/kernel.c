@@ -55,6 +55,7 @@ struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabri
     k->ram = ram;
     k->map = map;
     k->ncpus = cfg && cfg->ncpus ? cfg->ncpus : 4;
+    k->dma_error_code = ~0ull;
     k->pages = host_pages_create(map, cfg ? cfg->mem_limit : 0, err);
     if (!k->pages) {
         free(k);

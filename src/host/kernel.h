@@ -46,6 +46,9 @@ struct host_kernel {
     unsigned ncpus;              /* possible CPUs */
     unsigned cpu;                /* the CPU the current code runs on */
 
+    /* What a failed DMA mapping returns (dma.h host_dma_error_code). */
+    uint64_t dma_error_code;
+
     /* The PCI device list (pci.h), in BDF order. */
     struct pci_dev **pdevs;
     size_t npdevs;

@@ -38,7 +38,7 @@ struct resource {
 #define HOST_PCI_ROM_RESOURCE    6
 #define HOST_PCI_NUM_RESOURCES   7   /* BARs 0..5 and the expansion ROM */
 
-struct device_driver_lite;
+struct host_dma_ops;
 
 /* include/linux/device.h, the part pcilab models. */
 struct device {
@@ -50,6 +50,7 @@ struct device {
     uint64_t coherent_dma_mask;
     uint64_t dma_mask_store;
     void *driver_data;
+    const struct host_dma_ops *dma_ops;  /* dma.h; NULL: direct */
     void *iommu;                 /* the IOMMU layer's per-device data */
 };
 
