@@ -1,0 +1,294 @@
+/* The kernel-version table. Each entry cites the trees its facts come from.
+ *
+ * Trees read (snapshots of public repositories; the files named were compared
+ * between versions with diff):
+ *  4.9.80  mincepi/linux-4.9.80 (Makefile 4.9.80): lib/swiotlb.c,
+ *          arch/x86/kernel/{pci-dma.c,pci-swiotlb.c,amd_gart_64.c,e820.c},
+ *          drivers/iommu/{iommu.c,amd_iommu_init.c,intel-iommu.c},
+ *          init/main.c, kernel/params.c, lib/{cmdline.c,kstrtox.c,ratelimit.c}
+ *  4.20    a4913994/linux-4.20 (Makefile 4.20.0; no 4.20.17 tree was at hand,
+ *          the stable releases 4.20.1..17 are taken to leave these files'
+ *          behaviour alone): kernel/dma/swiotlb.c and the same list
+ *  5.15    wowk/linux-5.15 (Makefile 5.15.55) for everything; the v5.15 tag's
+ *          swiotlb map (bounce only for TO_DEVICE/BIDIRECTIONAL) from the state
+ *          before commit ddbd89deb7d3 ("swiotlb: fix info leak with
+ *          DMA_FROM_DEVICE", 5.17-rc), which 5.15.y later took
+ *  6.1     krr-io/linux-6.1.0 (Makefile 6.1.0-rc7): kernel/dma/swiotlb.c,
+ *          arch/x86/kernel/pci-dma.c, drivers/iommu/{iommu.c,amd/init.c,
+ *          intel/iommu.c}, init/main.c, lib/{cmdline.c,kstrtox.c}
+ * Debian configuration: linux-config-6.1 (6.1.192-3), config.amd64_none_amd64:
+ *   CONFIG_HZ=250, CONFIG_INIT_ENV_ARG_LIMIT=32, CONFIG_GART_IOMMU=y,
+ *   CONFIG_IOMMU_DEFAULT_DMA_LAZY=y, CONFIG_IOMMU_DEFAULT_PASSTHROUGH unset,
+ *   CONFIG_INTEL_IOMMU_DEFAULT_ON unset,
+ *   CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON=y.
+ * For 4.9, 4.20 and 5.15 Debian's files were not at hand: the same choices
+ * are assumed, with the Kconfig defaults (drivers/iommu/Kconfig of each tree:
+ * IOMMU_DEFAULT_PASSTHROUGH "If unsure, say N"; INTEL_IOMMU_SCALABLE_MODE_
+ * DEFAULT_ON default n). */
+#include "host/kver.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+void host_logf(const struct host_log_sink *sink, int level, const char *fmt, ...)
+{
+    if (!sink || !sink->fn)
+        return;
+    char line[SIM_LOG_LINE_MAX + 1];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    sink->fn(sink->ctx, level, line);
+}
+
+static const struct host_kver kvers[] = {
+    {
+        .name = "4.9.80", .major = 4, .minor = 9, .sublevel = 80,
+        .sources = "mincepi/linux-4.9.80",
+        /* printk.c 4.9: the cont buffer; only KERN_CONT continues */
+        .printk_cont = SIM_LOG_CONT_BUFFERED,
+        .hz = 250,
+        .cmdline_max_init_args = 32,
+        /* init/main.c 4.9: unknown_bootoption() stores, prints nothing */
+        .cmdline_reports_unknown = false,
+        /* lib/kstrtox.c 4.9: y Y 1 n N 0 on off */
+        .kstrtobool_true_false = false,
+        /* pci-dma.c 4.9: no "nopt"; forcesac/allowdac/nodac/usedac set
+         * iommu_sac_force / forbid_dac; "pt" sets iommu_pass_through */
+        .iommu_has_nopt = false,
+        .iommu_dac_options_ignored = false,
+        .iommu_pt_sets_default_domain = false,
+        /* drivers/iommu/iommu.c 4.9 has neither early_param */
+        .iommu_has_passthrough_param = false,
+        .iommu_has_strict_param = false,
+        .iommu_default_passthrough = false,
+        .iommu_dma_strict_default = false, /* no such variable in 4.9 */
+        .iommu_core_prints_default_domain = false,
+        .amd_flush_follows_iommu_strict = false,
+        /* amd_iommu_init.c 4.9 parse_amd_iommu_options: fullflush, off,
+         * force_isolation, strncmp at every character */
+        .amd_iommu_parse = HOST_AMD_PARSE_EVERY_CHAR,
+        .amd_iommu_has_force_enable = false,
+        .amd_iommu_has_pgtbl = false,
+        .amd_iommu_fullflush_deprecated = false,
+        /* intel-iommu.c 4.9 intel_iommu_setup: returns 0 */
+        .intel_iommu_setup_handled = false,
+        .intel_iommu_has_ecs_pasid28 = true,
+        .intel_iommu_has_tboot_noforce = false,
+        .intel_iommu_has_sm = false,
+        .intel_iommu_unknown_notice = false,
+        .intel_iommu_deprecations = false,
+        .intel_iommu_default_on = false,
+        .intel_iommu_sm_default_on = false,
+        /* lib/swiotlb.c 4.9 */
+        .swiotlb = HOST_SWIOTLB_4_9,
+        .swiotlb_info = HOST_SWIOTLB_INFO_4_9,
+        .swiotlb_full = HOST_SWIOTLB_FULL_SZ,
+        .swiotlb_out_of_space_msg = true,
+        .swiotlb_noforce_one_slab = true,
+        .swiotlb_has_nareas = false,
+        .swiotlb_map_bounces_always = false,
+    },
+    {
+        .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
+        .sources = "a4913994/linux-4.20 (4.20.0)",
+        .printk_cont = SIM_LOG_CONT_BUFFERED,
+        .hz = 250,
+        .cmdline_max_init_args = 32,
+        .cmdline_reports_unknown = false,
+        .kstrtobool_true_false = false,
+        /* pci-dma.c 4.20: "nopt" clears iommu_pass_through; the DAC options
+         * warn "... option ignored." */
+        .iommu_has_nopt = true,
+        .iommu_dac_options_ignored = true,
+        .iommu_pt_sets_default_domain = false,
+        /* iommu.c 4.20: iommu.passthrough, iommu.strict (strict = true) */
+        .iommu_has_passthrough_param = true,
+        .iommu_has_strict_param = true,
+        .iommu_default_passthrough = false,
+        .iommu_dma_strict_default = true,
+        .iommu_core_prints_default_domain = false,
+        .amd_flush_follows_iommu_strict = false,
+        .amd_iommu_parse = HOST_AMD_PARSE_EVERY_CHAR,
+        .amd_iommu_has_force_enable = false,
+        .amd_iommu_has_pgtbl = false,
+        .amd_iommu_fullflush_deprecated = false,
+        .intel_iommu_setup_handled = false,
+        .intel_iommu_has_ecs_pasid28 = true,
+        .intel_iommu_has_tboot_noforce = true,
+        .intel_iommu_has_sm = false,
+        .intel_iommu_unknown_notice = false,
+        .intel_iommu_deprecations = false,
+        .intel_iommu_default_on = false,
+        .intel_iommu_sm_default_on = false,
+        /* kernel/dma/swiotlb.c 4.20: pr_fmt "software IO TLB: " */
+        .swiotlb = HOST_SWIOTLB_4_20,
+        .swiotlb_info = HOST_SWIOTLB_INFO_4_20,
+        .swiotlb_full = HOST_SWIOTLB_FULL_SZ,
+        .swiotlb_out_of_space_msg = false,
+        .swiotlb_noforce_one_slab = true,
+        .swiotlb_has_nareas = false,
+        .swiotlb_map_bounces_always = false,
+    },
+    {
+        .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
+        .sources = "wowk/linux-5.15 (5.15.55)",
+        /* 5.10+: lockless ringbuffer */
+        .printk_cont = SIM_LOG_CONT_EXPLICIT,
+        .hz = 250,
+        .cmdline_max_init_args = 32,
+        .cmdline_reports_unknown = true,
+        .kstrtobool_true_false = false,
+        .iommu_has_nopt = true,
+        .iommu_dac_options_ignored = true,
+        .iommu_pt_sets_default_domain = true,
+        .iommu_has_passthrough_param = true,
+        .iommu_has_strict_param = true,
+        .iommu_default_passthrough = false,
+        .iommu_dma_strict_default = false, /* CONFIG_IOMMU_DEFAULT_DMA_LAZY */
+        .iommu_core_prints_default_domain = true,
+        .amd_flush_follows_iommu_strict = true,
+        .amd_iommu_parse = HOST_AMD_PARSE_EVERY_CHAR,
+        .amd_iommu_has_force_enable = true,
+        .amd_iommu_has_pgtbl = false,
+        .amd_iommu_fullflush_deprecated = true,
+        .intel_iommu_setup_handled = true,
+        .intel_iommu_has_ecs_pasid28 = false,
+        .intel_iommu_has_tboot_noforce = true,
+        .intel_iommu_has_sm = true,
+        .intel_iommu_unknown_notice = true,
+        .intel_iommu_deprecations = true,
+        .intel_iommu_default_on = false,
+        .intel_iommu_sm_default_on = false,
+        .swiotlb = HOST_SWIOTLB_5_15,
+        .swiotlb_info = HOST_SWIOTLB_INFO_PA,
+        .swiotlb_full = HOST_SWIOTLB_FULL_SZ_SLOTS,
+        .swiotlb_out_of_space_msg = false,
+        .swiotlb_noforce_one_slab = false,
+        .swiotlb_has_nareas = false,
+        .swiotlb_map_bounces_always = false,
+    },
+    {
+        .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
+        .sources = "krr-io/linux-6.1.0 (6.1.0-rc7)",
+        .printk_cont = SIM_LOG_CONT_EXPLICIT,
+        .hz = 250,
+        .cmdline_max_init_args = 32,
+        .cmdline_reports_unknown = true,
+        /* lib/kstrtox.c 6.1: t T f F too */
+        .kstrtobool_true_false = true,
+        .iommu_has_nopt = true,
+        .iommu_dac_options_ignored = true,
+        .iommu_pt_sets_default_domain = true,
+        .iommu_has_passthrough_param = true,
+        .iommu_has_strict_param = true,
+        .iommu_default_passthrough = false,
+        .iommu_dma_strict_default = false,
+        .iommu_core_prints_default_domain = true,
+        .amd_flush_follows_iommu_strict = true,
+        /* amd/init.c 6.1: comma list with else-if and "Unknown option" */
+        .amd_iommu_parse = HOST_AMD_PARSE_COMMA_LIST,
+        .amd_iommu_has_force_enable = true,
+        .amd_iommu_has_pgtbl = true,
+        .amd_iommu_fullflush_deprecated = true,
+        .intel_iommu_setup_handled = true,
+        .intel_iommu_has_ecs_pasid28 = false,
+        .intel_iommu_has_tboot_noforce = true,
+        .intel_iommu_has_sm = true,
+        .intel_iommu_unknown_notice = true,
+        .intel_iommu_deprecations = true,
+        .intel_iommu_default_on = false,
+        .intel_iommu_sm_default_on = true, /* Debian linux-config-6.1 */
+        .swiotlb = HOST_SWIOTLB_6_1,
+        .swiotlb_info = HOST_SWIOTLB_INFO_PA,
+        .swiotlb_full = HOST_SWIOTLB_FULL_SZ_SLOTS,
+        .swiotlb_out_of_space_msg = false,
+        .swiotlb_noforce_one_slab = false,
+        .swiotlb_has_nareas = true,
+        .swiotlb_map_bounces_always = true,
+    },
+};
+
+size_t host_kver_count(void)
+{
+    return sizeof kvers / sizeof kvers[0];
+}
+
+const struct host_kver *host_kver_at(size_t i)
+{
+    return i < host_kver_count() ? &kvers[i] : NULL;
+}
+
+const char *host_kver_name(const struct host_kver *kv)
+{
+    return kv ? kv->name : "";
+}
+
+bool host_kver_at_least(const struct host_kver *kv, unsigned major, unsigned minor)
+{
+    return kv->major > major || (kv->major == major && kv->minor >= minor);
+}
+
+/* Reads a decimal number of at most 4 digits; returns chars used, 0 if none. */
+static size_t read_num(const char *s, unsigned *v)
+{
+    size_t n = 0;
+    unsigned x = 0;
+    while (isdigit((unsigned char)s[n]) && n < 5) {
+        x = x * 10 + (unsigned)(s[n] - '0');
+        n++;
+    }
+    if (n == 0 || n > 4)
+        return 0;
+    *v = x;
+    return n;
+}
+
+int host_kver_find(const char *text, const struct host_kver **out,
+                   struct pcilab_err *err)
+{
+    char list[128] = "";
+    for (size_t i = 0; i < host_kver_count(); i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%u.%u (%s)", i ? ", " : "",
+                 kvers[i].major, kvers[i].minor, kvers[i].name);
+    }
+    if (!text || !*text)
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "no kernel version given; modelled versions: %s", list);
+
+    unsigned major = 0, minor = 0, sub = 0;
+    size_t n = read_num(text, &major);
+    bool ok = n > 0 && text[n] == '.';
+    size_t m = ok ? read_num(text + n + 1, &minor) : 0;
+    ok = ok && m > 0;
+    if (ok) {
+        /* After major.minor: end, ".sublevel" then anything, or a suffix
+         * that starts with '-' or '+' ("5.15-rc1", "4.9+"). */
+        const char *rest = text + n + 1 + m;
+        if (*rest == '.') {
+            size_t k = read_num(rest + 1, &sub);
+            ok = k > 0 && (rest[1 + k] == '\0' || rest[1 + k] == '-' ||
+                           rest[1 + k] == '+');
+        } else {
+            ok = *rest == '\0' || *rest == '-' || *rest == '+';
+        }
+    }
+    if (!ok)
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "kernel version '%s' is not of the form major.minor[.sublevel]"
+                           "[-suffix]; modelled versions: %s", text, list);
+    for (size_t i = 0; i < host_kver_count(); i++) {
+        if (kvers[i].major == major && kvers[i].minor == minor) {
+            if (out)
+                *out = &kvers[i];
+            return 0;
+        }
+    }
+    return pcilab_errf(err, PCILAB_EINVAL,
+                       "kernel version '%s': %u.%u is not modelled; modelled versions: %s",
+                       text, major, minor, list);
+}

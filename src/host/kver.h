@@ -1,0 +1,185 @@
+/* The one table of kernel-version behaviour.
+ *
+ * Every behaviour of the modelled Linux that changed between the kernel
+ * versions pcilab models is a field of struct host_kver, and every module of
+ * the host layer reads it from here instead of testing version numbers. Each
+ * entry names, in kver.c, the source trees its facts were read from.
+ *
+ * Versions: 4.9 (modelled on 4.9.80), 4.20 (4.20.17), 5.15 and 6.1 (the tags).
+ * A user names a kernel by any string that starts with major.minor ("4.9",
+ * "4.9.80", "5.15.0-91-generic", "6.1.0-13-amd64"); the entry of the same
+ * major.minor is used, whatever the sublevel and the distribution suffix.
+ *
+ * Kernel configuration assumed (Debian's amd64 kernels; where Debian's file
+ * was not at hand, the Kconfig default, said so in kver.c):
+ *   CONFIG_X86_64, CONFIG_HZ=250, CONFIG_INIT_ENV_ARG_LIMIT=32, CONFIG_SWIOTLB,
+ *   CONFIG_GART_IOMMU=y, CONFIG_AMD_IOMMU=y, CONFIG_INTEL_IOMMU=y,
+ *   CONFIG_IOMMU_DEFAULT_PASSTHROUGH off, CONFIG_INTEL_IOMMU_DEFAULT_ON off,
+ *   CONFIG_IOMMU_LEAK off, CONFIG_CALGARY_IOMMU off,
+ *   5.15/6.1: CONFIG_IOMMU_DEFAULT_DMA_LAZY=y (not ..._STRICT). */
+#ifndef PCILAB_HOST_KVER_H
+#define PCILAB_HOST_KVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "sim/err.h"
+#include "sim/log.h"
+
+/* Where the host kernel's printk lines go: level is 0..7 (KERN_EMERG ..
+ * KERN_DEBUG) and text is one whole line without the trailing newline, with
+ * its pr_fmt prefix ("software IO TLB: ", "AMD-Vi: ") already in it. The host
+ * kernel puts them in its printk ring; fn may be NULL (lines are dropped). */
+struct host_log_sink {
+    void (*fn)(void *ctx, int level, const char *text);
+    void *ctx;
+};
+
+/* Sends one formatted line to the sink (no-op when sink or sink->fn is NULL). */
+void host_logf(const struct host_log_sink *sink, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Which implementation of the software IO TLB the version has. */
+enum host_swiotlb_flavour {
+    HOST_SWIOTLB_4_9,  /* lib/swiotlb.c: one global io_tlb_list/io_tlb_index,
+                          32 KiB overflow buffer, swiotlb_full() */
+    HOST_SWIOTLB_4_20, /* kernel/dma/swiotlb.c: same search, no overflow buffer */
+    HOST_SWIOTLB_5_15, /* struct io_tlb_mem with slots[], used count,
+                          min_align_mask, alloc_align_mask */
+    HOST_SWIOTLB_6_1,  /* the 5.15 search run per area (one per possible CPU) */
+};
+
+/* The form of the swiotlb_print_info() line. */
+enum host_swiotlb_info_fmt {
+    HOST_SWIOTLB_INFO_4_9,  /* "software IO TLB [mem %#010llx-%#010llx] (%luMB)
+                               mapped at [%p-%p]" */
+    HOST_SWIOTLB_INFO_4_20, /* "software IO TLB: mapped [mem %#010llx-%#010llx]
+                               (%luMB)" */
+    HOST_SWIOTLB_INFO_PA,   /* "software IO TLB: mapped [mem %pa-%pa] (%luMB)",
+                               %pa = 0x + 16 hex digits */
+};
+
+/* How the "swiotlb buffer is full" warning is worded and rate limited. */
+enum host_swiotlb_full_fmt {
+    HOST_SWIOTLB_FULL_SZ,        /* "swiotlb buffer is full (sz: %zd bytes)",
+                                    gated by printk_ratelimit() (one state shared
+                                    by every printk_ratelimit() caller) */
+    HOST_SWIOTLB_FULL_SZ_SLOTS,  /* "... (sz: %zd bytes), total %lu (slots), used
+                                    %lu (slots)", dev_warn_ratelimited (a state of
+                                    its own for this call site) */
+};
+
+/* How amd_iommu= is scanned (parse_amd_iommu_options). */
+enum host_amd_iommu_parse {
+    HOST_AMD_PARSE_EVERY_CHAR, /* strncmp at every character position: "xoff"
+                                  disables, unknown text is silently ignored */
+    HOST_AMD_PARSE_COMMA_LIST, /* comma list, first match wins, unknown words get
+                                  "AMD-Vi: Unknown option - '%s'" */
+};
+
+struct host_kver {
+    const char *name;         /* "4.9.80": the release modelled */
+    unsigned major, minor, sublevel;
+    const char *sources;      /* the trees read for this entry (kver.c has more) */
+
+    /* ---- printk (kernel/printk/printk.c) ---- */
+    enum sim_log_cont_mode printk_cont;
+    unsigned hz;              /* CONFIG_HZ: jiffies per second, for ratelimits */
+
+    /* ---- command line (init/main.c, kernel/params.c, lib/cmdline.c) ---- */
+    unsigned cmdline_max_init_args; /* MAX_INIT_ARGS = MAX_INIT_ENVS =
+                                       CONFIG_INIT_ENV_ARG_LIMIT */
+    bool cmdline_reports_unknown;   /* print_unknown_bootoptions(): "Unknown kernel
+                                       command line parameters \"...\", will be
+                                       passed to user space." (5.8 and later) */
+    bool kstrtobool_true_false;     /* kstrtobool also takes t/T and f/F (6.0+) */
+
+    /* ---- iommu= (arch/x86/kernel/pci-dma.c iommu_setup) ---- */
+    bool iommu_has_nopt;            /* "nopt" understood (4.20+; absent in 4.9) */
+    bool iommu_dac_options_ignored; /* forcesac/allowdac/nodac only warn "... option
+                                       ignored." and usedac sets disable_dac_quirk
+                                       (4.20+); 4.9 sets iommu_sac_force/forbid_dac */
+    bool iommu_pt_sets_default_domain; /* iommu=pt/nopt call
+                                       iommu_set_default_passthrough/translated
+                                       (5.x); before, the x86 iommu_pass_through
+                                       variable */
+
+    /* ---- IOMMU core (drivers/iommu/iommu.c) ---- */
+    bool iommu_has_passthrough_param; /* early_param "iommu.passthrough" (4.20+) */
+    bool iommu_has_strict_param;      /* early_param "iommu.strict" (4.20+) */
+    bool iommu_default_passthrough;   /* CONFIG_IOMMU_DEFAULT_PASSTHROUGH (off) */
+    bool iommu_dma_strict_default;    /* initial iommu_dma_strict: 4.20 true (only
+                                         iommu-dma/arm-smmu read it), 5.15+
+                                         IS_ENABLED(CONFIG_IOMMU_DEFAULT_DMA_STRICT)
+                                         = false on x86 */
+    bool iommu_core_prints_default_domain; /* iommu_subsys_init(): "iommu: Default
+                                         domain type: ..." and "iommu: DMA domain TLB
+                                         invalidation policy: ..." (5.x) */
+    bool amd_flush_follows_iommu_strict;  /* the AMD driver's lazy/strict unmap
+                                         flushing is iommu_dma_strict (5.15+); before
+                                         it is amd_iommu_unmap_flush, false (lazy,
+                                         flush queue) unless amd_iommu=fullflush */
+
+    /* ---- amd_iommu= (drivers/iommu/amd{_iommu_init.c,/init.c}) ---- */
+    enum host_amd_iommu_parse amd_iommu_parse;
+    bool amd_iommu_has_force_enable;  /* "force_enable" (5.15 tree read) */
+    bool amd_iommu_has_pgtbl;         /* "pgtbl_v1" / "pgtbl_v2" (6.1) */
+    bool amd_iommu_fullflush_deprecated; /* "AMD-Vi: amd_iommu=fullflush deprecated;
+                                         use iommu.strict=1 instead" (5.15+) */
+
+    /* ---- intel_iommu= (drivers/iommu/intel{-iommu.c,/iommu.c}) ---- */
+    bool intel_iommu_setup_handled;   /* intel_iommu_setup() returns 1 (5.x); 4.x
+                                         returns 0, so the parameter also goes to
+                                         init's environment */
+    bool intel_iommu_has_ecs_pasid28; /* "ecs_off", "pasid28" (4.9) */
+    bool intel_iommu_has_tboot_noforce; /* 4.20+ */
+    bool intel_iommu_has_sm;          /* "sm_on" / "sm_off" (5.x) */
+    bool intel_iommu_unknown_notice;  /* "DMAR: Unknown option - '%s'" (5.x) */
+    bool intel_iommu_deprecations;    /* forcedac/strict print "deprecated" (5.x) */
+    bool intel_iommu_default_on;      /* CONFIG_INTEL_IOMMU_DEFAULT_ON (off) */
+    bool intel_iommu_sm_default_on;   /* CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON */
+
+    /* ---- swiotlb (lib/swiotlb.c, kernel/dma/swiotlb.c) ---- */
+    enum host_swiotlb_flavour swiotlb;
+    enum host_swiotlb_info_fmt swiotlb_info;
+    enum host_swiotlb_full_fmt swiotlb_full;
+    bool swiotlb_out_of_space_msg;    /* swiotlb_full(): "DMA: Out of SW-IOMMU space
+                                         for %zu bytes at device %s" and the panics
+                                         past the 32 KiB overflow buffer (4.9) */
+    bool swiotlb_noforce_one_slab;    /* swiotlb=noforce sets io_tlb_nslabs = 1
+                                         (4.x); 5.15+ allocates no pool at all */
+    bool swiotlb_has_nareas;          /* swiotlb=<slabs>,<areas>,... and the
+                                         "software IO TLB: area num %d." line (6.1) */
+    bool swiotlb_map_bounces_always;  /* map copies the original into the bounce
+                                         slot whatever the direction (the info-leak
+                                         fix, 5.18, in 6.1; also 5.15.y stable,
+                                         not the 5.15 tag) */
+
+    /* ---- IOVA allocator (drivers/iommu/iova.c) ----
+     * Reserved for the IOVA module: allocator flavour (rbtree walk, rcache,
+     * 32-bit first / limit_pfn rules). No fields yet. */
+
+    /* ---- AMD IOMMU driver messages (drivers/iommu/amd) ----
+     * Reserved for the AMD-Vi driver: IO_PAGE_FAULT / event log line formats,
+     * init banners. No fields yet. */
+
+    /* ---- MSI / IRQ rules (kernel/irq, drivers/pci/msi.c) ----
+     * Reserved for the IRQ core: multi-MSI with and without interrupt
+     * remapping, vector allocation rules. No fields yet. */
+};
+
+/* The modelled versions, oldest first. */
+size_t host_kver_count(void);
+/* NULL when i >= host_kver_count(). */
+const struct host_kver *host_kver_at(size_t i);
+/* The entry of the same major.minor as text ("4.9", "4.9.80",
+ * "5.15.0-91-generic", "6.1.0-13-amd64"). On failure returns -PCILAB_EINVAL and
+ * an error that names the offending text and lists the modelled versions. */
+int host_kver_find(const char *text, const struct host_kver **out,
+                   struct pcilab_err *err);
+/* "4.9.80" */
+const char *host_kver_name(const struct host_kver *kv);
+/* kv is at least major.minor */
+bool host_kver_at_least(const struct host_kver *kv, unsigned major, unsigned minor);
+
+#endif
