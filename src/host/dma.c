@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "host/swiotlb.h"
+
 /* ---- The direct back-end ---- */
 
 /* dma_alloc_coherent_gfp_flags (arch/x86, 4.9) / dma_direct_optimal_gfp_mask
@@ -297,3 +299,142 @@ void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nent
     for (int i = 0; i < nents && s; i++, s = sg_next(s))
         dma_sync_single_for_device(dev, s->dma_address, s->dma_length, dir);
 }
+
+/* ---- The swiotlb back-end ---- */
+
+static void swiotlb_log(void *ctx, int level, const char *text)
+{
+    host_printk(ctx, "\001%c%s\n", '0' + (level & 7), text);
+}
+
+static struct host_swiotlb_dev swiotlb_dev_of(const struct device *dev)
+{
+    struct host_swiotlb_dev d = {
+        .driver = dev->driver_name ? dev->driver_name : dev->bus_name,
+        .name = dev->name,
+        .cpu = dev->kernel->cpu,
+    };
+    return d;
+}
+
+int host_dma_swiotlb_init(struct host_kernel *k, struct pcilab_err *err)
+{
+    if (k->swiotlb)
+        return 0;
+    struct host_mem_range ram[64], reserved[1] = {{0, 1ull << 20}};
+    size_t nram = 0;
+    for (size_t i = 0; i < mem_addrmap_count(k->map) && nram < 64; i++) {
+        const struct mem_region *r = mem_addrmap_at(k->map, i);
+        if (r->kind == MEM_REGION_RAM)
+            ram[nram++] = (struct host_mem_range){r->base, r->size};
+    }
+    unsigned long nslabs = k->bootparams.swiotlb_nslabs;
+    if (!nslabs)
+        nslabs = (unsigned long)(HOST_IO_TLB_DEFAULT_SIZE >> HOST_IO_TLB_SHIFT);
+    /* io_tlb_nslabs = ALIGN(nslabs, IO_TLB_SEGSIZE) */
+    nslabs = (nslabs + HOST_IO_TLB_SEGSIZE - 1) / HOST_IO_TLB_SEGSIZE * HOST_IO_TLB_SEGSIZE;
+    uint64_t bytes = (uint64_t)nslabs << HOST_IO_TLB_SHIFT, base;
+    int r = host_swiotlb_pick_base(ram, nram, reserved, 1, bytes, &base, err);
+    if (r < 0)
+        return r;
+    struct host_swiotlb_config c = {
+        .kv = k->kver,
+        .mem = k->ram,
+        .start = base,
+        .nslabs = nslabs,
+        .nareas = k->bootparams.swiotlb_nareas,
+        .ncpus = k->ncpus,
+        .log = {swiotlb_log, k},
+    };
+    k->swiotlb = host_swiotlb_create(&c, err);
+    if (!k->swiotlb)
+        return -PCILAB_ENOMEM;
+    host_pages_reserve(k->pages, base, bytes);
+    host_swiotlb_print_info(k->swiotlb);
+    return 0;
+}
+
+static bool needs_bounce(const struct device *dev, uint64_t phys, size_t size)
+{
+    if (dev->kernel->bootparams.swiotlb_force == HOST_SWIOTLB_FORCE)
+        return true;
+    uint64_t mask = dev->dma_mask ? *dev->dma_mask : 0;
+    return size && phys + size - 1 > mask;
+}
+
+static dma_addr_t swiotlb_map(struct device *dev, uint64_t phys, size_t size,
+                              enum dma_data_direction dir)
+{
+    struct host_kernel *k = dev->kernel;
+    if (!needs_bounce(dev, phys, size))
+        return phys;
+    if (!k->swiotlb || k->bootparams.swiotlb_force == HOST_SWIOTLB_NO_FORCE)
+        return direct_map(dev, phys, size, dir);
+    struct host_swiotlb_dev sd = swiotlb_dev_of(dev);
+    struct host_swiotlb_mapping m = {0, NULL};
+    if (host_swiotlb_map(k->swiotlb, &sd, phys, size, (enum host_dma_dir)dir, 0, sim_now(k->sim),
+                         &m, NULL) < 0) {
+        if (m.panic)
+            host_printk(k, KERN_EMERG "Kernel panic - not syncing: %s\n", m.panic);
+        return host_dma_error_code(dev);
+    }
+    /* the bounce slot itself must be reachable (swiotlb_map_page) */
+    uint64_t mask = dev->dma_mask ? *dev->dma_mask : 0;
+    if (m.tlb_addr + size - 1 > mask) {
+        host_swiotlb_unmap(k->swiotlb, &sd, m.tlb_addr, size, (enum host_dma_dir)dir, 0, NULL);
+        host_dev_printk(KERN_ERR, dev, "swiotlb addr 0x%016llx+%zu overflow (mask %llx)\n",
+                        (unsigned long long)m.tlb_addr, size, (unsigned long long)mask);
+        return host_dma_error_code(dev);
+    }
+    return m.tlb_addr;
+}
+
+static void swiotlb_unmap(struct device *dev, dma_addr_t addr, size_t size,
+                          enum dma_data_direction dir)
+{
+    struct host_kernel *k = dev->kernel;
+    if (!k->swiotlb || !host_swiotlb_owns(k->swiotlb, addr))
+        return;
+    struct host_swiotlb_dev sd = swiotlb_dev_of(dev);
+    host_swiotlb_unmap(k->swiotlb, &sd, addr, size, (enum host_dma_dir)dir, 0, NULL);
+}
+
+static void swiotlb_sync_cpu(struct device *dev, dma_addr_t addr, size_t size,
+                             enum dma_data_direction dir)
+{
+    struct host_kernel *k = dev->kernel;
+    if (!k->swiotlb || !host_swiotlb_owns(k->swiotlb, addr))
+        return;
+    struct host_swiotlb_dev sd = swiotlb_dev_of(dev);
+    host_swiotlb_sync_for_cpu(k->swiotlb, &sd, addr, size, (enum host_dma_dir)dir, NULL);
+}
+
+static void swiotlb_sync_dev(struct device *dev, dma_addr_t addr, size_t size,
+                             enum dma_data_direction dir)
+{
+    struct host_kernel *k = dev->kernel;
+    if (!k->swiotlb || !host_swiotlb_owns(k->swiotlb, addr))
+        return;
+    struct host_swiotlb_dev sd = swiotlb_dev_of(dev);
+    host_swiotlb_sync_for_device(k->swiotlb, &sd, addr, size, (enum host_dma_dir)dir, NULL);
+}
+
+static bool swiotlb_supported(struct device *dev, uint64_t mask)
+{
+    /* swiotlb_dma_supported: the pool's last byte must be reachable */
+    struct host_kernel *k = dev->kernel;
+    if (k->swiotlb && host_swiotlb_end(k->swiotlb) - 1 > mask)
+        return false;
+    return direct_supported(dev, mask);
+}
+
+const struct host_dma_ops host_dma_swiotlb_ops = {
+    .name = "swiotlb",
+    .alloc = direct_alloc,
+    .free = direct_free,
+    .map_phys = swiotlb_map,
+    .unmap = swiotlb_unmap,
+    .sync_for_cpu = swiotlb_sync_cpu,
+    .sync_for_device = swiotlb_sync_dev,
+    .supported = swiotlb_supported,
+};

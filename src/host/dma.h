@@ -65,6 +65,17 @@ struct host_dma_ops {
  * dma-direct without swiotlb in 5.x. */
 extern const struct host_dma_ops host_dma_direct_ops;
 
+/* The swiotlb back-end over the kernel's pool (k->swiotlb): direct when the
+ * buffer is within the device's mask, bounced through the pool when it is
+ * not or when swiotlb=force; coherent allocations as direct, from the pool
+ * as the last resort (4.9 x86_swiotlb_alloc_coherent). */
+extern const struct host_dma_ops host_dma_swiotlb_ops;
+
+/* swiotlb_init: places the pool where memblock would (the highest free RAM
+ * below 4 GiB), takes it out of the page allocator, and prints the version's
+ * lines. nslabs 0: the command line's swiotlb= or the 64 MiB default. */
+int host_dma_swiotlb_init(struct host_kernel *k, struct pcilab_err *err);
+
 void host_dma_set_ops(struct device *dev, const struct host_dma_ops *ops);
 const struct host_dma_ops *host_dma_get_ops(const struct device *dev);
 dma_addr_t host_dma_error_code(const struct device *dev);

@@ -8,6 +8,7 @@
 #include "host/irq.h"
 #include "host/mm.h"
 #include "host/pages.h"
+#include "host/swiotlb.h"
 #include "host/pci.h"
 
 static _Thread_local struct host_kernel *current_kernel;
@@ -35,6 +36,7 @@ static void kernel_destroy(void *obj)
     if (current_kernel == k)
         current_kernel = NULL;
     host_pci_destroy_all(k);
+    host_swiotlb_destroy(k->swiotlb);
     host_irq_destroy(k);
     host_mm_destroy(k);
     host_pages_destroy(k->pages);

@@ -37,6 +37,7 @@ struct pci_dev;
 struct host_iomap;
 struct host_irq;
 struct host_mm;
+struct host_swiotlb;
 
 struct host_kernel {
     const struct host_kver *kver;    /* the version modelled (kver.h) */
@@ -50,6 +51,9 @@ struct host_kernel {
 
     unsigned ncpus;              /* possible CPUs */
     unsigned cpu;                /* the CPU the current code runs on */
+
+    /* The bounce-buffer pool, NULL when the kernel has none (dma.h). */
+    struct host_swiotlb *swiotlb;
 
     /* What a failed DMA mapping returns (dma.h host_dma_error_code). */
     uint64_t dma_error_code;
