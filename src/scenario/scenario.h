@@ -196,6 +196,72 @@ struct scn_root_complex {
     struct scn_window mmio32, mmio64, io;
 };
 
+/* kernel: the host kernel that runs on the machine (src/host). */
+struct scn_kernel {
+    char version[32];        /* "4.9.80", "5.15" ...; "" = the default (host/kernel.h) */
+    char cmdline[1024];      /* the kernel command line; "" when none */
+    unsigned cpus;           /* 0 = the default (4) */
+    unsigned line, col;      /* where `kernel:` is; 0 when absent */
+};
+
+/* firmware: ivrs: the ACPI IVRS table the machine's firmware gives (AMD I/O
+ * Virtualization Technology spec 48882, 5.2; Linux reads it, host/ivrs.h).
+ * Device IDs are requester IDs: bus << 8 | device << 3 | function. */
+enum scn_ivhd_kind {
+    SCN_IVHD_ALL = 0,        /* type 01h: every device ID, with `data` */
+    SCN_IVHD_SELECT,         /* 02h: one device ID */
+    SCN_IVHD_RANGE,          /* 03h + 04h: first..last */
+    SCN_IVHD_ALIAS,          /* 42h: `first` uses requester ID `source` */
+    SCN_IVHD_ALIAS_RANGE,    /* 43h + 04h: first..last all use `source` */
+    SCN_IVHD_SPECIAL,        /* 48h: an IOAPIC or HPET (`variety`, `handle`) at `first` */
+};
+
+struct scn_ivhd_entry {
+    enum scn_ivhd_kind kind;
+    uint16_t first, last;    /* last == first except for ranges */
+    uint16_t source;         /* aliases */
+    uint8_t data;            /* DTE setting bits (INITPass, EIntPass, NMIPass, SysMgt, Lint0/1) */
+    uint8_t variety;         /* special: 1 IOAPIC, 2 HPET */
+    uint8_t handle;          /* special: IOAPIC ID / HPET number */
+    unsigned line, col;
+};
+
+#define SCN_MAX_IVHD 8
+#define SCN_MAX_IVHD_ENTRIES 64
+#define SCN_MAX_IVMD 16
+
+struct scn_ivhd {
+    int iommu;               /* index in scn_machine.funcs of the IOMMU function */
+    uint8_t types[3];        /* IVHD block types to emit: 0x10, 0x11, 0x40 (in order) */
+    unsigned ntypes;
+    uint8_t flags;           /* IVHD flags byte (HtTunEn, PassPW, ResPassPW, Isoc, IotlbSup, Coherent, PreFSup, PPRSup) */
+    uint16_t info;           /* IOMMU Info: UnitID, MSINum */
+    unsigned nentries;
+    struct scn_ivhd_entry entries[SCN_MAX_IVHD_ENTRIES];
+    unsigned line, col;
+};
+
+enum scn_ivmd_kind { SCN_IVMD_ALL = 0, SCN_IVMD_SELECT, SCN_IVMD_RANGE };
+
+struct scn_ivmd {
+    enum scn_ivmd_kind kind; /* 20h, 21h, 22h */
+    uint16_t first, last;
+    uint8_t flags;           /* bit 0 Unity, 1 IR, 2 IW, 3 ExclusionRange */
+    uint64_t start, length;
+    unsigned line, col;
+};
+
+struct scn_firmware {
+    bool ivrs;               /* an ivrs: was given (else the builder makes the default) */
+    bool no_ivrs;            /* `ivrs: none`: the firmware has no IVRS at all */
+    uint32_t ivinfo;         /* IVinfo (5.2.1): EFRSup, DMA remap, VA/PA/GVA sizes */
+    unsigned nivhd;
+    struct scn_ivhd ivhd[SCN_MAX_IVHD];
+    unsigned nivmd;
+    struct scn_ivmd ivmd[SCN_MAX_IVMD];
+    unsigned line, col;      /* where `ivrs:` is */
+};
+
 struct scn_machine {
     char source[SCN_PATH_MAX]; /* file the description came from */
     char name[SCN_NAME_MAX];
@@ -203,6 +269,8 @@ struct scn_machine {
     uint64_t seed;
     struct scn_root_complex rc;
     struct scn_memory memory;  /* RAM and reserved ranges (memory:, or the default) */
+    struct scn_kernel kernel;  /* kernel: */
+    struct scn_firmware firmware; /* firmware: */
     /* machine_from: the functions came from this dump ("" when described in YAML) */
     char machine_from[SCN_PATH_MAX];
     unsigned nfuncs;

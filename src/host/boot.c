@@ -1,0 +1,59 @@
+/* Booting the host kernel (boot.h). */
+#include "host/boot.h"
+
+#include <string.h>
+
+#include "host/dma.h"
+#include "host/pages.h"
+#include "host/pci.h"
+#include "host/swiotlb.h"
+
+static void print_enum(struct host_kernel *k, const struct pcie_enum_report *rep)
+{
+    uint16_t seg = pcie_fabric_config(k->fabric)->segment;
+    char line[256];
+    for (size_t i = 0; i < rep->n; i++) {
+        pcie_enum_step_format(&rep->steps[i], seg, line, sizeof line);
+        host_printk(k, KERN_INFO "%s\n", line);
+    }
+}
+
+/* pci_swiotlb_detect_override / pci_swiotlb_detect_4gb
+ * (arch/x86/kernel/pci-swiotlb.c 4.x, pci-dma.c 6.1): a pool when asked for
+ * (swiotlb=force, iommu=soft) or when RAM reaches above 4 GiB, unless the
+ * IOMMU is switched off by no_iommu (iommu=off keeps swiotlb possible: only
+ * the hardware IOMMUs are off). */
+static bool wants_swiotlb(const struct host_kernel *k)
+{
+    const struct host_bootparams *bp = &k->bootparams;
+    if (bp->swiotlb_force == HOST_SWIOTLB_FORCE || bp->x86_swiotlb)
+        return true;
+    if (bp->swiotlb_force == HOST_SWIOTLB_NO_FORCE && !k->kver->swiotlb_noforce_one_slab)
+        return false;
+    return host_pages_end(k->pages) > (4ull << 30);
+}
+
+int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
+              const struct host_firmware *fw, struct pcilab_err *err)
+{
+    (void)fw;
+    struct host_kernel *prev = host_enter(k);
+    int r = 0;
+    bool swiotlb = wants_swiotlb(k);
+    if (swiotlb && (r = host_dma_swiotlb_init(k, err)) < 0)
+        goto out;
+    if (rep)
+        print_enum(k, rep);
+    if ((r = host_pci_scan(k, err)) < 0)
+        goto out;
+    for (size_t i = 0; i < k->npdevs; i++) {
+        struct pci_dev *p = k->pdevs[i];
+        if (!p->dev.dma_ops)
+            host_dma_set_ops(&p->dev, swiotlb ? &host_dma_swiotlb_ops : &host_dma_direct_ops);
+    }
+    if (swiotlb)
+        host_printk(k, KERN_INFO "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)\n");
+out:
+    host_leave(prev);
+    return r;
+}
