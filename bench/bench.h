@@ -20,5 +20,6 @@ double bench_seconds(void);
 void bench_evq(struct bench_report *r);
 void bench_tlp(struct bench_report *r);
 void bench_link(struct bench_report *r);
+void bench_amdvi(struct bench_report *r);
 
 #endif

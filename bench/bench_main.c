@@ -45,6 +45,7 @@ static const struct {
     {"evq", bench_evq},
     {"tlp", bench_tlp},
     {"link", bench_link},
+    {"amdvi", bench_amdvi},
     {NULL, NULL},
 };
 
