@@ -80,10 +80,16 @@ static int mem_wr(struct amdvi *a, uint64_t pa, const void *buf, size_t len, uin
 
 static uint64_t le64(const uint8_t *p)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+#else
     uint64_t v = 0;
     for (int i = 7; i >= 0; i--)
         v = v << 8 | p[i];
     return v;
+#endif
 }
 
 /* ---- interrupts and the event log (2.5, 3.4.3, 3.4.10, 3.4.11) ---- */
