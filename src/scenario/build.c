@@ -7,7 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "iommu/amdvi.h"
 #include "pcie/caps.h"
+#include "pcie/route.h"
 #include "pcie/cfgdump.h"
 #include "pcie/config.h"
 #include "pcie/link.h"
@@ -25,6 +27,9 @@ struct scn_system {
     bool from_dump;             /* machine_from: configured by the real machine */
     uint16_t segment;
     char name[SCN_NAME_MAX];
+    /* IOMMUs: the hardware models of functions with the iommu capability. */
+    struct scn_sysiommu iommus[SCN_MAX_IOMMUS];
+    size_t niommus;
 };
 
 static void system_destroy(void *obj)
@@ -443,6 +448,50 @@ static int build_memory(struct scn_system *s, const struct scn_machine *m, struc
     return 0;
 }
 
+/* The IOMMU's own interrupt: an MSI from its PCI function (AMD 48882 3.2.x:
+ * the IOMMU signals through the MSI capability of its function). */
+static void iommu_msi(void *ctx)
+{
+    struct scn_sysiommu *io = ctx;
+    /* a disabled or masked MSI is the host's choice: nothing to report */
+    pcie_fn_msi_send(io->fn, 0, NULL);
+}
+
+/* One AMD-Vi model per function with the iommu capability, its registers at
+ * the capability's base address, between the root complex and memory. */
+static int build_iommus(struct scn_system *s, const struct scn_machine *m,
+                        struct pcilab_err *err)
+{
+    for (size_t i = 0; i < m->nfuncs; i++) {
+        const struct scn_func *f = &m->funcs[i];
+        if (!find_cap(f, SCN_CAP_IOMMU))
+            continue;
+        if (s->niommus == SCN_MAX_IOMMUS)
+            return fn_fail(err, PCILAB_EUNSUPPORTED, &s->fns[i],
+                           "more than %d IOMMUs in one machine", SCN_MAX_IOMMUS);
+        struct scn_sysiommu *io = &s->iommus[s->niommus];
+        io->fn = s->fns[i].fn;
+        io->index = i;
+        struct amdvi_config c;
+        amdvi_config_default(&c);
+        c.mmio_base = f->iommu.base;
+        c.devid = pcie_bdf(m->rc.bus_first, f->dev, f->fn);
+        c.msi = iommu_msi;
+        c.msi_ctx = io;
+        struct pcilab_err inner;
+        pcilab_err_clear(&inner);
+        io->amdvi = amdvi_create(s->sim, s->ram, s->map, &c, &inner);
+        if (!io->amdvi)
+            return fn_fail(err, inner.code ? inner.code : PCILAB_EINVAL, &s->fns[i],
+                           "IOMMU: %s", inner.msg);
+        io->iommu = amdvi_iommu(io->amdvi);
+        io->devid = c.devid;
+        iommu_attach_fabric(io->iommu, s->fabric, true, c.devid);
+        s->niommus++;
+    }
+    return 0;
+}
+
 int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_system **out,
               struct pcilab_err *err)
 {
@@ -577,7 +626,7 @@ int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_sy
             }
         }
     }
-    if ((rc = build_memory(s, m, err)))
+    if ((rc = build_memory(s, m, err)) || (rc = build_iommus(s, m, err)))
         return rc;
     *out = s;
     return 0;
@@ -605,6 +654,12 @@ struct mem_phys *scn_system_ram(const struct scn_system *s) { return s->ram; }
 struct mem_addrmap *scn_system_addrmap(const struct scn_system *s) { return s->map; }
 const char *scn_system_name(const struct scn_system *s) { return s->name; }
 size_t scn_system_count(const struct scn_system *s) { return s->n; }
+size_t scn_system_iommu_count(const struct scn_system *s) { return s->niommus; }
+
+const struct scn_sysiommu *scn_system_iommu(const struct scn_system *s, size_t i)
+{
+    return i < s->niommus ? &s->iommus[i] : NULL;
+}
 
 const struct scn_sysfn *scn_system_at(const struct scn_system *s, size_t i)
 {

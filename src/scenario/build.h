@@ -45,6 +45,19 @@ struct scn_sysfn {
     unsigned line, col;
 };
 
+/* An IOMMU of the built machine: the hardware model behind a function with
+ * the iommu capability (AMD-Vi, iommu/amdvi.h), attached to the fabric. */
+#define SCN_MAX_IOMMUS 8
+struct amdvi;
+struct iommu;
+struct scn_sysiommu {
+    struct pcie_fn *fn;          /* its PCI function (00:00.2) */
+    size_t index;                /* that function's index (scn_system_at) */
+    uint16_t devid;              /* its requester ID */
+    struct amdvi *amdvi;
+    struct iommu *iommu;         /* the common handle */
+};
+
 struct scn_system;
 
 /* Builds the machine. On success *out is the system (owned by sim). Errors name
@@ -65,6 +78,10 @@ struct pcilab_sim *scn_system_sim(const struct scn_system *s);
 struct pcie_fabric *scn_system_fabric(const struct scn_system *s);
 struct mem_phys *scn_system_ram(const struct scn_system *s);
 struct mem_addrmap *scn_system_addrmap(const struct scn_system *s);
+/* The machine's IOMMUs, in description order. */
+size_t scn_system_iommu_count(const struct scn_system *s);
+const struct scn_sysiommu *scn_system_iommu(const struct scn_system *s, size_t i);
+
 /* Machine name and the scenario file it came from. */
 const char *scn_system_name(const struct scn_system *s);
 
