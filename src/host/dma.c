@@ -51,19 +51,63 @@ static void direct_free(struct device *dev, size_t size, void *cpu_addr, dma_add
     host_free_pages(dev->kernel, cpu_addr, host_get_order(size));
 }
 
+/* %pad: dma_addr_t as 0x and 16 hex digits (lib/vsprintf.c special_hex_number). */
+#define PAD_FMT "0x%016llx"
+
+/* A streaming mapping the device's mask cannot reach, on the direct path:
+ * what each version prints and returns (kver.h enum host_dma_overflow). */
+static dma_addr_t direct_overflow(struct device *dev, uint64_t phys, size_t size,
+                                  const char *caller)
+{
+    struct host_kernel *k = dev->kernel;
+    uint64_t mask = dev->dma_mask ? *dev->dma_mask : 0;
+    switch (k->kver->dma_overflow) {
+    case HOST_DMA_OVF_NOMMU:
+        /* pci-nommu.c check_addr: only for masks of 32 bits and more */
+        if (mask >= DMA_BIT_MASK(32))
+            host_printk(k, KERN_ERR "nommu_%s: overflow %llx+%zu of device mask %llx\n",
+                        caller, (unsigned long long)phys, size, (unsigned long long)mask);
+        break;
+    case HOST_DMA_OVF_DIRECT:
+        /* direct.c check_addr: the caller is the DMA API function; no bus mask */
+        if (mask >= DMA_BIT_MASK(32))
+            host_dev_printk(KERN_ERR, dev,
+                            "dma_direct_%s: overflow " PAD_FMT "+%zu of device mask %llx bus "
+                            "mask %llx\n", strcmp(caller, "map_sg") ? "map_page" : "map_sg",
+                            (unsigned long long)phys, size, (unsigned long long)mask, 0ull);
+        break;
+    case HOST_DMA_OVF_SWIOTLB:
+        if (k->bootparams.swiotlb_force != HOST_SWIOTLB_NO_FORCE) {
+            /* swiotlb_map with the empty default pool: swiotlb_find_slots
+             * finds no slot (dev_warn_ratelimited) */
+            host_dev_printk(KERN_WARNING, dev,
+                            "swiotlb buffer is full (sz: %zu bytes), total 0 (slots), used 0 "
+                            "(slots)\n", size);
+            break;
+        }
+        /* fall through: swiotlb=noforce reaches the warning */
+        /* FALLTHROUGH */
+    case HOST_DMA_OVF_WARN:
+        /* dev_WARN_ONCE: once per boot, the message inside a WARNING */
+        if (!k->dma_overflow_warned) {
+            k->dma_overflow_warned = true;
+            host_printk(k, KERN_WARNING "------------[ cut here ]------------\n");
+            host_printk(k, KERN_WARNING "%s %s: DMA addr " PAD_FMT "+%zu overflow (mask %llx, "
+                        "bus limit %llx).\n", dev->driver_name ? dev->driver_name : dev->bus_name,
+                        dev->name, (unsigned long long)phys, size, (unsigned long long)mask, 0ull);
+        }
+        break;
+    }
+    return host_dma_error_code(dev);
+}
+
 static dma_addr_t direct_map(struct device *dev, uint64_t phys, size_t size,
                              enum dma_data_direction dir)
 {
     (void)dir;
     uint64_t mask = dev->dma_mask ? *dev->dma_mask : 0;
-    if (size && phys + size - 1 > mask) {
-        /* dma_direct_map_page (5.x); nommu's check_addr prints the same
-         * facts in 4.9 */
-        host_dev_printk(KERN_ERR, dev,
-                        "DMA addr 0x%016llx+%zu overflow (mask %llx, bus limit %llx).\n",
-                        (unsigned long long)phys, size, (unsigned long long)mask, 0ull);
-        return host_dma_error_code(dev);
-    }
+    if (size && phys + size - 1 > mask)
+        return direct_overflow(dev, phys, size, "map_single");
     return phys;
 }
 
@@ -95,7 +139,11 @@ const struct host_dma_ops *host_dma_get_ops(const struct device *dev)
 
 dma_addr_t host_dma_error_code(const struct device *dev)
 {
-    return dev->kernel->dma_error_code;
+    const struct host_dma_ops *ops = host_dma_get_ops(dev);
+    if (ops->error_code)
+        return ops->error_code(dev);
+    /* DMA_ERROR_CODE 0 (x86, 4.9); DIRECT_MAPPING_ERROR / DMA_MAPPING_ERROR ~0 */
+    return dev->kernel->kver->dma_direct_error_zero ? 0 : DMA_MAPPING_ERROR;
 }
 
 /* ---- Masks ---- */

@@ -30,10 +30,10 @@ enum dma_data_direction {
 
 #define DMA_BIT_MASK(n) (((n) == 64) ? ~0ULL : ((1ULL << (n)) - 1))
 
-/* What a failed mapping returns: DMA_MAPPING_ERROR (all ones) since 5.0;
- * before, each architecture's DMA_ERROR_CODE (0 on x86, including AMD's
- * driver in 4.9). host_dma_error_code gives the value for the device's
- * kernel. */
+/* What a failed mapping returns: DMA_MAPPING_ERROR (all ones) in 5.x and on
+ * 4.20's direct path; 0 on x86's 4.9 paths (DMA_ERROR_CODE) and from the AMD
+ * driver's own ops in 4.9 and 4.20. host_dma_error_code gives the value for
+ * the device's kernel and ops; dma_mapping_error compares with it. */
 #define DMA_MAPPING_ERROR (~(dma_addr_t)0)
 
 struct scatterlist;
@@ -56,6 +56,9 @@ struct host_dma_ops {
                   enum dma_data_direction dir);
     void (*unmap_sg)(struct device *dev, struct scatterlist *sg, int nents,
                      enum dma_data_direction dir);
+    /* What a failed mapping returns, when it is not the version's direct
+     * path value (host_dma_error_code); NULL: that value. */
+    dma_addr_t (*error_code)(const struct device *dev);
     /* Can the device use a mask this small? */
     bool (*supported)(struct device *dev, uint64_t mask);
     void *ctx;                   /* the back-end's own state */

@@ -58,7 +58,10 @@ struct host_irq_desc {
     bool used;
     unsigned irq;
     unsigned cpu;                /* destination CPU (APIC ID) */
+    bool all_cpus;               /* 4.9 flat: the vector is taken on every CPU */
     uint8_t vector;
+    bool reserved;               /* 4.20+ reservation mode: no vector until
+                                    request_irq (the message targets 0xef) */
     irq_handler_t handler;       /* NULL until request_irq */
     void *dev_id;
     const char *name;
@@ -91,6 +94,12 @@ void host_irq_destroy(struct host_kernel *k);
 void host_irq_set_remap(struct host_kernel *k, const struct host_irq_remap *r);
 /* The descriptor of irq, NULL when not allocated. */
 struct host_irq_desc *host_irq_desc(struct host_kernel *k, unsigned irq);
+
+/* Where the kernel sends irq's interrupts, as the APIC driver programs it
+ * (an interrupt remapper puts this in its table entries): the destination
+ * field, logical or physical mode, lowest-priority or fixed delivery. */
+void host_irq_msg_target(const struct host_kernel *k, unsigned irq, uint8_t *dest,
+                         bool *logical, bool *lowest_prio);
 
 /* A message arriving at the local APICs (the fabric's interrupt sink, wired
  * by host_irq_init). The handler runs as an event at the current time. */

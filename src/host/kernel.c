@@ -81,7 +81,6 @@ struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabri
     k->ram = ram;
     k->map = map;
     k->ncpus = cfg && cfg->ncpus ? cfg->ncpus : 4;
-    k->dma_error_code = ~0ull;
     struct sim_log_config lc = *sim_log_config(sim_log(sim));
     lc.cont = k->kver->printk_cont;
     if (sim_log_configure(sim_log(sim), &lc, err) < 0) {

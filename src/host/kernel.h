@@ -55,8 +55,8 @@ struct host_kernel {
     /* The bounce-buffer pool, NULL when the kernel has none (dma.h). */
     struct host_swiotlb *swiotlb;
 
-    /* What a failed DMA mapping returns (dma.h host_dma_error_code). */
-    uint64_t dma_error_code;
+    /* dev_WARN_ONCE of the direct DMA path fired (dma.c). */
+    bool dma_overflow_warned;
 
     /* The PCI device list (pci.h), in BDF order. */
     struct pci_dev **pdevs;

@@ -94,6 +94,17 @@ static const struct host_kver kvers[] = {
         /* drivers/iommu/iova.c 4.9.80; amd_iommu.c 4.9 dma_ops_alloc_iova */
         .iova = HOST_IOVA_V4_9,
         .amd_own_dma_ops = true,
+        /* arch/x86/kernel/apic/vector.c 4.9 __assign_irq_vector, apic_flat_64.c,
+         * msi.c irq_msi_compose_msg; irq.c do_IRQ; pci-nommu.c check_addr,
+         * DMA_ERROR_CODE 0 (asm/dma-mapping.h) */
+        .irq = HOST_IRQ_4_9,
+        .irq_no_handler_fn = "do_IRQ",
+        .irq_first_stray_silent = false,
+        .dma_overflow = HOST_DMA_OVF_NOMMU,
+        .dma_direct_error_zero = true,
+        /* arch/x86/kernel/pci-swiotlb.c, pci-dma.c pci_iommu_alloc 4.9 */
+        .swiotlb_soft_skips_iommu = true,
+        .swiotlb_freed_by_iommu = true,
     },
     {
         .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
@@ -138,6 +149,16 @@ static const struct host_kver kvers[] = {
         /* iova.c 4.20.0; amd_iommu.c 4.20 still has amd_iommu_dma_ops */
         .iova = HOST_IOVA_V4_20,
         .amd_own_dma_ops = true,
+        /* kernel/irq/matrix.c, apic/vector.c, apic/msi.c 4.20; irq.c do_IRQ;
+         * kernel/dma/direct.c check_addr, DIRECT_MAPPING_ERROR ~0 */
+        .irq = HOST_IRQ_4_20,
+        .irq_no_handler_fn = "do_IRQ",
+        .irq_first_stray_silent = false,
+        .dma_overflow = HOST_DMA_OVF_DIRECT,
+        .dma_direct_error_zero = false,
+        /* pci-swiotlb.c 4.20 */
+        .swiotlb_soft_skips_iommu = true,
+        .swiotlb_freed_by_iommu = true,
     },
     {
         .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
@@ -179,6 +200,17 @@ static const struct host_kver kvers[] = {
         /* iova.c 5.15; amd/iommu.c 5.15 uses iommu_setup_dma_ops (dma-iommu) */
         .iova = HOST_IOVA_V5_15,
         .amd_own_dma_ops = false,
+        /* apic/apic.c __irq_msi_compose_msg 5.15 (data = vector);
+         * irq.c __common_interrupt, VECTOR_SHUTDOWN; direct.h
+         * dma_direct_map_page -> swiotlb_map even without a pool */
+        .irq = HOST_IRQ_5_X,
+        .irq_no_handler_fn = "__common_interrupt",
+        .irq_first_stray_silent = true,
+        .dma_overflow = HOST_DMA_OVF_SWIOTLB,
+        .dma_direct_error_zero = false,
+        /* pci-swiotlb.c 5.15 */
+        .swiotlb_soft_skips_iommu = true,
+        .swiotlb_freed_by_iommu = true,
     },
     {
         .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
@@ -221,6 +253,16 @@ static const struct host_kver kvers[] = {
         /* iova.c 6.1; dma-iommu */
         .iova = HOST_IOVA_V6_1,
         .amd_own_dma_ops = false,
+        /* as 5.15; direct.h 6.1: is_swiotlb_active() gates the bounce, else
+         * dev_WARN_ONCE */
+        .irq = HOST_IRQ_5_X,
+        .irq_no_handler_fn = "__common_interrupt",
+        .irq_first_stray_silent = true,
+        .dma_overflow = HOST_DMA_OVF_WARN,
+        .dma_direct_error_zero = false,
+        /* pci-dma.c 6.1 pci_iommu_alloc / pci_iommu_init */
+        .swiotlb_soft_skips_iommu = false,
+        .swiotlb_freed_by_iommu = false,
     },
 };
 

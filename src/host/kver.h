@@ -78,6 +78,37 @@ enum host_amd_iommu_parse {
                                   "AMD-Vi: Unknown option - '%s'" */
 };
 
+/* How the x86 interrupt code of the version hands out vectors and writes
+ * MSI messages (flat logical APIC driver: at most 8 CPUs, xAPIC). */
+enum host_irq_flavour {
+    HOST_IRQ_4_9,   /* __assign_irq_vector: one global cursor stepping by 16
+                       from 0x21, a vector taken on every CPU; messages to all
+                       CPUs, lowest priority: address 0xfee00000 | mask << 12 |
+                       RH | DM, data 0x4100 | vector */
+    HOST_IRQ_4_20,  /* the matrix allocator: the CPU with the most free
+                       vectors, its lowest free one; fixed delivery to one CPU
+                       (dest 1 << cpu, DM logical), data 0x4000 | vector;
+                       MSI with per-vector masking and MSI-X get the
+                       shutdown vector 0xef until request_irq */
+    HOST_IRQ_5_X,   /* as 4.20, data = vector */
+};
+
+/* What a streaming mapping beyond the device's mask does on the direct path. */
+enum host_dma_overflow {
+    HOST_DMA_OVF_NOMMU,     /* 4.9 pci-nommu.c check_addr: printk(KERN_ERR
+                               "nommu_%s: overflow %Lx+%zu of device mask %Lx\n")
+                               when the mask is >= 32 bits; returns 0 */
+    HOST_DMA_OVF_DIRECT,    /* 4.20 direct.c check_addr: dev_err("%s: overflow
+                               %pad+%zu of device mask %llx bus mask %llx\n") */
+    HOST_DMA_OVF_SWIOTLB,   /* 5.15: dma_direct_map_page bounces through
+                               swiotlb even when it has no pool: "swiotlb buffer
+                               is full (sz: %zd bytes), total 0 (slots), used 0
+                               (slots)"; only swiotlb=noforce reaches the
+                               warning below */
+    HOST_DMA_OVF_WARN,      /* 6.1: no pool -> dev_WARN_ONCE("DMA addr %pad+%zu
+                               overflow (mask %llx, bus limit %llx).\n") */
+};
+
 struct host_kver {
     const char *name;         /* "4.9.80": the release modelled */
     unsigned major, minor, sublevel;
@@ -151,6 +182,16 @@ struct host_kver {
                                          (4.x); 5.15+ allocates no pool at all */
     bool swiotlb_has_nareas;          /* swiotlb=<slabs>,<areas>,... and the
                                          "software IO TLB: area num %d." line (6.1) */
+    bool swiotlb_soft_skips_iommu;    /* iommu=soft: pci_swiotlb_detect_override is
+                                         detected first and ends the IOMMU_INIT
+                                         table walk, so AMD-Vi/VT-d are never
+                                         detected (4.x, 5.15); 6.1's
+                                         pci_iommu_alloc runs them anyway */
+    bool swiotlb_freed_by_iommu;      /* an active IOMMU without passthrough sets
+                                         swiotlb = 0 and pci_swiotlb_late_init frees
+                                         the pool, no "PCI-DMA: Using software
+                                         bounce buffering" line (4.x, 5.15); 6.1
+                                         keeps it when RAM is above 4 GiB */
     bool swiotlb_map_bounces_always;  /* map copies the original into the bounce
                                          slot whatever the direction (the info-leak
                                          fix, 5.18, in 6.1; also 5.15.y stable,
@@ -167,9 +208,24 @@ struct host_kver {
      * Reserved for the AMD-Vi driver: IO_PAGE_FAULT / event log line formats,
      * init banners. No fields yet. */
 
-    /* ---- MSI / IRQ rules (kernel/irq, drivers/pci/msi.c) ----
-     * Reserved for the IRQ core: multi-MSI with and without interrupt
-     * remapping, vector allocation rules. No fields yet. */
+    /* ---- Interrupts (arch/x86/kernel/apic/{vector,msi}.c, kernel/irq/matrix.c,
+     * arch/x86/kernel/irq.c); docs: /work notes in docs/host-kernel.md ----
+     * The multi-MSI rule (one vector without an interrupt remapping domain)
+     * is the same in every modelled version, so it has no field. */
+    enum host_irq_flavour irq;
+    const char *irq_no_handler_fn;    /* __func__ in "%s: %d.%d No irq handler for
+                                         vector": do_IRQ (4.x), __common_interrupt
+                                         (5.x) */
+    bool irq_first_stray_silent;      /* a freed vector is VECTOR_SHUTDOWN: the
+                                         first stray interrupt on it is silent
+                                         (5.x) */
+
+    /* ---- The direct DMA path (arch/x86/kernel/pci-nommu.c 4.9,
+     * kernel/dma/direct.c later) ---- */
+    enum host_dma_overflow dma_overflow;
+    bool dma_direct_error_zero;       /* a failed direct mapping returns 0
+                                         (DMA_ERROR_CODE on x86, 4.9); later
+                                         ~(dma_addr_t)0 */
 };
 
 /* The modelled versions, oldest first. */

@@ -129,6 +129,19 @@ void host_pages_reserve(struct host_pages *p, uint64_t base, uint64_t size)
     set_range(p->ram, lo, hi, false);
 }
 
+void host_pages_unreserve(struct host_pages *p, uint64_t base, uint64_t size)
+{
+    if (!size || base >= p->npages << HOST_PAGE_SHIFT)
+        return;
+    uint64_t lo = base >> HOST_PAGE_SHIFT;
+    uint64_t last = size - 1 > UINT64_MAX - base ? UINT64_MAX : base + size - 1;
+    uint64_t hi = (last >> HOST_PAGE_SHIFT) + 1;
+    if (hi > p->npages)
+        hi = p->npages;
+    set_range(p->used, lo, hi, false);
+    set_range(p->ram, lo, hi, true);
+}
+
 /* Highest used pfn in [lo, hi), or UINT64_MAX when all are free. */
 static uint64_t highest_used(const struct host_pages *p, uint64_t lo, uint64_t hi)
 {

@@ -52,6 +52,10 @@ void host_pages_destroy(struct host_pages *p);
 /* Takes [base, base + size) out of the allocator (memblock_reserve). */
 void host_pages_reserve(struct host_pages *p, uint64_t base, uint64_t size);
 
+/* Gives back [base, base + size) taken with host_pages_reserve (memblock
+ * memory freed to the buddy allocator, e.g. an unused swiotlb pool). */
+void host_pages_unreserve(struct host_pages *p, uint64_t base, uint64_t size);
+
 /* A block of 2^order pages from zone `highest` or a lower one. Returns its
  * physical address, or UINT64_MAX when nothing fits. */
 uint64_t host_pages_alloc(struct host_pages *p, unsigned order, enum host_zone highest);
