@@ -205,14 +205,26 @@ enum dte_status { DTE_OK, DTE_BEYOND, DTE_HWERR };
 
 /* The DTE of devid from the cache or memory. On DTE_HWERR *hw_addr and
  * *hwtype say what failed. */
-static enum dte_status dte_get(struct amdvi *a, uint16_t devid, const struct dte_slot **out,
-                               sim_time_t *lat, uint64_t *hw_addr, uint8_t *hwtype)
+static enum dte_status dte_load(struct amdvi *a, uint16_t devid, const struct dte_slot **out,
+                                sim_time_t *lat, uint64_t *hw_addr, uint8_t *hwtype);
+
+static inline enum dte_status dte_get(struct amdvi *a, uint16_t devid,
+                                      const struct dte_slot **out, sim_time_t *lat,
+                                      uint64_t *hw_addr, uint8_t *hwtype)
 {
-    struct dte_slot *s = &a->dtc[devid & a->dtc_mask];
+    const struct dte_slot *s = &a->dtc[devid & a->dtc_mask];
     if (s->valid && s->devid == devid) {
         *out = s;
         return DTE_OK;
     }
+    return dte_load(a, devid, out, lat, hw_addr, hwtype);
+}
+
+/* The cache missed: read the DTE from the device table in memory. */
+static enum dte_status dte_load(struct amdvi *a, uint16_t devid, const struct dte_slot **out,
+                                sim_time_t *lat, uint64_t *hw_addr, uint8_t *hwtype)
+{
+    struct dte_slot *s = &a->dtc[devid & a->dtc_mask];
     uint64_t bytes = ((a->dev_tab & AMDVI_DEV_TAB_SIZE_MASK) + 1) << 12;
     if ((uint64_t)devid * AMDVI_DTE_SIZE >= bytes)
         return DTE_BEYOND;
