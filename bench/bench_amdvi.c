@@ -117,7 +117,7 @@ static double run(struct rig *g, enum mode m, uint64_t n, uint64_t *bad)
     unsigned span = m == HIT ? 16 : (m == WALK ? PAGES : 512);
     double t0 = bench_seconds();
     for (uint64_t i = 0; i < n; i++) {
-        q.addr = base + ((uint64_t)(i % span) << 12) + 0x40;
+        q.addr = base + ((uint64_t)(i & (span - 1)) << 12) + 0x40; /* span: a power of two */
         iommu_translate(g->io, &q, &r);
         if (m == FAULT) {
             *bad += r.ok || !r.logged;

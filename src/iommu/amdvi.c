@@ -13,6 +13,8 @@ struct dte_slot {
     bool rsvd_lo;        /* reserved bits set in 127:0 (or a reserved Mode / IoCtl) */
     bool bad_mode;       /* Mode 7: RZ = 0 in ILLEGAL_DEV_TABLE_ENTRY */
     bool rsvd_hi;        /* reserved bits set in 255:128 (or IntCtl 3, IntTabLen > 11) */
+    bool walks;          /* V, TV, Mode 1-6, no reserved bits, no EX: a plain
+                            request goes straight to the IOTLB (the fast path) */
     uint16_t devid;
     struct amdvi_dte dte;
 };
@@ -40,6 +42,7 @@ struct amdvi {
     struct pcilab_sim *sim;
     struct mem_phys *mem;
     struct mem_addrmap *map;
+    uint64_t ram_gen, ram_lo, ram_hi; /* mem_rd's remembered RAM region (ram_lo > ram_hi: none) */
     struct iommu_iotlb *tlb;
     struct dte_slot *dtc;
     unsigned dtc_mask;
@@ -58,8 +61,29 @@ struct amdvi {
 /* Reads or writes simulated memory as the IOMMU's own master. 0, or a
  * negative code with *hwtype the event Type (01b master abort for an
  * unclaimed address, 10b target abort otherwise). */
+/* Table reads go to DRAM almost always: the RAM region of the last read is
+ * remembered by its bounds while the address map's generation stays, and a
+ * read inside it goes straight to memory (what the full dispatch would do). */
 static int mem_rd(struct amdvi *a, uint64_t pa, void *buf, size_t len, uint8_t *hwtype)
 {
+    if (a->ram_gen == mem_addrmap_generation(a->map) && pa >= a->ram_lo &&
+        pa <= a->ram_hi && len - 1 <= a->ram_hi - pa) {
+        if ((pa & MEM_PAGE_MASK) + len <= MEM_PAGE_SIZE) {
+            const uint8_t *pg = mem_phys_peek(a->mem, pa);
+            if (pg)
+                memcpy(buf, pg + (pa & MEM_PAGE_MASK), len);
+            else
+                memset(buf, 0, len);
+            return 0;
+        }
+        return mem_phys_read(a->mem, pa, buf, len, NULL);
+    }
+    const struct mem_region *r = mem_addrmap_lookup(a->map, pa);
+    if (r && r->kind == MEM_REGION_RAM) {
+        a->ram_gen = mem_addrmap_generation(a->map);
+        a->ram_lo = r->base;
+        a->ram_hi = mem_region_last(r);
+    }
     struct mem_access_info info;
     int rc = mem_addrmap_read(a->map, pa, buf, len, &info);
     if (rc < 0)
@@ -245,6 +269,8 @@ static enum dte_status dte_load(struct amdvi *a, uint16_t devid, const struct dt
     s->bad_mode = bad & AMDVI_DTE_BAD_MODE;
     s->rsvd_lo = rsvd[0] || rsvd[1] || (bad & AMDVI_DTE_BAD_IOCTL);
     s->rsvd_hi = rsvd[2] || rsvd[3] || (bad & (AMDVI_DTE_BAD_INTCTL | AMDVI_DTE_BAD_INTTABLEN));
+    s->walks = s->dte.v && s->dte.tv && s->dte.mode != AMDVI_MODE_NONE && !s->bad_mode &&
+               !s->rsvd_lo && !s->dte.ex;
     *out = s;
     return DTE_OK;
 }
@@ -414,10 +440,90 @@ static void page_fault(struct amdvi *a, const struct iommu_req *req, const struc
     report(a, &ev, suppress, kind, res);
 }
 
+/* A successful translation of req through a page of 2^shift bytes at pa. */
+static inline void translated(struct iommu_result *res, const struct iommu_req *req, uint64_t pa,
+                              unsigned shift, uint8_t perm)
+{
+    res->ok = true;
+    res->pa = shift >= 64 ? req->addr : pa | (req->addr & ((1ull << shift) - 1));
+    res->perm = perm;
+    res->page_shift = (uint8_t)shift;
+}
+
+/* An IOTLB miss: walk the tables (2.2.3), cache the translation, check the
+ * access. res->latency already holds the DTE's share. */
+static void miss_walk(struct amdvi *a, const struct iommu_req *req, const struct amdvi_dte *d,
+                      struct iommu_result *res)
+{
+    uint16_t rw = (req->access & IOMMU_PERM_W) ? AMDVI_EVF_RW : 0;
+    uint8_t want = want_perm(req);
+    res->latency += a->hit_lat;
+    struct walk_out w = {0};
+    enum walk_status ws = walk(a, d, req->addr, &w);
+    a->st.table_reads += w.reads;
+    res->latency += w.reads * a->walk_lat;
+    switch (ws) {
+    case WALK_OK:
+        break;
+    case WALK_NOT_PRESENT:
+        page_fault(a, req, d, 0, IOMMU_FAULT_NOT_PRESENT, res);
+        return;
+    case WALK_RSVD:
+        page_fault(a, req, d, AMDVI_EVF_PR | AMDVI_EVF_RZ, IOMMU_FAULT_PAGE_TABLE, res);
+        return;
+    case WALK_LEVEL:
+        page_fault(a, req, d, AMDVI_EVF_PR, IOMMU_FAULT_PAGE_TABLE, res);
+        return;
+    case WALK_HWERR: {
+        struct amdvi_event ev = {.code = AMDVI_EV_PAGE_TAB_HARDWARE_ERROR, .devid = req->rid,
+                                 .domain = d->domain_id, .flags = rw, .type = w.hwtype,
+                                 .addr = w.hw_addr};
+        report(a, &ev, false, IOMMU_FAULT_HW_ERROR, res);
+        return;
+    }
+    }
+    /* the lookup just missed: no entry covers the address (iotlb.h) */
+    iommu_iotlb_insert_missed(a->tlb, d->domain_id, IOMMU_IOTLB_NO_PASID, req->addr, w.pa,
+                              w.shift, w.perm);
+    if ((want & w.perm) != want) {
+        page_fault(a, req, d, AMDVI_EVF_PR | AMDVI_EVF_PE, IOMMU_FAULT_PERMISSION, res);
+        return;
+    }
+    translated(res, req, w.pa, w.shift, w.perm);
+}
+
 static void amdvi_translate(void *hw, const struct iommu_req *req, struct iommu_result *res)
 {
     struct amdvi *a = hw;
     res_init(res);
+    /* The fast path: an untranslated request without PASID to an ordinary
+     * address, from a device whose cached DTE walks page tables, with no
+     * exclusion range: exactly what the full path below does for it, minus
+     * the checks that cannot apply. */
+    if ((a->control & AMDVI_CTL_IOMMU_EN) && !req->translated && !req->has_pasid &&
+        req->addr < AMDVI_MSI_BASE && !(a->excl_base & AMDVI_EXCL_EN)) {
+        const struct dte_slot *fs = &a->dtc[req->rid & a->dtc_mask];
+        if (fs->valid && fs->devid == req->rid && fs->walks) {
+            res->domain = fs->dte.domain_id;
+            const struct iommu_iotlb_entry *e =
+                iommu_iotlb_lookup(a->tlb, fs->dte.domain_id, IOMMU_IOTLB_NO_PASID, req->addr);
+            if (e) {
+                uint8_t want = want_perm(req);
+                res->latency = a->hit_lat;
+                res->iotlb_hit = true;
+                if ((want & e->perm) != want) {
+                    page_fault(a, req, &fs->dte, AMDVI_EVF_PR | AMDVI_EVF_PE,
+                               IOMMU_FAULT_PERMISSION, res);
+                    return;
+                }
+                translated(res, req, e->pa, e->page_shift, e->perm);
+                return;
+            }
+            /* a miss: the full path walks (the lookup above counted it) */
+            miss_walk(a, req, &fs->dte, res);
+            return;
+        }
+    }
     if (!(a->control & AMDVI_CTL_IOMMU_EN)) {
         pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
         return;
@@ -521,54 +627,17 @@ static void amdvi_translate(void *hw, const struct iommu_req *req, struct iommu_
     }
     const struct iommu_iotlb_entry *e =
         iommu_iotlb_lookup(a->tlb, d->domain_id, IOMMU_IOTLB_NO_PASID, req->addr);
-    res->latency += a->hit_lat;
-    uint64_t pa;
-    unsigned shift;
-    uint8_t perm;
-    if (e) {
-        res->iotlb_hit = true;
-        pa = e->pa;
-        shift = e->page_shift;
-        perm = e->perm;
-    } else {
-        struct walk_out w = {0};
-        enum walk_status ws = walk(a, d, req->addr, &w);
-        a->st.table_reads += w.reads;
-        res->latency += w.reads * a->walk_lat;
-        switch (ws) {
-        case WALK_OK:
-            break;
-        case WALK_NOT_PRESENT:
-            page_fault(a, req, d, 0, IOMMU_FAULT_NOT_PRESENT, res);
-            return;
-        case WALK_RSVD:
-            page_fault(a, req, d, AMDVI_EVF_PR | AMDVI_EVF_RZ, IOMMU_FAULT_PAGE_TABLE, res);
-            return;
-        case WALK_LEVEL:
-            page_fault(a, req, d, AMDVI_EVF_PR, IOMMU_FAULT_PAGE_TABLE, res);
-            return;
-        case WALK_HWERR: {
-            struct amdvi_event ev = {.code = AMDVI_EV_PAGE_TAB_HARDWARE_ERROR,
-                                     .devid = req->rid, .domain = d->domain_id, .flags = rw,
-                                     .type = w.hwtype, .addr = w.hw_addr};
-            report(a, &ev, false, IOMMU_FAULT_HW_ERROR, res);
-            return;
-        }
-        }
-        pa = w.pa;
-        shift = w.shift;
-        perm = w.perm;
-        iommu_iotlb_insert(a->tlb, d->domain_id, IOMMU_IOTLB_NO_PASID, req->addr, pa, shift,
-                           perm);
+    if (!e) {
+        miss_walk(a, req, d, res);
+        return;
     }
-    if ((want & perm) != want) {
+    res->latency += a->hit_lat;
+    res->iotlb_hit = true;
+    if ((want & e->perm) != want) {
         page_fault(a, req, d, AMDVI_EVF_PR | AMDVI_EVF_PE, IOMMU_FAULT_PERMISSION, res);
         return;
     }
-    res->ok = true;
-    res->pa = shift >= 64 ? req->addr : pa | (req->addr & ((1ull << shift) - 1));
-    res->perm = perm;
-    res->page_shift = (uint8_t)shift;
+    translated(res, req, e->pa, e->page_shift, e->perm);
 }
 
 /* ---- interrupt remapping (2.2.5) ---- */
@@ -1052,6 +1121,8 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
     a->sim = sim;
     a->mem = mem;
     a->map = map;
+    a->ram_lo = 1;
+    a->ram_hi = 0; /* nothing remembered yet */
     a->dtc_mask = cfg->dte_cache_entries - 1;
     a->irc_mask = cfg->irte_cache_entries - 1;
     a->dtc = calloc(cfg->dte_cache_entries, sizeof *a->dtc);

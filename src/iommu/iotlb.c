@@ -87,24 +87,31 @@ static inline struct iommu_iotlb_entry *set_of(struct iommu_iotlb *t, uint16_t d
     return t->e + (size_t)s * t->ways;
 }
 
+/* The entry's compare key besides the page number; never 0 for a valid
+ * entry (page_shift >= 12). */
+static inline uint64_t tag_of(uint16_t domain, uint32_t pasid, unsigned shift)
+{
+    return (uint64_t)domain | (uint64_t)shift << 16 | (uint64_t)pasid << 32;
+}
+
 static inline bool matches(const struct iommu_iotlb_entry *e, uint16_t domain, uint32_t pasid,
                            uint64_t vpn, unsigned shift)
 {
-    return e->valid && e->vpn == vpn && e->domain == domain && e->page_shift == shift &&
-           e->pasid == pasid;
+    return e->vpn == vpn && e->tag == tag_of(domain, pasid, shift);
 }
 
 const struct iommu_iotlb_entry *iommu_iotlb_lookup(struct iommu_iotlb *t, uint16_t domain,
                                                    uint32_t pasid, uint64_t addr)
 {
     uint64_t shifts = t->shifts;
+    const uint64_t tag0 = tag_of(domain, pasid, 0);
     while (shifts) {
         unsigned shift = (unsigned)__builtin_ctzll(shifts);
         shifts &= shifts - 1;
-        uint64_t vpn = addr >> shift;
+        uint64_t vpn = addr >> shift, tag = tag0 | (uint64_t)shift << 16;
         struct iommu_iotlb_entry *s = set_of(t, domain, vpn);
         for (unsigned w = 0; w < t->ways; w++)
-            if (matches(&s[w], domain, pasid, vpn, shift)) {
+            if (s[w].vpn == vpn && s[w].tag == tag) {
                 if (t->cfg.policy == IOMMU_IOTLB_LRU)
                     s[w].stamp = ++t->clock;
                 t->st.hits++;
@@ -140,18 +147,29 @@ void iommu_iotlb_insert(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid, 
 {
     if (page_shift < 12 || page_shift > 63)
         return;
-    uint64_t vpn = addr >> page_shift;
+    uint64_t vpn = addr >> page_shift, tag = tag_of(domain, pasid, page_shift);
     struct iommu_iotlb_entry *s = set_of(t, domain, vpn);
-    unsigned w;
-    for (w = 0; w < t->ways; w++)
-        if (matches(&s[w], domain, pasid, vpn, page_shift))
+    /* one pass: the same page (replaced), else the first free way, else the
+     * policy's victim (oldest stamp for LRU and FIFO) */
+    unsigned w, free_w = t->ways, old_w = 0;
+    for (w = 0; w < t->ways; w++) {
+        if (s[w].vpn == vpn && s[w].tag == tag)
             break;
+        if (!s[w].valid) {
+            if (free_w == t->ways)
+                free_w = w;
+        } else if (s[w].stamp < s[old_w].stamp || !s[old_w].valid) {
+            old_w = w;
+        }
+    }
     if (w == t->ways) {
-        w = victim(t, s);
-        if (s[w].valid)
-            t->st.evictions++;
-        else
+        if (free_w < t->ways) {
+            w = free_w;
             t->valid++;
+        } else {
+            w = t->cfg.policy == IOMMU_IOTLB_RANDOM ? victim(t, s) : old_w;
+            t->st.evictions++;
+        }
     }
     struct iommu_iotlb_entry *e = &s[w];
     e->vpn = vpn;
@@ -161,6 +179,43 @@ void iommu_iotlb_insert(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid, 
     e->page_shift = (uint8_t)page_shift;
     e->perm = perm;
     e->valid = true;
+    e->tag = tag_of(domain, pasid, page_shift);
+    e->stamp = ++t->clock;
+    t->shifts |= UINT64_C(1) << page_shift;
+    t->st.inserts++;
+}
+
+void iommu_iotlb_insert_missed(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid,
+                               uint64_t addr, uint64_t pa, unsigned page_shift, uint8_t perm)
+{
+    if (page_shift < 12 || page_shift > 63)
+        return;
+    uint64_t vpn = addr >> page_shift;
+    struct iommu_iotlb_entry *s = set_of(t, domain, vpn);
+    unsigned w;
+    if (t->valid < t->cfg.entries || t->cfg.policy == IOMMU_IOTLB_RANDOM) {
+        w = victim(t, s);
+        if (s[w].valid)
+            t->st.evictions++;
+        else
+            t->valid++;
+    } else {
+        /* every way is valid: the oldest stamp (LRU and FIFO) */
+        w = 0;
+        for (unsigned i = 1; i < t->ways; i++)
+            if (s[i].stamp < s[w].stamp)
+                w = i;
+        t->st.evictions++;
+    }
+    struct iommu_iotlb_entry *e = &s[w];
+    e->vpn = vpn;
+    e->pa = pa & ~((UINT64_C(1) << page_shift) - 1);
+    e->pasid = pasid;
+    e->domain = domain;
+    e->page_shift = (uint8_t)page_shift;
+    e->perm = perm;
+    e->valid = true;
+    e->tag = tag_of(domain, pasid, page_shift);
     e->stamp = ++t->clock;
     t->shifts |= UINT64_C(1) << page_shift;
     t->st.inserts++;
@@ -169,6 +224,7 @@ void iommu_iotlb_insert(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid, 
 static inline void drop(struct iommu_iotlb *t, struct iommu_iotlb_entry *e)
 {
     e->valid = false;
+    e->tag = 0;
     t->valid--;
     t->st.invalidated++;
 }

@@ -52,6 +52,8 @@ void iommu_iotlb_config_default(struct iommu_iotlb_config *c);
 
 struct iommu_iotlb_entry {
     uint64_t vpn;                /* addr >> page_shift */
+    uint64_t tag;                /* domain | page_shift << 16 | pasid << 32; 0 when
+                                    invalid (the compare key of the fast path) */
     uint64_t pa;                 /* physical base of the page */
     uint32_t pasid;              /* IOMMU_IOTLB_NO_PASID when untagged */
     uint16_t domain;
@@ -85,6 +87,12 @@ const struct iommu_iotlb_entry *iommu_iotlb_lookup(struct iommu_iotlb *t, uint16
  * the same page if present, else the set's victim. */
 void iommu_iotlb_insert(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid, uint64_t addr,
                         uint64_t pa, unsigned page_shift, uint8_t perm);
+
+/* The same, right after iommu_iotlb_lookup missed for (domain, pasid, addr)
+ * with no insert or flush in between: no entry can cover the page, so the
+ * search for one is skipped (the walk after a miss). */
+void iommu_iotlb_insert_missed(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid,
+                               uint64_t addr, uint64_t pa, unsigned page_shift, uint8_t perm);
 
 /* Invalidates every entry of `domain` (any PASID when pasid is
  * IOMMU_IOTLB_NO_PASID) overlapping [addr, addr + size). size 0 or a range

@@ -8,6 +8,7 @@ struct mem_addrmap {
     struct mem_phys *ram;
     struct mem_region *regions; /* sorted by base, non-overlapping */
     size_t count, cap;
+    uint64_t gen;               /* changes on every add and remove */
 };
 
 const char *mem_access_result_name(enum mem_access_result r)
@@ -135,6 +136,7 @@ int mem_addrmap_add(struct mem_addrmap *map, const struct mem_region *r, struct 
         d->ctx = NULL;
     }
     map->count++;
+    map->gen++;
     return 0;
 }
 
@@ -175,6 +177,7 @@ int mem_addrmap_remove(struct mem_addrmap *map, uint64_t base, struct pcilab_err
     memmove(&map->regions[at], &map->regions[at + 1],
             (map->count - at - 1) * sizeof *map->regions);
     map->count--;
+    map->gen++;
     return 0;
 }
 
@@ -307,4 +310,9 @@ const char *mem_access_info_str(const struct mem_access_info *info, char *buf, s
         break;
     }
     return buf;
+}
+
+uint64_t mem_addrmap_generation(const struct mem_addrmap *map)
+{
+    return map->gen;
 }

@@ -90,6 +90,10 @@ int mem_addrmap_add_mmio(struct mem_addrmap *map, uint64_t base, uint64_t size, 
  * disabled). -PCILAB_ENOENT when there is none. */
 int mem_addrmap_remove(struct mem_addrmap *map, uint64_t base, struct pcilab_err *err);
 
+/* A number that changes whenever a region is added or removed: a caller may
+ * remember a region's bounds (not its pointer) while it stays the same. */
+uint64_t mem_addrmap_generation(const struct mem_addrmap *map);
+
 /* Region containing pa, or NULL. */
 const struct mem_region *mem_addrmap_lookup(const struct mem_addrmap *map, uint64_t pa);
 /* Regions in ascending base order: index 0 .. count-1. */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RECENT_SLOTS 8
+
 /* Open-addressing table: slot i holds (pfn[i], page[i]); page[i] == NULL marks
  * an empty slot. Capacity is a power of two, kept at most half full. Pages are
  * never removed, so linear probing needs no tombstones. */
@@ -20,9 +22,11 @@ struct mem_phys {
     uint8_t **blocks;
     size_t nblocks, blocks_cap;
 
-    /* last page found (reads and writes); valid when last_page != NULL */
-    uint64_t last_pfn;
-    uint8_t *last_page;
+    /* pages found lately (reads and writes), direct-mapped by the low bits
+     * of the page number: a page-table walk touches one page per level, and
+     * each level's page stays in its slot. Slot i is valid when page[i]. */
+    uint64_t recent_pfn[RECENT_SLOTS];
+    uint8_t *recent_page[RECENT_SLOTS];
 
     struct mem_phys_stats st;
 };
@@ -81,12 +85,13 @@ static uint8_t *find_page(const struct mem_phys *m, uint64_t pfn)
 /* Lookup through the last-page cache; updates the cache on a hit. */
 static uint8_t *lookup(struct mem_phys *m, uint64_t pfn)
 {
-    if (m->last_page && m->last_pfn == pfn)
-        return m->last_page;
+    unsigned r = (unsigned)pfn & (RECENT_SLOTS - 1);
+    if (m->recent_page[r] && m->recent_pfn[r] == pfn)
+        return m->recent_page[r];
     uint8_t *p = find_page(m, pfn);
     if (p) {
-        m->last_pfn = pfn;
-        m->last_page = p;
+        m->recent_pfn[r] = pfn;
+        m->recent_page[r] = p;
     }
     return p;
 }
@@ -150,8 +155,8 @@ static uint8_t *materialise(struct mem_phys *m, uint64_t pfn)
     m->count++;
     m->st.pages = m->count;
     m->st.bytes = m->count * MEM_PAGE_SIZE;
-    m->last_pfn = pfn;
-    m->last_page = p;
+    m->recent_pfn[pfn & (RECENT_SLOTS - 1)] = pfn;
+    m->recent_page[pfn & (RECENT_SLOTS - 1)] = p;
     return p;
 }
 
@@ -358,9 +363,14 @@ int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_
     }
     m->st.pages = m->count;
     m->st.bytes = m->count * MEM_PAGE_SIZE;
-    m->last_page = NULL;
+    memset(m->recent_page, 0, sizeof m->recent_page); /* pages moved */
     *host = block;
     return 0;
+}
+
+const uint8_t *mem_phys_peek(struct mem_phys *m, uint64_t pa)
+{
+    return lookup(m, pa >> MEM_PAGE_SHIFT);
 }
 
 int mem_phys_page_present(const struct mem_phys *m, uint64_t pa)

@@ -77,6 +77,13 @@ int mem_phys_write64(struct mem_phys *m, uint64_t pa, uint64_t v, struct pcilab_
 int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
                         struct pcilab_err *err);
 
+/* The bytes of the page holding pa (MEM_PAGE_SIZE of them, the page base
+ * first), or NULL when the page was never written (it reads as zeros). For
+ * table walkers that read a few bytes at a time: no allocation, and the
+ * access is not counted in the statistics. The pointer stays valid until
+ * mem_phys_contiguous moves the page or the memory is destroyed. */
+const uint8_t *mem_phys_peek(struct mem_phys *m, uint64_t pa);
+
 /* True when the page holding pa has been materialised. */
 int mem_phys_page_present(const struct mem_phys *m, uint64_t pa);
 
