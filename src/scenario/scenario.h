@@ -234,7 +234,8 @@ struct scn_ivhd {
     int iommu;               /* index in scn_machine.funcs of the IOMMU function */
     uint8_t types[3];        /* IVHD block types to emit: 0x10, 0x11, 0x40 (in the order written, no repeats; default 0x10, 0x11) */
     unsigned ntypes;
-    uint8_t flags;           /* IVHD flags byte, bits 0..7: HtTunEn, PassPW, ResPassPW, Isoc, IotlbSup, Coherent, PreFSup, PPRSup (default 0xb0) */
+    uint8_t flags;           /* IVHD flags byte, bits 0..7: HtTunEn, PassPW, ResPassPW, Isoc, IotlbSup, Coherent, PreFSup, PPRSup (default 0xb0);
+                                bits 7:6 are defined for type 10h only, reserved in 11h/40h (5.2.2.1) */
     uint16_t info;           /* IOMMU Info: MSINum 4:0, UnitID 12:8 (default 0) */
     unsigned nentries;
     struct scn_ivhd_entry entries[SCN_MAX_IVHD_ENTRIES];
