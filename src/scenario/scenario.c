@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/kver.h"
 #include "pcie/caps.h"
 #include "pcie/cfgdump.h"
 #include "scenario/builtin.h"
@@ -1960,6 +1961,442 @@ static int machine_from_dump(struct ctx *c, const struct scn_ynode *mn)
 }
 
 /* ------------------------------------------------------------------------ */
+/* kernel: the host kernel that runs on the machine                           */
+
+static int parse_kernel(struct ctx *c, const struct scn_ynode *key, const struct scn_ynode *n)
+{
+    static const char *const keys[] = {"version", "cmdline", "cpus", NULL};
+    struct scn_kernel *k = &c->m->kernel;
+    struct scn_ynode *v;
+    int rc = check_map(c, n, "'kernel'", keys);
+    if (rc)
+        return rc;
+    k->line = key->line;
+    k->col = key->col;
+    if ((v = map_get(n, "version"))) {
+        if ((rc = get_string(c, v, "version", k->version, sizeof k->version)))
+            return rc;
+        /* Only the versions host/kver.h models; its message lists them. */
+        struct pcilab_err kerr;
+        pcilab_err_clear(&kerr);
+        if (host_kver_find(k->version, NULL, &kerr))
+            return fail(c, v, kerr.code ? kerr.code : PCILAB_EINVAL, "%s", kerr.msg);
+    }
+    if ((v = map_get(n, "cmdline")) &&
+        (rc = get_string(c, v, "cmdline", k->cmdline, sizeof k->cmdline)))
+        return rc;
+    OPT_UINT(c, n, "cpus", 1, 64, false, k->cpus);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* firmware: the ACPI IVRS table (AMD I/O Virtualization Technology spec      */
+/* 48882 rev 3.05, 5.2)                                                       */
+
+/* Defaults, documented in docs/scenario-format.md. IVinfo (48882 5.2.1):
+ * VAsize 21:15 = 0x40 (64 bits), PAsize 14:8 = 0x30 (48 bits), GVAsize 7:5 =
+ * 010b (48 bits), EFRSup bit 0 = 1; DMA remap (bit 1) and HT ATS reserved
+ * (bit 22) clear. */
+#define SCN_IVINFO_DEFAULT 0x00203041u
+/* IVHD flags (48882 5.2.2.1): IotlbSup (bit 4), Coherent (bit 5), PPRSup (bit 7). */
+#define SCN_IVHD_FLAGS_DEFAULT 0xb0u
+
+/* A device ID from a BDF (48882 5.2.2.2: bus << 8 | device << 3 | function).
+ * A segment, if written, must be the root complex's. */
+static int get_devid(struct ctx *c, const struct scn_ynode *n, const char *key, uint16_t *out)
+{
+    int rc = want_scalar(c, n, key, "a BDF");
+    if (rc)
+        return rc;
+    int seg;
+    unsigned bus, dev, fn;
+    if (!parse_bdf(n->text, &seg, &bus, &dev, &fn))
+        return fail(c, n, PCILAB_EINVAL,
+                    "'%s' must be BB:DD.F or SSSS:BB:DD.F in hex (device 00..1f, function 0..7), got '%s'",
+                    key, n->text);
+    if (seg >= 0 && seg != c->m->rc.segment)
+        return fail(c, n, PCILAB_EINVAL, "'%s' %s is in segment %04x, but the root complex is segment %04x",
+                    key, n->text, (unsigned)seg, c->m->rc.segment);
+    *out = (uint16_t)(bus << 8 | dev << 3 | fn);
+    return 0;
+}
+
+static void devid_str(uint16_t id, char *buf, size_t len)
+{
+    snprintf(buf, len, "%02x:%02x.%u", id >> 8, (id >> 3) & 31u, id & 7u);
+}
+
+/* first..last of a range; `what` names it in the message. */
+static int check_first_last(struct ctx *c, const struct scn_ynode *where, const char *what,
+                            uint16_t first, uint16_t last)
+{
+    if (first <= last)
+        return 0;
+    char a[16], b[16];
+    devid_str(first, a, sizeof a);
+    devid_str(last, b, sizeof b);
+    return fail(c, where, PCILAB_EINVAL,
+                "%s: first %s (device ID 0x%04x) is above last %s (0x%04x)", what, a, first, b, last);
+}
+
+/* `data`: the DTE setting byte of a device entry (48882 5.2.2.2), default 0. */
+static int get_data(struct ctx *c, const struct scn_ynode *map, uint8_t *out)
+{
+    struct scn_ynode *n = map_get(map, "data");
+    uint64_t v;
+    if (!n)
+        return 0;
+    int rc = get_uint(c, n, "data", 0, 0xff, true, &v);
+    if (!rc)
+        *out = (uint8_t)v;
+    return rc;
+}
+
+/* range: [first, last] or {first, last, data} (and alias_range's {first,
+ * last, source, data}). */
+static int parse_ivhd_range(struct ctx *c, const char *key, const struct scn_ynode *v,
+                            struct scn_ivhd_entry *e)
+{
+    char d[64], what[48];
+    int rc;
+    const struct scn_ynode *lastn;
+    snprintf(what, sizeof what, "'%s'", key);
+    bool alias = e->kind == SCN_IVHD_ALIAS_RANGE;
+    if (!alias && v->type == SCN_Y_SEQ) {
+        if (v->nkids != 2)
+            return fail(c, v, PCILAB_EINVAL, "'%s' must be [first, last] or {first, last, data}, got a sequence of %zu",
+                        key, v->nkids);
+        if ((rc = get_devid(c, v->kids[0], key, &e->first)) ||
+            (rc = get_devid(c, v->kids[1], key, &e->last)))
+            return rc;
+        lastn = v->kids[1];
+    } else if (v->type == SCN_Y_MAP) {
+        static const char *const keys[] = {"first", "last", "data", NULL};
+        static const char *const akeys[] = {"first", "last", "source", "data", NULL};
+        struct scn_ynode *x;
+        if ((rc = check_map(c, v, what, alias ? akeys : keys)) ||
+            (rc = need(c, v, what, "first", &x)) || (rc = get_devid(c, x, "first", &e->first)) ||
+            (rc = need(c, v, what, "last", &x)) || (rc = get_devid(c, x, "last", &e->last)))
+            return rc;
+        lastn = x;
+        if (alias && ((rc = need(c, v, what, "source", &x)) ||
+                      (rc = get_devid(c, x, "source", &e->source))))
+            return rc;
+        if ((rc = get_data(c, v, &e->data)))
+            return rc;
+    } else {
+        return fail(c, v, PCILAB_EINVAL, "'%s' must be %s, got %s", key,
+                    alias ? "{first, last, source, data}" : "[first, last] or {first, last, data}",
+                    scn_yaml_describe(v, d, sizeof d));
+    }
+    return check_first_last(c, lastn, what, e->first, e->last);
+}
+
+/* One device entry (48882 5.2.2.2): a mapping with one key. */
+static int parse_ivhd_entry(struct ctx *c, const struct scn_ynode *n, struct scn_ivhd_entry *e)
+{
+    static const char *const keys[] = {"all", "select", "range", "alias", "alias_range",
+                                       "special", NULL};
+    char d[64];
+    int rc;
+    struct scn_ynode *x;
+    memset(e, 0, sizeof *e);
+    e->line = n->line;
+    e->col = n->col;
+    if (n->type != SCN_Y_MAP)
+        return fail(c, n, PCILAB_EINVAL,
+                    "an IVHD entry must be a mapping with one key (all, select, range, alias, alias_range or special), got %s",
+                    scn_yaml_describe(n, d, sizeof d));
+    if ((rc = check_map(c, n, "an IVHD entry", keys)))
+        return rc;
+    if (n->nkids == 0)
+        return fail(c, n, PCILAB_EINVAL,
+                    "an IVHD entry must have one key (all, select, range, alias, alias_range or special), this one has none");
+    if (n->nkids > 2)
+        return fail(c, n->kids[2], PCILAB_EINVAL,
+                    "an IVHD entry has one key: '%s' and '%s' are two entries (write each as its own item of 'entries')",
+                    n->kids[0]->text, n->kids[2]->text);
+    const char *key = n->kids[0]->text;
+    const struct scn_ynode *v = n->kids[1];
+    if (!strcmp(key, "all")) {
+        /* type 01h: every device ID; its Device ID field is reserved (0) */
+        static const char *const akeys[] = {"data", NULL};
+        e->kind = SCN_IVHD_ALL;
+        if ((rc = check_map(c, v, "'all'", akeys)))
+            return rc;
+        return get_data(c, v, &e->data);
+    }
+    if (!strcmp(key, "select")) {
+        /* type 02h */
+        static const char *const skeys[] = {"devid", "data", NULL};
+        e->kind = SCN_IVHD_SELECT;
+        if (v->type != SCN_Y_MAP) {
+            if ((rc = get_devid(c, v, "select", &e->first)))
+                return rc;
+        } else if ((rc = check_map(c, v, "'select'", skeys)) ||
+                   (rc = need(c, v, "'select'", "devid", &x)) ||
+                   (rc = get_devid(c, x, "devid", &e->first)) || (rc = get_data(c, v, &e->data))) {
+            return rc;
+        }
+        e->last = e->first;
+        return 0;
+    }
+    if (!strcmp(key, "range")) {
+        e->kind = SCN_IVHD_RANGE; /* types 03h + 04h */
+        return parse_ivhd_range(c, key, v, e);
+    }
+    if (!strcmp(key, "alias_range")) {
+        e->kind = SCN_IVHD_ALIAS_RANGE; /* types 43h + 04h */
+        return parse_ivhd_range(c, key, v, e);
+    }
+    if (!strcmp(key, "alias")) {
+        /* type 42h: `devid` uses requester ID `source` */
+        static const char *const akeys[] = {"devid", "source", "data", NULL};
+        e->kind = SCN_IVHD_ALIAS;
+        if ((rc = check_map(c, v, "'alias'", akeys)) || (rc = need(c, v, "'alias'", "devid", &x)) ||
+            (rc = get_devid(c, x, "devid", &e->first)) || (rc = need(c, v, "'alias'", "source", &x)) ||
+            (rc = get_devid(c, x, "source", &e->source)) || (rc = get_data(c, v, &e->data)))
+            return rc;
+        e->last = e->first;
+        return 0;
+    }
+    /* special, type 48h: an IOAPIC (variety 1) or an HPET (variety 2) */
+    static const char *const pkeys[] = {"ioapic", "hpet", "devid", "data", NULL};
+    e->kind = SCN_IVHD_SPECIAL;
+    if ((rc = check_map(c, v, "'special'", pkeys)))
+        return rc;
+    struct scn_ynode *io = map_get(v, "ioapic"), *hp = map_get(v, "hpet");
+    if (io && hp)
+        return fail(c, map_key(v, "hpet"), PCILAB_EINVAL,
+                    "'special' names an ioapic or an hpet, not both");
+    if (!io && !hp)
+        return fail(c, v, PCILAB_EINVAL, "'special' is missing required key 'ioapic' or 'hpet'");
+    uint64_t h;
+    if ((rc = get_uint(c, io ? io : hp, io ? "ioapic" : "hpet", 0, 0xff, false, &h)))
+        return rc;
+    e->variety = io ? 1 : 2;
+    e->handle = (uint8_t)h;
+    if ((rc = need(c, v, "'special'", "devid", &x)) || (rc = get_devid(c, x, "devid", &e->first)))
+        return rc;
+    e->last = e->first;
+    return get_data(c, v, &e->data);
+}
+
+/* One IVHD block (48882 5.2.2.1), emitted once per type in `types`. */
+static int parse_ivhd(struct ctx *c, const struct scn_ynode *n, struct scn_ivhd *h)
+{
+    static const char *const keys[] = {"iommu", "types", "flags", "info", "entries", NULL};
+    struct scn_machine *m = c->m;
+    struct scn_ynode *v;
+    char d[64];
+    memset(h, 0, sizeof *h);
+    h->line = n->line;
+    h->col = n->col;
+    h->types[0] = 0x10;
+    h->types[1] = 0x11;
+    h->ntypes = 2;
+    h->flags = SCN_IVHD_FLAGS_DEFAULT;
+    int rc = check_map(c, n, "an 'ivhd' block", keys);
+    if (rc || (rc = need(c, n, "an 'ivhd' block", "iommu", &v)) ||
+        (rc = want_scalar(c, v, "iommu", "a function name or BDF")))
+        return rc;
+    const struct scn_ynode *k = map_key(n, "iommu");
+    int seg;
+    unsigned bus, dev, fn;
+    if (parse_bdf(v->text, &seg, &bus, &dev, &fn) && seg >= 0 && seg != m->rc.segment)
+        return fail(c, k, PCILAB_ENOENT, "'iommu' %s is in segment %04x, but the root complex is segment %04x",
+                    v->text, (unsigned)seg, m->rc.segment);
+    h->iommu = scn_find_func(m, v->text);
+    if (h->iommu < 0)
+        return fail(c, k, PCILAB_ENOENT, "'iommu' %s names no function of this machine", v->text);
+    const struct scn_func *f = &m->funcs[h->iommu];
+    char lab[96];
+    func_label(m, f, lab, sizeof lab);
+    if (!find_cap(f, SCN_CAP_IOMMU))
+        return fail(c, k, PCILAB_EINVAL,
+                    "'iommu' %s is function %s, which has no iommu capability (an IVHD describes an AMD IOMMU, AMD 48882 5.2.2.1)",
+                    v->text, lab);
+    for (unsigned i = 0; i < m->firmware.nivhd; i++)
+        if (m->firmware.ivhd[i].iommu == h->iommu)
+            return fail(c, k, PCILAB_EEXIST,
+                        "IOMMU %s already has an 'ivhd' block (line %u); list several IVHD types in its 'types'",
+                        lab, m->firmware.ivhd[i].line);
+    if ((v = map_get(n, "types"))) {
+        if (v->type != SCN_Y_SEQ)
+            return fail(c, v, PCILAB_EINVAL, "'types' must be a sequence of IVHD types (0x10, 0x11, 0x40), got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if (v->nkids == 0)
+            return fail(c, v, PCILAB_EINVAL, "'types' must list at least one IVHD type (0x10, 0x11, 0x40)");
+        h->ntypes = 0;
+        for (size_t i = 0; i < v->nkids; i++) {
+            uint64_t t;
+            if ((rc = get_uint(c, v->kids[i], "types", 0, 0xff, true, &t)))
+                return rc;
+            if (t != 0x10 && t != 0x11 && t != 0x40)
+                return fail(c, v->kids[i], PCILAB_EINVAL,
+                            "IVHD type 0x%02" PRIx64 " is not one of 0x10, 0x11, 0x40 (AMD 48882 5.2.2)", t);
+            for (unsigned j = 0; j < h->ntypes; j++)
+                if (h->types[j] == t)
+                    return fail(c, v->kids[i], PCILAB_EEXIST, "'types' lists 0x%02" PRIx64 " twice", t);
+            h->types[h->ntypes++] = (uint8_t)t;
+        }
+    }
+    OPT_UINT(c, n, "flags", 0, 0xff, true, h->flags);
+    OPT_UINT(c, n, "info", 0, 0xffff, true, h->info);
+    if ((v = map_get(n, "entries"))) {
+        if (v->type != SCN_Y_SEQ)
+            return fail(c, v, PCILAB_EINVAL, "'entries' must be a sequence of device entries, got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if (v->nkids > SCN_MAX_IVHD_ENTRIES)
+            return fail(c, v, PCILAB_ERANGE, "too many IVHD 'entries' (%zu, at most %d)", v->nkids,
+                        SCN_MAX_IVHD_ENTRIES);
+        for (size_t i = 0; i < v->nkids; i++) {
+            if ((rc = parse_ivhd_entry(c, v->kids[i], &h->entries[i])))
+                return rc;
+            h->nentries = (unsigned)i + 1;
+        }
+    }
+    return 0;
+}
+
+/* One IVMD block (48882 5.2.3): types 20h (all), 21h (devid), 22h (range). */
+static int parse_ivmd(struct ctx *c, const struct scn_ynode *n, struct scn_ivmd *b)
+{
+    static const char *const keys[] = {"all", "devid", "range", "start", "length", "unity",
+                                       "read", "write", "exclusion", NULL};
+    char d[64];
+    struct scn_ynode *v;
+    memset(b, 0, sizeof *b);
+    b->line = n->line;
+    b->col = n->col;
+    int rc = check_map(c, n, "an 'ivmd' block", keys);
+    if (rc)
+        return rc;
+    const char *which = NULL;
+    for (size_t i = 0; i + 1 < n->nkids; i += 2) {
+        const char *k = n->kids[i]->text;
+        if (strcmp(k, "all") && strcmp(k, "devid") && strcmp(k, "range"))
+            continue;
+        if (which)
+            return fail(c, n->kids[i], PCILAB_EINVAL,
+                        "an 'ivmd' block takes one of 'all', 'devid' or 'range', not both '%s' and '%s'",
+                        which, k);
+        which = k;
+    }
+    if (!which)
+        return fail(c, n, PCILAB_EINVAL,
+                    "an 'ivmd' block needs one of 'all', 'devid' or 'range' (IVMD types 20h, 21h, 22h, AMD 48882 5.2.3)");
+    if ((v = map_get(n, "all"))) {
+        bool all = false;
+        if ((rc = get_bool(c, v, "all", &all)))
+            return rc;
+        if (!all)
+            return fail(c, v, PCILAB_EINVAL, "'all' must be true (for fewer devices write 'devid' or 'range')");
+        b->kind = SCN_IVMD_ALL;
+    } else if ((v = map_get(n, "devid"))) {
+        b->kind = SCN_IVMD_SELECT;
+        if ((rc = get_devid(c, v, "devid", &b->first)))
+            return rc;
+        b->last = b->first;
+    } else {
+        v = map_get(n, "range");
+        b->kind = SCN_IVMD_RANGE;
+        if (v->type != SCN_Y_SEQ || v->nkids != 2)
+            return fail(c, v, PCILAB_EINVAL, "'range' must be [first, last], got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if ((rc = get_devid(c, v->kids[0], "range", &b->first)) ||
+            (rc = get_devid(c, v->kids[1], "range", &b->last)) ||
+            (rc = check_first_last(c, v->kids[1], "'range'", b->first, b->last)))
+            return rc;
+    }
+    if ((rc = need(c, n, "an 'ivmd' block", "start", &v)) ||
+        (rc = get_uint(c, v, "start", 0, UINT64_MAX, true, &b->start)))
+        return rc;
+    if (b->start & 0xfff)
+        return fail(c, v, PCILAB_EINVAL,
+                    "'start' 0x%" PRIx64 " must be 4 KiB aligned (IVMD Start Address, AMD 48882 5.2.3)",
+                    b->start);
+    if ((rc = need(c, n, "an 'ivmd' block", "length", &v)) ||
+        (rc = get_size(c, v, "length", &b->length)))
+        return rc;
+    if (b->length == 0)
+        return fail(c, v, PCILAB_EINVAL, "'length' must not be 0");
+    if (b->start + (b->length - 1) < b->start)
+        return fail(c, v, PCILAB_ERANGE, "IVMD 0x%" PRIx64 "+0x%" PRIx64 " runs past 2^64", b->start,
+                    b->length);
+    /* IVMD flags, 48882 5.2.3: bit 0 Unity, 1 IR, 2 IW, 3 ExclusionRange. */
+    static const char *const bits[] = {"unity", "read", "write", "exclusion"};
+    for (unsigned i = 0; i < 4; i++) {
+        bool on = false;
+        OPT_BOOL(c, n, bits[i], on);
+        if (on)
+            b->flags |= (uint8_t)(1u << i);
+    }
+    return 0;
+}
+
+static int parse_ivrs(struct ctx *c, const struct scn_ynode *key, const struct scn_ynode *n)
+{
+    static const char *const keys[] = {"ivinfo", "ivhd", "ivmd", NULL};
+    struct scn_firmware *fw = &c->m->firmware;
+    char d[64];
+    fw->ivrs = true;
+    fw->line = key->line;
+    fw->col = key->col;
+    if (n->type != SCN_Y_MAP) {
+        if (n->type == SCN_Y_SCALAR && n->plain && !strcmp(n->text, "none")) {
+            fw->no_ivrs = true; /* firmware without an IVRS table */
+            return 0;
+        }
+        return fail(c, n, PCILAB_EINVAL, "'ivrs' must be none or a mapping (ivinfo, ivhd, ivmd), got %s",
+                    scn_yaml_describe(n, d, sizeof d));
+    }
+    int rc = check_map(c, n, "'ivrs'", keys);
+    if (rc)
+        return rc;
+    fw->ivinfo = SCN_IVINFO_DEFAULT;
+    OPT_UINT(c, n, "ivinfo", 0, 0xffffffffu, true, fw->ivinfo);
+    struct scn_ynode *v;
+    if ((v = map_get(n, "ivhd"))) {
+        if (v->type != SCN_Y_SEQ)
+            return fail(c, v, PCILAB_EINVAL, "'ivhd' must be a sequence of IVHD blocks, got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if (v->nkids > SCN_MAX_IVHD)
+            return fail(c, v, PCILAB_ERANGE, "too many 'ivhd' blocks (%zu, at most %d)", v->nkids,
+                        SCN_MAX_IVHD);
+        for (size_t i = 0; i < v->nkids; i++) {
+            if ((rc = parse_ivhd(c, v->kids[i], &fw->ivhd[i])))
+                return rc;
+            fw->nivhd = (unsigned)i + 1;
+        }
+    }
+    if ((v = map_get(n, "ivmd"))) {
+        if (v->type != SCN_Y_SEQ)
+            return fail(c, v, PCILAB_EINVAL, "'ivmd' must be a sequence of IVMD blocks, got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if (v->nkids > SCN_MAX_IVMD)
+            return fail(c, v, PCILAB_ERANGE, "too many 'ivmd' blocks (%zu, at most %d)", v->nkids,
+                        SCN_MAX_IVMD);
+        for (size_t i = 0; i < v->nkids; i++) {
+            if ((rc = parse_ivmd(c, v->kids[i], &fw->ivmd[i])))
+                return rc;
+            fw->nivmd = (unsigned)i + 1;
+        }
+    }
+    return 0;
+}
+
+static int parse_firmware(struct ctx *c, const struct scn_ynode *n)
+{
+    static const char *const keys[] = {"ivrs", NULL};
+    int rc = check_map(c, n, "'firmware'", keys);
+    struct scn_ynode *v;
+    if (!rc && (v = map_get(n, "ivrs")))
+        rc = parse_ivrs(c, map_key(n, "ivrs"), v);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
 /* root complex and top level                                                 */
 
 static int parse_window(struct ctx *c, const struct scn_ynode *n, const char *key,
@@ -2058,7 +2495,7 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
 static int parse_machine(struct ctx *c, const struct scn_ynode *root)
 {
     static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
-                                       "root_complex", NULL};
+                                       "root_complex", "kernel", "firmware", NULL};
     int rc = check_map(c, root, "the scenario", keys);
     struct scn_ynode *v;
     if (rc || (rc = need(c, root, "the scenario", "name", &v)) ||
@@ -2076,9 +2513,15 @@ static int parse_machine(struct ctx *c, const struct scn_ynode *root)
             return rc;
         c->machine_from = v;
     }
-    if ((rc = need(c, root, "the scenario", "root_complex", &v)) || (rc = parse_rc(c, v)))
+    if ((rc = need(c, root, "the scenario", "root_complex", &v)) || (rc = parse_rc(c, v)) ||
+        (rc = parse_memory(c, map_get(root, "memory"))))
         return rc;
-    return parse_memory(c, map_get(root, "memory"));
+    if ((v = map_get(root, "kernel")) && (rc = parse_kernel(c, map_key(root, "kernel"), v)))
+        return rc;
+    /* after root_complex: an IVHD names its IOMMU among the functions */
+    if ((v = map_get(root, "firmware")) && (rc = parse_firmware(c, v)))
+        return rc;
+    return 0;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2272,6 +2715,42 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
     return true;
 }
 
+static bool kernel_equal(const struct scn_kernel *a, const struct scn_kernel *b)
+{
+    return !strcmp(a->version, b->version) && !strcmp(a->cmdline, b->cmdline) &&
+           a->cpus == b->cpus && a->line == b->line && a->col == b->col;
+}
+
+static bool firmware_equal(const struct scn_firmware *a, const struct scn_firmware *b)
+{
+#define EQ(field) (a->field == b->field)
+    if (!(EQ(ivrs) && EQ(no_ivrs) && EQ(ivinfo) && EQ(nivhd) && EQ(nivmd) && EQ(line) && EQ(col)))
+        return false;
+    for (unsigned i = 0; i < a->nivhd; i++) {
+        const struct scn_ivhd *p = &a->ivhd[i], *q = &b->ivhd[i];
+        if (p->iommu != q->iommu || p->ntypes != q->ntypes || p->flags != q->flags ||
+            p->info != q->info || p->nentries != q->nentries || p->line != q->line ||
+            p->col != q->col || memcmp(p->types, q->types, p->ntypes))
+            return false;
+        for (unsigned j = 0; j < p->nentries; j++) {
+            const struct scn_ivhd_entry *x = &p->entries[j], *y = &q->entries[j];
+            if (x->kind != y->kind || x->first != y->first || x->last != y->last ||
+                x->source != y->source || x->data != y->data || x->variety != y->variety ||
+                x->handle != y->handle || x->line != y->line || x->col != y->col)
+                return false;
+        }
+    }
+    for (unsigned i = 0; i < a->nivmd; i++) {
+        const struct scn_ivmd *p = &a->ivmd[i], *q = &b->ivmd[i];
+        if (p->kind != q->kind || p->first != q->first || p->last != q->last ||
+            p->flags != q->flags || p->start != q->start || p->length != q->length ||
+            p->line != q->line || p->col != q->col)
+            return false;
+    }
+#undef EQ
+    return true;
+}
+
 bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b)
 {
     if (strcmp(a->source, b->source) || strcmp(a->name, b->name) ||
@@ -2297,5 +2776,5 @@ bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b)
     for (unsigned i = 0; i < a->nfuncs; i++)
         if (!func_equal(&a->funcs[i], &b->funcs[i]))
             return false;
-    return true;
+    return kernel_equal(&a->kernel, &b->kernel) && firmware_equal(&a->firmware, &b->firmware);
 }

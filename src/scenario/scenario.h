@@ -208,7 +208,7 @@ struct scn_kernel {
  * Virtualization Technology spec 48882, 5.2; Linux reads it, host/ivrs.h).
  * Device IDs are requester IDs: bus << 8 | device << 3 | function. */
 enum scn_ivhd_kind {
-    SCN_IVHD_ALL = 0,        /* type 01h: every device ID, with `data` */
+    SCN_IVHD_ALL = 0,        /* type 01h: every device ID, with `data` (first = last = 0) */
     SCN_IVHD_SELECT,         /* 02h: one device ID */
     SCN_IVHD_RANGE,          /* 03h + 04h: first..last */
     SCN_IVHD_ALIAS,          /* 42h: `first` uses requester ID `source` */
@@ -220,10 +220,10 @@ struct scn_ivhd_entry {
     enum scn_ivhd_kind kind;
     uint16_t first, last;    /* last == first except for ranges */
     uint16_t source;         /* aliases */
-    uint8_t data;            /* DTE setting bits (INITPass, EIntPass, NMIPass, SysMgt, Lint0/1) */
+    uint8_t data;            /* DTE setting bits (INITPass, EIntPass, NMIPass, SysMgt, Lint0/1), every kind */
     uint8_t variety;         /* special: 1 IOAPIC, 2 HPET */
     uint8_t handle;          /* special: IOAPIC ID / HPET number */
-    unsigned line, col;
+    unsigned line, col;      /* the entry's one-key mapping */
 };
 
 #define SCN_MAX_IVHD 8
@@ -232,13 +232,14 @@ struct scn_ivhd_entry {
 
 struct scn_ivhd {
     int iommu;               /* index in scn_machine.funcs of the IOMMU function */
-    uint8_t types[3];        /* IVHD block types to emit: 0x10, 0x11, 0x40 (in order) */
+    uint8_t types[3];        /* IVHD block types to emit: 0x10, 0x11, 0x40 (in the order written, no repeats; default 0x10, 0x11) */
     unsigned ntypes;
-    uint8_t flags;           /* IVHD flags byte (HtTunEn, PassPW, ResPassPW, Isoc, IotlbSup, Coherent, PreFSup, PPRSup) */
-    uint16_t info;           /* IOMMU Info: UnitID, MSINum */
+    uint8_t flags;           /* IVHD flags byte, bits 0..7: HtTunEn, PassPW, ResPassPW, Isoc, IotlbSup, Coherent, PreFSup, PPRSup (default 0xb0);
+                                bits 7:6 are defined for type 10h only, reserved in 11h/40h (5.2.2.1) */
+    uint16_t info;           /* IOMMU Info: MSINum 4:0, UnitID 12:8 (default 0) */
     unsigned nentries;
     struct scn_ivhd_entry entries[SCN_MAX_IVHD_ENTRIES];
-    unsigned line, col;
+    unsigned line, col;      /* the block's mapping */
 };
 
 enum scn_ivmd_kind { SCN_IVMD_ALL = 0, SCN_IVMD_SELECT, SCN_IVMD_RANGE };
@@ -254,7 +255,7 @@ struct scn_ivmd {
 struct scn_firmware {
     bool ivrs;               /* an ivrs: was given (else the builder makes the default) */
     bool no_ivrs;            /* `ivrs: none`: the firmware has no IVRS at all */
-    uint32_t ivinfo;         /* IVinfo (5.2.1): EFRSup, DMA remap, VA/PA/GVA sizes */
+    uint32_t ivinfo;         /* IVinfo (5.2.1): EFRSup, DMA remap, VA/PA/GVA sizes; 0x00203041 unless given (0 without a mapping) */
     unsigned nivhd;
     struct scn_ivhd ivhd[SCN_MAX_IVHD];
     unsigned nivmd;
