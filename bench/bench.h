@@ -21,5 +21,6 @@ void bench_evq(struct bench_report *r);
 void bench_tlp(struct bench_report *r);
 void bench_link(struct bench_report *r);
 void bench_iova(struct bench_report *r);
+void bench_amdvi(struct bench_report *r);
 
 #endif

@@ -46,6 +46,7 @@ static const struct {
     {"tlp", bench_tlp},
     {"link", bench_link},
     {"iova", bench_iova},
+    {"amdvi", bench_amdvi},
     {NULL, NULL},
 };
 
