@@ -1,6 +1,7 @@
 /* The host kernel object (kernel.h). */
 #include "host/kernel.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,14 @@ static void kernel_destroy(void *obj)
     free(k);
 }
 
+/* Lines from boot code that has no kernel object yet (the command line
+ * parser) go to the ring with their level. */
+static void log_sink(void *ctx, int level, const char *text)
+{
+    struct host_kernel *k = ctx;
+    host_printk(k, "\001%c%s\n", '0' + (level & 7), text);
+}
+
 struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabric *fabric,
                                        struct mem_phys *ram, struct mem_addrmap *map,
                                        const struct host_kernel_config *cfg,
@@ -50,13 +59,36 @@ struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabri
         pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the host kernel");
         return NULL;
     }
+    const char *version = cfg && cfg->version ? cfg->version : HOST_KERNEL_DEFAULT_VERSION;
+    const char *cmdline = cfg && cfg->cmdline ? cfg->cmdline : "";
+    if (host_kver_find(version, &k->kver, err) < 0) {
+        free(k);
+        return NULL;
+    }
+    if (strlen(cmdline) > HOST_KERNEL_CMDLINE_MAX) {
+        pcilab_errf(err, PCILAB_EINVAL,
+                    "kernel command line of %zu characters: Linux keeps at most %d "
+                    "(COMMAND_LINE_SIZE 2048 on x86 counts the boot loader's too; pcilab "
+                    "takes %d)", strlen(cmdline), HOST_KERNEL_CMDLINE_MAX, HOST_KERNEL_CMDLINE_MAX);
+        free(k);
+        return NULL;
+    }
+    snprintf(k->cmdline, sizeof k->cmdline, "%s", cmdline);
     k->sim = sim;
     k->fabric = fabric;
     k->ram = ram;
     k->map = map;
     k->ncpus = cfg && cfg->ncpus ? cfg->ncpus : 4;
     k->dma_error_code = ~0ull;
-    k->pages = host_pages_create(map, cfg ? cfg->mem_limit : 0, err);
+    struct sim_log_config lc = *sim_log_config(sim_log(sim));
+    lc.cont = k->kver->printk_cont;
+    if (sim_log_configure(sim_log(sim), &lc, err) < 0) {
+        free(k);
+        return NULL;
+    }
+    struct host_log_sink sink = {log_sink, k};
+    host_cmdline_parse(k->kver, k->cmdline, &k->bootparams, &sink, NULL);
+    k->pages = host_pages_create(map, k->bootparams.mem_limit, err);
     if (!k->pages) {
         free(k);
         return NULL;

@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/cmdline.h"
+#include "host/kver.h"
 #include "mem/addrmap.h"
 #include "mem/physmem.h"
 #include "pcie/topology.h"
@@ -37,6 +39,9 @@ struct host_irq;
 struct host_mm;
 
 struct host_kernel {
+    const struct host_kver *kver;    /* the version modelled (kver.h) */
+    struct host_bootparams bootparams; /* the command line, parsed (cmdline.h) */
+    char cmdline[1024];
     struct pcilab_sim *sim;
     struct pcie_fabric *fabric;
     struct mem_phys *ram;
@@ -65,12 +70,20 @@ struct host_kernel {
 };
 
 struct host_kernel_config {
+    const char *version;         /* "4.9.80", "5.15" ...; NULL: HOST_KERNEL_DEFAULT_VERSION */
+    const char *cmdline;         /* the kernel command line; NULL: "" */
     unsigned ncpus;              /* 0: 4 */
-    uint64_t mem_limit;          /* mem=: 0 for none */
 };
 
+#define HOST_KERNEL_DEFAULT_VERSION "6.1"
+#define HOST_KERNEL_CMDLINE_MAX 1023
+
 /* Creates the kernel on a machine (fabric, RAM and its address map, all owned
- * elsewhere; the kernel is owned by sim). NULL with err filled on failure. */
+ * elsewhere; the kernel is owned by sim): picks the version's table entry,
+ * configures the printk ring for it and parses the command line (its lines
+ * go to the ring, as early boot prints them). NULL with err filled on failure:
+ * an unknown version (the message lists the modelled ones), a command line
+ * longer than COMMAND_LINE_SIZE - 1, no RAM. */
 struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabric *fabric,
                                        struct mem_phys *ram, struct mem_addrmap *map,
                                        const struct host_kernel_config *cfg,

@@ -91,6 +91,9 @@ static const struct host_kver kvers[] = {
         .swiotlb_noforce_one_slab = true,
         .swiotlb_has_nareas = false,
         .swiotlb_map_bounces_always = false,
+        /* drivers/iommu/iova.c 4.9.80; amd_iommu.c 4.9 dma_ops_alloc_iova */
+        .iova = HOST_IOVA_V4_9,
+        .amd_own_dma_ops = true,
     },
     {
         .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
@@ -132,6 +135,9 @@ static const struct host_kver kvers[] = {
         .swiotlb_noforce_one_slab = true,
         .swiotlb_has_nareas = false,
         .swiotlb_map_bounces_always = false,
+        /* iova.c 4.20.0; amd_iommu.c 4.20 still has amd_iommu_dma_ops */
+        .iova = HOST_IOVA_V4_20,
+        .amd_own_dma_ops = true,
     },
     {
         .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
@@ -170,6 +176,9 @@ static const struct host_kver kvers[] = {
         .swiotlb_noforce_one_slab = false,
         .swiotlb_has_nareas = false,
         .swiotlb_map_bounces_always = false,
+        /* iova.c 5.15; amd/iommu.c 5.15 uses iommu_setup_dma_ops (dma-iommu) */
+        .iova = HOST_IOVA_V5_15,
+        .amd_own_dma_ops = false,
     },
     {
         .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
@@ -209,6 +218,9 @@ static const struct host_kver kvers[] = {
         .swiotlb_noforce_one_slab = false,
         .swiotlb_has_nareas = true,
         .swiotlb_map_bounces_always = true,
+        /* iova.c 6.1; dma-iommu */
+        .iova = HOST_IOVA_V6_1,
+        .amd_own_dma_ops = false,
     },
 };
 

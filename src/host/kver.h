@@ -23,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "host/iova.h"
 #include "sim/err.h"
 #include "sim/log.h"
 
@@ -155,9 +156,12 @@ struct host_kver {
                                          fix, 5.18, in 6.1; also 5.15.y stable,
                                          not the 5.15 tag) */
 
-    /* ---- IOVA allocator (drivers/iommu/iova.c) ----
-     * Reserved for the IOVA module: allocator flavour (rbtree walk, rcache,
-     * 32-bit first / limit_pfn rules). No fields yet. */
+    /* ---- IOVA allocator (drivers/iommu/iova.c) and who calls it ---- */
+    enum host_iova_flavour iova;      /* docs/iova.md */
+    bool amd_own_dma_ops;             /* the AMD driver has its own dma_ops
+                                         (amd_iommu_dma_ops, dma_ops_alloc_iova) in
+                                         4.9 and 4.20; 5.x uses dma-iommu
+                                         (iommu_dma_alloc_iova) */
 
     /* ---- AMD IOMMU driver messages (drivers/iommu/amd) ----
      * Reserved for the AMD-Vi driver: IO_PAGE_FAULT / event log line formats,
