@@ -94,6 +94,19 @@ static const struct host_kver kvers[] = {
         /* drivers/iommu/iova.c 4.9.80; amd_iommu.c 4.9 dma_ops_alloc_iova */
         .iova = HOST_IOVA_V4_9,
         .amd_own_dma_ops = true,
+        /* amd_iommu.c / amd_iommu_init.c 4.9.80: iommu_print_event (two printk
+         * calls), print_iommu_info, queue_add (per-CPU flush queue),
+         * alloc_irq_index(devid, count) unaligned, build_completion_wait data 1,
+         * build_inv_iommu_pages (>1 page: all), AMD_IOMMU_INT_MASK without
+         * overflow, features from MMIO, amd_iommu_init_dma_ops prints the mode */
+        .amd_msg = HOST_AMD_MSG_4_9,
+        .amd_fq = HOST_AMD_FQ_DRIVER,
+        .amd_irq_index_align = false,
+        .amd_cmd_sem_counter = false,
+        .amd_inv_natural_range = false,
+        .amd_evt_overflow_restart = false,
+        .amd_efr_from_ivhd = false,
+        .amd_prints_flush_mode = true,
     },
     {
         .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
@@ -138,6 +151,16 @@ static const struct host_kver kvers[] = {
         /* iova.c 4.20.0; amd_iommu.c 4.20 still has amd_iommu_dma_ops */
         .iova = HOST_IOVA_V4_20,
         .amd_own_dma_ops = true,
+        /* amd_iommu.c 4.20: amd_iommu_report_page_fault, init_iova_flush_queue
+         * + queue_iova (iova.c), alloc_irq_index(.., align), otherwise as 4.9 */
+        .amd_msg = HOST_AMD_MSG_4_20,
+        .amd_fq = HOST_AMD_FQ_IOVA,
+        .amd_irq_index_align = true,
+        .amd_cmd_sem_counter = false,
+        .amd_inv_natural_range = false,
+        .amd_evt_overflow_restart = false,
+        .amd_efr_from_ivhd = false,
+        .amd_prints_flush_mode = true,
     },
     {
         .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
@@ -179,6 +202,17 @@ static const struct host_kver kvers[] = {
         /* iova.c 5.15; amd/iommu.c 5.15 uses iommu_setup_dma_ops (dma-iommu) */
         .iova = HOST_IOVA_V5_15,
         .amd_own_dma_ops = false,
+        /* amd/iommu.c 5.15.55: pr_fmt, pci_err/pr_err_ratelimited,
+         * build_inv_address, cmd_sem_val, MMIO_STATUS_EVT_OVERFLOW_INT_MASK;
+         * amd/init.c early_iommu_features_init; dma-iommu.c flush queue */
+        .amd_msg = HOST_AMD_MSG_5_15,
+        .amd_fq = HOST_AMD_FQ_IOVA,
+        .amd_irq_index_align = true,
+        .amd_cmd_sem_counter = true,
+        .amd_inv_natural_range = true,
+        .amd_evt_overflow_restart = true,
+        .amd_efr_from_ivhd = true,
+        .amd_prints_flush_mode = false,
     },
     {
         .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
@@ -221,6 +255,16 @@ static const struct host_kver kvers[] = {
         /* iova.c 6.1; dma-iommu */
         .iova = HOST_IOVA_V6_1,
         .amd_own_dma_ops = false,
+        /* amd/iommu.c, amd/init.c 6.1-rc7: as 5.15 plus the segment in
+         * device=, EFR2 in the features line */
+        .amd_msg = HOST_AMD_MSG_6_1,
+        .amd_fq = HOST_AMD_FQ_IOVA,
+        .amd_irq_index_align = true,
+        .amd_cmd_sem_counter = true,
+        .amd_inv_natural_range = true,
+        .amd_evt_overflow_restart = true,
+        .amd_efr_from_ivhd = true,
+        .amd_prints_flush_mode = false,
     },
 };
 
