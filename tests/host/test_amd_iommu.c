@@ -212,7 +212,7 @@ static void test_v49_boot_lines_and_tables(void **state)
     /* the IOMMU itself is never translated: V|TV|IV like any other uncovered devid */
     read_dte(&m, 0x0002, &d, NULL);
     assert_int_equal(d.mode, 0);
-    assert_int_equal(m.pdev->dev.dma_ops->name, "amd_iommu");
+    assert_string_equal(m.pdev->dev.dma_ops->name, "amd_iommu");
     uint16_t dom;
     bool ident;
     int grp;
