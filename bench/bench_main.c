@@ -47,6 +47,7 @@ static const struct {
     {"link", bench_link},
     {"iova", bench_iova},
     {"amdvi", bench_amdvi},
+    {"amd_dma", bench_amd_dma},
     {NULL, NULL},
 };
 

@@ -38,6 +38,7 @@ struct host_iomap;
 struct host_irq;
 struct host_mm;
 struct host_swiotlb;
+struct host_amd_iommu;
 
 struct host_kernel {
     const struct host_kver *kver;    /* the version modelled (kver.h) */
@@ -67,6 +68,9 @@ struct host_kernel {
 
     /* Interrupts (irq.h). */
     struct host_irq *irq;
+
+    /* The AMD IOMMU driver (amd_iommu.h), NULL when none is in use. */
+    struct host_amd_iommu *amd_iommu;
 
     /* pci_iomap cookies (pci.h), sorted by cookie address. */
     struct host_iomap *iomaps;

@@ -105,6 +105,19 @@ static const struct host_kver kvers[] = {
         /* arch/x86/kernel/pci-swiotlb.c, pci-dma.c pci_iommu_alloc 4.9 */
         .swiotlb_soft_skips_iommu = true,
         .swiotlb_freed_by_iommu = true,
+        /* amd_iommu.c / amd_iommu_init.c 4.9.80: iommu_print_event (two printk
+         * calls), print_iommu_info, queue_add (per-CPU flush queue),
+         * alloc_irq_index(devid, count) unaligned, build_completion_wait data 1,
+         * build_inv_iommu_pages (>1 page: all), AMD_IOMMU_INT_MASK without
+         * overflow, features from MMIO, amd_iommu_init_dma_ops prints the mode */
+        .amd_msg = HOST_AMD_MSG_4_9,
+        .amd_fq = HOST_AMD_FQ_DRIVER,
+        .amd_irq_index_align = false,
+        .amd_cmd_sem_counter = false,
+        .amd_inv_natural_range = false,
+        .amd_evt_overflow_restart = false,
+        .amd_efr_from_ivhd = false,
+        .amd_prints_flush_mode = true,
     },
     {
         .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
@@ -159,6 +172,16 @@ static const struct host_kver kvers[] = {
         /* pci-swiotlb.c 4.20 */
         .swiotlb_soft_skips_iommu = true,
         .swiotlb_freed_by_iommu = true,
+        /* amd_iommu.c 4.20: amd_iommu_report_page_fault, init_iova_flush_queue
+         * + queue_iova (iova.c), alloc_irq_index(.., align), otherwise as 4.9 */
+        .amd_msg = HOST_AMD_MSG_4_20,
+        .amd_fq = HOST_AMD_FQ_IOVA,
+        .amd_irq_index_align = true,
+        .amd_cmd_sem_counter = false,
+        .amd_inv_natural_range = false,
+        .amd_evt_overflow_restart = false,
+        .amd_efr_from_ivhd = false,
+        .amd_prints_flush_mode = true,
     },
     {
         .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
@@ -211,6 +234,17 @@ static const struct host_kver kvers[] = {
         /* pci-swiotlb.c 5.15 */
         .swiotlb_soft_skips_iommu = true,
         .swiotlb_freed_by_iommu = true,
+        /* amd/iommu.c 5.15.55: pr_fmt, pci_err/pr_err_ratelimited,
+         * build_inv_address, cmd_sem_val, MMIO_STATUS_EVT_OVERFLOW_INT_MASK;
+         * amd/init.c early_iommu_features_init; dma-iommu.c flush queue */
+        .amd_msg = HOST_AMD_MSG_5_15,
+        .amd_fq = HOST_AMD_FQ_IOVA,
+        .amd_irq_index_align = true,
+        .amd_cmd_sem_counter = true,
+        .amd_inv_natural_range = true,
+        .amd_evt_overflow_restart = true,
+        .amd_efr_from_ivhd = true,
+        .amd_prints_flush_mode = false,
     },
     {
         .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
@@ -263,6 +297,16 @@ static const struct host_kver kvers[] = {
         /* pci-dma.c 6.1 pci_iommu_alloc / pci_iommu_init */
         .swiotlb_soft_skips_iommu = false,
         .swiotlb_freed_by_iommu = false,
+        /* amd/iommu.c, amd/init.c 6.1-rc7: as 5.15 plus the segment in
+         * device=, EFR2 in the features line */
+        .amd_msg = HOST_AMD_MSG_6_1,
+        .amd_fq = HOST_AMD_FQ_IOVA,
+        .amd_irq_index_align = true,
+        .amd_cmd_sem_counter = true,
+        .amd_inv_natural_range = true,
+        .amd_evt_overflow_restart = true,
+        .amd_efr_from_ivhd = true,
+        .amd_prints_flush_mode = false,
     },
 };
 

@@ -109,6 +109,35 @@ enum host_dma_overflow {
                                overflow (mask %llx, bus limit %llx).\n") */
 };
 
+/* Wording of the AMD-Vi driver's lines (docs/linux/amd-iommu.md a, b). */
+enum host_amd_msg {
+    HOST_AMD_MSG_4_9,  /* no pr_fmt; event: printk(KERN_ERR "AMD-Vi: Event logged [")
+                          then printk("IO_PAGE_FAULT ...]\n") without a level; no
+                          rate limit; "AMD-Vi: Found IOMMU at %s cap 0x%hx";
+                          "iommu: Adding device %s to group %d" */
+    HOST_AMD_MSG_4_20, /* as 4.9 for boot; IO_PAGE_FAULT through
+                          amd_iommu_report_page_fault: dev_err with the device's
+                          ratelimit, else pr_err under printk_ratelimit; domain=
+                          from the PPR PASID bits */
+    HOST_AMD_MSG_5_15, /* pr_fmt "AMD-Vi: "; pci_err / pr_err_ratelimited; %llx
+                          addresses; "pci ...: AMD-Vi: Found IOMMU cap 0x%x";
+                          dev_info "Adding to iommu group %d" */
+    HOST_AMD_MSG_6_1,  /* as 5.15, device=%04x:%02x:%02x.%x with the segment;
+                          "Extended features (%#llx, %#llx):"; no "Virtual APIC
+                          enabled" line */
+};
+
+/* The flush queue of lazy unmapping. */
+enum host_amd_fq {
+    HOST_AMD_FQ_DRIVER, /* amd_iommu.c 4.9: per-CPU queue of FLUSH_QUEUE_SIZE 256
+                           shared by every domain; full or 10 ms timer -> flush
+                           every domain's TLB, then free_iova_fast the entries */
+    HOST_AMD_FQ_IOVA,   /* iova.c queue_iova (4.20, 5.15) / dma-iommu.c (6.1): per
+                           domain, per-CPU ring of IOVA_FQ_SIZE 256 (255 usable),
+                           entries freed once a flush that started after them
+                           finished; IOVA_FQ_TIMEOUT 10 ms per domain */
+};
+
 struct host_kver {
     const char *name;         /* "4.9.80": the release modelled */
     unsigned major, minor, sublevel;
@@ -204,9 +233,28 @@ struct host_kver {
                                          4.9 and 4.20; 5.x uses dma-iommu
                                          (iommu_dma_alloc_iova) */
 
-    /* ---- AMD IOMMU driver messages (drivers/iommu/amd) ----
-     * Reserved for the AMD-Vi driver: IO_PAGE_FAULT / event log line formats,
-     * init banners. No fields yet. */
+    /* ---- AMD IOMMU driver messages and behaviour (drivers/iommu/amd) ----
+     * Read by src/host/amd_iommu*.c; docs/linux/amd-iommu.md has the facts. */
+    enum host_amd_msg amd_msg;        /* event-log and boot line formats */
+    enum host_amd_fq amd_fq;          /* the lazy-unmap flush queue */
+    bool amd_irq_index_align;         /* alloc_irq_index(devid, count, align):
+                                         multi-MSI index blocks aligned to
+                                         roundup_pow_of_two(count) (4.20+); 4.9
+                                         takes the first free run */
+    bool amd_cmd_sem_counter;         /* COMPLETION_WAIT stores ++cmd_sem_val and
+                                         wait_on_sem compares with it (5.x); before,
+                                         it stores 1 into a zeroed cmd_sem */
+    bool amd_inv_natural_range;       /* build_inv_address: a multi-page flush is
+                                         the smallest naturally aligned S=1 range
+                                         (5.x); 4.x flushes the whole domain */
+    bool amd_evt_overflow_restart;    /* EventOverflow in the interrupt mask:
+                                         "IOMMU event log overflow" and
+                                         amd_iommu_restart_event_logging (5.15.y,
+                                         6.1); 4.x ignores it */
+    bool amd_efr_from_ivhd;           /* with IVinfo EFRSup, features = the IVHD
+                                         11h/40h EFR image (5.15+); else MMIO 0x30 */
+    bool amd_prints_flush_mode;       /* "AMD-Vi: Lazy IO/TLB flushing enabled" /
+                                         "... IO/TLB flush on unmap enabled" (4.x) */
 
     /* ---- Interrupts (arch/x86/kernel/apic/{vector,msi}.c, kernel/irq/matrix.c,
      * arch/x86/kernel/irq.c); docs: /work notes in docs/host-kernel.md ----
