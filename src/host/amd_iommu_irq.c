@@ -399,15 +399,22 @@ static int alloc_irq_index(struct host_amd_iommu *a, uint16_t devid, unsigned co
     return -ENOSPC;
 }
 
-/* irte_prepare / irte_ga_prepare + modify_irte(_ga): fixed delivery,
- * physical destination mode (the kernel's APIC mode, irq.h), RemapEn. */
+/* irte_prepare / irte_ga_prepare + modify_irte(_ga): the delivery mode,
+ * destination mode and destination the kernel's APIC driver uses for the IRQ
+ * (apic->irq_delivery_mode / irq_dest_mode: flat logical lowest priority to
+ * every CPU in 4.9, fixed to 1 << cpu later; irq.h), RemapEn. */
 static void modify_irte(struct host_amd_iommu *a, struct amd_unit *u, uint16_t devid,
-                        unsigned index, uint8_t vector, unsigned dest)
+                        unsigned index, unsigned irq)
 {
     struct amd_irt *t = a->irq_table[devid];
     uint8_t *e = (uint8_t *)t->table + index * irte_size(a);
-    struct amdvi_irte irte = {.remap_en = true, .int_type = AMDVI_DM_FIXED, .dm = false,
-                              .vector = vector, .destination = dest};
+    uint8_t dest;
+    bool logical, lowest;
+    host_irq_msg_target(a->k, irq, &dest, &logical, &lowest);
+    struct amdvi_irte irte = {.remap_en = true,
+                              .int_type = lowest ? AMDVI_DM_ARB : AMDVI_DM_FIXED,
+                              .dm = logical, .vector = host_irq_desc(a->k, irq)->vector,
+                              .destination = dest};
     if (a->ga) {
         uint8_t raw[16];
         amdvi_irte128_encode(&irte, raw);
@@ -444,8 +451,8 @@ static bool remap_remaps(void *ctx, struct pci_dev *dev)
     return a->irq_remap && devid <= a->last_bdf && a->lx->dev[devid].iommu >= 0;
 }
 
-static int remap_alloc(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix,
-                       const unsigned *cpu, const uint8_t *vector, uint64_t *addr, uint32_t *data)
+static int remap_alloc(void *ctx, struct pci_dev *dev, unsigned irq_base, unsigned nvec, bool msix,
+                       uint64_t *addr, uint32_t *data)
 {
     struct host_amd_iommu *a = ctx;
     struct host_kernel *prev = host_enter(a->k);
@@ -462,7 +469,7 @@ static int remap_alloc(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix,
         }
         for (unsigned i = 0; i < per; i++) {
             unsigned v = b * per + i;
-            modify_irte(a, u, devid, (unsigned)index + i, vector[v], cpu[v]);
+            modify_irte(a, u, devid, (unsigned)index + i, irq_base + v);
             addr[v] = AMDVI_MSI_BASE; /* MSI_ADDR_BASE_LO: the destination is in the IRTE */
             data[v] = (uint32_t)index + i;
         }

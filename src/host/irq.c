@@ -448,14 +448,8 @@ static int compose(struct host_kernel *k, struct pci_dev *dev, unsigned base, un
                    bool msix, uint64_t *addr, uint32_t *data)
 {
     struct host_irq *q = k->irq;
-    unsigned cpu[32];
-    uint8_t vec[32];
-    for (unsigned i = 0; i < n; i++) {
-        cpu[i] = q->desc[base + i].cpu;
-        vec[i] = q->desc[base + i].vector;
-    }
     if (dev->msi_remapped)
-        return q->remap.alloc(q->remap.ctx, dev, n, msix, cpu, vec, addr, data);
+        return q->remap.alloc(q->remap.ctx, dev, base, n, msix, addr, data);
     for (unsigned i = 0; i < n; i++)
         compose_direct(k, base + i, &addr[i], &data[i]);
     return 0;

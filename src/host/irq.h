@@ -76,14 +76,16 @@ struct host_irq_desc {
 };
 
 /* An interrupt remapper (the IOMMU driver). For a device whose interrupts it
- * remaps, alloc gives the messages the device must send for its nvec vectors
- * (contiguous MSI data for multi-MSI) after programming its tables so that
- * they arrive as (cpu, vector) pairs; free undoes it. */
+ * remaps, alloc gives the messages the device must send for its nvec vectors,
+ * IRQs irq_base .. irq_base + nvec - 1 (contiguous MSI data for multi-MSI),
+ * after programming its tables so that each arrives as that IRQ's vector at
+ * the destination the kernel's APIC mode gives it (host_irq_desc's vector,
+ * host_irq_msg_target); free undoes it. */
 struct host_irq_remap {
     void *ctx;
     bool (*remaps)(void *ctx, struct pci_dev *dev);
-    int (*alloc)(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix,
-                 const unsigned *cpu, const uint8_t *vector, uint64_t *addr, uint32_t *data);
+    int (*alloc)(void *ctx, struct pci_dev *dev, unsigned irq_base, unsigned nvec, bool msix,
+                 uint64_t *addr, uint32_t *data);
     void (*free)(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix);
 };
 

@@ -150,16 +150,16 @@ static bool fr_remaps(void *ctx, struct pci_dev *dev)
     return true;
 }
 
-static int fr_alloc(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix, const unsigned *cpu,
-                    const uint8_t *vector, uint64_t *addr, uint32_t *data)
+static int fr_alloc(void *ctx, struct pci_dev *dev, unsigned irq_base, unsigned nvec, bool msix,
+                    uint64_t *addr, uint32_t *data)
 {
-    (void)dev;
     (void)msix;
     struct fake_remap *f = ctx;
     f->allocs++;
     for (unsigned i = 0; i < nvec; i++) {
-        f->cpu[i] = cpu[i];
-        f->vec[i] = vector[i];
+        struct host_irq_desc *d = host_irq_desc(dev->dev.kernel, irq_base + i);
+        f->cpu[i] = d->cpu;
+        f->vec[i] = d->vector;
         addr[i] = 0xfee00000u;
         data[i] = 8 + i; /* index 8, 9: aligned for multi-MSI */
     }
