@@ -15,6 +15,7 @@
 #include "cli/machine.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
+#include "sim/log.h"
 #include "sim/sim.h"
 
 static void usage(FILE *f)
@@ -23,8 +24,14 @@ static void usage(FILE *f)
             "usage: pcilab run [SCENARIO] [OPTIONS]\n"
             "\n"
             "Brings the scenario's machine up (default: the built-in 'seed'), enumerates\n"
-            "its PCI Express fabric as Linux does at boot and simulates it.\n"
+            "its PCI Express fabric as Linux does at boot, boots the modelled Linux kernel\n"
+            "on it and simulates it. The kernel log is printed as dmesg prints it.\n"
             "\n"
+            "  --kernel VERSION      the kernel to model: 4.9, 4.20, 5.15 or 6.1 (any\n"
+            "                        release of those, e.g. 4.9.80 or 6.1.0-13-amd64;\n"
+            "                        default: the scenario's kernel:, else 6.1)\n"
+            "  --cmdline \"ARGS\"      the kernel command line (default: the scenario's),\n"
+            "                        e.g. \"iommu=pt\" or \"amd_iommu=off\"\n"
             "  --until TIME          simulated time to run, e.g. 1s, 2.5ms, 100us (default 1s)\n"
             "  --trace FILE          write a TLP/DLLP trace ('-' for stdout)\n"
             "  --trace-format FMT    text, jsonl or vcd (default: from FILE's extension,\n"
@@ -123,11 +130,18 @@ static void print_machine(const struct cli_machine *m)
     printf("PCI enumeration: %u functions, buses %02x-%02x, %u configuration reads, "
            "%u writes\n", m->rep.functions, pcie_fabric_config(f)->root_bus, m->rep.max_bus,
            m->rep.cfg_reads, m->rep.cfg_writes);
-    for (size_t i = 0; i < m->rep.n; i++) {
+    /* with a kernel, its log carries these lines where boot prints them */
+    for (size_t i = 0; !m->kernel && i < m->rep.n; i++) {
         char line[256];
         pcie_enum_step_format(&m->rep.steps[i], pcie_fabric_config(f)->segment, line,
                               sizeof line);
         printf("  %s\n", line);
+    }
+
+    if (m->kernel) {
+        printf("\nKernel log (Linux %s, command line \"%s\"):\n",
+               host_kver_name(m->kernel->kver), m->kernel->cmdline);
+        sim_log_dump(sim_log(m->sim), stdout, 0);
     }
 
     size_t *order = bdf_order(m);
@@ -191,6 +205,22 @@ static int print_json(const struct cli_machine *m)
     }
     json_object_set_new(en, "log", steps);
     json_object_set_new(root, "enumeration", en);
+    if (m->kernel) {
+        json_t *kj = json_object();
+        json_object_set_new(kj, "version", json_string(host_kver_name(m->kernel->kver)));
+        json_object_set_new(kj, "cmdline", json_string(m->kernel->cmdline));
+        json_t *lines = json_array();
+        struct sim_log *log = sim_log(m->sim);
+        for (size_t i = 0; i < sim_log_count(log); i++) {
+            struct sim_log_rec rec;
+            if (!sim_log_get(log, i, &rec))
+                continue;
+            json_array_append_new(lines, json_pack("{s:I, s:i, s:s}", "ts_ps", (json_int_t)rec.ts,
+                                                   "level", rec.level, "text", rec.text));
+        }
+        json_object_set_new(kj, "log", lines);
+        json_object_set_new(root, "kernel", kj);
+    }
     json_t *fns = json_array();
     size_t n = scn_system_count(m->sys);
     size_t *order = bdf_order(m);
@@ -232,7 +262,8 @@ int cmd_run(int argc, char **argv)
         } else if (!strcmp(a, "--json")) {
             json = true;
         } else if (!strcmp(a, "--until") || !strcmp(a, "--trace") ||
-                   !strcmp(a, "--trace-format")) {
+                   !strcmp(a, "--trace-format") || !strcmp(a, "--kernel") ||
+                   !strcmp(a, "--cmdline")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "pcilab run: %s needs a value (try --help)\n", a);
                 return 2;
@@ -240,6 +271,10 @@ int cmd_run(int argc, char **argv)
             const char *v = argv[++i], *why;
             if (!strcmp(a, "--trace")) {
                 opts.trace = v;
+            } else if (!strcmp(a, "--kernel")) {
+                opts.version = v;
+            } else if (!strcmp(a, "--cmdline")) {
+                opts.cmdline = v;
             } else if (!strcmp(a, "--trace-format")) {
                 opts.trace_format = v;
             } else if ((why = parse_time(v, &until))) {
@@ -261,6 +296,7 @@ int cmd_run(int argc, char **argv)
         return 2;
     }
 
+    opts.boot = true;
     struct pcilab_err err;
     pcilab_err_clear(&err);
     struct cli_machine m;

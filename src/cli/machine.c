@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "scenario/boot.h"
 #include "scenario/builtin.h"
 #include "sim/sim.h"
 #include "sim/trace.h"
@@ -56,6 +57,10 @@ int cli_machine_up(struct cli_machine *m, const char *arg, const struct cli_mach
         r = scn_build(&m->desc, m->sim, &m->sys, err);
     if (r == 0)
         r = scn_enumerate(m->sys, &m->rep, err);
+    if (r == 0 && opts && opts->boot) {
+        struct scn_boot_opts bo = {opts->version, opts->cmdline};
+        r = scn_boot(m->sys, &m->desc, &bo, &m->rep, &m->kernel, err);
+    }
     if (r < 0)
         cli_machine_down(m);
     return r;

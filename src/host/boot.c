@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "host/amd_iommu.h"
 #include "host/dma.h"
 #include "host/pages.h"
 #include "host/pci.h"
@@ -36,8 +37,8 @@ static bool wants_swiotlb(const struct host_kernel *k)
 int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
               const struct host_firmware *fw, struct pcilab_err *err)
 {
-    (void)fw;
     struct host_kernel *prev = host_enter(k);
+    const struct host_bootparams *bp = &k->bootparams;
     int r = 0;
     bool swiotlb = wants_swiotlb(k);
     if (swiotlb && (r = host_dma_swiotlb_init(k, err)) < 0)
@@ -46,6 +47,26 @@ int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
         print_enum(k, rep);
     if ((r = host_pci_scan(k, err)) < 0)
         goto out;
+    /* The hardware IOMMUs: skipped by iommu=off, and in 4.x/5.15 by
+     * iommu=soft (the swiotlb detection ends the IOMMU_INIT walk first). */
+    bool iommus = fw && fw->ivrs && fw->ivrs_len && !bp->no_iommu &&
+                  !(bp->x86_swiotlb && k->kver->swiotlb_soft_skips_iommu);
+    if (iommus) {
+        struct host_amd_iommu_platform plat = {fw->ioapic_ids, fw->n_ioapics};
+        if ((r = host_amd_iommu_init_platform(k, fw->ivrs, fw->ivrs_len, &plat, err)) < 0)
+            goto out;
+    }
+    /* amd_iommu_init_dma_ops: swiotlb = iommu_pass_through ? 1 : 0 (4.x,
+     * 5.15); pci_swiotlb_late_init then frees an unused pool. 6.1 keeps it. */
+    bool amd = host_amd_iommu_of(k) != NULL;
+    if (swiotlb && amd && k->kver->swiotlb_freed_by_iommu && !bp->iommu_pass_through &&
+        !bp->x86_swiotlb && bp->swiotlb_force != HOST_SWIOTLB_FORCE) {
+        host_pages_unreserve(k->pages, host_swiotlb_start(k->swiotlb),
+                             host_swiotlb_end(k->swiotlb) - host_swiotlb_start(k->swiotlb));
+        host_swiotlb_destroy(k->swiotlb);
+        k->swiotlb = NULL;
+        swiotlb = false;
+    }
     for (size_t i = 0; i < k->npdevs; i++) {
         struct pci_dev *p = k->pdevs[i];
         if (!p->dev.dma_ops)

@@ -1,0 +1,214 @@
+/* Firmware tables and the host kernel's boot for a built machine (boot.h). */
+#include "scenario/boot.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/boot.h"
+#include "host/ivrs.h"
+#include "iommu/amdvi.h"
+#include "pcie/caps.h"
+#include "pcie/route.h"
+
+#define DEFAULT_IVINFO 0x00203041u
+#define IVHD_FLAGS_10H 0xb0u     /* IotlbSup | Coherent | PPRSup */
+#define IVHD_FLAGS_TYPE10_ONLY 0xc0u /* PPRSup, PreFSup: type 10h only (5.2.2.1) */
+#define AMD_IOMMU_CAP_ID 0x0f    /* Secure Device capability (48882 3.2.1) */
+
+static uint16_t devid_of(unsigned bus, unsigned dev, unsigned fn)
+{
+    return (uint16_t)(bus << 8 | dev << 3 | fn);
+}
+
+/* The IVHD header of one IOMMU function for block type `type`. */
+static struct host_ivhd ivhd_header(const struct scn_machine *m, const struct scn_system *s,
+                                    size_t fi, uint8_t type, uint8_t flags, uint16_t info)
+{
+    const struct scn_func *f = &m->funcs[fi];
+    const struct scn_sysfn *sf = scn_system_at(s, fi);
+    struct host_ivhd h;
+    memset(&h, 0, sizeof h);
+    h.type = type;
+    h.flags = type == HOST_IVHD_TYPE_10 ? flags : flags & (uint8_t)~IVHD_FLAGS_TYPE10_ONLY;
+    h.devid = devid_of(m->rc.bus_first, f->dev, f->fn);
+    h.cap_offset = (uint16_t)pcie_cap_find(pcie_fn_cfg(sf->fn), AMD_IOMMU_CAP_ID);
+    h.mmio_base = f->iommu.base;
+    h.segment = m->rc.segment;
+    h.info = info;
+    if (type != HOST_IVHD_TYPE_10) {
+        /* 11h/40h carry an image of the Extended Feature Register (5.2.2.1) */
+        struct amdvi_config c;
+        amdvi_config_default(&c);
+        h.efr = c.efr;
+    }
+    return h;
+}
+
+static int add_entry(struct host_ivrs *t, size_t b, struct host_ivhd_entry e,
+                     struct pcilab_err *err)
+{
+    return host_ivrs_add_entry(t, b, &e, err);
+}
+
+static int default_ivrs(const struct scn_machine *m, const struct scn_system *s,
+                        struct host_ivrs *t, struct pcilab_err *err)
+{
+    t->ivinfo = DEFAULT_IVINFO;
+    for (size_t i = 0; i < scn_system_iommu_count(s); i++) {
+        size_t fi = scn_system_iommu(s, i)->index;
+        static const uint8_t types[2] = {HOST_IVHD_TYPE_10, HOST_IVHD_TYPE_11};
+        for (int k = 0; k < 2; k++) {
+            struct host_ivhd h = ivhd_header(m, s, fi, types[k], IVHD_FLAGS_10H, 0);
+            int b = host_ivrs_add_ivhd(t, &h, err);
+            int r;
+            if (b < 0)
+                return b;
+            uint16_t first = devid_of(m->rc.bus_first, 1, 0);
+            uint16_t last = devid_of(m->rc.bus_last, 31, 7);
+            uint16_t fch = devid_of(m->rc.bus_first, 0x14, 0);
+            if ((r = add_entry(t, (size_t)b, host_ivhd_range(first, 0), err)) < 0 ||
+                (r = add_entry(t, (size_t)b, host_ivhd_range_end(last), err)) < 0 ||
+                (r = add_entry(t, (size_t)b,
+                               host_ivhd_special(HOST_IVHD_SPECIAL_IOAPIC, 4, fch, 0xd7), err)) < 0 ||
+                (r = add_entry(t, (size_t)b,
+                               host_ivhd_special(HOST_IVHD_SPECIAL_HPET, 0, fch, 0), err)) < 0)
+                return r;
+        }
+    }
+    return 0;
+}
+
+static int described_ivrs(const struct scn_machine *m, const struct scn_system *s,
+                          struct host_ivrs *t, struct pcilab_err *err)
+{
+    const struct scn_firmware *fw = &m->firmware;
+    t->ivinfo = fw->ivinfo;
+    for (unsigned i = 0; i < fw->nivhd; i++) {
+        const struct scn_ivhd *d = &fw->ivhd[i];
+        for (unsigned k = 0; k < d->ntypes; k++) {
+            struct host_ivhd h = ivhd_header(m, s, (size_t)d->iommu, d->types[k], d->flags, d->info);
+            int b = host_ivrs_add_ivhd(t, &h, err);
+            if (b < 0)
+                return b;
+            for (unsigned j = 0; j < d->nentries; j++) {
+                const struct scn_ivhd_entry *e = &d->entries[j];
+                int r = 0;
+                switch (e->kind) {
+                case SCN_IVHD_ALL:
+                    r = add_entry(t, (size_t)b, host_ivhd_all(e->data), err);
+                    break;
+                case SCN_IVHD_SELECT:
+                    r = add_entry(t, (size_t)b, host_ivhd_select(e->first, e->data), err);
+                    break;
+                case SCN_IVHD_RANGE:
+                    if ((r = add_entry(t, (size_t)b, host_ivhd_range(e->first, e->data), err)) == 0)
+                        r = add_entry(t, (size_t)b, host_ivhd_range_end(e->last), err);
+                    break;
+                case SCN_IVHD_ALIAS:
+                    r = add_entry(t, (size_t)b, host_ivhd_alias(e->first, e->data, e->source), err);
+                    break;
+                case SCN_IVHD_ALIAS_RANGE:
+                    if ((r = add_entry(t, (size_t)b,
+                                       host_ivhd_alias_range(e->first, e->data, e->source), err)) == 0)
+                        r = add_entry(t, (size_t)b, host_ivhd_range_end(e->last), err);
+                    break;
+                case SCN_IVHD_SPECIAL:
+                    r = add_entry(t, (size_t)b,
+                                  host_ivhd_special(e->variety, e->handle, e->first, e->data), err);
+                    break;
+                }
+                if (r < 0)
+                    return pcilab_err_at(err, err ? err->code : PCILAB_EINVAL, m->source, e->line,
+                                         e->col, "IVRS entry: %s", err ? err->msg : "");
+            }
+        }
+    }
+    static const uint8_t ivmd_type[] = {HOST_IVMD_TYPE_ALL, HOST_IVMD_TYPE_SELECT,
+                                        HOST_IVMD_TYPE_RANGE};
+    for (unsigned i = 0; i < fw->nivmd; i++) {
+        const struct scn_ivmd *d = &fw->ivmd[i];
+        struct host_ivmd v;
+        memset(&v, 0, sizeof v);
+        v.type = ivmd_type[d->kind];
+        v.flags = d->flags;
+        v.devid = d->kind == SCN_IVMD_ALL ? 0 : d->first;
+        v.aux = d->kind == SCN_IVMD_RANGE ? d->last : 0;
+        v.start = d->start;
+        v.length = d->length;
+        int r = host_ivrs_add_ivmd(t, &v, err);
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+int scn_firmware_ivrs(const struct scn_machine *m, const struct scn_system *s, uint8_t **bytes,
+                      size_t *len, struct pcilab_err *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    if (m->firmware.no_ivrs || (!m->firmware.ivrs && !scn_system_iommu_count(s)))
+        return 0;
+    struct host_ivrs *t = host_ivrs_create();
+    if (!t)
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the IVRS");
+    /* OEM fields as AMD reference firmware (AGESA) fills them */
+    memcpy(t->oem_id, "AMD   ", 6);
+    memcpy(t->oem_table_id, "AGESA   ", 8);
+    t->oem_revision = 1;
+    memcpy(t->creator_id, "AMD ", 4);
+    t->creator_revision = 1;
+    t->revision = 2;
+    int r = m->firmware.ivrs ? described_ivrs(m, s, t, err) : default_ivrs(m, s, t, err);
+    long n = r < 0 ? r : host_ivrs_encoded_len(t, err);
+    if (n > 0) {
+        *bytes = malloc((size_t)n);
+        if (!*bytes)
+            n = pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the IVRS");
+        else
+            n = host_ivrs_encode(t, *bytes, (size_t)n, err);
+    }
+    host_ivrs_destroy(t);
+    if (n < 0) {
+        free(*bytes);
+        *bytes = NULL;
+        return (int)n;
+    }
+    *len = (size_t)n;
+    return 0;
+}
+
+int scn_boot(struct scn_system *s, const struct scn_machine *m, const struct scn_boot_opts *o,
+             const struct pcie_enum_report *rep, struct host_kernel **out,
+             struct pcilab_err *err)
+{
+    *out = NULL;
+    struct host_kernel_config kc = {
+        .version = o && o->version ? o->version : (m->kernel.version[0] ? m->kernel.version : NULL),
+        .cmdline = o && o->cmdline ? o->cmdline : m->kernel.cmdline,
+        .ncpus = m->kernel.cpus,
+    };
+    /* firmware leaves the IOMMU's function able to send its MSI */
+    for (size_t i = 0; i < scn_system_iommu_count(s); i++) {
+        struct pcie_fn *fn = scn_system_iommu(s, i)->fn;
+        struct pcie_cfg *cfg = pcie_fn_cfg(fn);
+        pcie_host_cfg_write(scn_system_fabric(s), pcie_fn_bdf(fn), PCIE_CFG_COMMAND, 2,
+                            pcie_cfg_command(cfg) | PCIE_CMD_MEMORY | PCIE_CMD_BUS_MASTER);
+    }
+    struct host_kernel *k = host_kernel_create(scn_system_sim(s), scn_system_fabric(s),
+                                               scn_system_ram(s), scn_system_addrmap(s), &kc, err);
+    if (!k)
+        return err && err->code ? -err->code : -PCILAB_EINVAL;
+    uint8_t *ivrs = NULL;
+    size_t ivrs_len = 0;
+    int r = scn_firmware_ivrs(m, s, &ivrs, &ivrs_len, err);
+    if (r < 0)
+        return r;
+    struct host_firmware fw = {.ivrs = ivrs, .ivrs_len = ivrs_len};
+    r = host_boot(k, rep, &fw, err);
+    free(ivrs);
+    if (r < 0)
+        return r;
+    *out = k;
+    return 0;
+}
