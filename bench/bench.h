@@ -13,6 +13,9 @@ struct bench_report;
 
 void bench_figure(struct bench_report *r, const char *name, double value, const char *unit,
                   double target, enum bench_goal goal, double tolerance_pct);
+/* An information line (not a figure): printed in text mode only, so that
+ * --json stays one JSON object. */
+void bench_note(struct bench_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Monotonic wall-clock seconds, for measuring rates (benchmarks only). */
 double bench_seconds(void);
 

@@ -51,7 +51,7 @@ void bench_amd_dma(struct bench_report *r)
             if (x > best)
                 best = x;
         }
-        printf("  amdvi.dma_map_unmap_4k %-8s %.3g pairs/s\n", vers[v], best);
+        bench_note(r, "  amdvi.dma_map_unmap_4k %-8s %.3g pairs/s\n", vers[v], best);
         if (v == 0 || best < worst)
             worst = best;
     }

@@ -106,7 +106,7 @@ void bench_link(struct bench_report *r)
         double wall = bench_seconds() - t0;
         snprintf(name, sizeof name, "Gen2 x1 MWr64 throughput MPS %u", mpss[i]);
         bench_figure(r, name, v, "MB/s", targets[i], BENCH_WITHIN, 2.0);
-        printf("    per direction: %llu TLPs, %llu Acks, %llu UpdateFCs, %llu SKPs; "
+        bench_note(r, "    per direction: %llu TLPs, %llu Acks, %llu UpdateFCs, %llu SKPs; "
                "credit stalls %llu; model %.2f M TLP/s wall\n",
                (unsigned long long)up.tlps, (unsigned long long)up.acks,
                (unsigned long long)up.update_fcs, (unsigned long long)up.skps,
@@ -116,7 +116,7 @@ void bench_link(struct bench_report *r)
          * (information: the fewest Acks the spec allows). */
         v = run(2, 1, mpss[i], 4u << 20, true, 0, &up, &down);
         snprintf(name, sizeof name, "  both ways, Acks per latency timer, MPS %u", mpss[i]);
-        printf("%-46s %12.4g MB/s     (%llu Acks for %llu TLPs; information)\n", name, v,
+        bench_note(r, "%-46s %12.4g MB/s     (%llu Acks for %llu TLPs; information)\n", name, v,
                (unsigned long long)up.acks, (unsigned long long)down.tlps);
         /* One-way stream: the DLLPs go on the idle reverse direction, so only
          * TLP framing and SKPs cost bandwidth (against the spec-exact value). */

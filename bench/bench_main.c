@@ -1,13 +1,56 @@
 #include "bench.h"
 
+#include <ctype.h>
+#include <stdarg.h>
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 
 struct bench_report {
     int figures, missed;
+    json_t *json;   /* --json: the figures by key, printed at the end */
 };
+
+/* A figure's key in --json: names already in "area.figure" form stay; others
+ * become their first word, a dot, and the rest in lower case with every run
+ * of other characters as one '_' ("evq push+pop, 1000 pending" ->
+ * "evq.push_pop_1000_pending"). */
+static void figure_key(const char *name, char *key, size_t len)
+{
+    size_t o = 0;
+    while (*name == ' ')
+        name++;
+    bool dot = strchr(name, ' ') == NULL, gap = false;
+    for (const char *p = name; *p && o + 2 < len; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (isalnum(c) || (dot && (c == '.' || c == '_'))) {
+            if (gap && o)
+                key[o++] = '_';
+            gap = false;
+            key[o++] = (char)tolower(c);
+        } else if (!dot && c == ' ') {
+            key[o++] = '.';
+            dot = true;
+            gap = false;
+        } else {
+            gap = true;
+        }
+    }
+    key[o] = '\0';
+}
+
+void bench_note(struct bench_report *r, const char *fmt, ...)
+{
+    if (r->json)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+}
 
 double bench_seconds(void)
 {
@@ -30,8 +73,18 @@ void bench_figure(struct bench_report *r, const char *name, double value, const 
         ok = dev <= tolerance_pct && dev >= -tolerance_pct;
         snprintf(want, sizeof want, "%.4g +-%.3g%%", target, tolerance_pct);
     }
-    printf("%-46s %12.4g %-8s target %-16s ratio %6.3f  %s\n", name, value, unit, want, ratio,
-           ok ? "ok" : "MISSED");
+    if (r->json) {
+        char key[128];
+        figure_key(name, key, sizeof key);
+        json_object_set_new(r->json, key,
+                            json_pack("{s:s, s:f, s:s, s:f, s:s, s:f, s:f, s:b}", "name", name,
+                                      "value", value, "unit", unit, "target", target, "goal",
+                                      goal == BENCH_AT_LEAST ? "at_least" : "within",
+                                      "tolerance_pct", tolerance_pct, "ratio", ratio, "ok", ok));
+    } else {
+        printf("%-46s %12.4g %-8s target %-16s ratio %6.3f  %s\n", name, value, unit, want,
+               ratio, ok ? "ok" : "MISSED");
+    }
     r->figures++;
     if (!ok)
         r->missed++;
@@ -53,8 +106,26 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-    const char *only = argc > 1 ? argv[1] : NULL;
-    struct bench_report r = {0, 0};
+    const char *only = NULL;
+    struct bench_report r = {0, 0, NULL};
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--json")) {
+            r.json = json_object();
+        } else if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: pcilab-bench [--json] [NAME]\n\nRuns every benchmark (or the one "
+                   "named) and prints each figure with\nits target and the ratio to it; "
+                   "--json prints one object with a key per figure.\n");
+            return 0;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "pcilab-bench: unknown option '%s'\n", argv[i]);
+            return 2;
+        } else if (!only) {
+            only = argv[i];
+        } else {
+            fprintf(stderr, "pcilab-bench: one benchmark name only\n");
+            return 2;
+        }
+    }
     bool found = false;
     for (size_t i = 0; benches[i].fn; i++)
         if (!only || !strcmp(only, benches[i].name)) {
@@ -66,8 +137,18 @@ int main(int argc, char **argv)
         for (size_t i = 0; benches[i].fn; i++)
             fprintf(stderr, " %s", benches[i].name);
         fprintf(stderr, "\n");
+        json_decref(r.json);
         return 2;
     }
-    printf("%d figures, %d missed\n", r.figures, r.missed);
+    if (r.json) {
+        char *text = json_dumps(r.json, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        json_decref(r.json);
+        if (!text)
+            return 2;
+        printf("%s\n", text);
+        free(text);
+    } else {
+        printf("%d figures, %d missed\n", r.figures, r.missed);
+    }
     return r.missed ? 1 : 0;
 }

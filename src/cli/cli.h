@@ -8,6 +8,7 @@ struct cli_command {
 };
 
 int cmd_help(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_scenarios(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_lspci(int argc, char **argv);

@@ -9,6 +9,7 @@ static const struct cli_command commands[] = {
     {"lspci", "show a scenario's machine with the real lspci", cmd_lspci},
     {"scenarios", "list the built-in scenarios", cmd_scenarios},
     {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
+    {"bench", "performance figures against their targets (pcilab-bench)", cmd_bench},
     {"help", "show this help", cmd_help},
 };
 

@@ -1,0 +1,215 @@
+/* A built machine's firmware tables and its kernel's boot: the default
+ * (AGESA-like) IVRS, a described one, none; the kernel of the description or
+ * of the caller; the boot lines of the AMD IOMMU driver that reads them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "host/amd_iommu.h"
+#include "host/ivrs.h"
+#include "scenario/boot.h"
+#include "scenario/build.h"
+
+struct fx {
+    struct scn_machine m;
+    struct pcilab_sim *sim;
+    struct scn_system *sys;
+    struct pcie_enum_report rep;
+};
+
+static void up_text(struct fx *x, const char *text)
+{
+    struct pcilab_err err;
+    memset(x, 0, sizeof *x);
+    if (text)
+        assert_int_equal(scn_load_string("t.yaml", text, strlen(text), &x->m, &err), 0);
+    else
+        assert_int_equal(scn_load_builtin("seed", &x->m, &err), 0);
+    x->sim = sim_create(1);
+    assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
+    assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);
+}
+
+static void down(struct fx *x)
+{
+    pcie_enum_report_free(&x->rep);
+    sim_destroy(x->sim);
+    scn_free(&x->m);
+}
+
+static bool log_has(struct fx *x, const char *text)
+{
+    struct sim_log *log = sim_log(x->sim);
+    for (size_t i = 0; i < sim_log_count(log); i++) {
+        struct sim_log_rec rec;
+        if (sim_log_get(log, i, &rec) && !strcmp(rec.text, text))
+            return true;
+    }
+    return false;
+}
+
+static void test_default_ivrs(void **state)
+{
+    (void)state;
+    struct fx x;
+    up_text(&x, NULL);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(scn_firmware_ivrs(&x.m, x.sys, &b, &n, NULL), 0);
+    assert_non_null(b);
+    assert_true(host_ivrs_checksum_ok(b, n));
+    assert_memory_equal(b, "IVRS", 4);
+    struct host_ivrs *t;
+    assert_int_equal(host_ivrs_parse(b, n, &t, NULL), 0);
+    assert_int_equal(t->ivinfo, 0x00203041u);
+    assert_int_equal(t->n_blocks, 2);
+    const uint8_t types[2] = {0x10, 0x11}, flags[2] = {0xb0, 0x30};
+    for (size_t i = 0; i < 2; i++) {
+        const struct host_ivrs_block *blk = &t->blocks[i];
+        assert_int_equal(blk->kind, HOST_IVRS_IVHD);
+        assert_int_equal(blk->ivhd.type, types[i]);
+        assert_int_equal(blk->ivhd.flags, flags[i]);
+        assert_int_equal(blk->ivhd.devid, 0x0002);      /* 00:00.2 */
+        assert_int_equal(blk->ivhd.cap_offset, 0x40);   /* the seed's capability */
+        assert_int_equal(blk->ivhd.mmio_base, 0xfeb80000ull);
+        assert_int_equal(blk->n_entries, 4);
+        assert_int_equal(blk->entries[0].type, HOST_IVHD_DEV_RANGE_START);
+        assert_int_equal(blk->entries[0].devid, 0x0008); /* 00:01.0 */
+        assert_int_equal(blk->entries[1].type, HOST_IVHD_DEV_RANGE_END);
+        assert_int_equal(blk->entries[1].devid, 0x3fff); /* the seed's last bus, 3f:1f.7 */
+        assert_int_equal(blk->entries[2].type, HOST_IVHD_DEV_SPECIAL);
+        assert_int_equal(blk->entries[2].ext, 4u | 0x00a0u << 8 | 1u << 24); /* IOAPIC 4 at 00:14.0 */
+    }
+    host_ivrs_destroy(t);
+    free(b);
+    down(&x);
+}
+
+/* The seed boots 4.9.80 (its kernel:), the IOMMU is found and set up, the
+ * host bridge 00:00.0 is outside the IVRS ranges so it has no group. */
+static void test_seed_boots_49(void **state)
+{
+    (void)state;
+    struct fx x;
+    up_text(&x, NULL);
+    struct host_kernel *k;
+    struct pcilab_err err;
+    assert_int_equal(scn_boot(x.sys, &x.m, NULL, &x.rep, &k, &err), 0);
+    assert_string_equal(host_kver_name(k->kver), "4.9.80");
+    assert_true(log_has(&x, "AMD-Vi: Found IOMMU at 0000:00:00.2 cap 0x40"));
+    assert_true(log_has(&x, "iommu: Adding device 0000:01:00.0 to group 1"));
+    assert_false(log_has(&x, "iommu: Adding device 0000:00:00.0 to group 0"));
+    assert_non_null(host_amd_iommu_of(k));
+    /* the caller's version and command line win */
+    down(&x);
+    up_text(&x, NULL);
+    struct scn_boot_opts o = {"6.1", "amd_iommu=off"};
+    assert_int_equal(scn_boot(x.sys, &x.m, &o, &x.rep, &k, &err), 0);
+    assert_string_equal(host_kver_name(k->kver), "6.1");
+    assert_null(host_amd_iommu_of(k));
+    assert_true(log_has(&x, "Kernel command line: amd_iommu=off"));
+    down(&x);
+}
+
+static const char *described =
+    "name: t\n"
+    "kernel: {version: '5.15', cmdline: 'iommu.strict=1'}\n"
+    "root_complex:\n"
+    "  buses: [0, 3]\n"
+    "  ecam: 0xe0000000\n"
+    "  mmio32: {base: 0xc0000000, size: 256M}\n"
+    "  functions:\n"
+    "    - {bdf: 00:00.0, kind: host_bridge, vendor: 0x1022, device: 0x1576}\n"
+    "    - bdf: 00:00.2\n"
+    "      kind: integrated\n"
+    "      vendor: 0x1022\n"
+    "      device: 0x1577\n"
+    "      class: 0x080600\n"
+    "      capabilities:\n"
+    "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
+    "        msi: {vectors: 1, addr64: true, offset: 0x54}\n"
+    "    - bdf: 00:02.0\n"
+    "      kind: root_port\n"
+    "      vendor: 0x1022\n"
+    "      device: 0x157c\n"
+    "      capabilities: {pcie: {max_speed: gen2, max_width: 1}}\n"
+    "      children:\n"
+    "        - devfn: 00.0\n"
+    "          kind: endpoint\n"
+    "          vendor: 0x1204\n"
+    "          device: 0x5045\n"
+    "          class: 0x118000\n"
+    "          bars: [{index: 0, type: mem32, size: 4K}]\n"
+    "          capabilities: {msi: {vectors: 2, addr64: true}, pcie: {max_speed: gen2, max_width: 1}}\n"
+    "firmware:\n"
+    "  ivrs:\n"
+    "    ivhd:\n"
+    "      - iommu: 00:00.2\n"
+    "        types: [0x10]\n"
+    "        entries:\n"
+    "          - select: 01:00.0\n"
+    "          - special: {ioapic: 4, devid: 00:14.0}\n";
+
+static void test_described_ivrs(void **state)
+{
+    (void)state;
+    struct fx x;
+    up_text(&x, described);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(scn_firmware_ivrs(&x.m, x.sys, &b, &n, NULL), 0);
+    struct host_ivrs *t;
+    assert_int_equal(host_ivrs_parse(b, n, &t, NULL), 0);
+    assert_int_equal(t->n_blocks, 1);
+    assert_int_equal(t->blocks[0].ivhd.type, 0x10);
+    assert_int_equal(t->blocks[0].n_entries, 2);
+    assert_int_equal(t->blocks[0].entries[0].type, HOST_IVHD_DEV_SELECT);
+    assert_int_equal(t->blocks[0].entries[0].devid, 0x0100);
+    host_ivrs_destroy(t);
+    free(b);
+    struct host_kernel *k;
+    struct pcilab_err err;
+    assert_int_equal(scn_boot(x.sys, &x.m, NULL, &x.rep, &k, &err), 0);
+    assert_string_equal(host_kver_name(k->kver), "5.15");
+    assert_true(log_has(&x, "pci 0000:01:00.0: Adding to iommu group 0"));
+    assert_true(log_has(&x, "iommu: DMA domain TLB invalidation policy: strict mode (set via kernel command line)"));
+    down(&x);
+}
+
+static void test_no_ivrs(void **state)
+{
+    (void)state;
+    char *text = malloc(strlen(described) + 1);
+    strcpy(text, described);
+    char *fw = strstr(text, "firmware:");
+    strcpy(fw, "firmware: {ivrs: none}\n");
+    struct fx x;
+    up_text(&x, text);
+    free(text);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(scn_firmware_ivrs(&x.m, x.sys, &b, &n, NULL), 0);
+    assert_null(b);
+    assert_int_equal(n, 0);
+    struct host_kernel *k;
+    assert_int_equal(scn_boot(x.sys, &x.m, NULL, &x.rep, &k, NULL), 0);
+    assert_null(host_amd_iommu_of(k));
+    down(&x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_default_ivrs),
+        cmocka_unit_test(test_seed_boots_49),
+        cmocka_unit_test(test_described_ivrs),
+        cmocka_unit_test(test_no_ivrs),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
