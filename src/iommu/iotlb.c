@@ -94,12 +94,6 @@ static inline uint64_t tag_of(uint16_t domain, uint32_t pasid, unsigned shift)
     return (uint64_t)domain | (uint64_t)shift << 16 | (uint64_t)pasid << 32;
 }
 
-static inline bool matches(const struct iommu_iotlb_entry *e, uint16_t domain, uint32_t pasid,
-                           uint64_t vpn, unsigned shift)
-{
-    return e->vpn == vpn && e->tag == tag_of(domain, pasid, shift);
-}
-
 const struct iommu_iotlb_entry *iommu_iotlb_lookup(struct iommu_iotlb *t, uint16_t domain,
                                                    uint32_t pasid, uint64_t addr)
 {
