@@ -23,7 +23,7 @@ void iommu_iotlb_config_default(struct iommu_iotlb_config *c)
     c->policy = IOMMU_IOTLB_LRU;
     c->seed = 1;
     c->hit_latency = 2 * SIM_NS;
-    c->walk_latency = 60 * SIM_NS;
+    c->walk_latency = 80 * SIM_NS;
 }
 
 static bool pow2(unsigned v)
