@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!lx)
         lx = host_ivrs_linux_create();
     if (lx) {
-        for (int k = 0; k < HOST_IVRS_LINUX_COUNT; k++) {
-            if (host_ivrs_linux_run(lx, out1, (size_t)n1, u, (enum host_ivrs_kernel)k, &err) != 0)
+        for (size_t k = 0; k < host_kver_count(); k++) {
+            if (host_ivrs_linux_run(lx, out1, (size_t)n1, u, host_kver_at(k), &err) != 0)
                 abort();
             if (lx->n_log > HOST_IVRS_MAX_LOG || lx->n_iommus > HOST_IVRS_MAX_IOMMUS)
                 abort();

@@ -699,16 +699,6 @@ static void state_destroy(void *obj)
     free(a);
 }
 
-static enum host_ivrs_kernel ivrs_kernel(const struct host_kver *kv)
-{
-    switch (kv->amd_msg) {
-    case HOST_AMD_MSG_4_9: return HOST_IVRS_LINUX_4_9;
-    case HOST_AMD_MSG_4_20: return HOST_IVRS_LINUX_4_20;
-    case HOST_AMD_MSG_5_15: return HOST_IVRS_LINUX_5_15;
-    default: return HOST_IVRS_LINUX_6_1;
-    }
-}
-
 static void flush_ivrs_log(struct host_amd_iommu *a, size_t *done)
 {
     for (; *done < a->lx->n_log; (*done)++)
@@ -885,7 +875,7 @@ int host_amd_iommu_init_platform(struct host_kernel *k, const uint8_t *ivrs, siz
         a->ivrs = NULL;
         goto out; /* Linux cannot read it either: no AMD-Vi */
     }
-    host_ivrs_linux_run(a->lx, ivrs, ivrs_len, a->ivrs, ivrs_kernel(kv), err);
+    host_ivrs_linux_run(a->lx, ivrs, ivrs_len, a->ivrs, kv, err);
     size_t logged = 0;
     flush_ivrs_log(a, &logged);
     if (!a->lx->enabled || a->lx->n_iommus == 0)

@@ -8,38 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- per-version differences (to move into src/host/kver.c) --------------
- *
- * fmt_prefix: 5.15 and 6.1 define pr_fmt "AMD-Vi: " in drivers/iommu/amd/init.c,
- *   so FW_BUG ("[Firmware Bug]: ") comes after it; 4.9.80 and 4.20 have no
- *   pr_fmt in amd_iommu_init.c and write "AMD-Vi: " into some strings
- *   (e.g. pr_err(FW_BUG "AMD-Vi: IVRS invalid checksum\n")) and not into others
- *   (pr_err(FW_BUG "Invalid IVHD device type %#x\n")).
- * excl_as_unity: 5.15/6.1 init_unity_map_range turns IVMD exclusion ranges into
- *   r/w unity maps; 4.9/4.20 init_exclusion_range sets DTE.EX and the IOMMU's
- *   exclusion registers.
- * empty_ivhd_fails: 6.1 find_last_devid_from_ivhd returns -EINVAL for an IVHD
- *   without any devid-carrying entry, alloc_pci_segment fails, AMD-Vi is off.
- * seg_in_dump: not used yet (6.1 prints devids with their segment).
- */
-struct ivrs_kver {
-    const char *name;
-    bool fmt_prefix;
-    bool excl_as_unity;
-    bool empty_ivhd_fails;
-};
-
-static const struct ivrs_kver ivrs_kvers[HOST_IVRS_LINUX_COUNT] = {
-    [HOST_IVRS_LINUX_4_9] = {"4.9.80", false, false, false},
-    [HOST_IVRS_LINUX_4_20] = {"4.20.17", false, false, false},
-    [HOST_IVRS_LINUX_5_15] = {"5.15", true, true, false},
-    [HOST_IVRS_LINUX_6_1] = {"6.1", true, true, true},
-};
-
-const char *host_ivrs_kernel_name(enum host_ivrs_kernel k)
-{
-    return (unsigned)k < HOST_IVRS_LINUX_COUNT ? ivrs_kvers[k].name : "?";
-}
+/* The differences between versions are fields of struct host_kver (kver.h,
+ * section "ACPI IVRS"): ivrs_pr_fmt, ivrs_excl_as_unity, ivrs_empty_ivhd_fails,
+ * ivrs_per_segment. */
 
 /* ---- little-endian helpers ------------------------------------------------ */
 
@@ -588,7 +559,7 @@ static void klog(struct host_ivrs_linux *lx, uint8_t level, const char *fmt, ...
  * own: nothing in 4.x, "AMD-Vi: " in 5.15/6.1. */
 static const char *pfx(const struct host_ivrs_linux *lx)
 {
-    return ivrs_kvers[lx->kver].fmt_prefix ? "AMD-Vi: " : "";
+    return lx->kver->ivrs_pr_fmt ? "AMD-Vi: " : "";
 }
 
 static void set_from_acpi(struct host_ivrs_linux *lx, int iommu, uint16_t devid, uint8_t flags,
@@ -788,22 +759,21 @@ static void ivmd_unity(struct host_ivrs_linux *lx, const struct host_ivmd *m)
 }
 
 int host_ivrs_linux_run(struct host_ivrs_linux *lx, const uint8_t *bytes, size_t len,
-                        const struct host_ivrs *t, enum host_ivrs_kernel k,
+                        const struct host_ivrs *t, const struct host_kver *kv,
                         struct pcilab_err *err)
 {
-    if (!lx || !t || (unsigned)k >= HOST_IVRS_LINUX_COUNT)
+    if (!lx || !t || !kv)
         return pcilab_errf(err, PCILAB_EINVAL, "IVRS: bad arguments to host_ivrs_linux_run");
     memset(lx, 0, sizeof *lx);
-    lx->kver = k;
+    lx->kver = kv;
     for (uint32_t d = 0; d <= 0xffff; d++) {
         lx->dev[d].iommu = -1;
         lx->dev[d].alias = (uint16_t)d; /* "let all alias entries point to itself" */
     }
-    const struct ivrs_kver *kv = &ivrs_kvers[k];
 
     /* check_ivrs_checksum over table->length bytes */
     if (!bytes || !host_ivrs_checksum_ok(bytes, len)) {
-        if (kv->fmt_prefix)
+        if (kv->ivrs_pr_fmt)
             klog(lx, 3, "AMD-Vi: [Firmware Bug]: IVRS invalid checksum");
         else
             klog(lx, 3, "[Firmware Bug]: AMD-Vi: IVRS invalid checksum");
@@ -857,11 +827,11 @@ int host_ivrs_linux_run(struct host_ivrs_linux *lx, const uint8_t *bytes, size_t
                      type);
             return 0;
         }
-        if (b->ivhd.segment != 0 && k == HOST_IVRS_LINUX_6_1)
+        if (b->ivhd.segment != 0 && kv->ivrs_per_segment)
             continue; /* 6.1 keeps one table per segment; we model segment 0 only.
                        * Before 6.1 the segment is ignored: all go into one table. */
         long ld = ivhd_last_devid(b);
-        if (ld < 0 && kv->empty_ivhd_fails) {
+        if (ld < 0 && kv->ivrs_empty_ivhd_fails) {
             snprintf(lx->note, sizeof lx->note,
                      "IVHD %zu has no device entry: 6.1 find_last_devid_from_ivhd() returns "
                      "-EINVAL and AMD-Vi is not used", i);
@@ -882,7 +852,7 @@ int host_ivrs_linux_run(struct host_ivrs_linux *lx, const uint8_t *bytes, size_t
     for (size_t i = 0; i < t->n_blocks; i++) {
         const struct host_ivrs_block *b = &t->blocks[i];
         if (b->kind != HOST_IVRS_IVHD || b->ivhd.type != lx->target_type ||
-            (b->ivhd.segment != 0 && k == HOST_IVRS_LINUX_6_1))
+            (b->ivhd.segment != 0 && kv->ivrs_per_segment))
             continue;
         if (lx->n_iommus >= HOST_IVRS_MAX_IOMMUS) {
             snprintf(lx->note, sizeof lx->note,
@@ -914,7 +884,7 @@ int host_ivrs_linux_run(struct host_ivrs_linux *lx, const uint8_t *bytes, size_t
         if (b->kind != HOST_IVRS_IVMD)
             continue;
         const struct host_ivmd *m = &b->ivmd;
-        if (kv->excl_as_unity) {
+        if (kv->ivrs_excl_as_unity) {
             if (m->flags & (HOST_IVMD_FLAG_UNITY | HOST_IVMD_FLAG_EXCL))
                 ivmd_unity(lx, m);
         } else if (m->flags & HOST_IVMD_FLAG_EXCL) {
@@ -939,7 +909,7 @@ bool host_ivrs_linux_check_ioapics(struct host_ivrs_linux *lx, const uint8_t *id
     /* check_ioapic_information; IOAPIC_SB_DEVID = 00:14.0 */
     const uint16_t sb = (0x14 << 3);
     bool ret = false, has_sb = false;
-    bool v5 = ivrs_kvers[lx->kver].fmt_prefix;
+    bool v5 = lx->kver->ivrs_pr_fmt;
     for (size_t i = 0; i < n; i++) {
         long devid = -1;
         for (size_t s = 0; s < lx->n_special; s++)

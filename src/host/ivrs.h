@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/kver.h"
 #include "sim/err.h"
 
 #define HOST_IVRS_HEADER_LEN 48u /* ACPI header (36) + IVinfo (4) + reserved (8) */
@@ -193,15 +194,6 @@ bool host_ivrs_checksum_ok(const uint8_t *bytes, size_t len);
 
 /* ---- Linux's reading of the table ---------------------------------------- */
 
-/* Temporary: the lead moves these into the central version table (kver.c). */
-enum host_ivrs_kernel {
-    HOST_IVRS_LINUX_4_9,
-    HOST_IVRS_LINUX_4_20,
-    HOST_IVRS_LINUX_5_15,
-    HOST_IVRS_LINUX_6_1,
-    HOST_IVRS_LINUX_COUNT
-};
-const char *host_ivrs_kernel_name(enum host_ivrs_kernel k);
 
 #define HOST_IVRS_MAX_IOMMUS 32   /* Linux MAX_IOMMUS */
 #define HOST_IVRS_MAX_UNITY 64
@@ -251,7 +243,7 @@ struct host_ivrs_klog {
 };
 
 struct host_ivrs_linux {
-    enum host_ivrs_kernel kver;
+    const struct host_kver *kver; /* the version the table was read as */
     bool enabled;          /* Linux goes on to set up AMD-Vi with this table */
     uint8_t target_type;   /* IVHD type Linux uses (get_highest_supported_ivhd_type) */
     uint16_t last_bdf;     /* segment 0 */
@@ -277,7 +269,7 @@ void host_ivrs_linux_destroy(struct host_ivrs_linux *lx);
  * accepts the table (see lx->enabled and lx->log), a negative code only for
  * bad arguments. */
 int host_ivrs_linux_run(struct host_ivrs_linux *lx, const uint8_t *bytes, size_t len,
-                        const struct host_ivrs *t, enum host_ivrs_kernel k,
+                        const struct host_ivrs *t, const struct host_kver *kv,
                         struct pcilab_err *err);
 /* check_ioapic_information: given the IOAPIC ids of the MADT, appends Linux's
  * messages and returns whether interrupt remapping stays enabled. */

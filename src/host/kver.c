@@ -118,6 +118,11 @@ static const struct host_kver kvers[] = {
         .amd_evt_overflow_restart = false,
         .amd_efr_from_ivhd = false,
         .amd_prints_flush_mode = true,
+        /* amd_iommu_init.c 4.9.80 */
+        .ivrs_pr_fmt = false,
+        .ivrs_excl_as_unity = false,
+        .ivrs_empty_ivhd_fails = false,
+        .ivrs_per_segment = false,
     },
     {
         .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
@@ -182,6 +187,11 @@ static const struct host_kver kvers[] = {
         .amd_evt_overflow_restart = false,
         .amd_efr_from_ivhd = false,
         .amd_prints_flush_mode = true,
+        /* amd_iommu_init.c 4.20 */
+        .ivrs_pr_fmt = false,
+        .ivrs_excl_as_unity = false,
+        .ivrs_empty_ivhd_fails = false,
+        .ivrs_per_segment = false,
     },
     {
         .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
@@ -245,6 +255,11 @@ static const struct host_kver kvers[] = {
         .amd_evt_overflow_restart = true,
         .amd_efr_from_ivhd = true,
         .amd_prints_flush_mode = false,
+        /* amd/init.c 5.15 */
+        .ivrs_pr_fmt = true,
+        .ivrs_excl_as_unity = true,
+        .ivrs_empty_ivhd_fails = false,
+        .ivrs_per_segment = false,
     },
     {
         .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
@@ -307,6 +322,11 @@ static const struct host_kver kvers[] = {
         .amd_evt_overflow_restart = true,
         .amd_efr_from_ivhd = true,
         .amd_prints_flush_mode = false,
+        /* amd/init.c 6.1 (alloc_pci_segment) */
+        .ivrs_pr_fmt = true,
+        .ivrs_excl_as_unity = true,
+        .ivrs_empty_ivhd_fails = true,
+        .ivrs_per_segment = true,
     },
 };
 

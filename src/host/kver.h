@@ -233,6 +233,21 @@ struct host_kver {
                                          4.9 and 4.20; 5.x uses dma-iommu
                                          (iommu_dma_alloc_iova) */
 
+    /* ---- ACPI IVRS as the AMD driver reads it (amd_iommu_init.c 4.x,
+     * amd/init.c 5.x; docs/linux/amd-iommu.md g) ---- */
+    bool ivrs_pr_fmt;                 /* pr_fmt "AMD-Vi: " puts the prefix before
+                                         FW_BUG ("AMD-Vi: [Firmware Bug]: ...", 5.x);
+                                         4.x writes "AMD-Vi: " into some strings only */
+    bool ivrs_excl_as_unity;          /* IVMD exclusion ranges become r/w unity maps
+                                         (init_unity_map_range, 5.x); 4.x sets DTE.EX
+                                         and the exclusion registers */
+    bool ivrs_empty_ivhd_fails;       /* an IVHD without device entries makes
+                                         find_last_devid_from_ivhd fail and AMD-Vi
+                                         stays off (6.1) */
+    bool ivrs_per_segment;            /* one device table per PCI segment (6.1):
+                                         pcilab models segment 0's; before, segments
+                                         share one table */
+
     /* ---- AMD IOMMU driver messages and behaviour (drivers/iommu/amd) ----
      * Read by src/host/amd_iommu*.c; docs/linux/amd-iommu.md has the facts. */
     enum host_amd_msg amd_msg;        /* event-log and boot line formats */

@@ -12,6 +12,15 @@
 
 #define BDF(b, d, f) ((uint16_t)((b) << 8 | (d) << 3 | (f)))
 
+/* The modelled version of that major.minor. */
+static const struct host_kver *kv(const char *v)
+{
+    const struct host_kver *k = NULL;
+    if (host_kver_find(v, &k, NULL) < 0)
+        abort();
+    return k;
+}
+
 static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
 static uint32_t le32(const uint8_t *p)
 {
@@ -200,12 +209,12 @@ static void bad_checksum_is_linux_business(void **state)
     uint8_t *b2 = encode(u, &len2);
     assert_memory_equal(b, b2, len); /* the wrong checksum survives re-encoding */
     struct host_ivrs_linux *lx = host_ivrs_linux_create();
-    assert_int_equal(host_ivrs_linux_run(lx, b, len, u, HOST_IVRS_LINUX_4_9, &e), 0);
+    assert_int_equal(host_ivrs_linux_run(lx, b, len, u, kv("4.9"), &e), 0);
     assert_false(lx->enabled);
     assert_int_equal(lx->n_log, 1);
     assert_string_equal(lx->log[0].text, "[Firmware Bug]: AMD-Vi: IVRS invalid checksum");
     assert_int_equal(lx->log[0].level, 3);
-    assert_int_equal(host_ivrs_linux_run(lx, b, len, u, HOST_IVRS_LINUX_5_15, &e), 0);
+    assert_int_equal(host_ivrs_linux_run(lx, b, len, u, kv("5.15"), &e), 0);
     assert_string_equal(lx->log[0].text, "AMD-Vi: [Firmware Bug]: IVRS invalid checksum");
     host_ivrs_linux_destroy(lx);
     free(b2);
@@ -222,7 +231,7 @@ static void ranges_aliases_and_specials_as_linux_sets_them(void **state)
     uint8_t *b = encode(t, &len);
     struct host_ivrs_linux *lx = host_ivrs_linux_create();
     struct pcilab_err e = {0};
-    assert_int_equal(host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_4_9, &e), 0);
+    assert_int_equal(host_ivrs_linux_run(lx, b, len, t, kv("4.9"), &e), 0);
     assert_true(lx->enabled);
     assert_int_equal(lx->target_type, 0x40);
     /* DEV_ALL makes last_bdf 0xffff and covers everything ... */
@@ -259,7 +268,7 @@ static void ranges_aliases_and_specials_as_linux_sets_them(void **state)
     assert_false(lx->dev[BDF(0, 0x10, 2)].excl);
     assert_int_equal(lx->iommus[0].excl_start, 0x9e000000);
     /* 5.15: the exclusion range becomes an r/w unity map */
-    assert_int_equal(host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_5_15, &e), 0);
+    assert_int_equal(host_ivrs_linux_run(lx, b, len, t, kv("5.15"), &e), 0);
     assert_int_equal(lx->n_unity, 3);
     assert_int_equal(lx->unity[1].devid_start, BDF(0, 0x10, 0));
     assert_int_equal(lx->unity[1].devid_end, BDF(0, 0x10, 1));
@@ -335,11 +344,11 @@ static void linux_quirks_per_version(void **state)
     host_ivrs_add_entry(t, 0, &x, &e);
     size_t len;
     uint8_t *b = encode(t, &len);
-    host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_4_9, &e);
+    host_ivrs_linux_run(lx, b, len, t, kv("4.9"), &e);
     assert_true(lx->enabled);
     assert_true(has_log(lx, "[Firmware Bug]: Invalid IVHD device type 0xf0"));
     assert_int_equal(lx->last_bdf, 0x0008);
-    host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_6_1, &e);
+    host_ivrs_linux_run(lx, b, len, t, kv("6.1"), &e);
     assert_true(has_log(lx, "AMD-Vi: [Firmware Bug]: Invalid IVHD device type 0xf0"));
     free(b);
     /* an IVMD naming the IOMMU's devid right after the IVHD: Linux takes
@@ -347,7 +356,7 @@ static void linux_quirks_per_version(void **state)
     struct host_ivmd m = {.type = 0x21, .flags = 1, .devid = 2, .start = 0x1000, .length = 0x1000};
     host_ivrs_add_ivmd(t, &m, &e);
     b = encode(t, &len);
-    host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_4_9, &e);
+    host_ivrs_linux_run(lx, b, len, t, kv("4.9"), &e);
     assert_false(lx->enabled);
     assert_int_equal(lx->target_type, 0x21);
     assert_true(has_log(lx, "AMD-Vi: Unsupported IVHD type 0x21"));
@@ -357,10 +366,10 @@ static void linux_quirks_per_version(void **state)
     t = host_ivrs_create();
     host_ivrs_add_ivhd(t, &h, &e);
     b = encode(t, &len);
-    host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_4_9, &e);
+    host_ivrs_linux_run(lx, b, len, t, kv("4.9"), &e);
     assert_true(lx->enabled);
     assert_int_equal(lx->last_bdf, 0);
-    host_ivrs_linux_run(lx, b, len, t, HOST_IVRS_LINUX_6_1, &e);
+    host_ivrs_linux_run(lx, b, len, t, kv("6.1"), &e);
     assert_false(lx->enabled);
     assert_non_null(strstr(lx->note, "-EINVAL"));
     free(b);
@@ -429,8 +438,8 @@ static void carrizo_board_as_linux_49_sees_it(void **state)
     struct pcilab_err e = {0};
     assert_int_equal(host_ivrs_parse(b, len, &u, &e), 0);
     struct host_ivrs_linux *lx = host_ivrs_linux_create();
-    for (int k = 0; k < HOST_IVRS_LINUX_COUNT; k++) {
-        assert_int_equal(host_ivrs_linux_run(lx, b, len, u, (enum host_ivrs_kernel)k, &e), 0);
+    for (size_t k = 0; k < host_kver_count(); k++) {
+        assert_int_equal(host_ivrs_linux_run(lx, b, len, u, host_kver_at(k), &e), 0);
         assert_true(lx->enabled);
         assert_int_equal(lx->n_log, 0);
         assert_int_equal(lx->target_type, 0x11); /* same devid: the later 11h wins */
@@ -473,7 +482,7 @@ static void raw_subtables_are_kept_and_skipped(void **state)
     assert_int_equal(u->blocks[2].kind, HOST_IVRS_RAW);
     assert_memory_equal(u->blocks[2].raw, raw, sizeof raw);
     struct host_ivrs_linux *lx = host_ivrs_linux_create();
-    host_ivrs_linux_run(lx, b, len, u, HOST_IVRS_LINUX_4_9, &e);
+    host_ivrs_linux_run(lx, b, len, u, kv("4.9"), &e);
     assert_true(lx->enabled);
     assert_int_equal(lx->target_type, 0x11);
     host_ivrs_linux_destroy(lx);
