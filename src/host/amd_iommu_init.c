@@ -566,6 +566,25 @@ static void set_ops(struct host_amd_iommu *a, struct amd_dev_data *dd)
     }
 }
 
+/* iommu_init_device and iommu_group_get_for_dev: the device's data and its
+ * group. NULL (err filled) when out of memory. */
+static struct amd_dev_data *probe_device(struct host_amd_iommu *a, struct pci_dev *p,
+                                         struct pcilab_err *err)
+{
+    struct amd_dev_data *dd = iommu_init_device(a, p);
+    if (!dd) {
+        pcilab_errf(err, PCILAB_ENOMEM, "out of memory for AMD-Vi device data");
+        return NULL;
+    }
+    struct amd_group *g = pci_device_group(a, p);
+    if (!g) {
+        pcilab_errf(err, PCILAB_ENOMEM, "out of memory for an IOMMU group");
+        return NULL;
+    }
+    dd->group = g;
+    return dd;
+}
+
 /* 4.x: bus_set_iommu -> amd_iommu_add_device for each device, in order. */
 static int add_devices_4x(struct host_amd_iommu *a, struct pcilab_err *err)
 {
@@ -575,14 +594,10 @@ static int add_devices_4x(struct host_amd_iommu *a, struct pcilab_err *err)
         struct pci_dev *p = a->k->pdevs[i];
         if (!check_device(a, p))
             continue;
-        struct amd_dev_data *dd = iommu_init_device(a, p);
+        struct amd_dev_data *dd = probe_device(a, p, err);
         if (!dd)
-            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for AMD-Vi device data");
-        /* iommu_group_get_for_dev */
-        struct amd_group *g = pci_device_group(a, p);
-        if (!g)
-            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for an IOMMU group");
-        dd->group = g;
+            return -PCILAB_ENOMEM;
+        struct amd_group *g = dd->group;
         if (!g->domain) {
             g->domain = amd_domain_alloc(a, !def_identity, err);
             if (!g->domain)
@@ -619,14 +634,10 @@ static int add_devices_5x(struct host_amd_iommu *a, struct pcilab_err *err)
         struct pci_dev *p = a->k->pdevs[i];
         if (!check_device(a, p))
             continue;
-        struct amd_dev_data *dd = iommu_init_device(a, p);
+        struct amd_dev_data *dd = probe_device(a, p, err);
         if (!dd)
-            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for AMD-Vi device data");
-        struct amd_group *g = pci_device_group(a, p);
-        if (!g)
-            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for an IOMMU group");
-        dd->group = g;
-        g->ndev++;
+            return -PCILAB_ENOMEM;
+        dd->group->ndev++;
         group_line(a, dd);
     }
     for (unsigned gi = 0; gi < a->ngroups; gi++) {

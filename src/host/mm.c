@@ -139,9 +139,9 @@ static void *map_block(struct host_kernel *k, uint64_t pa, unsigned order, enum 
     return host;
 }
 
-void *host_alloc_pages(struct host_kernel *k, gfp_t gfp, unsigned order, uint64_t *pa)
+/* Maps a block the page allocator gave (p, UINT64_MAX when it gave none). */
+static void *map_pages(struct host_kernel *k, uint64_t p, unsigned order, bool zero, uint64_t *pa)
 {
-    uint64_t p = host_pages_alloc(k->pages, order, zone_of(gfp));
     if (p == UINT64_MAX)
         return NULL;
     void *virt = map_block(k, p, order, VIEW_PAGES, NULL);
@@ -149,27 +149,23 @@ void *host_alloc_pages(struct host_kernel *k, gfp_t gfp, unsigned order, uint64_
         host_pages_free(k->pages, p, order, NULL);
         return NULL;
     }
-    if (gfp & __GFP_ZERO)
+    if (zero)
         memset(virt, 0, HOST_PAGE_SIZE << order);
     if (pa)
         *pa = p;
     return virt;
 }
 
+void *host_alloc_pages(struct host_kernel *k, gfp_t gfp, unsigned order, uint64_t *pa)
+{
+    return map_pages(k, host_pages_alloc(k->pages, order, zone_of(gfp)), order,
+                     gfp & __GFP_ZERO, pa);
+}
+
 void *host_alloc_pages_range(struct host_kernel *k, unsigned order, uint64_t lo, uint64_t hi,
                              uint64_t *pa)
 {
-    uint64_t p = host_pages_alloc_range(k->pages, order, lo, hi);
-    if (p == UINT64_MAX)
-        return NULL;
-    void *virt = map_block(k, p, order, VIEW_PAGES, NULL);
-    if (!virt) {
-        host_pages_free(k->pages, p, order, NULL);
-        return NULL;
-    }
-    if (pa)
-        *pa = p;
-    return virt;
+    return map_pages(k, host_pages_alloc_range(k->pages, order, lo, hi), order, false, pa);
 }
 
 void host_free_pages(struct host_kernel *k, void *virt, unsigned order)

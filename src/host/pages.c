@@ -116,7 +116,9 @@ void host_pages_destroy(struct host_pages *p)
     free(p);
 }
 
-void host_pages_reserve(struct host_pages *p, uint64_t base, uint64_t size)
+/* Every page touched by [base, base + size) leaves (reserve) or joins the
+ * managed RAM. */
+static void mark_reserved(struct host_pages *p, uint64_t base, uint64_t size, bool reserve)
 {
     if (!size || base >= p->npages << HOST_PAGE_SHIFT)
         return;
@@ -125,21 +127,18 @@ void host_pages_reserve(struct host_pages *p, uint64_t base, uint64_t size)
     uint64_t hi = (last >> HOST_PAGE_SHIFT) + 1;
     if (hi > p->npages)
         hi = p->npages;
-    set_range(p->used, lo, hi, true);
-    set_range(p->ram, lo, hi, false);
+    set_range(p->used, lo, hi, reserve);
+    set_range(p->ram, lo, hi, !reserve);
+}
+
+void host_pages_reserve(struct host_pages *p, uint64_t base, uint64_t size)
+{
+    mark_reserved(p, base, size, true);
 }
 
 void host_pages_unreserve(struct host_pages *p, uint64_t base, uint64_t size)
 {
-    if (!size || base >= p->npages << HOST_PAGE_SHIFT)
-        return;
-    uint64_t lo = base >> HOST_PAGE_SHIFT;
-    uint64_t last = size - 1 > UINT64_MAX - base ? UINT64_MAX : base + size - 1;
-    uint64_t hi = (last >> HOST_PAGE_SHIFT) + 1;
-    if (hi > p->npages)
-        hi = p->npages;
-    set_range(p->used, lo, hi, false);
-    set_range(p->ram, lo, hi, true);
+    mark_reserved(p, base, size, false);
 }
 
 /* Highest used pfn in [lo, hi), or UINT64_MAX when all are free. */

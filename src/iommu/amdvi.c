@@ -2,6 +2,8 @@
  * takes where the specification leaves room. */
 #include "iommu/amdvi.h"
 
+#include "sim/bytes.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,20 +102,6 @@ static int mem_wr(struct amdvi *a, uint64_t pa, const void *buf, size_t len, uin
         *hwtype = info.result == MEM_ACCESS_UNCLAIMED ? AMDVI_HWERR_MASTER_ABORT
                                                       : AMDVI_HWERR_TARGET_ABORT;
     return rc;
-}
-
-static uint64_t le64(const uint8_t *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-#else
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-#endif
 }
 
 /* ---- interrupts and the event log (2.5, 3.4.3, 3.4.10, 3.4.11) ---- */
@@ -355,7 +343,7 @@ static enum walk_status walk(struct amdvi *a, const struct amdvi_dte *d, uint64_
             w->hw_addr = ea;
             return WALK_HWERR;
         }
-        uint64_t e = le64(raw);
+        uint64_t e = sim_get_le64(raw);
         if (!(e & 1))
             return WALK_NOT_PRESENT;
         if (amdvi_pte_reserved(e))

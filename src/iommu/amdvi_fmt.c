@@ -3,31 +3,9 @@
  * way, so one word helper pair carries the byte order. */
 #include "iommu/amdvi_fmt.h"
 
+#include "sim/bytes.h"
+
 #include <string.h>
-
-static inline uint64_t ld64(const uint8_t *p)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-#else
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | p[i];
-    return v;
-#endif
-}
-
-static inline void st64(uint8_t *p, uint64_t v)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    memcpy(p, &v, 8);
-#else
-    for (int i = 0; i < 8; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-#endif
-}
 
 /* Field of `width` bits at bit `lo` of a word. */
 static inline uint64_t get(uint64_t w, unsigned lo, unsigned width)
@@ -88,15 +66,15 @@ void amdvi_dte_encode(const struct amdvi_dte *d, uint8_t raw[AMDVI_DTE_SIZE])
     q3 |= put(d->mode0_fc, 55, 1);
     q3 |= put(d->snoop_attr, 56, 8);
 
-    st64(raw, q0);
-    st64(raw + 8, q1);
-    st64(raw + 16, q2);
-    st64(raw + 24, q3);
+    sim_put_le64(raw, q0);
+    sim_put_le64(raw + 8, q1);
+    sim_put_le64(raw + 16, q2);
+    sim_put_le64(raw + 24, q3);
 }
 
 void amdvi_dte_decode(const uint8_t raw[AMDVI_DTE_SIZE], struct amdvi_dte *d)
 {
-    uint64_t q0 = ld64(raw), q1 = ld64(raw + 8), q2 = ld64(raw + 16), q3 = ld64(raw + 24);
+    uint64_t q0 = sim_get_le64(raw), q1 = sim_get_le64(raw + 8), q2 = sim_get_le64(raw + 16), q3 = sim_get_le64(raw + 24);
     memset(d, 0, sizeof *d);
     d->v = get(q0, 0, 1);
     d->tv = get(q0, 1, 1);
@@ -155,10 +133,10 @@ bool amdvi_dte_check(const uint8_t raw[AMDVI_DTE_SIZE], uint64_t efr, uint64_t r
         m0 |= 0x3full << 55;                         /* GV, GLX, GCR3[14:12] */
         m1 |= 0xffffull << 16 | 0x1fffffull << 43;   /* GCR3[30:15], GCR3[51:31] */
     }
-    rsvd[0] = ld64(raw) & m0;
-    rsvd[1] = ld64(raw + 8) & m1;
-    rsvd[2] = ld64(raw + 16) & m2;
-    rsvd[3] = ld64(raw + 24) & m3;
+    rsvd[0] = sim_get_le64(raw) & m0;
+    rsvd[1] = sim_get_le64(raw + 8) & m1;
+    rsvd[2] = sim_get_le64(raw + 16) & m2;
+    rsvd[3] = sim_get_le64(raw + 24) & m3;
     return rsvd[0] | rsvd[1] | rsvd[2] | rsvd[3];
 }
 
@@ -318,13 +296,13 @@ void amdvi_event_encode(const struct amdvi_event *e, uint8_t raw[AMDVI_EVENT_SIZ
         hi = e->addr;
         break;
     }
-    st64(raw, lo);
-    st64(raw + 8, hi);
+    sim_put_le64(raw, lo);
+    sim_put_le64(raw + 8, hi);
 }
 
 void amdvi_event_decode(const uint8_t raw[AMDVI_EVENT_SIZE], struct amdvi_event *e)
 {
-    uint64_t lo = ld64(raw), hi = ld64(raw + 8);
+    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
     unsigned c = (unsigned)get(lo, 60, 4);
     memset(e, 0, sizeof *e);
     e->code = (uint8_t)c;
@@ -404,13 +382,13 @@ void amdvi_cmd_encode(const struct amdvi_cmd *c, uint8_t raw[AMDVI_CMD_SIZE])
     default:
         break;
     }
-    st64(raw, lo);
-    st64(raw + 8, hi);
+    sim_put_le64(raw, lo);
+    sim_put_le64(raw + 8, hi);
 }
 
 void amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c)
 {
-    uint64_t lo = ld64(raw), hi = ld64(raw + 8);
+    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
     memset(c, 0, sizeof *c);
     c->opcode = (uint8_t)get(lo, 60, 4);
     switch (c->opcode) {
@@ -465,7 +443,7 @@ void amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c)
 
 bool amdvi_cmd_check(const uint8_t raw[AMDVI_CMD_SIZE], uint64_t rsvd[2])
 {
-    uint64_t lo = ld64(raw), hi = ld64(raw + 8);
+    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
     uint64_t m_lo, m_hi;
     switch (get(lo, 60, 4)) {
     case AMDVI_CMD_COMPLETION_WAIT:
@@ -580,14 +558,14 @@ void amdvi_irte128_encode(const struct amdvi_irte *e, uint8_t raw[AMDVI_IRTE128_
         lo |= put(e->int_type, 2, 3) | put(e->rq_eoi, 5, 1) | put(e->dm, 6, 1);
     lo |= put(e->destination, 8, 24) | put(e->ga_tag, 32, 32);
     hi |= put(e->vector, 0, 8) | (e->ga_root & ADDR_51_12) | put(e->destination >> 24, 56, 8);
-    st64(raw, lo);
-    st64(raw + 8, hi);
+    sim_put_le64(raw, lo);
+    sim_put_le64(raw + 8, hi);
 }
 
 bool amdvi_irte128_decode(const uint8_t raw[AMDVI_IRTE128_SIZE], struct amdvi_irte *e,
                           uint64_t rsvd[2])
 {
-    uint64_t lo = ld64(raw), hi = ld64(raw + 8);
+    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
     memset(e, 0, sizeof *e);
     e->remap_en = get(lo, 0, 1);
     e->sup_iopf = get(lo, 1, 1);

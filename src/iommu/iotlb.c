@@ -136,6 +136,22 @@ static unsigned victim(struct iommu_iotlb *t, const struct iommu_iotlb_entry *s)
     return v;
 }
 
+static void fill(struct iommu_iotlb *t, struct iommu_iotlb_entry *e, uint16_t domain,
+                 uint32_t pasid, uint64_t vpn, uint64_t pa, unsigned page_shift, uint8_t perm)
+{
+    e->vpn = vpn;
+    e->pa = pa & ~((UINT64_C(1) << page_shift) - 1);
+    e->pasid = pasid;
+    e->domain = domain;
+    e->page_shift = (uint8_t)page_shift;
+    e->perm = perm;
+    e->valid = true;
+    e->tag = tag_of(domain, pasid, page_shift);
+    e->stamp = ++t->clock;
+    t->shifts |= UINT64_C(1) << page_shift;
+    t->st.inserts++;
+}
+
 void iommu_iotlb_insert(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid, uint64_t addr,
                         uint64_t pa, unsigned page_shift, uint8_t perm)
 {
@@ -165,18 +181,7 @@ void iommu_iotlb_insert(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid, 
             t->st.evictions++;
         }
     }
-    struct iommu_iotlb_entry *e = &s[w];
-    e->vpn = vpn;
-    e->pa = pa & ~((UINT64_C(1) << page_shift) - 1);
-    e->pasid = pasid;
-    e->domain = domain;
-    e->page_shift = (uint8_t)page_shift;
-    e->perm = perm;
-    e->valid = true;
-    e->tag = tag_of(domain, pasid, page_shift);
-    e->stamp = ++t->clock;
-    t->shifts |= UINT64_C(1) << page_shift;
-    t->st.inserts++;
+    fill(t, &s[w], domain, pasid, vpn, pa, page_shift, perm);
 }
 
 void iommu_iotlb_insert_missed(struct iommu_iotlb *t, uint16_t domain, uint32_t pasid,
@@ -201,18 +206,7 @@ void iommu_iotlb_insert_missed(struct iommu_iotlb *t, uint16_t domain, uint32_t 
                 w = i;
         t->st.evictions++;
     }
-    struct iommu_iotlb_entry *e = &s[w];
-    e->vpn = vpn;
-    e->pa = pa & ~((UINT64_C(1) << page_shift) - 1);
-    e->pasid = pasid;
-    e->domain = domain;
-    e->page_shift = (uint8_t)page_shift;
-    e->perm = perm;
-    e->valid = true;
-    e->tag = tag_of(domain, pasid, page_shift);
-    e->stamp = ++t->clock;
-    t->shifts |= UINT64_C(1) << page_shift;
-    t->st.inserts++;
+    fill(t, &s[w], domain, pasid, vpn, pa, page_shift, perm);
 }
 
 static inline void drop(struct iommu_iotlb *t, struct iommu_iotlb_entry *e)
