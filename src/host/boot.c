@@ -5,6 +5,7 @@
 
 #include "host/amd_iommu.h"
 #include "host/dma.h"
+#include "host/dma_debug.h"
 #include "host/pages.h"
 #include "host/pci.h"
 #include "host/swiotlb.h"
@@ -43,9 +44,18 @@ int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
     bool swiotlb = wants_swiotlb(k);
     if (swiotlb && (r = host_dma_swiotlb_init(k, err)) < 0)
         goto out;
+    /* DMA API debugging: core_initcall (4.20+), before the PCI scan */
+    if (k->kver->dma_debug_init_at == HOST_DMA_DEBUG_AT_CORE_INITCALL &&
+        (r = host_dma_debug_init(k, err)) < 0)
+        goto out;
     if (rep)
         print_enum(k, rep);
     if ((r = host_pci_scan(k, err)) < 0)
+        goto out;
+    /* 4.9: pci_iommu_init (rootfs_initcall) calls dma_debug_init before the
+     * IOMMU driver's init */
+    if (k->kver->dma_debug_init_at == HOST_DMA_DEBUG_AT_PCI_IOMMU_INIT &&
+        (r = host_dma_debug_init(k, err)) < 0)
         goto out;
     /* The hardware IOMMUs: skipped by iommu=off, and in 4.x/5.15 by
      * iommu=soft (the swiotlb detection ends the IOMMU_INIT walk first). */

@@ -13,7 +13,9 @@
  *  drivers/iommu/amd_iommu_init.c, amd/init.c: amd_iommu=, amd_iommu_dump,
  *                   amd_iommu_intr=
  *  drivers/iommu/intel-iommu.c, intel/iommu.c: intel_iommu=
- *  lib/swiotlb.c, kernel/dma/swiotlb.c: setup_io_tlb_npages */
+ *  lib/swiotlb.c, kernel/dma/swiotlb.c: setup_io_tlb_npages
+ *  lib/dma-debug.c (4.9), kernel/dma/debug.c: dma_debug=, dma_debug_entries=,
+ *                   dma_debug_driver= (only with CONFIG_DMA_API_DEBUG) */
 #include "host/cmdline.h"
 
 #include <stdio.h>
@@ -232,6 +234,7 @@ struct ctx {
     const struct host_kver *kv;
     struct host_bootparams *bp;
     const struct host_log_sink *sink;
+    unsigned built;              /* HOST_BUILT_* */
 };
 
 #define LOG(c, lvl, ...) host_logf((c)->sink, (lvl), __VA_ARGS__)
@@ -576,6 +579,46 @@ static int intel_iommu_setup(struct ctx *c, const char *str)
     return kv->intel_iommu_setup_handled ? 1 : 0;
 }
 
+/* dma_debug= : dma_debug_cmdline (lib/dma-debug.c 4.9, kernel/dma/debug.c
+ * 4.20+): "off" as a prefix (strncmp 3) disables; pr_info, with "DMA-API: "
+ * in the format (4.x) or from pr_fmt (5.x), the same text. Returns 0 in 4.x
+ * (the parameter then also goes to init), 1 in 5.x. */
+static int dma_debug_setup(struct ctx *c, const char *str)
+{
+    if (strncmp(str, "off", 3) == 0) {
+        LOG(c, SIM_LOG_INFO, "DMA-API: debugging disabled on kernel command line");
+        c->bp->dma_debug_off = true;
+    }
+    return c->kv->dma_debug_setup_handled ? 1 : 0;
+}
+
+/* dma_debug_entries= : dma_debug_entries_cmdline. get_option into a u32;
+ * nothing readable: req_entries = 0 (4.9) / PREALLOC_DMA_DEBUG_ENTRIES (4.20+),
+ * both "the default" here. */
+static int dma_debug_entries_setup(struct ctx *c, const char *str)
+{
+    int v = 0;
+    if (get_option(&str, &v)) {
+        c->bp->dma_debug_entries_given = true;
+        c->bp->dma_debug_entries = (uint32_t)v;
+    } else {
+        c->bp->dma_debug_entries_given = false;
+        c->bp->dma_debug_entries = 0;
+    }
+    return c->kv->dma_debug_setup_handled ? 1 : 0;
+}
+
+/* dma_debug_driver= : dma_debug_driver_setup copies NAME_MAX_LEN - 1 = 63
+ * characters and returns 1 in every version. */
+static int dma_debug_driver_setup(struct ctx *c, const char *str)
+{
+    snprintf(c->bp->dma_debug_driver, sizeof c->bp->dma_debug_driver, "%s", str);
+    if (c->bp->dma_debug_driver[0])
+        LOG(c, SIM_LOG_INFO, "DMA-API: enable driver filter for driver [%s]",
+            c->bp->dma_debug_driver);
+    return 1;
+}
+
 /* The handlers: early_param entries (name matched exactly, value passed) and
  * __setup entries (name is a prefix, the rest of the parameter passed). */
 typedef int (*handler_fn)(struct ctx *c, const char *val);
@@ -587,7 +630,15 @@ struct handler {
     int kind;
     handler_fn fn;
     bool (*present)(const struct host_kver *kv); /* NULL: in every version */
+    unsigned built;              /* HOST_BUILT_* the handler needs; 0: always there */
 };
+
+static bool handler_present(const struct ctx *c, const struct handler *h)
+{
+    if (h->present && !h->present(c->kv))
+        return false;
+    return (h->built & c->built) == h->built;
+}
 
 static bool has_iommu_pt_param(const struct host_kver *kv)
 {
@@ -600,15 +651,18 @@ static bool has_iommu_strict_param(const struct host_kver *kv)
 }
 
 static const struct handler handlers[] = {
-    {"iommu", EARLY, iommu_setup, NULL},
-    {"iommu.passthrough", EARLY, iommu_passthrough_setup, has_iommu_pt_param},
-    {"iommu.strict", EARLY, iommu_strict_setup, has_iommu_strict_param},
-    {"swiotlb", EARLY, swiotlb_setup, NULL},
-    {"mem", EARLY, mem_setup, NULL},
-    {"amd_iommu_dump", SETUP, amd_iommu_dump_setup, NULL},
-    {"amd_iommu=", SETUP, amd_iommu_setup, NULL},
-    {"amd_iommu_intr=", SETUP, amd_iommu_intr_setup, NULL},
-    {"intel_iommu=", SETUP, intel_iommu_setup, NULL},
+    {"iommu", EARLY, iommu_setup, NULL, 0},
+    {"iommu.passthrough", EARLY, iommu_passthrough_setup, has_iommu_pt_param, 0},
+    {"iommu.strict", EARLY, iommu_strict_setup, has_iommu_strict_param, 0},
+    {"swiotlb", EARLY, swiotlb_setup, NULL, 0},
+    {"mem", EARLY, mem_setup, NULL, 0},
+    {"amd_iommu_dump", SETUP, amd_iommu_dump_setup, NULL, 0},
+    {"amd_iommu=", SETUP, amd_iommu_setup, NULL, 0},
+    {"amd_iommu_intr=", SETUP, amd_iommu_intr_setup, NULL, 0},
+    {"intel_iommu=", SETUP, intel_iommu_setup, NULL, 0},
+    {"dma_debug=", SETUP, dma_debug_setup, NULL, HOST_BUILT_DMA_API_DEBUG},
+    {"dma_debug_entries=", SETUP, dma_debug_entries_setup, NULL, HOST_BUILT_DMA_API_DEBUG},
+    {"dma_debug_driver=", SETUP, dma_debug_driver_setup, NULL, HOST_BUILT_DMA_API_DEBUG},
 };
 
 /* Parameters of the kernel that pcilab does not model but that the kernel
@@ -649,7 +703,7 @@ static void do_early_param(struct ctx *c, const char *param, const char *val)
 {
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         const struct handler *h = &handlers[i];
-        if (h->kind != EARLY || (h->present && !h->present(c->kv)))
+        if (h->kind != EARLY || !handler_present(c, h))
             continue;
         if (parameq(param, h->str) && h->fn(c, val) != 0)
             LOG(c, SIM_LOG_WARNING, "Malformed early option '%s'", param);
@@ -663,7 +717,7 @@ static bool obsolete_checksetup(struct ctx *c, const char *line)
     bool had_early = false;
     for (size_t i = 0; i < sizeof handlers / sizeof handlers[0]; i++) {
         const struct handler *h = &handlers[i];
-        if (h->present && !h->present(c->kv))
+        if (!handler_present(c, h))
             continue;
         size_t n = strlen(h->str);
         if (!parameqn(line, h->str, n))
@@ -756,10 +810,17 @@ int host_cmdline_parse(const struct host_kver *kv, const char *cmdline,
                        struct host_bootparams *bp, const struct host_log_sink *sink,
                        struct pcilab_err *err)
 {
+    return host_cmdline_parse_built(kv, 0, cmdline, bp, sink, err);
+}
+
+int host_cmdline_parse_built(const struct host_kver *kv, unsigned built, const char *cmdline,
+                             struct host_bootparams *bp, const struct host_log_sink *sink,
+                             struct pcilab_err *err)
+{
     if (!kv || !bp)
         return pcilab_errf(err, PCILAB_EINVAL, "host_cmdline_parse: no kernel or no result");
     host_bootparams_defaults(bp, kv);
-    struct ctx c = {kv, bp, sink};
+    struct ctx c = {kv, bp, sink, built};
 
     char line[HOST_CMDLINE_SIZE];
     snprintf(line, sizeof line, "%s", cmdline ? cmdline : "");

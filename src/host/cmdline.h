@@ -106,6 +106,14 @@ struct host_bootparams {
     unsigned swiotlb_nareas;      /* 6.1 default_nareas; 0 when not given */
     enum host_swiotlb_force swiotlb_force;
 
+    /* dma_debug=, dma_debug_entries=, dma_debug_driver= : lib/dma-debug.c 4.9,
+     * kernel/dma/debug.c 4.20+; handlers only when CONFIG_DMA_API_DEBUG is
+     * built in (HOST_BUILT_DMA_API_DEBUG) */
+    bool dma_debug_off;           /* global_disable: "dma_debug=off..." */
+    bool dma_debug_entries_given; /* dma_debug_entries= was given */
+    uint32_t dma_debug_entries;   /* its value, as get_option leaves it (u32) */
+    char dma_debug_driver[64];    /* current_driver_name (NAME_MAX_LEN 64) */
+
     /* mem= : arch/x86/kernel/e820.c parse_memopt */
     uint64_t mem_limit;  /* 0 when not given */
     bool mem_userdef;
@@ -133,6 +141,18 @@ void host_bootparams_defaults(struct host_bootparams *bp, const struct host_kver
 int host_cmdline_parse(const struct host_kver *kv, const char *cmdline,
                        struct host_bootparams *bp, const struct host_log_sink *sink,
                        struct pcilab_err *err);
+
+/* Options built into the kernel that bring their own parameters: without
+ * them the parameter has no handler (4.x passes it to init, 5.8+ also names
+ * it "Unknown"). */
+#define HOST_BUILT_DMA_API_DEBUG 0x1u  /* CONFIG_DMA_API_DEBUG: dma_debug=,
+                                          dma_debug_entries=, dma_debug_driver= */
+
+/* host_cmdline_parse for a kernel built with the options in `built`
+ * (HOST_BUILT_* bits); host_cmdline_parse is this with built = 0. */
+int host_cmdline_parse_built(const struct host_kver *kv, unsigned built, const char *cmdline,
+                             struct host_bootparams *bp, const struct host_log_sink *sink,
+                             struct pcilab_err *err);
 
 /* The helpers of the kernel that the parameters use, exposed for tests and for
  * the modules that read other parameters later. */

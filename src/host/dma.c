@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "host/dma_debug.h"
 #include "host/swiotlb.h"
 
 /* ---- The direct back-end ---- */
@@ -197,6 +198,8 @@ void *dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle
     void *p = ops->alloc(dev, size, dma_handle, gfp);
     if (!p)
         *dma_handle = host_dma_error_code(dev);
+    if (dev->kernel->dma_debug)
+        debug_dma_alloc_coherent(dev, size, *dma_handle, p);
     return p;
 }
 
@@ -209,6 +212,8 @@ void dma_free_coherent(struct device *dev, size_t size, void *cpu_addr, dma_addr
 {
     if (!cpu_addr)
         return;
+    if (dev->kernel->dma_debug)
+        debug_dma_free_coherent(dev, size, cpu_addr, dma_handle);
     host_dma_get_ops(dev)->free(dev, size, cpu_addr, dma_handle);
 }
 
@@ -219,6 +224,32 @@ static bool valid_dir(enum dma_data_direction dir)
     return dir == DMA_BIDIRECTIONAL || dir == DMA_TO_DEVICE || dir == DMA_FROM_DEVICE;
 }
 
+/* Memory the kernel did not allocate: Linux maps whatever page virt_to_page
+ * makes of it (a wrong one); pcilab cannot, and refuses with a line of its
+ * own. A driver's stack is vmalloc memory (CONFIG_VMAP_STACK): 5.10+ rejects
+ * it first with a dev_WARN_ONCE (include/linux/dma-mapping.h
+ * dma_map_single_attrs), debugging or not; otherwise debugging (4.20+)
+ * reports the area before the mapping. */
+static dma_addr_t map_foreign(struct device *dev, void *ptr, size_t size)
+{
+    struct host_kernel *k = dev->kernel;
+    if (k->kver->dma_map_single_rejects_vmalloc && host_is_vmalloc_addr(ptr)) {
+        if (!k->dma_vmalloc_warned) {
+            k->dma_vmalloc_warned = true;
+            host_printk(k, KERN_WARNING "------------[ cut here ]------------\n");
+            host_printk(k, "%s %s: rejecting DMA map of vmalloc memory\n",
+                        dev->driver_name ? dev->driver_name : dev->bus_name, dev->name);
+        }
+        return DMA_MAPPING_ERROR;
+    }
+    if (k->dma_debug)
+        debug_dma_map_single(dev, ptr, size);
+    host_dev_printk(KERN_ERR, dev,
+                    "dma_map_single: %p is not memory the kernel allocated (stack or "
+                    "static data?)\n", ptr);
+    return host_dma_error_code(dev);
+}
+
 dma_addr_t dma_map_single(struct device *dev, void *ptr, size_t size,
                           enum dma_data_direction dir)
 {
@@ -227,13 +258,14 @@ dma_addr_t dma_map_single(struct device *dev, void *ptr, size_t size,
         return host_dma_error_code(dev);
     }
     uint64_t phys = host_virt_to_phys(dev->kernel, ptr);
-    if (phys == UINT64_MAX) {
-        host_dev_printk(KERN_ERR, dev,
-                        "dma_map_single: %p is not memory the kernel allocated (stack or "
-                        "static data?)\n", ptr);
-        return host_dma_error_code(dev);
-    }
-    return host_dma_get_ops(dev)->map_phys(dev, phys, size, dir);
+    if (phys == UINT64_MAX)
+        return map_foreign(dev, ptr, size);
+    if (dev->kernel->dma_debug)
+        debug_dma_map_single(dev, ptr, size);
+    dma_addr_t a = host_dma_get_ops(dev)->map_phys(dev, phys, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_map_page(dev, phys, size, dir, a, true);
+    return a;
 }
 
 void dma_unmap_single(struct device *dev, dma_addr_t addr, size_t size,
@@ -242,27 +274,117 @@ void dma_unmap_single(struct device *dev, dma_addr_t addr, size_t size,
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
     if (ops->unmap)
         ops->unmap(dev, addr, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_unmap_page(dev, addr, size, dir, true);
+}
+
+struct page *virt_to_page(const void *addr)
+{
+    struct host_kernel *k = host_current();
+    uint64_t pa = k ? host_virt_to_phys(k, addr) : UINT64_MAX;
+    if (pa == UINT64_MAX)
+        return NULL;
+    return host_phys_to_virt(k, pa & ~(HOST_PAGE_SIZE - 1));
+}
+
+void *page_address(const struct page *page)
+{
+    return (void *)(uintptr_t)page;
+}
+
+dma_addr_t dma_map_page(struct device *dev, struct page *page, size_t offset, size_t size,
+                        enum dma_data_direction dir)
+{
+    if (!valid_dir(dir)) {
+        host_dev_printk(KERN_ERR, dev, "dma_map_page: invalid direction %d\n", (int)dir);
+        return host_dma_error_code(dev);
+    }
+    uint64_t phys = page ? host_virt_to_phys(dev->kernel, page) : UINT64_MAX;
+    if (phys == UINT64_MAX) {
+        host_dev_printk(KERN_ERR, dev, "dma_map_page: %p is not a page of the kernel\n",
+                        (void *)page);
+        return host_dma_error_code(dev);
+    }
+    phys += offset;
+    dma_addr_t a = host_dma_get_ops(dev)->map_phys(dev, phys, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_map_page(dev, phys, size, dir, a, false);
+    return a;
+}
+
+void dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+                    enum dma_data_direction dir)
+{
+    const struct host_dma_ops *ops = host_dma_get_ops(dev);
+    if (ops->unmap)
+        ops->unmap(dev, addr, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_unmap_page(dev, addr, size, dir, false);
 }
 
 int dma_mapping_error(struct device *dev, dma_addr_t dma_addr)
 {
+    if (dev->kernel->dma_debug)
+        debug_dma_mapping_error(dev, dma_addr);
     return dma_addr == host_dma_error_code(dev);
 }
 
-void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
-                             enum dma_data_direction dir)
+static void sync_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
+                         enum dma_data_direction dir)
 {
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
     if (ops->sync_for_cpu)
         ops->sync_for_cpu(dev, addr, size, dir);
 }
 
-void dma_sync_single_for_device(struct device *dev, dma_addr_t addr, size_t size,
-                                enum dma_data_direction dir)
+static void sync_for_device(struct device *dev, dma_addr_t addr, size_t size,
+                            enum dma_data_direction dir)
 {
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
     if (ops->sync_for_device)
         ops->sync_for_device(dev, addr, size, dir);
+}
+
+void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
+                             enum dma_data_direction dir)
+{
+    sync_for_cpu(dev, addr, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_sync_single_for_cpu(dev, addr, size, dir);
+}
+
+void dma_sync_single_for_device(struct device *dev, dma_addr_t addr, size_t size,
+                                enum dma_data_direction dir)
+{
+    sync_for_device(dev, addr, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_sync_single_for_device(dev, addr, size, dir);
+}
+
+/* 5.x: dma_sync_single_for_*(addr + offset, size); 4.x: the ops sync that,
+ * debugging checks [addr, addr + offset + size) (kver.h) */
+void dma_sync_single_range_for_cpu(struct device *dev, dma_addr_t addr, unsigned long offset,
+                                   size_t size, enum dma_data_direction dir)
+{
+    if (dev->kernel->kver->dma_sync_range_is_single) {
+        dma_sync_single_for_cpu(dev, addr + offset, size, dir);
+        return;
+    }
+    sync_for_cpu(dev, addr + offset, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_sync_single_range_for_cpu(dev, addr, offset, size, dir);
+}
+
+void dma_sync_single_range_for_device(struct device *dev, dma_addr_t addr, unsigned long offset,
+                                      size_t size, enum dma_data_direction dir)
+{
+    if (dev->kernel->kver->dma_sync_range_is_single) {
+        dma_sync_single_for_device(dev, addr + offset, size, dir);
+        return;
+    }
+    sync_for_device(dev, addr + offset, size, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_sync_single_range_for_device(dev, addr, offset, size, dir);
 }
 
 /* ---- Scatter-gather ---- */
@@ -291,12 +413,10 @@ struct scatterlist *sg_next(struct scatterlist *sg)
     return sg->last ? NULL : sg + 1;
 }
 
-int dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
-               enum dma_data_direction dir)
+static int map_sg(struct device *dev, struct scatterlist *sg, int nents,
+                  enum dma_data_direction dir)
 {
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
-    if (nents <= 0 || !valid_dir(dir))
-        return 0;
     if (ops->map_sg)
         return ops->map_sg(dev, sg, nents, dir);
     struct scatterlist *s = sg;
@@ -318,10 +438,23 @@ int dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
     return nents;
 }
 
+int dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
+               enum dma_data_direction dir)
+{
+    if (nents <= 0 || !valid_dir(dir))
+        return 0;
+    int ents = map_sg(dev, sg, nents, dir);
+    if (dev->kernel->dma_debug && (ents > 0 || !dev->kernel->kver->dma_debug_sg_needs_ents))
+        debug_dma_map_sg(dev, sg, nents, ents, dir);
+    return ents;
+}
+
 void dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
                   enum dma_data_direction dir)
 {
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
+    if (dev->kernel->dma_debug)
+        debug_dma_unmap_sg(dev, sg, nents, dir);
     if (ops->unmap_sg) {
         ops->unmap_sg(dev, sg, nents, dir);
         return;
@@ -337,7 +470,9 @@ void dma_sync_sg_for_cpu(struct device *dev, struct scatterlist *sg, int nents,
 {
     struct scatterlist *s = sg;
     for (int i = 0; i < nents && s; i++, s = sg_next(s))
-        dma_sync_single_for_cpu(dev, s->dma_address, s->dma_length, dir);
+        sync_for_cpu(dev, s->dma_address, s->dma_length, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_sync_sg_for_cpu(dev, sg, nents, dir);
 }
 
 void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nents,
@@ -345,7 +480,9 @@ void dma_sync_sg_for_device(struct device *dev, struct scatterlist *sg, int nent
 {
     struct scatterlist *s = sg;
     for (int i = 0; i < nents && s; i++, s = sg_next(s))
-        dma_sync_single_for_device(dev, s->dma_address, s->dma_length, dir);
+        sync_for_device(dev, s->dma_address, s->dma_length, dir);
+    if (dev->kernel->dma_debug)
+        debug_dma_sync_sg_for_device(dev, sg, nents, dir);
 }
 
 /* ---- The swiotlb back-end ---- */

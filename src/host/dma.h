@@ -8,7 +8,12 @@
  *   - swiotlb: bounce buffers in low memory (swiotlb.h);
  *   - IOMMU: the IOMMU driver's ops map through the device's domain.
  * Which one a device gets is decided at boot by the kernel from the command
- * line and the IOMMUs found, per device (host_dma_set_ops). */
+ * line and the IOMMUs found, per device (host_dma_set_ops).
+ *
+ * With DMA API debugging built in and on (dma_debug.h), every call is also
+ * checked and recorded the way Linux's dma-debug does, at the point of the
+ * call where Linux calls its debug_dma_* hook; without it, the one test of
+ * k->dma_debug is all the cost. */
 #ifndef PCILAB_HOST_DMA_H
 #define PCILAB_HOST_DMA_H
 
@@ -103,6 +108,26 @@ void dma_sync_single_for_cpu(struct device *dev, dma_addr_t addr, size_t size,
                              enum dma_data_direction dir);
 void dma_sync_single_for_device(struct device *dev, dma_addr_t addr, size_t size,
                                 enum dma_data_direction dir);
+/* A part of a mapping: offset bytes into it, size bytes. */
+void dma_sync_single_range_for_cpu(struct device *dev, dma_addr_t addr, unsigned long offset,
+                                   size_t size, enum dma_data_direction dir);
+void dma_sync_single_range_for_device(struct device *dev, dma_addr_t addr, unsigned long offset,
+                                      size_t size, enum dma_data_direction dir);
+
+/* Pages. pcilab has no array of struct page: a struct page * is the CPU
+ * address of the page's first byte (the page holding a kernel allocation's
+ * byte is itself mapped, mm.h), which virt_to_page and page_address convert.
+ * They use the current kernel (kernel.h); virt_to_page of memory the kernel
+ * did not allocate is NULL. (They belong to mm.h once it models pages.) */
+struct page;
+struct page *virt_to_page(const void *addr);
+void *page_address(const struct page *page);
+/* dma_map_page / dma_unmap_page: as dma_map_single of page_address(page) +
+ * offset, but recorded by DMA API debugging as a page mapping (4.x). */
+dma_addr_t dma_map_page(struct device *dev, struct page *page, size_t offset, size_t size,
+                        enum dma_data_direction dir);
+void dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
+                    enum dma_data_direction dir);
 
 /* include/linux/scatterlist.h, the part pcilab models: each entry names a
  * kernel buffer (CPU address) and length; dma_map_sg fills the DMA side. */

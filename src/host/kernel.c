@@ -88,7 +88,9 @@ struct host_kernel *host_kernel_create(struct pcilab_sim *sim, struct pcie_fabri
         return NULL;
     }
     struct host_log_sink sink = {log_sink, k};
-    host_cmdline_parse(k->kver, k->cmdline, &k->bootparams, &sink, NULL);
+    k->dma_debug_built = cfg && cfg->dma_debug;
+    host_cmdline_parse_built(k->kver, k->dma_debug_built ? HOST_BUILT_DMA_API_DEBUG : 0,
+                             k->cmdline, &k->bootparams, &sink, NULL);
     k->pages = host_pages_create(map, k->bootparams.mem_limit, err);
     if (!k->pages) {
         free(k);

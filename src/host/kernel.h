@@ -39,6 +39,7 @@ struct host_irq;
 struct host_mm;
 struct host_swiotlb;
 struct host_amd_iommu;
+struct host_dma_debug;
 
 struct host_kernel {
     const struct host_kver *kver;    /* the version modelled (kver.h) */
@@ -58,6 +59,15 @@ struct host_kernel {
 
     /* dev_WARN_ONCE of the direct DMA path fired (dma.c). */
     bool dma_overflow_warned;
+    /* dev_WARN_ONCE "rejecting DMA map of vmalloc memory" fired (dma.c, 5.x). */
+    bool dma_vmalloc_warned;
+
+    /* CONFIG_DMA_API_DEBUG is built in (host_kernel_config.dma_debug). */
+    bool dma_debug_built;
+    /* DMA API debugging (dma_debug.h): NULL until dma_debug_init has run,
+     * and for good when it is not built in or dma_debug=off; the DMA API
+     * tests this one pointer and does nothing more when it is NULL. */
+    struct host_dma_debug *dma_debug;
 
     /* The PCI device list (pci.h), in BDF order. */
     struct pci_dev **pdevs;
@@ -81,6 +91,8 @@ struct host_kernel_config {
     const char *version;         /* "4.9.80", "5.15" ...; NULL: HOST_KERNEL_DEFAULT_VERSION */
     const char *cmdline;         /* the kernel command line; NULL: "" */
     unsigned ncpus;              /* 0: 4 */
+    bool dma_debug;              /* CONFIG_DMA_API_DEBUG=y (dma_debug.h); Debian
+                                    builds it off, as is the default here */
 };
 
 #define HOST_KERNEL_DEFAULT_VERSION "6.1"

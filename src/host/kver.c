@@ -16,6 +16,12 @@
  *  6.1     krr-io/linux-6.1.0 (Makefile 6.1.0-rc7): kernel/dma/swiotlb.c,
  *          arch/x86/kernel/pci-dma.c, drivers/iommu/{iommu.c,amd/init.c,
  *          intel/iommu.c}, init/main.c, lib/{cmdline.c,kstrtox.c}
+ * DMA API debugging (CONFIG_DMA_API_DEBUG, off in Debian's kernels, on when
+ * the host kernel config says dma_debug): lib/dma-debug.c of mincepi/linux-4.9.80,
+ * kernel/dma/debug.c of a4913994/linux-4.20, wowk/linux-5.15 and
+ * krr-io/linux-6.1.0, with include/linux/dma-mapping.h, kernel/dma/mapping.c,
+ * kernel/panic.c and include/asm-generic/bug.h of the same trees; arch/Kconfig
+ * of each: VMAP_STACK "default y" (stacks are vmalloc memory).
  * Debian configuration: linux-config-6.1 (6.1.192-3), config.amd64_none_amd64:
  *   CONFIG_HZ=250, CONFIG_INIT_ENV_ARG_LIMIT=32, CONFIG_GART_IOMMU=y,
  *   CONFIG_IOMMU_DEFAULT_DMA_LAZY=y, CONFIG_IOMMU_DEFAULT_PASSTHROUGH unset,
@@ -102,6 +108,22 @@ static const struct host_kver kvers[] = {
         .irq_first_stray_silent = false,
         .dma_overflow = HOST_DMA_OVF_NOMMU,
         .dma_direct_error_zero = true,
+        /* include/linux/dma-mapping.h 4.9 (no vmalloc check; the range syncs
+         * call debug_dma_sync_single_range_*); lib/dma-debug.c 4.9.80;
+         * arch/x86/kernel/pci-dma.c pci_iommu_init */
+        .dma_map_single_rejects_vmalloc = false,
+        .dma_sync_range_is_single = false,
+        .dma_debug_pr_fmt = false,
+        .dma_debug_hash_size = 1024,
+        .dma_debug_entries_per_page = 0,
+        .dma_debug_init_at = HOST_DMA_DEBUG_AT_PCI_IOMMU_INIT,
+        .dma_debug_setup_handled = false,
+        .dma_debug_entries_zero_default = true,
+        .dma_debug_page_type = true,
+        .dma_debug_map_single_check = false,
+        .dma_debug_overlap_err = false,
+        .dma_debug_contain_walk_addr = false,
+        .dma_debug_sg_needs_ents = false,
         /* arch/x86/kernel/pci-swiotlb.c, pci-dma.c pci_iommu_alloc 4.9 */
         .swiotlb_soft_skips_iommu = true,
         .swiotlb_freed_by_iommu = true,
@@ -174,6 +196,22 @@ static const struct host_kver kvers[] = {
         .irq_first_stray_silent = false,
         .dma_overflow = HOST_DMA_OVF_DIRECT,
         .dma_direct_error_zero = false,
+        /* include/linux/dma-mapping.h 4.20 (debug_dma_map_single before
+         * map_page); kernel/dma/debug.c 4.20: core_initcall, HASH_SIZE 1024,
+         * nr_prealloc_entries, still "DMA-API: " in each format */
+        .dma_map_single_rejects_vmalloc = false,
+        .dma_sync_range_is_single = false,
+        .dma_debug_pr_fmt = false,
+        .dma_debug_hash_size = 1024,
+        .dma_debug_entries_per_page = 0,
+        .dma_debug_init_at = HOST_DMA_DEBUG_AT_CORE_INITCALL,
+        .dma_debug_setup_handled = false,
+        .dma_debug_entries_zero_default = false,
+        .dma_debug_page_type = true,
+        .dma_debug_map_single_check = true,
+        .dma_debug_overlap_err = false,
+        .dma_debug_contain_walk_addr = false,
+        .dma_debug_sg_needs_ents = false,
         /* pci-swiotlb.c 4.20 */
         .swiotlb_soft_skips_iommu = true,
         .swiotlb_freed_by_iommu = true,
@@ -241,6 +279,22 @@ static const struct host_kver kvers[] = {
         .irq_first_stray_silent = true,
         .dma_overflow = HOST_DMA_OVF_SWIOTLB,
         .dma_direct_error_zero = false,
+        /* include/linux/dma-mapping.h 5.15 (dev_WARN_ONCE on vmalloc, the
+         * range syncs inline), kernel/dma/mapping.c; kernel/dma/debug.c 5.15:
+         * pr_fmt, HASH_SIZE 16384, dma_debug_create_entries, EEXIST error */
+        .dma_map_single_rejects_vmalloc = true,
+        .dma_sync_range_is_single = true,
+        .dma_debug_pr_fmt = true,
+        .dma_debug_hash_size = 16384,
+        .dma_debug_entries_per_page = 32,
+        .dma_debug_init_at = HOST_DMA_DEBUG_AT_CORE_INITCALL,
+        .dma_debug_setup_handled = true,
+        .dma_debug_entries_zero_default = false,
+        .dma_debug_page_type = false,
+        .dma_debug_map_single_check = true,
+        .dma_debug_overlap_err = true,
+        .dma_debug_contain_walk_addr = false,
+        .dma_debug_sg_needs_ents = true,
         /* pci-swiotlb.c 5.15 */
         .swiotlb_soft_skips_iommu = true,
         .swiotlb_freed_by_iommu = true,
@@ -309,6 +363,21 @@ static const struct host_kver kvers[] = {
         .irq_first_stray_silent = true,
         .dma_overflow = HOST_DMA_OVF_WARN,
         .dma_direct_error_zero = false,
+        /* as 5.15; kernel/dma/debug.c 6.1 bucket_find_contain walks back by
+         * address, not by max segment size */
+        .dma_map_single_rejects_vmalloc = true,
+        .dma_sync_range_is_single = true,
+        .dma_debug_pr_fmt = true,
+        .dma_debug_hash_size = 16384,
+        .dma_debug_entries_per_page = 32,
+        .dma_debug_init_at = HOST_DMA_DEBUG_AT_CORE_INITCALL,
+        .dma_debug_setup_handled = true,
+        .dma_debug_entries_zero_default = false,
+        .dma_debug_page_type = false,
+        .dma_debug_map_single_check = true,
+        .dma_debug_overlap_err = true,
+        .dma_debug_contain_walk_addr = true,
+        .dma_debug_sg_needs_ents = true,
         /* pci-dma.c 6.1 pci_iommu_alloc / pci_iommu_init */
         .swiotlb_soft_skips_iommu = false,
         .swiotlb_freed_by_iommu = false,

@@ -138,6 +138,19 @@ enum host_amd_fq {
                            finished; IOVA_FQ_TIMEOUT 10 ms per domain */
 };
 
+/* When dma_debug_init runs during boot (CONFIG_DMA_API_DEBUG). */
+enum host_dma_debug_init_at {
+    HOST_DMA_DEBUG_AT_PCI_IOMMU_INIT, /* 4.9: arch/x86/kernel/pci-dma.c pci_iommu_init
+                                         (rootfs_initcall, after the PCI scan)
+                                         calls dma_debug_init(PREALLOC_DMA_DEBUG_ENTRIES
+                                         = 65536) and dma_debug_add_bus, then the
+                                         IOMMU driver's init */
+    HOST_DMA_DEBUG_AT_CORE_INITCALL,  /* 4.20+: core_initcall(dma_debug_init) in
+                                         kernel/dma/debug.c: after swiotlb_init
+                                         (mm_init), before the PCI scan; the bus
+                                         notifier from pci_driver_init (postcore) */
+};
+
 struct host_kver {
     const char *name;         /* "4.9.80": the release modelled */
     unsigned major, minor, sublevel;
@@ -289,6 +302,62 @@ struct host_kver {
     bool dma_direct_error_zero;       /* a failed direct mapping returns 0
                                          (DMA_ERROR_CODE on x86, 4.9); later
                                          ~(dma_addr_t)0 */
+    bool dma_map_single_rejects_vmalloc; /* dma_map_single_attrs:
+                                         dev_WARN_ONCE(is_vmalloc_addr(ptr), "rejecting
+                                         DMA map of vmalloc memory\n") and
+                                         DMA_MAPPING_ERROR, debugging or not (5.10+,
+                                         include/linux/dma-mapping.h); before, the
+                                         bogus page of virt_to_page is mapped */
+    bool dma_sync_range_is_single;    /* dma_sync_single_range_for_{cpu,device} is
+                                         dma_sync_single_for_*(addr + offset, size)
+                                         (5.x inline); 4.x calls
+                                         debug_dma_sync_single_range_* which checks
+                                         [addr, addr + offset + size) */
+
+    /* ---- DMA API debugging, CONFIG_DMA_API_DEBUG (lib/dma-debug.c 4.9,
+     * kernel/dma/debug.c 4.20+). Read by src/host/dma_debug.c;
+     * docs/linux/dma-debug.md has the facts and what is the same in every
+     * version (formats, the single error shown, the matching rules). ---- */
+    bool dma_debug_pr_fmt;            /* pr_fmt "DMA-API: " (5.x): err_printk's WARN
+                                         text is pr_fmt("%s %s: ") format = "DMA-API:
+                                         <driver> <device>: <text>", and "DMA-API:
+                                         Mapped at:"; 4.x writes "DMA-API: " inside
+                                         each format, after "<driver> <device>: ",
+                                         and "Mapped at:" bare */
+    unsigned dma_debug_hash_size;     /* HASH_SIZE: 1024 (4.x), 16384 (5.x);
+                                         hash_fn = (dev_addr >> 13) & (HASH_SIZE - 1) */
+    unsigned dma_debug_entries_per_page; /* 5.x: the pool is pages of
+                                         DMA_DEBUG_DYNAMIC_ENTRIES = PAGE_SIZE /
+                                         sizeof(struct dma_debug_entry) = 4096 / 128
+                                         (cacheline aligned) = 32, and grows when
+                                         empty; 0: 4.x, a fixed pool of kzalloc'd
+                                         entries whose exhaustion disables
+                                         debugging ("debugging out of memory -
+                                         disabling") */
+    enum host_dma_debug_init_at dma_debug_init_at;
+    bool dma_debug_setup_handled;     /* __setup dma_debug= and dma_debug_entries=
+                                         return 1 (5.x); 0 in 4.x, so the parameter
+                                         also goes to init's environment */
+    bool dma_debug_entries_zero_default; /* 4.9 req_entries: 0 (given or not) means
+                                         the arch's 65536; 4.20+ nr_prealloc_entries
+                                         takes 0 as given */
+    bool dma_debug_page_type;         /* dma_map_page entries have type "page"
+                                         (dma_debug_page, 4.x), so unmapping them
+                                         with dma_unmap_single is "wrong function";
+                                         5.x types both "single" */
+    bool dma_debug_map_single_check;  /* debug_dma_map_single: "device driver maps
+                                         memory from invalid area" (!virt_addr_valid)
+                                         and "... from vmalloc area" (4.20+) */
+    bool dma_debug_overlap_err;       /* add_dma_entry: a second mapping of an
+                                         active cacheline is the error "cacheline
+                                         tracking EEXIST, overlapping mappings aren't
+                                         supported" (5.x); 4.x only counts it */
+    bool dma_debug_contain_walk_addr; /* bucket_find_contain walks back min(HASH_SIZE,
+                                         (addr >> 13) + 1) buckets (6.1); before, a
+                                         dma_get_max_seg_size (64 KiB for PCI) range:
+                                         9 buckets */
+    bool dma_debug_sg_needs_ents;     /* debug_dma_map_sg is called only when
+                                         dma_map_sg mapped something (5.x) */
 };
 
 /* The modelled versions, oldest first. */

@@ -1965,7 +1965,7 @@ static int machine_from_dump(struct ctx *c, const struct scn_ynode *mn)
 
 static int parse_kernel(struct ctx *c, const struct scn_ynode *key, const struct scn_ynode *n)
 {
-    static const char *const keys[] = {"version", "cmdline", "cpus", NULL};
+    static const char *const keys[] = {"version", "cmdline", "cpus", "dma_debug", NULL};
     struct scn_kernel *k = &c->m->kernel;
     struct scn_ynode *v;
     int rc = check_map(c, n, "'kernel'", keys);
@@ -1986,6 +1986,7 @@ static int parse_kernel(struct ctx *c, const struct scn_ynode *key, const struct
         (rc = get_string(c, v, "cmdline", k->cmdline, sizeof k->cmdline)))
         return rc;
     OPT_UINT(c, n, "cpus", 1, 64, false, k->cpus);
+    OPT_BOOL(c, n, "dma_debug", k->dma_debug);
     return 0;
 }
 
@@ -2718,7 +2719,8 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
 static bool kernel_equal(const struct scn_kernel *a, const struct scn_kernel *b)
 {
     return !strcmp(a->version, b->version) && !strcmp(a->cmdline, b->cmdline) &&
-           a->cpus == b->cpus && a->line == b->line && a->col == b->col;
+           a->cpus == b->cpus && a->dma_debug == b->dma_debug && a->line == b->line &&
+           a->col == b->col;
 }
 
 static bool firmware_equal(const struct scn_firmware *a, const struct scn_firmware *b)

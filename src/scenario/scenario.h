@@ -201,6 +201,7 @@ struct scn_kernel {
     char version[32];        /* "4.9.80", "5.15" ...; "" = the default (host/kernel.h) */
     char cmdline[1024];      /* the kernel command line; "" when none */
     unsigned cpus;           /* 0 = the default (4) */
+    bool dma_debug;          /* CONFIG_DMA_API_DEBUG built in (host/dma_debug.h) */
     unsigned line, col;      /* where `kernel:` is; 0 when absent */
 };
 

@@ -101,8 +101,16 @@ static void test_kernel(void **state)
     assert_string_equal(m.kernel.version, "4.9.80");
     assert_string_equal(m.kernel.cmdline, "iommu=pt amd_iommu=off  quiet");
     assert_int_equal(m.kernel.cpus, 4);
+    assert_false(m.kernel.dma_debug);
     assert_int_equal(m.kernel.line, 8);
     assert_int_equal(m.kernel.col, 1);
+    scn_free(&m);
+    /* CONFIG_DMA_API_DEBUG built in */
+    load_ok(HEAD "kernel:\n  version: 5.15\n  dma_debug: true\n", &m);
+    assert_true(m.kernel.dma_debug);
+    scn_free(&m);
+    load_ok(HEAD "kernel: {dma_debug: false}\n", &m);
+    assert_false(m.kernel.dma_debug);
     scn_free(&m);
     /* any text host/kver.h takes: a distribution's release string, 64 CPUs */
     load_ok(HEAD "kernel: {version: 5.15.0-91-generic, cpus: 64}\n", &m);
@@ -129,7 +137,7 @@ static void test_kernel_errors(void **state)
 {
     (void)state;
     expect_error(HEAD "kernel: {version: 4.9, colour: red}\n", PCILAB_EINVAL,
-                 "t.yaml:8:24: unknown key 'colour' in 'kernel' (known keys: version, cmdline, cpus)");
+                 "t.yaml:8:24: unknown key 'colour' in 'kernel' (known keys: version, cmdline, cpus, dma_debug)");
     expect_error(HEAD "kernel:\n  version: 4.8.1\n", PCILAB_EINVAL,
                  "t.yaml:9:12: kernel version '4.8.1': 4.8 is not modelled; modelled versions: "
                  "4.9 (4.9.80), 4.20 (4.20.17), 5.15 (5.15), 6.1 (6.1)");
@@ -418,6 +426,9 @@ static void test_equal_compares_kernel_and_firmware(void **state)
     assert_false(scn_machine_equal(&a, &b));
     strcpy(b.kernel.version, "4.20.17");
     assert_true(scn_machine_equal(&a, &b));
+    b.kernel.dma_debug = true;
+    assert_false(scn_machine_equal(&a, &b));
+    b.kernel.dma_debug = false;
     b.firmware.ivhd[0].entries[1].source++;
     assert_false(scn_machine_equal(&a, &b));
     b.firmware.ivhd[0].entries[1].source--;
