@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "                        default: the scenario's kernel:, else 6.1)\n"
             "  --cmdline \"ARGS\"      the kernel command line (default: the scenario's),\n"
             "                        e.g. \"iommu=pt\" or \"amd_iommu=off\"\n"
+            "  --dma-debug           a kernel built with CONFIG_DMA_API_DEBUG: DMA API\n"
+            "                        misuse is reported as Linux's dma-debug does\n"
             "  --until TIME          simulated time to run, e.g. 1s, 2.5ms, 100us (default 1s)\n"
             "  --trace FILE          write a TLP/DLLP trace ('-' for stdout)\n"
             "  --trace-format FMT    text, jsonl or vcd (default: from FILE's extension,\n"
@@ -261,6 +263,8 @@ int cmd_run(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--dma-debug")) {
+            opts.dma_debug = true;
         } else if (!strcmp(a, "--until") || !strcmp(a, "--trace") ||
                    !strcmp(a, "--trace-format") || !strcmp(a, "--kernel") ||
                    !strcmp(a, "--cmdline")) {

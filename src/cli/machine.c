@@ -58,7 +58,7 @@ int cli_machine_up(struct cli_machine *m, const char *arg, const struct cli_mach
     if (r == 0)
         r = scn_enumerate(m->sys, &m->rep, err);
     if (r == 0 && opts && opts->boot) {
-        struct scn_boot_opts bo = {opts->version, opts->cmdline};
+        struct scn_boot_opts bo = {opts->version, opts->cmdline, opts->dma_debug};
         r = scn_boot(m->sys, &m->desc, &bo, &m->rep, &m->kernel, err);
     }
     if (r < 0)

@@ -24,6 +24,7 @@ struct cli_machine_opts {
     bool boot;                /* boot the host kernel after enumeration */
     const char *version;      /* --kernel: overrides the scenario's kernel version */
     const char *cmdline;      /* --cmdline: overrides the scenario's command line */
+    bool dma_debug;           /* --dma-debug: a kernel with CONFIG_DMA_API_DEBUG */
 };
 
 /* arg: a built-in scenario's name, or a scenario file (a path with '/', a name

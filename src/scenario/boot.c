@@ -187,7 +187,7 @@ int scn_boot(struct scn_system *s, const struct scn_machine *m, const struct scn
         .version = o && o->version ? o->version : (m->kernel.version[0] ? m->kernel.version : NULL),
         .cmdline = o && o->cmdline ? o->cmdline : m->kernel.cmdline,
         .ncpus = m->kernel.cpus,
-        .dma_debug = m->kernel.dma_debug,
+        .dma_debug = m->kernel.dma_debug || (o && o->dma_debug),
     };
     /* firmware leaves the IOMMU's function able to send its MSI */
     for (size_t i = 0; i < scn_system_iommu_count(s); i++) {

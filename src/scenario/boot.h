@@ -31,6 +31,7 @@ int scn_firmware_ivrs(const struct scn_machine *m, const struct scn_system *s, u
 struct scn_boot_opts {
     const char *version;
     const char *cmdline;
+    bool dma_debug;          /* CONFIG_DMA_API_DEBUG built in, whatever the description says */
 };
 
 /* Creates the host kernel on the system and boots it. rep: the enumeration

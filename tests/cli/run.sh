@@ -29,6 +29,8 @@ has out "Kernel log (Linux 5.15, command line \"iommu=pt\")"
 has out "iommu: Default domain type: Passthrough (set via kernel command line)"
 run run 0 --cmdline "amd_iommu=off"
 lacks out "AMD-Vi: Found IOMMU"
+run run 0 --dma-debug
+has out "DMA-API: debugging enabled by kernel config"
 run run 1 --kernel 3.10
 has err "3.10"
 has err "4.9"

@@ -109,7 +109,7 @@ static void test_seed_boots_49(void **state)
     /* the caller's version and command line win */
     down(&x);
     up_text(&x, NULL);
-    struct scn_boot_opts o = {"6.1", "amd_iommu=off"};
+    struct scn_boot_opts o = {"6.1", "amd_iommu=off", false};
     assert_int_equal(scn_boot(x.sys, &x.m, &o, &x.rep, &k, &err), 0);
     assert_string_equal(host_kver_name(k->kver), "6.1");
     assert_null(host_amd_iommu_of(k));
