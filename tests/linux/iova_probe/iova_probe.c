@@ -34,7 +34,8 @@
  *   15 s6 = dma_map_single kmalloc(4096)
  *   16 s7 = dma_map_single kmalloc(16384)
  *   17 c7 = dma_alloc_coherent 4096
- *   then everything is unmapped and freed, and "iova_probe: done" printed.
+ *   then everything is unmapped and freed in step order, a burst of 2 x 300
+ *   mappings runs (see burst()), and "iova_probe: done" is printed.
  * When the device's DMA engine reaches memory (edu,dma_mask wide enough), a
  * last check copies 16 bytes from c1 into the device and back into c3 through
  * the IOMMU ("iova_probe: edu dma ...").
@@ -60,6 +61,7 @@
 #define EDU_BUF 0x40000
 
 #define NSTEPS 18
+#define BURST 300
 
 struct probe_step {
 	const char *what;
@@ -154,6 +156,74 @@ static void edu_dma_check(struct iova_probe *p)
 		16, dst);
 }
 
+/* 64-bit FNV-1a over the handles' bytes, little-endian */
+static u64 fnv1a(const dma_addr_t *h, int n)
+{
+	u64 x = 0xcbf29ce484222325ULL;
+	int i, b;
+
+	for (i = 0; i < n; i++)
+		for (b = 0; b < 8; b++) {
+			x ^= (u8)((u64)h[i] >> (8 * b));
+			x *= 0x100000001b3ULL;
+		}
+	return x;
+}
+
+static void burst_print(const char *name, const dma_addr_t *h)
+{
+	int i;
+
+	for (i = 0; i < BURST; i += 10)
+		pr_info("iova_probe: %s %03d: %05llx %05llx %05llx %05llx %05llx %05llx %05llx %05llx %05llx %05llx\n",
+			name, i, (u64)h[i] >> 12, (u64)h[i + 1] >> 12, (u64)h[i + 2] >> 12,
+			(u64)h[i + 3] >> 12, (u64)h[i + 4] >> 12, (u64)h[i + 5] >> 12,
+			(u64)h[i + 6] >> 12, (u64)h[i + 7] >> 12, (u64)h[i + 8] >> 12,
+			(u64)h[i + 9] >> 12);
+	pr_info("iova_probe: %s fnv1a %016llx\n", name, fnv1a(h, BURST));
+}
+
+/*
+ * The burst, after the steps and their clean-up (mask still 64 bits): sleep
+ * 100 ms (a lazy domain's flush queue drains), map one kmalloc'd page BURST
+ * times (handles a[]), unmap them in mapping order, sleep 100 ms, map it
+ * BURST times again (b[]), unmap them. 300 frees of one order fill a CPU's
+ * two magazines and put one in the depot, so b[] shows the magazine size
+ * (IOVA_MAG_SIZE); a lazy domain's 300 queued unmaps also fill its flush
+ * queue (IOVA_FQ_SIZE 256). A lazy domain's timer may also run in the middle
+ * of the unmaps: its burst depends on timing, a strict one's does not.
+ */
+static void burst(struct iova_probe *p)
+{
+	struct device *dev = &p->pdev->dev;
+	dma_addr_t *a, *b;
+	void *page;
+	int i;
+
+	a = kcalloc(2 * BURST, sizeof(*a), GFP_KERNEL);
+	page = kmalloc(4096, GFP_KERNEL);
+	if (!a || !page)
+		goto out;
+	b = a + BURST;
+	msleep(100);
+	for (i = 0; i < BURST; i++)
+		a[i] = dma_map_single(dev, page, 4096, DMA_TO_DEVICE);
+	for (i = 0; i < BURST; i++)
+		if (!dma_mapping_error(dev, a[i]))
+			dma_unmap_single(dev, a[i], 4096, DMA_TO_DEVICE);
+	msleep(100);
+	for (i = 0; i < BURST; i++)
+		b[i] = dma_map_single(dev, page, 4096, DMA_TO_DEVICE);
+	for (i = 0; i < BURST; i++)
+		if (!dma_mapping_error(dev, b[i]))
+			dma_unmap_single(dev, b[i], 4096, DMA_TO_DEVICE);
+	burst_print("burst a", a);
+	burst_print("burst b", b);
+out:
+	kfree(page);
+	kfree(a);
+}
+
 static int iova_probe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct iova_probe *p;
@@ -216,6 +286,7 @@ static int iova_probe_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		if (p->kbuf[n])
 			unmap(p, n);
 	}
+	burst(p);
 	pr_info("iova_probe: done\n");
 	return 0;
 }
