@@ -97,6 +97,21 @@ static const struct burst_real burst_lazy = {
     .b45 = 0xffee7, .b46 = 0xfff67, .b172 = 0xffffa, .b173 = 0xffee8, .b299 = 0xfff66,
 };
 
+/* low(): "iova_probe: low NN <mask> <size> -> <handle>", 0 where it printed
+ * "error". */
+static const dma_addr_t low_strict[] = {
+    0,        0xffeb8000, 0xff8000, 0xff0000, 0xfe8000, 0xfe0000, 0xff8000, 0xf000,
+    0xe000,   0xd000,     0xc000,   0xb000,   0xa000,   0x9000,   0x8000,   0x7000,
+    0x6000,   0x5000,     0x4000,   0x3000,   0x2000,   0x1000,   0,        0,
+    0xf000,
+};
+static const dma_addr_t low_lazy[] = {
+    0,        0xffeb0000, 0xff8000, 0xff0000, 0xfe8000, 0xfe0000, 0xfd8000, 0xf000,
+    0xe000,   0xd000,     0xc000,   0xb000,   0xa000,   0x9000,   0x8000,   0x7000,
+    0x6000,   0x5000,     0x4000,   0x3000,   0x2000,   0x1000,   0,        0,
+    0,
+};
+
 struct run {
     dma_addr_t h[NSTEPS];
     void *cpu[NSTEPS];
@@ -213,6 +228,63 @@ static void expect_burst(const dma_addr_t *a, const dma_addr_t *b, const struct 
     }
 }
 
+/* low() of iova_probe.c: small masks after the burst. */
+#define LOW_N 24
+static const struct {
+    int mask;
+    size_t size;
+    int unmap;
+} low_seq[LOW_N] = {
+    {32, 32768, 0}, {24, 32768, 0}, {32, 32768, 0}, {24, 32768, 0}, {64, 32768, 0},
+    {24, 32768, 2}, {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},
+    {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},
+    {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},  {16, 4096, 0},
+    {16, 4096, 0},  {16, 4096, 0},  {32, 32768, 0}, {16, 4096, 7},
+};
+
+/* What the module printed: the handle, or 0 for "error". */
+static void run_low(struct amd_machine *m, dma_addr_t h[LOW_N + 1])
+{
+    struct device *dev = &m->pdev->dev;
+    bool live[LOW_N + 1] = {false};
+    void *buf = kmalloc(32768, GFP_KERNEL);
+    assert_non_null(buf);
+    sim_run_until(m->sim, sim_now(m->sim) + 100 * SIM_MS);
+    for (int i = 1; i <= LOW_N; i++) {
+        int u = low_seq[i - 1].unmap;
+        if (u && live[u]) {
+            dma_unmap_single(dev, h[u], low_seq[u - 1].size, DMA_TO_DEVICE);
+            live[u] = false;
+        }
+        assert_int_equal(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(low_seq[i - 1].mask)), 0);
+        h[i] = dma_map_single(dev, buf, low_seq[i - 1].size, DMA_TO_DEVICE);
+        live[i] = !dma_mapping_error(dev, h[i]);
+        if (!live[i]) {
+            /* 6.1 prints "error 0xffffffffffffffff": DMA_MAPPING_ERROR */
+            assert_int_equal(h[i], DMA_MAPPING_ERROR);
+            h[i] = 0;
+        }
+    }
+    for (int i = 1; i <= LOW_N; i++)
+        if (live[i])
+            dma_unmap_single(dev, h[i], low_seq[i - 1].size, DMA_TO_DEVICE);
+    kfree(buf);
+}
+
+static void expect_low(const dma_addr_t *h, const dma_addr_t *real, const char *what)
+{
+    int bad = 0;
+    for (int i = 1; i <= LOW_N; i++)
+        if (h[i] != real[i]) {
+            print_error("%s low %02d (mask %d, %zu): pcilab %#llx, Linux 6.1.192 %#llx (0: error)\n",
+                        what, i, low_seq[i - 1].mask, low_seq[i - 1].size,
+                        (unsigned long long)h[i], (unsigned long long)real[i]);
+            bad++;
+        }
+    if (bad)
+        fail_msg("%s: %d of %d small-mask handles differ from the real kernel's", what, bad, LOW_N);
+}
+
 static void release(struct amd_machine *m, struct run *r)
 {
     for (int n = 1; n < NSTEPS; n++) {
@@ -308,6 +380,9 @@ static void test_strict_matches_qemu_amd_iommu(void **state)
     run_burst(&m, a, b);
     expect_burst(a, b, &burst_strict, "strict");
     free(a);
+    dma_addr_t h[LOW_N + 1] = {0};
+    run_low(&m, h);
+    expect_low(h, low_strict, "strict");
     amd_machine_free(&m);
 }
 
@@ -331,6 +406,9 @@ static void test_lazy_matches_qemu_intel_iommu(void **state)
     run_burst(&m, a, b);
     expect_burst(a, b, &burst_lazy, "lazy");
     free(a);
+    dma_addr_t h[LOW_N + 1] = {0};
+    run_low(&m, h);
+    expect_low(h, low_lazy, "lazy");
     amd_machine_free(&m);
 }
 

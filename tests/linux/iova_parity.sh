@@ -116,7 +116,7 @@ for c in $CONFIGS; do
     # quotes (timestamps left out)
     ref="$here/captured/$c.log"
     if [ -r "$ref" ] && [ "$(cd "$OUT" && pwd)" != "$here/captured" ]; then
-        steps() { grep -a -o -E 'iova_probe: (step|burst) .*' "$1" | sed 's/\r$//'; }
+        steps() { grep -a -o -E 'iova_probe: (step|burst|low) .*' "$1" | sed 's/\r$//'; }
         if [ "$(steps "$OUT/$c.log")" = "$(steps "$ref")" ]; then
             echo "   handles: same as tests/linux/captured/$c.log"
         else

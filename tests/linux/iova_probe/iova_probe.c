@@ -224,6 +224,68 @@ out:
 	kfree(a);
 }
 
+/*
+ * Small masks, after the burst: how the 32-bit cache (cached32_node) and
+ * max32_alloc_size of iova.c react when a device's mask changes. 32 KiB
+ * mappings (order 3: nothing of that order is in the range caches yet), then
+ * 4 KiB ones under a 16-bit mask until the 64 KiB space is full. Each line is
+ * "iova_probe: low NN <mask> <size> -> <handle>".
+ */
+#define LOW_N 24
+static void low(struct iova_probe *p)
+{
+	static const struct { int mask; size_t size; int unmap; } seq[LOW_N] = {
+		/*  1 */ { 32, 32768, 0 }, /*  2 */ { 24, 32768, 0 },
+		/*  3 */ { 32, 32768, 0 }, /*  4 */ { 24, 32768, 0 },
+		/*  5 */ { 64, 32768, 0 },
+		/*  6: unmap 2, then map under 24 bits */ { 24, 32768, 2 },
+		/*  7..22: 4 KiB under 16 bits, 16 times: 15 pages fit (pfn 1..15) */
+		{ 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 },
+		{ 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 },
+		{ 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 },
+		{ 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 }, { 16, 4096, 0 },
+		/* 23: after the failure, 32 KiB under 32 bits */ { 32, 32768, 0 },
+		/* 24: unmap 7, 4 KiB under 16 bits again */ { 16, 4096, 7 },
+	};
+	struct device *dev = &p->pdev->dev;
+	dma_addr_t *h;
+	u8 *ok, *live;
+	void *buf;
+	int i;
+
+	h = kcalloc(LOW_N + 1, sizeof(*h), GFP_KERNEL);
+	ok = kcalloc(2 * (LOW_N + 1), 1, GFP_KERNEL);
+	buf = kmalloc(32768, GFP_KERNEL);
+	if (!h || !ok || !buf)
+		goto out;
+	live = ok + LOW_N + 1;
+	msleep(100);
+	for (i = 1; i <= LOW_N; i++) {
+		int u = seq[i - 1].unmap;
+
+		if (u && live[u]) {
+			dma_unmap_single(dev, h[u], seq[u - 1].size, DMA_TO_DEVICE);
+			live[u] = 0;
+		}
+		if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(seq[i - 1].mask))) {
+			pr_info("iova_probe: low %02d mask %d refused\n", i, seq[i - 1].mask);
+			continue;
+		}
+		h[i] = dma_map_single(dev, buf, seq[i - 1].size, DMA_TO_DEVICE);
+		ok[i] = live[i] = !dma_mapping_error(dev, h[i]);
+	}
+	for (i = 1; i <= LOW_N; i++)
+		pr_info("iova_probe: low %02d mask %d %zu -> %s%pad\n", i, seq[i - 1].mask,
+			seq[i - 1].size, ok[i] ? "" : "error ", &h[i]);
+	for (i = 1; i <= LOW_N; i++)
+		if (live[i])
+			dma_unmap_single(dev, h[i], seq[i - 1].size, DMA_TO_DEVICE);
+out:
+	kfree(buf);
+	kfree(ok);
+	kfree(h);
+}
+
 static int iova_probe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct iova_probe *p;
@@ -287,6 +349,7 @@ static int iova_probe_probe(struct pci_dev *pdev, const struct pci_device_id *id
 			unmap(p, n);
 	}
 	burst(p);
+	low(p);
 	pr_info("iova_probe: done\n");
 	return 0;
 }
