@@ -35,6 +35,7 @@
 #include <cmocka.h>
 
 #include "amd_machine.h"
+#include "host/iova.h"
 #include "host/mm.h"
 
 #define NSTEPS 18
@@ -424,12 +425,111 @@ static void test_tables_differ_where_the_queue_matters(void **state)
     assert_int_equal(differ, 9); /* steps 7 8 9 10 11 12 15 16 17 */
 }
 
+/* fresh() of iova_probe.c, on the second edu in its own fresh domain:
+ * masks 12, 32, 64, then (the 64-bit IOVA unmapped) 32 again. */
+static const int fresh_mask[5] = {0, 12, 32, 64, 32};
+static void run_fresh(struct amd_machine *m, dma_addr_t h[5])
+{
+    struct device *dev = &m->pdev->dev;
+    bool live[5] = {false};
+    void *buf = kmalloc(4096, GFP_KERNEL);
+    assert_non_null(buf);
+    for (int i = 1; i <= 4; i++) {
+        if (i == 4 && live[3]) {
+            dma_unmap_single(dev, h[3], 4096, DMA_BIDIRECTIONAL);
+            live[3] = false;
+        }
+        assert_int_equal(dma_set_mask_and_coherent(dev, DMA_BIT_MASK(fresh_mask[i])), 0);
+        h[i] = dma_map_single(dev, buf, 4096, DMA_BIDIRECTIONAL);
+        live[i] = !dma_mapping_error(dev, h[i]);
+        if (!live[i]) {
+            assert_int_equal(h[i], DMA_MAPPING_ERROR);
+            h[i] = 0;
+        }
+    }
+    for (int i = 1; i <= 4; i++)
+        if (live[i])
+            dma_unmap_single(dev, h[i], 4096, DMA_BIDIRECTIONAL);
+    kfree(buf);
+}
+
+/* The real handles of fresh() (0: "error"): AMD-Vi, strict and default
+ * alike; intel-iommu gave the same but 0x7ffffff000 for step 3 (its domain's
+ * aperture ends at the 39-bit guest address width of QEMU's VT-d, AMD v1's at
+ * ~0, amd/iommu.c dma_max_address). The edu DMA through step 3's
+ * 0xfffffffffffff000 worked: QEMU's AMD-Vi walks the 6-level table. */
+static const dma_addr_t fresh_real[5] = {0, 0, 0, 0xfffffffffffff000ull, 0};
+/* What pcilab's 6.1 (the v6.1 tag's iova.c) gives, derived by hand:
+ *  1: mask 12, limit pfn 0. The walk starts at the anchor (cached32_node of a
+ *     fresh domain) and fails; retry_pfn = anchor.pfn_hi + 1 wraps to 0, so
+ *     the retry runs with low_pfn 0 and places the range at pfn 0;
+ *     alloc_iova_fast returns 0 = failure, the node stays (leaks), and
+ *     cached32_node points at it; max32_alloc_size is not touched.
+ *  2: mask 32: from the pfn-0 node the walk fails at once, retry_pfn 1 <
+ *     limit, the retry from iova_find_limit finds the top: 0xfffff000.
+ *  3: mask 64: 32 bits first: 0xffffe000.
+ *  4: 3 unmapped (strict: into the range cache), mask 32: 0xffffe000 again.
+ * Linux 6.1.192 has "iommu/iova: Fix alloc iova overflows issue" (Debian's
+ * linux-source-6.1 6.1.192-3, drivers/iommu/iova.c: retry_pfn =
+ * curr_iova->pfn_hi, low_pfn = retry_pfn + 1): step 1 fails cleanly and sets
+ * max32_alloc_size = 1, so every later 32-bit allocation fails at the early
+ * exit (nothing in the range caches to flush, and step 3's free lies above
+ * 4 GiB so it does not reset max32_alloc_size), and step 3 falls back to the
+ * top of the 64-bit aperture. */
+static const dma_addr_t fresh_v61_tag[5] = {0, 0, 0xfffff000, 0xffffe000, 0xffffe000};
+
+static void test_fresh_domain_known_mismatch(void **state)
+{
+    (void)state;
+    struct amd_machine m;
+    up(&m, "iommu.strict=1");
+    dma_addr_t h[5] = {0};
+    run_fresh(&m, h);
+    int differ = 0;
+    for (int i = 1; i <= 4; i++) {
+        assert_int_equal(h[i], fresh_v61_tag[i]);
+        differ += h[i] != fresh_real[i];
+    }
+    /* pcilab models v6.1 as tagged, not 6.1.192: steps 2-4 differ. When a
+     * late-6.1.y flavour is added, it must give fresh_real instead. */
+    assert_int_equal(differ, 3);
+    amd_machine_free(&m);
+}
+
+/* Step 3's allocation on its own: the first allocation of a fresh 6.1 domain
+ * under a 64-bit mask without a 32-bit attempt starts at the anchor and
+ * lands at the top of AMD v1's aperture (~0), as the real step 3 did. The
+ * allocator is called directly with forcedac (the DMA API path cannot get
+ * there in pcilab: its 32-bit attempt succeeds, and its command line does not
+ * take iommu.forcedac=1, see docs/linux/iova-parity.md). */
+static void test_top_of_64bit_aperture(void **state)
+{
+    (void)state;
+    struct pcilab_err err;
+    struct host_iova_params p = {.flavour = HOST_IOVA_V6_1, .granule = 4096, .start_pfn = 1,
+                                 .ncpus = 1, .forcedac = true};
+    struct host_iova_domain *d = host_iova_create(&p, &err);
+    assert_non_null(d);
+    /* amd_iommu_get_resv_regions: MSI 0xfee00000-0xfeefffff, HT 0xfd00000000-0xffffffffff */
+    assert_int_equal(host_reserve_iova(d, 0xfee00, 0xfeeff, NULL, &err), 0);
+    assert_int_equal(host_reserve_iova(d, 0xfd00000, 0xfffffff, NULL, &err), 0);
+    uint64_t a = 0;
+    assert_int_equal(host_iova_dma_alloc(d, DMA_BIT_MASK(64), true, 4096, 0, &a, &err), 0);
+    assert_int_equal(a, fresh_real[3]);
+    /* the next one goes just below it (cached_node is now that range) */
+    assert_int_equal(host_iova_dma_alloc(d, DMA_BIT_MASK(64), true, 4096, 0, &a, &err), 0);
+    assert_int_equal(a, 0xffffffffffffe000ull);
+    host_iova_destroy(d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_strict_matches_qemu_amd_iommu),
         cmocka_unit_test(test_lazy_matches_qemu_intel_iommu),
         cmocka_unit_test(test_tables_differ_where_the_queue_matters),
+        cmocka_unit_test(test_fresh_domain_known_mismatch),
+        cmocka_unit_test(test_top_of_64bit_aperture),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -97,7 +97,8 @@ for c in $CONFIGS; do
     # shellcheck disable=SC2086
     timeout "${QEMU_TIMEOUT:-900}" qemu-system-x86_64 -accel tcg -machine q35 -smp 1 -m 512 \
         -nographic -no-reboot -monitor none -serial stdio \
-        $iommu -device edu,dma_mask=0xffffffffffffffff \
+        $iommu -device edu,addr=0x10,dma_mask=0xffffffffffffffff \
+        -device edu,addr=0x11,dma_mask=0xffffffffffffffff \
         -kernel "/boot/vmlinuz-$KVER" -initrd "$WORK/initrd.gz" \
         -append "console=ttyS0 panic=-1 loglevel=7 $extra" \
         </dev/null >"$OUT/$c.log" 2>&1
@@ -107,7 +108,7 @@ for c in $CONFIGS; do
     echo "== $c: qemu rc $rc, ${secs} s wall"
     grep -a -E 'iova_probe|AMD-Vi|DMAR: |iommu' "$OUT/$c.log" | sed 's/\r$//' | grep -a -v 'ACPI: ' |
         sed 's/^/   /'
-    if ! grep -a -q 'iova_probe: done' "$OUT/$c.log"; then
+    if ! grep -a -q 'iova_probe: done' "$OUT/$c.log" || ! grep -a -q 'iova_probe: fresh done' "$OUT/$c.log"; then
         echo "   FAIL: the probe did not finish"
         status=1
         continue
@@ -116,7 +117,7 @@ for c in $CONFIGS; do
     # quotes (timestamps left out)
     ref="$here/captured/$c.log"
     if [ -r "$ref" ] && [ "$(cd "$OUT" && pwd)" != "$here/captured" ]; then
-        steps() { grep -a -o -E 'iova_probe: (step|burst|low) .*' "$1" | sed 's/\r$//'; }
+        steps() { grep -a -o -E 'iova_probe: (step|burst|low|fresh) .*' "$1" | sed 's/\r$//'; }
         if [ "$(steps "$OUT/$c.log")" = "$(steps "$ref")" ]; then
             echo "   handles: same as tests/linux/captured/$c.log"
         else

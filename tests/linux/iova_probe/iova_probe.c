@@ -36,6 +36,7 @@
  *   17 c7 = dma_alloc_coherent 4096
  *   then everything is unmapped and freed in step order, a burst of 2 x 300
  *   mappings runs (see burst()), and "iova_probe: done" is printed.
+ * A second edu at slot 0x11 runs fresh() instead (see there).
  * When the device's DMA engine reaches memory (edu,dma_mask wide enough), a
  * last check copies 16 bytes from c1 into the device and back into c3 through
  * the IOMMU ("iova_probe: edu dma ...").
@@ -61,6 +62,7 @@
 #define EDU_BUF 0x40000
 
 #define NSTEPS 18
+#define FRESH_SLOT 0x11 /* the second edu: fresh() instead of the sequence */
 #define BURST 300
 
 struct probe_step {
@@ -286,6 +288,56 @@ out:
 	kfree(h);
 }
 
+/*
+ * The second edu (slot 0x11), in its own fresh domain: a mapping under a
+ * 12-bit mask (no room: pfn 0 is never handed out), then 32-bit and 64-bit
+ * mappings, then the 64-bit one's IOVA is unmapped and a 32-bit mapping
+ * tried again. In a fresh domain the 12-bit failure starts from the anchor
+ * node, which is where iova.c's retry overflowed before "iommu/iova: Fix alloc
+ * iova overflows issue" (placing a range at pfn 0). Lines: "iova_probe: fresh
+ * NN <mask> -> <handle>", and the edu DMA through the 64-bit mapping.
+ */
+static void fresh(struct iova_probe *p)
+{
+	static const int mask[5] = { 0, 12, 32, 64, 32 };
+	struct device *dev = &p->pdev->dev;
+	dma_addr_t h[5] = { 0 };
+	int ok[5] = { 0 }, i, rc;
+	u8 *buf;
+
+	buf = kzalloc(4096, GFP_KERNEL);
+	if (!buf)
+		return;
+	for (i = 1; i <= 4; i++) {
+		if (i == 4 && ok[3]) {
+			dma_unmap_single(dev, h[3], 4096, DMA_BIDIRECTIONAL);
+			ok[3] = 0;
+		}
+		if (dma_set_mask_and_coherent(dev, DMA_BIT_MASK(mask[i]))) {
+			pr_info("iova_probe: fresh %02d mask %d refused\n", i, mask[i]);
+			continue;
+		}
+		h[i] = dma_map_single(dev, buf, 4096, DMA_BIDIRECTIONAL);
+		ok[i] = !dma_mapping_error(dev, h[i]);
+		pr_info("iova_probe: fresh %02d mask %d -> %s%pad\n", i, mask[i],
+			ok[i] ? "" : "error ", &h[i]);
+		if (i == 3 && ok[3]) {
+			for (rc = 0; rc < 16; rc++)
+				buf[rc] = 0x50 + rc;
+			rc = edu_dma(p, h[3], EDU_BUF, 0);
+			if (!rc)
+				rc = edu_dma(p, EDU_BUF, h[3] + 64, EDU_DMA_TO_RAM);
+			pr_info("iova_probe: fresh edu dma %pad -> dev -> +64: %s, %*phN\n", &h[3],
+				rc ? "timeout" : (memcmp(buf, buf + 64, 16) ? "MISMATCH" : "ok"), 16,
+				buf + 64);
+		}
+	}
+	for (i = 1; i <= 4; i++)
+		if (ok[i])
+			dma_unmap_single(dev, h[i], 4096, DMA_BIDIRECTIONAL);
+	kfree(buf);
+}
+
 static int iova_probe_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct iova_probe *p;
@@ -306,6 +358,11 @@ static int iova_probe_probe(struct pci_dev *pdev, const struct pci_device_id *id
 
 	pr_info("iova_probe: device %s, iommu group %d\n", pci_name(pdev),
 		pdev->dev.iommu_group ? iommu_group_id(pdev->dev.iommu_group) : -1);
+	if (PCI_SLOT(pdev->devfn) == FRESH_SLOT) {
+		fresh(p);
+		pr_info("iova_probe: fresh done\n");
+		return 0;
+	}
 
 	rc = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(32));
 	pr_info("iova_probe: mask 32: %d\n", rc);
