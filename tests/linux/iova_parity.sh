@@ -51,7 +51,7 @@ fi
 R="$WORK/root"
 mkdir -p "$R/bin" "$R/proc" "$R/sys" "$R/dev"
 cp "$BUSYBOX" "$R/bin/busybox"
-for a in sh mount insmod cat ls poweroff echo sleep; do ln -s busybox "$R/bin/$a"; done
+for a in sh mount insmod cat ls poweroff echo sleep od; do ln -s busybox "$R/bin/$a"; done
 cp "$WORK/mod/iova_probe.ko" "$R/iova_probe.ko"
 cat >"$R/init" <<'EOF'
 #!/bin/sh
@@ -70,6 +70,11 @@ for g in /sys/kernel/iommu_groups/*; do
             done <"$g/reserved_regions"
         fi
     done
+done
+# the firmware's IOMMU table as QEMU built it (docs/linux/iova-parity.md)
+for t in IVRS DMAR; do
+    [ -r /sys/firmware/acpi/tables/$t ] && od -A x -t x1 /sys/firmware/acpi/tables/$t |
+        while read -r line; do echo "iova_probe: acpi $t $line"; done
 done
 poweroff -f
 EOF
