@@ -10,7 +10,7 @@
  * Captured 2026-12-06 with tests/linux/iova_parity.sh:
  *   QEMU emulator version 7.2.22 (Debian 1:7.2+dfsg-7+deb12u18+b3), TCG,
  *   -machine q35 -smp 1 -m 512, -device amd-iommu or -device intel-iommu,
- *   -device edu,dma_mask=0xffffffffffffffff;
+ *   -device edu,addr=0x10 and -device edu,addr=0x11 (dma_mask=0xffffffffffffffff);
  *   kernel Debian 6.1.0-57-amd64 (Linux 6.1.192, CONFIG_IOMMU_DEFAULT_DMA_LAZY).
  *
  * Two real behaviours are compared:
