@@ -25,9 +25,14 @@
  *    iommu.strict is lazy (its caching-mode is off, so intel-iommu.c does not
  *    force strict). 6.1's Intel driver maps through the same dma-iommu.c and
  *    iova.c as the AMD one, which is what pcilab models with 6.1's AMD
- *    driver in lazy mode; the reserved regions differ only above 4 GiB (the
- *    HyperTransport hole) and at the MSI window, which neither sequence
- *    reaches. */
+ *    driver in lazy mode.
+ * The reserved IOVA ranges of the two machines differ (QEMU's q35 host-bridge
+ * windows and VGA hole, pcilab's fabric windows, the HyperTransport hole on
+ * AMD only) but not where any of the sequences allocate.
+ *
+ * Sequences: the steps (mask 32, then 64), a burst of 2 x 300 one-page
+ * mappings, small masks ("low"), all on one device; "fresh" on a second
+ * device, which shows the one known mismatch (test_fresh_domain_known_mismatch). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
