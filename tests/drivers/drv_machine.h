@@ -208,7 +208,8 @@ static inline int can_rx(struct regdev *d, uint32_t id, unsigned dlc, const uint
     uint8_t f[16] = {0};
     memcpy(f, &id, 4);
     f[4] = (uint8_t)dlc;
-    memcpy(f + 8, data, dlc > 8 ? 8 : dlc);
+    if (data)
+        memcpy(f + 8, data, dlc > 8 ? 8 : dlc);
     uint64_t at = regdev_dma_addr(d) + (d->reg[C_HEAD] % 256u) * 16u;
     if (pcie_fn_mem_write(d->fn, at, f, 16, NULL) < 0)
         return -1;
