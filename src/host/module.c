@@ -146,15 +146,10 @@ static struct host_modules *modules_of(struct host_kernel *k)
     return r;
 }
 
-static int push(void **arr, size_t *n, size_t elem, const void *v)
+/* arr grown to n elements (realloc), NULL when out of memory. */
+static void *grow(void *arr, size_t n, size_t elem)
 {
-    void *a = realloc(*arr, (*n + 1) * elem);
-    if (!a)
-        return -ENOMEM;
-    memcpy((char *)a + *n * elem, v, elem);
-    *arr = a;
-    (*n)++;
-    return 0;
+    return realloc(arr, n * elem);
 }
 
 /* ------------------------------------------------------------------ */
@@ -433,7 +428,7 @@ static void switch_finish(void *fake, const void **bottom, size_t *size)
 #endif
 }
 
-static void task_finished(struct host_modules *r, struct host_task *t);
+static void task_finished(struct host_task *t);
 
 /* Saves the current context in from and continues at to; returns when
  * something resumes from. This is swapcontext, written with getcontext and
@@ -448,6 +443,7 @@ static void ctx_switch(ucontext_t *from, const ucontext_t *to)
         setcontext(to);
     }
 }
+
 
 static void task_main(unsigned lo, unsigned hi)
 {
@@ -481,7 +477,7 @@ static void task_resume(struct host_task *t)
     params_restore(t->inst);
     r->current = prev_task;
     if (t->done)
-        task_finished(r, t);
+        task_finished(t);
 }
 
 static void task_wake(void *ctx, uint64_t arg)
@@ -603,8 +599,11 @@ static void probe_one(struct host_modules *r, struct pci_driver *drv, struct pci
                       const struct pci_device_id *id)
 {
     struct bind b = {dev, drv};
-    if (push((void **)&r->binds, &r->nbinds, sizeof b, &b) < 0)
+    struct bind *nb = grow(r->binds, r->nbinds + 1, sizeof *nb);
+    if (!nb)
         return;
+    r->binds = nb;
+    r->binds[r->nbinds++] = b;
     dev->dev.driver_name = drv->name;
     int rc = drv->probe ? drv->probe(dev, id) : 0;
     if (rc == 0)
@@ -639,8 +638,11 @@ int host_pci_register_driver(struct pci_driver *drv, const char *mod_name)
             return -EBUSY;
         }
     struct reg_driver rd = {drv, r->current ? r->current->inst : NULL};
-    if (push((void **)&r->drivers, &r->ndrivers, sizeof rd, &rd) < 0)
+    struct reg_driver *nd = grow(r->drivers, r->ndrivers + 1, sizeof *nd);
+    if (!nd)
         return -ENOMEM;
+    r->drivers = nd;
+    r->drivers[r->ndrivers++] = rd;
     /* driver_attach: every device on the bus, in list order */
     for (size_t i = 0; i < k->npdevs; i++) {
         struct pci_dev *dev = k->pdevs[i];
@@ -687,7 +689,7 @@ void host_pci_unregister_driver(struct pci_driver *drv)
 /* ------------------------------------------------------------------ */
 /* insmod / rmmod */
 
-static void task_finished(struct host_modules *r, struct host_task *t)
+static void task_finished(struct host_task *t)
 {
     struct host_module_inst *m = t->inst;
     m->task = NULL;
@@ -701,7 +703,6 @@ static void task_finished(struct host_modules *r, struct host_task *t)
         m->rc = 0;
         m->state = HOST_MODULE_LIVE;
     }
-    (void)r;
     task_free(t);
 }
 
@@ -759,7 +760,12 @@ static int start_load(struct host_modules *r, struct host_module_inst *m)
 
 static int add_inst(struct host_modules *r, struct host_module_inst *m)
 {
-    return push((void **)&r->insts, &r->ninsts, sizeof m, &m);
+    struct host_module_inst **ni = grow(r->insts, r->ninsts + 1, sizeof *ni);
+    if (!ni)
+        return -ENOMEM;
+    r->insts = ni;
+    r->insts[r->ninsts++] = m;
+    return 0;
 }
 
 int host_module_load(struct host_kernel *k, const struct host_module *mod,
