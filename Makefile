@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 600
 # cmake --build runs make again; without this every step says which directory it is in.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean
+.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean modules
 
 all: build
 
@@ -37,7 +37,7 @@ test-asan: build-asan
 	@cd $(BUILD_ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j$(JOBS)
 
-test: test-normal test-asan fuzz-short
+test: test-normal test-asan fuzz-short modules
 	@echo "make test: all suites passed"
 
 $(BUILD_FUZZ)/CMakeCache.txt:
@@ -55,6 +55,15 @@ fuzz-short: build-fuzz
 # The long campaign: FUZZ_SECONDS per target; new inputs land in fuzz/corpus.
 fuzz: build-fuzz
 	@sh scripts/fuzz.sh $(BUILD_FUZZ) $(FUZZ_SECONDS) --grow
+
+# The drivers of src/drivers as real Linux modules (docs/drivers.md): the
+# sources are copied to $(BUILD)/modules and built there by the kernel's
+# kbuild, against KDIR (the running kernel's build tree if it has one, else
+# the newest Debian linux-headers-*-amd64).
+KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
+          ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1)
+modules: deps
+	@sh scripts/build-modules.sh "$(KDIR)" $(BUILD)/modules
 
 bench: build
 	@./$(BUILD)/pcilab-bench

@@ -1,12 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages pcilab needs to build, test, fuzz and run.
 # Idempotent: prints nothing and changes nothing when everything is present.
+# linux-headers-amd64 (Debian's current kernel headers, with linux-kbuild and
+# the kernel's compiler as dependencies) is for `make modules`, which builds
+# src/drivers as real kernel modules.
 set -eu
 
 PKGS="build-essential cmake pkg-config \
 libfyaml-dev libjansson-dev libcmocka-dev \
 pciutils pci.ids \
-clang libclang-rt-14-dev"
+clang libclang-rt-14-dev \
+linux-headers-amd64"
 
 missing=""
 for p in $PKGS; do

@@ -40,6 +40,7 @@ struct host_mm;
 struct host_swiotlb;
 struct host_amd_iommu;
 struct host_dma_debug;
+struct host_modules;
 
 struct host_kernel {
     const struct host_kver *kver;    /* the version modelled (kver.h) */
@@ -81,6 +82,10 @@ struct host_kernel {
 
     /* The AMD IOMMU driver (amd_iommu.h), NULL when none is in use. */
     struct host_amd_iommu *amd_iommu;
+
+    /* Loaded modules and registered PCI drivers (module.h), NULL until the
+     * first insmod; owned by sim. */
+    struct host_modules *modules;
 
     /* pci_iomap cookies (pci.h), sorted by cookie address. */
     struct host_iomap *iomaps;

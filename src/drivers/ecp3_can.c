@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * ecp3_can: driver for the ECP3 Mini-PCIe CAN adapter of pcilab's seed case
+ * (Lattice ECP3 with PCIe endpoint IP, PCI ID 1204:e3ca).
+ *
+ * One source for two builds: inside pcilab against its <linux/...> headers,
+ * and unchanged as a real kernel module (make modules). docs/drivers.md
+ * describes the register block, the frame ring and what the driver prints.
+ *
+ * The initialisation is the ECP5 board's (the seed: "basically the same
+ * initialisation sequence"): enable, regions, bus master, BAR0, DMA mask
+ * (module parameter dma_bits), a 4096-byte coherent buffer whose DMA handle
+ * goes to the card, one MSI vector. The buffer is a ring of 256 frames of 16
+ * bytes; the card writes each received CAN frame at slot head % 256, bumps
+ * its head counter and signals the MSI; the handler prints every frame from
+ * its tail to the head and hands the slots back by writing the tail. A full
+ * ring makes the card drop frames and count them, which the driver reports.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#define ECP3_CAN_VENDOR_ID	0x1204	/* Lattice Semiconductor */
+#define ECP3_CAN_DEVICE_ID	0xe3ca
+
+/* BAR0 registers (docs/drivers.md), 32 bits each, little-endian */
+#define CAN_RING_ADDR_LO	0x00	/* ring DMA address bits 31:0 */
+#define CAN_RING_ADDR_HI	0x04	/* ring DMA address bits 63:32 */
+#define CAN_CTRL		0x08
+#define  CAN_CTRL_RX_EN		BIT(0)	/* receive: DMA frames, raise the MSI */
+#define CAN_STATUS		0x0c	/* write 1 to clear */
+#define  CAN_STATUS_RX		BIT(0)	/* frames were written */
+#define  CAN_STATUS_OVERFLOW	BIT(1)	/* the ring was full: frames dropped */
+#define CAN_RX_HEAD		0x10	/* frames written since enable (read-only) */
+#define CAN_RX_TAIL		0x14	/* frames the driver consumed */
+#define CAN_RX_DROPPED		0x18	/* frames dropped on a full ring (read-only) */
+
+/* Ring entries: 16 bytes, little-endian dwords */
+#define CAN_FRAME_SIZE		16
+#define CAN_RING_SIZE		4096
+#define CAN_RING_FRAMES		(CAN_RING_SIZE / CAN_FRAME_SIZE)
+#define CAN_ID_EFF		BIT(31)	/* dword 0: 29-bit identifier */
+#define CAN_ID_RTR		BIT(30)	/* dword 0: remote request */
+#define CAN_ID_MASK		0x1fffffff
+#define CAN_DLC_MASK		0xf	/* dword 1: data length code */
+
+#define CAN_BAR			0
+
+static int dma_bits = 32;
+module_param(dma_bits, int, 0444);
+MODULE_PARM_DESC(dma_bits, "DMA mask width: 32 (default) or 64");
+
+struct ecp3_can {
+	struct pci_dev *pdev;
+	void __iomem *regs;
+	u32 *ring;
+	dma_addr_t handle;
+	int irq;
+	u32 tail;
+	unsigned long frames;
+	u32 dropped;
+};
+
+static void ecp3_can_print(struct ecp3_can *c, const u32 *f)
+{
+	u32 id = f[0], dlc = f[1] & CAN_DLC_MASK;
+	const u8 *data = (const u8 *)&f[2];
+	char text[3 * 8 + 1];
+	unsigned int i, n = dlc > 8 ? 8 : dlc;
+	int len = 0;
+
+	text[0] = '\0';
+	for (i = 0; i < n && !(id & CAN_ID_RTR); i++)
+		len += snprintf(text + len, sizeof(text) - len, " %02x", data[i]);
+	if (id & CAN_ID_EFF)
+		dev_info(&c->pdev->dev, "rx %08x [%u]%s%s\n", id & CAN_ID_MASK, dlc, text,
+			 (id & CAN_ID_RTR) ? " remote request" : "");
+	else
+		dev_info(&c->pdev->dev, "rx %03x [%u]%s%s\n", id & 0x7ff, dlc, text,
+			 (id & CAN_ID_RTR) ? " remote request" : "");
+}
+
+static irqreturn_t ecp3_can_irq(int irq, void *data)
+{
+	struct ecp3_can *c = data;
+	u32 status, head, dropped;
+
+	(void)irq;
+	status = ioread32(c->regs + CAN_STATUS);
+	if (status == 0xffffffff || !(status & (CAN_STATUS_RX | CAN_STATUS_OVERFLOW)))
+		return IRQ_NONE;
+	iowrite32(status & (CAN_STATUS_RX | CAN_STATUS_OVERFLOW), c->regs + CAN_STATUS);
+	head = ioread32(c->regs + CAN_RX_HEAD);
+	if (head - c->tail > CAN_RING_FRAMES) {
+		dev_err(&c->pdev->dev, "RX head %u is %u frames past tail %u: resynchronising\n",
+			head, head - c->tail, c->tail);
+		c->tail = head - CAN_RING_FRAMES;
+	}
+	while (c->tail != head) {
+		ecp3_can_print(c, c->ring + (c->tail % CAN_RING_FRAMES) * (CAN_FRAME_SIZE / 4));
+		c->tail++;
+		c->frames++;
+	}
+	iowrite32(c->tail, c->regs + CAN_RX_TAIL);
+	if (status & CAN_STATUS_OVERFLOW) {
+		dropped = ioread32(c->regs + CAN_RX_DROPPED);
+		dev_warn(&c->pdev->dev, "RX ring full: %u frames dropped so far\n", dropped);
+		c->dropped = dropped;
+	}
+	return IRQ_HANDLED;
+}
+
+static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct device *dev = &pdev->dev;
+	struct ecp3_can *c;
+	int rc, nvec;
+
+	(void)id;
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c)
+		return -ENOMEM;
+	c->pdev = pdev;
+	pci_set_drvdata(pdev, c);
+
+	rc = pci_enable_device(pdev);
+	if (rc) {
+		dev_err(dev, "pci_enable_device failed (%d)\n", rc);
+		goto err_free;
+	}
+	rc = pci_request_regions(pdev, "ecp3_can");
+	if (rc) {
+		dev_err(dev, "pci_request_regions failed (%d)\n", rc);
+		goto err_disable;
+	}
+	pci_set_master(pdev);
+	if (pci_resource_len(pdev, CAN_BAR) < 0x1c) {
+		dev_err(dev, "BAR0 is missing or smaller than the register block\n");
+		rc = -ENODEV;
+		goto err_release;
+	}
+	c->regs = pci_iomap(pdev, CAN_BAR, 0);
+	if (!c->regs) {
+		dev_err(dev, "cannot map BAR0\n");
+		rc = -ENOMEM;
+		goto err_release;
+	}
+	iowrite32(0, c->regs + CAN_CTRL);
+	iowrite32(CAN_STATUS_RX | CAN_STATUS_OVERFLOW, c->regs + CAN_STATUS);
+
+	if (dma_bits != 32 && dma_bits != 64) {
+		dev_err(dev, "dma_bits=%d: must be 32 or 64\n", dma_bits);
+		rc = -EINVAL;
+		goto err_unmap;
+	}
+	rc = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(dma_bits));
+	if (rc && dma_bits == 64)
+		rc = dma_set_mask_and_coherent(dev, DMA_BIT_MASK(32));
+	if (rc) {
+		dev_err(dev, "no usable DMA mask (%d)\n", rc);
+		goto err_unmap;
+	}
+	c->ring = dma_alloc_coherent(dev, CAN_RING_SIZE, &c->handle, GFP_KERNEL);
+	if (!c->ring) {
+		dev_err(dev, "cannot allocate the %d-byte frame ring\n", CAN_RING_SIZE);
+		rc = -ENOMEM;
+		goto err_unmap;
+	}
+	dev_info(dev, "frame ring: %d frames, handle 0x%016llx\n", CAN_RING_FRAMES,
+		 (unsigned long long)c->handle);
+
+	nvec = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
+	if (nvec < 0) {
+		dev_err(dev, "no MSI vector (%d)\n", nvec);
+		rc = nvec;
+		goto err_dma;
+	}
+	c->irq = pci_irq_vector(pdev, 0);
+	rc = request_irq(c->irq, ecp3_can_irq, 0, "ecp3_can", c);
+	if (rc) {
+		dev_err(dev, "request_irq failed (%d)\n", rc);
+		goto err_vectors;
+	}
+	dev_info(dev, "1 MSI vector: IRQ %d\n", c->irq);
+
+	iowrite32(lower_32_bits(c->handle), c->regs + CAN_RING_ADDR_LO);
+	iowrite32(upper_32_bits(c->handle), c->regs + CAN_RING_ADDR_HI);
+	c->tail = ioread32(c->regs + CAN_RX_HEAD);
+	iowrite32(c->tail, c->regs + CAN_RX_TAIL);
+	iowrite32(CAN_CTRL_RX_EN, c->regs + CAN_CTRL);
+	return 0;
+
+err_vectors:
+	pci_free_irq_vectors(pdev);
+err_dma:
+	dma_free_coherent(dev, CAN_RING_SIZE, c->ring, c->handle);
+err_unmap:
+	pci_iounmap(pdev, c->regs);
+err_release:
+	pci_clear_master(pdev);
+	pci_release_regions(pdev);
+err_disable:
+	pci_disable_device(pdev);
+err_free:
+	pci_set_drvdata(pdev, NULL);
+	kfree(c);
+	return rc;
+}
+
+static void ecp3_can_remove(struct pci_dev *pdev)
+{
+	struct ecp3_can *c = pci_get_drvdata(pdev);
+
+	iowrite32(0, c->regs + CAN_CTRL);
+	iowrite32(CAN_STATUS_RX | CAN_STATUS_OVERFLOW, c->regs + CAN_STATUS);
+	iowrite32(0, c->regs + CAN_RING_ADDR_LO);
+	iowrite32(0, c->regs + CAN_RING_ADDR_HI);
+	free_irq(c->irq, c);
+	pci_free_irq_vectors(pdev);
+	dma_free_coherent(&pdev->dev, CAN_RING_SIZE, c->ring, c->handle);
+	pci_iounmap(pdev, c->regs);
+	pci_clear_master(pdev);
+	pci_release_regions(pdev);
+	pci_disable_device(pdev);
+	dev_info(&pdev->dev, "removed after %lu frames, %u dropped by the card\n", c->frames,
+		 c->dropped);
+	pci_set_drvdata(pdev, NULL);
+	kfree(c);
+}
+
+static const struct pci_device_id ecp3_can_ids[] = {
+	{ PCI_DEVICE(ECP3_CAN_VENDOR_ID, ECP3_CAN_DEVICE_ID) },
+	{ 0, }
+};
+MODULE_DEVICE_TABLE(pci, ecp3_can_ids);
+
+static struct pci_driver ecp3_can_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = ecp3_can_ids,
+	.probe = ecp3_can_probe,
+	.remove = ecp3_can_remove,
+};
+
+module_pci_driver(ecp3_can_driver);
+
+MODULE_DESCRIPTION("ECP3 Mini-PCIe CAN adapter (pcilab seed case)");
+MODULE_AUTHOR("pcilab");
+MODULE_LICENSE("Dual MIT/GPL");
