@@ -15,6 +15,11 @@ has out "02:00.0  endpoint               1204:e3ca  0c0900  2.5GT/s x1   can / e
 has out "00:00.2  RCiEP                  1022:1577  080600"
 has out "00:03.1  root port              1022:157c  060400  down"
 has out "simulated 1.000000000 s"
+# the scenario's device models are attached (the drivers and what the boards did: seed.sh)
+has out "device models attached:"
+has out "  ecp5_dma at 01:00.0: "
+has out "  ecp3_can at 02:00.0: "
+lacks out "configuration space only"
 cp "$tmp/out" "$tmp/first"
 # No trailing blanks in the table (kernel log lines keep Linux's own).
 if grep -v '^\[' "$tmp/out" | grep -q ' $'; then echo "FAIL: trailing blanks"; fails=$((fails + 1)); fi
