@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devices.h"
 #include "cli/cli.h"
 #include "cli/machine.h"
 #include "pcie/caps.h"
@@ -174,8 +175,15 @@ static void print_machine(const struct cli_machine *m)
             continue;
         char bdf[8];
         pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
-        printf("%s%s at %s", any ? ", " : "\ndevice models (configuration space only in this "
-                                              "build): ", sf->model, bdf);
+        printf("%s%s at %s", any ? "\n  " : "\ndevice models attached:\n  ", sf->model, bdf);
+        if (sf->dev) {
+            struct dev_counters c;
+            dev_model_counters(sf->dev, &c);
+            printf(": %llu DMA cycles, %llu write TLPs (%llu bytes), %llu read TLPs, "
+                   "%llu MSIs", (unsigned long long)c.cycles, (unsigned long long)c.write_tlps,
+                   (unsigned long long)c.write_bytes, (unsigned long long)c.read_tlps,
+                   (unsigned long long)c.msis);
+        }
         any = true;
     }
     if (any)

@@ -11,10 +11,13 @@
  * initialisation sequence"): enable, regions, bus master, BAR0, DMA mask
  * (module parameter dma_bits), a 4096-byte coherent buffer whose DMA handle
  * goes to the card, one MSI vector. The buffer is a ring of 256 frames of 16
- * bytes; the card writes each received CAN frame at slot head % 256, bumps
- * its head counter and signals the MSI; the handler prints every frame from
- * its tail to the head and hands the slots back by writing the tail. A full
- * ring makes the card drop frames and count them, which the driver reports.
+ * bytes, its size given to the card (RING_SIZE). The card writes the frames
+ * it receives in batches at its write pointer, which wraps at the ring's
+ * end, counts them (FRAME_COUNT) and signals the MSI after each batch. It
+ * has no read pointer: it never waits for the driver, and a driver that
+ * falls more than a ring behind finds frames overwritten. The handler
+ * prints every frame from the last one it printed up to FRAME_COUNT, and
+ * reports overwritten ones as lost.
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -27,17 +30,24 @@
 #define ECP3_CAN_VENDOR_ID	0x1204	/* Lattice Semiconductor */
 #define ECP3_CAN_DEVICE_ID	0xe3ca
 
-/* BAR0 registers (docs/drivers.md), 32 bits each, little-endian */
-#define CAN_RING_ADDR_LO	0x00	/* ring DMA address bits 31:0 */
-#define CAN_RING_ADDR_HI	0x04	/* ring DMA address bits 63:32 */
-#define CAN_CTRL		0x08
-#define  CAN_CTRL_RX_EN		BIT(0)	/* receive: DMA frames, raise the MSI */
-#define CAN_STATUS		0x0c	/* write 1 to clear */
-#define  CAN_STATUS_RX		BIT(0)	/* frames were written */
-#define  CAN_STATUS_OVERFLOW	BIT(1)	/* the ring was full: frames dropped */
-#define CAN_RX_HEAD		0x10	/* frames written since enable (read-only) */
-#define CAN_RX_TAIL		0x14	/* frames the driver consumed */
-#define CAN_RX_DROPPED		0x18	/* frames dropped on a full ring (read-only) */
+/* BAR0 registers, 32 bits each, little-endian: the card's map as
+ * src/devices/ecp3_can.h and docs/devices.md define it (docs/drivers.md) */
+#define CAN_ID			0x00	/* design 0xEC3C in 31:16, version in 15:0 */
+#define  CAN_ID_DESIGN		0xec3c
+#define CAN_CTRL		0x04
+#define  CAN_CTRL_EN		BIT(0)	/* receive frames and write them to the ring */
+#define  CAN_CTRL_IRQ_EN	BIT(1)	/* MSI after each batch */
+#define CAN_STATUS		0x08	/* write 1 to clear */
+#define  CAN_STATUS_BATCH_DONE	BIT(0)	/* a batch was written */
+#define  CAN_STATUS_NO_MASTER	BIT(5)	/* a batch was dropped: bus mastering off */
+#define CAN_FRAME_COUNT		0x0c	/* frames written to the ring so far */
+#define CAN_RING_ADDR_LO	0x10	/* ring address bits 31:2; writing it starts the card */
+#define CAN_RING_ADDR_HI	0x14	/* ring address bits 63:32 */
+#define CAN_RING_SIZE_REG	0x18	/* ring bytes, a multiple of 16 */
+#define CAN_FRAME_PERIOD	0x1c	/* ns between received frames */
+#define CAN_BATCH		0x20	/* frames per DMA write and MSI */
+#define CAN_WR_PTR		0x24	/* ring offset of the next frame */
+#define CAN_REGS_SIZE		0x40
 
 /* Ring entries: 16 bytes, little-endian dwords */
 #define CAN_FRAME_SIZE		16
@@ -60,9 +70,10 @@ struct ecp3_can {
 	u32 *ring;
 	dma_addr_t handle;
 	int irq;
-	u32 tail;
+	u32 tail;		/* FRAME_COUNT of the next frame to print */
+	u32 slot;		/* its ring slot */
 	unsigned long frames;
-	u32 dropped;
+	unsigned long lost;
 };
 
 static void ecp3_can_print(struct ecp3_can *c, const u32 *f)
@@ -87,29 +98,30 @@ static void ecp3_can_print(struct ecp3_can *c, const u32 *f)
 static irqreturn_t ecp3_can_irq(int irq, void *data)
 {
 	struct ecp3_can *c = data;
-	u32 status, head, dropped;
+	u32 status, count, lost;
 
 	(void)irq;
 	status = ioread32(c->regs + CAN_STATUS);
-	if (status == 0xffffffff || !(status & (CAN_STATUS_RX | CAN_STATUS_OVERFLOW)))
+	if (status == 0xffffffff || !(status & (CAN_STATUS_BATCH_DONE | CAN_STATUS_NO_MASTER)))
 		return IRQ_NONE;
-	iowrite32(status & (CAN_STATUS_RX | CAN_STATUS_OVERFLOW), c->regs + CAN_STATUS);
-	head = ioread32(c->regs + CAN_RX_HEAD);
-	if (head - c->tail > CAN_RING_FRAMES) {
-		dev_err(&c->pdev->dev, "RX head %u is %u frames past tail %u: resynchronising\n",
-			head, head - c->tail, c->tail);
-		c->tail = head - CAN_RING_FRAMES;
+	iowrite32(status & (CAN_STATUS_BATCH_DONE | CAN_STATUS_NO_MASTER), c->regs + CAN_STATUS);
+	if (status & CAN_STATUS_NO_MASTER)
+		dev_warn(&c->pdev->dev, "the card dropped a batch: bus mastering is off\n");
+	count = ioread32(c->regs + CAN_FRAME_COUNT);
+	if (count - c->tail > CAN_RING_FRAMES) {
+		/* the card wrapped over frames not yet printed */
+		lost = count - c->tail - CAN_RING_FRAMES;
+		c->lost += lost;
+		dev_warn(&c->pdev->dev, "RX ring overrun: %u frames overwritten before they were read\n",
+			 lost);
+		c->slot = (c->slot + lost) % CAN_RING_FRAMES;
+		c->tail = count - CAN_RING_FRAMES;
 	}
-	while (c->tail != head) {
-		ecp3_can_print(c, c->ring + (c->tail % CAN_RING_FRAMES) * (CAN_FRAME_SIZE / 4));
+	while (c->tail != count) {
+		ecp3_can_print(c, c->ring + c->slot * (CAN_FRAME_SIZE / 4));
+		c->slot = (c->slot + 1) % CAN_RING_FRAMES;
 		c->tail++;
 		c->frames++;
-	}
-	iowrite32(c->tail, c->regs + CAN_RX_TAIL);
-	if (status & CAN_STATUS_OVERFLOW) {
-		dropped = ioread32(c->regs + CAN_RX_DROPPED);
-		dev_warn(&c->pdev->dev, "RX ring full: %u frames dropped so far\n", dropped);
-		c->dropped = dropped;
 	}
 	return IRQ_HANDLED;
 }
@@ -138,7 +150,7 @@ static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_disable;
 	}
 	pci_set_master(pdev);
-	if (pci_resource_len(pdev, CAN_BAR) < 0x1c) {
+	if (pci_resource_len(pdev, CAN_BAR) < CAN_REGS_SIZE) {
 		dev_err(dev, "BAR0 is missing or smaller than the register block\n");
 		rc = -ENODEV;
 		goto err_release;
@@ -149,8 +161,13 @@ static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		rc = -ENOMEM;
 		goto err_release;
 	}
+	if (ioread32(c->regs + CAN_ID) >> 16 != CAN_ID_DESIGN) {
+		dev_err(dev, "unknown design ID 0x%08x\n", ioread32(c->regs + CAN_ID));
+		rc = -ENODEV;
+		goto err_unmap;
+	}
 	iowrite32(0, c->regs + CAN_CTRL);
-	iowrite32(CAN_STATUS_RX | CAN_STATUS_OVERFLOW, c->regs + CAN_STATUS);
+	iowrite32(CAN_STATUS_BATCH_DONE | CAN_STATUS_NO_MASTER, c->regs + CAN_STATUS);
 
 	if (dma_bits != 32 && dma_bits != 64) {
 		dev_err(dev, "dma_bits=%d: must be 32 or 64\n", dma_bits);
@@ -187,11 +204,16 @@ static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	}
 	dev_info(dev, "1 MSI vector: IRQ %d\n", c->irq);
 
-	iowrite32(lower_32_bits(c->handle), c->regs + CAN_RING_ADDR_LO);
+	/* the card is stopped: FRAME_COUNT holds still until the address
+	 * write below starts it at the ring's first slot */
+	c->tail = ioread32(c->regs + CAN_FRAME_COUNT);
+	c->slot = 0;
+	iowrite32(CAN_RING_SIZE, c->regs + CAN_RING_SIZE_REG);
+	iowrite32(CAN_CTRL_IRQ_EN, c->regs + CAN_CTRL);
 	iowrite32(upper_32_bits(c->handle), c->regs + CAN_RING_ADDR_HI);
-	c->tail = ioread32(c->regs + CAN_RX_HEAD);
-	iowrite32(c->tail, c->regs + CAN_RX_TAIL);
-	iowrite32(CAN_CTRL_RX_EN, c->regs + CAN_CTRL);
+	iowrite32(lower_32_bits(c->handle), c->regs + CAN_RING_ADDR_LO);
+	iowrite32(CAN_CTRL_EN | CAN_CTRL_IRQ_EN, c->regs + CAN_CTRL);
+	dev_info(dev, "receiving: %u frames per interrupt\n", ioread32(c->regs + CAN_BATCH));
 	return 0;
 
 err_vectors:
@@ -216,9 +238,10 @@ static void ecp3_can_remove(struct pci_dev *pdev)
 	struct ecp3_can *c = pci_get_drvdata(pdev);
 
 	iowrite32(0, c->regs + CAN_CTRL);
-	iowrite32(CAN_STATUS_RX | CAN_STATUS_OVERFLOW, c->regs + CAN_STATUS);
-	iowrite32(0, c->regs + CAN_RING_ADDR_LO);
+	iowrite32(CAN_STATUS_BATCH_DONE | CAN_STATUS_NO_MASTER, c->regs + CAN_STATUS);
 	iowrite32(0, c->regs + CAN_RING_ADDR_HI);
+	iowrite32(0, c->regs + CAN_RING_ADDR_LO);
+	iowrite32(0, c->regs + CAN_CTRL);	/* writing the address restarted it */
 	free_irq(c->irq, c);
 	pci_free_irq_vectors(pdev);
 	dma_free_coherent(&pdev->dev, CAN_RING_SIZE, c->ring, c->handle);
@@ -226,8 +249,8 @@ static void ecp3_can_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);
-	dev_info(&pdev->dev, "removed after %lu frames, %u dropped by the card\n", c->frames,
-		 c->dropped);
+	dev_info(&pdev->dev, "removed after %lu frames, %lu overwritten unread\n", c->frames,
+		 c->lost);
 	pci_set_drvdata(pdev, NULL);
 	kfree(c);
 }

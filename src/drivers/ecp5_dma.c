@@ -36,20 +36,35 @@
 #define ECP5_VENDOR_ID		0x1204	/* Lattice Semiconductor */
 #define ECP5_DEVICE_ID		0x5045
 
-/* BAR0 registers (docs/drivers.md), 32 bits each, little-endian */
-#define ECP5_DMA_ADDR_LO	0x00	/* DMA address bits 31:0 */
-#define ECP5_DMA_ADDR_HI	0x04	/* DMA address bits 63:32 */
-#define ECP5_CTRL		0x08
-#define  ECP5_CTRL_DMA_EN	BIT(0)	/* start the periodic DMA */
-#define  ECP5_CTRL_UART_IRQ_EN	BIT(1)	/* let the UARTs interrupt */
-#define ECP5_STATUS		0x0c	/* write 1 to clear */
-#define  ECP5_STATUS_DMA_DONE	BIT(0)
-#define  ECP5_STATUS_UART	BIT(1)
-#define ECP5_PAYLOAD		0x10	/* bytes written per cycle */
-#define ECP5_INTERVAL		0x14	/* microseconds between cycles */
-#define ECP5_READ_OFFSET	0x18	/* read-back offset from the DMA address */
-#define ECP5_UART		0x1c	/* read: byte in 7:0, bit 8 valid; write: ack */
-#define  ECP5_UART_VALID	BIT(8)
+/* BAR0 registers, 32 bits each, little-endian: the board's map as
+ * src/devices/ecp5_dma.h and docs/devices.md define it (docs/drivers.md) */
+#define ECP5_ID			0x00	/* design 0xEC5D in 31:16, version in 15:0 */
+#define  ECP5_ID_DESIGN		0xec5d
+#define ECP5_CTRL		0x04
+#define  ECP5_CTRL_EN		BIT(0)	/* run the DMA cycle every INTERVAL */
+#define  ECP5_CTRL_DMA_IRQ_EN	BIT(1)	/* MSI "DMA done" after each write */
+#define  ECP5_CTRL_UART_IRQ_EN	BIT(2)	/* MSI on each UART event */
+#define  ECP5_CTRL_READ_EN	BIT(3)	/* read back after each write (bitstream default) */
+#define ECP5_STATUS		0x08	/* write 1 to clear */
+#define  ECP5_STATUS_DMA_DONE	BIT(0)	/* a write was sent */
+#define  ECP5_STATUS_READ_DONE	BIT(1)	/* a read completed successfully */
+#define  ECP5_STATUS_READ_UR	BIT(2)	/* a read completed with Unsupported Request */
+#define  ECP5_STATUS_READ_CA	BIT(3)	/* a read completed with Completer Abort */
+#define  ECP5_STATUS_READ_TMO	BIT(4)	/* a read got no completion */
+#define  ECP5_STATUS_NO_MASTER	BIT(5)	/* a cycle skipped: bus mastering off */
+#define  ECP5_STATUS_NO_TAG	BIT(6)	/* a read skipped: no free tag */
+#define  ECP5_STATUS_ALL	0x7f
+#define ECP5_SEQ		0x0c	/* sequence number of the last transfer */
+#define ECP5_DMA_ADDR_LO	0x10	/* DMA address bits 31:2; writing it starts the board */
+#define ECP5_DMA_ADDR_HI	0x14	/* DMA address bits 63:32 */
+#define ECP5_PAYLOAD		0x18	/* bytes written per cycle */
+#define ECP5_INTERVAL		0x1c	/* nanoseconds between cycles */
+#define ECP5_READ_OFFSET	0x20	/* read address = DMA address + this */
+#define ECP5_READ_LEN		0x24	/* bytes read per cycle */
+#define ECP5_UART_STATUS	0x30	/* write 1 to clear */
+#define  ECP5_UART_RX_PENDING	BIT(0)	/* a UART event happened */
+#define ECP5_UART_COUNT		0x34	/* UART events so far */
+#define ECP5_REGS_SIZE		0x40
 
 #define ECP5_BAR		0
 #define ECP5_BUF_SIZE		4096
@@ -80,12 +95,8 @@ static void ecp5_dma_done(struct ecp5_dma *e)
 
 static void ecp5_uart(struct ecp5_dma *e)
 {
-	u32 v = ioread32(e->regs + ECP5_UART);
-
 	e->uart_irqs++;
-	iowrite32(0, e->regs + ECP5_UART);
-	if (v & ECP5_UART_VALID)
-		dev_dbg(&e->pdev->dev, "UART: %02x\n", v & 0xff);
+	iowrite32(ECP5_UART_RX_PENDING, e->regs + ECP5_UART_STATUS);
 }
 
 static irqreturn_t ecp5_irq_dma(int irq, void *data)
@@ -107,13 +118,16 @@ static irqreturn_t ecp5_irq_shared(int irq, void *data)
 {
 	struct ecp5_dma *e = data;
 	u32 status = ioread32(e->regs + ECP5_STATUS);
+	u32 uart = ioread32(e->regs + ECP5_UART_STATUS);
 
 	(void)irq;
-	if (status == 0xffffffff || !(status & (ECP5_STATUS_DMA_DONE | ECP5_STATUS_UART)))
+	if (status == 0xffffffff)
+		return IRQ_NONE;	/* the board is gone */
+	if (!(status & ECP5_STATUS_DMA_DONE) && !(uart & ECP5_UART_RX_PENDING))
 		return IRQ_NONE;
 	if (status & ECP5_STATUS_DMA_DONE)
 		ecp5_dma_done(e);
-	if (status & ECP5_STATUS_UART)
+	if (uart & ECP5_UART_RX_PENDING)
 		ecp5_uart(e);
 	return IRQ_HANDLED;
 }
@@ -194,7 +208,7 @@ static int ecp5_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct device *dev = &pdev->dev;
 	struct ecp5_dma *e;
-	u32 payload;
+	u32 design, payload, read_en;
 	int rc;
 
 	(void)id;
@@ -215,8 +229,8 @@ static int ecp5_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		goto err_disable;
 	}
 	pci_set_master(pdev);
-	if (pci_resource_len(pdev, ECP5_BAR) < 0x20) {
-		dev_err(dev, "BAR0 is missing or smaller than the 32-byte register block\n");
+	if (pci_resource_len(pdev, ECP5_BAR) < ECP5_REGS_SIZE) {
+		dev_err(dev, "BAR0 is missing or smaller than the 64-byte register block\n");
 		rc = -ENODEV;
 		goto err_release;
 	}
@@ -226,9 +240,18 @@ static int ecp5_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		rc = -ENOMEM;
 		goto err_release;
 	}
-	/* quiet until the buffer and the handlers are in place */
+	design = ioread32(e->regs + ECP5_ID);
+	if (design >> 16 != ECP5_ID_DESIGN) {
+		dev_err(dev, "unknown design ID 0x%08x (expected 0x%04xnnnn)\n", design, ECP5_ID_DESIGN);
+		rc = -ENODEV;
+		goto err_unmap;
+	}
+	/* quiet until the buffer and the handlers are in place; whether the
+	 * board reads back after each write is the bitstream's choice */
+	read_en = ioread32(e->regs + ECP5_CTRL) & ECP5_CTRL_READ_EN;
 	iowrite32(0, e->regs + ECP5_CTRL);
-	iowrite32(ECP5_STATUS_DMA_DONE | ECP5_STATUS_UART, e->regs + ECP5_STATUS);
+	iowrite32(ECP5_STATUS_ALL, e->regs + ECP5_STATUS);
+	iowrite32(ECP5_UART_RX_PENDING, e->regs + ECP5_UART_STATUS);
 
 	rc = ecp5_set_dma_mask(e, dma_bits);
 	if (rc)
@@ -246,15 +269,19 @@ static int ecp5_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	if (rc)
 		goto err_dma;
 
-	iowrite32(lower_32_bits(e->handle), e->regs + ECP5_DMA_ADDR_LO);
-	iowrite32(upper_32_bits(e->handle), e->regs + ECP5_DMA_ADDR_HI);
 	payload = ioread32(e->regs + ECP5_PAYLOAD);
 	if (payload > ECP5_BUF_SIZE)
 		dev_warn(dev, "payload of %u bytes overruns the %d-byte DMA buffer\n", payload,
 			 ECP5_BUF_SIZE);
-	iowrite32(ECP5_CTRL_DMA_EN | ECP5_CTRL_UART_IRQ_EN, e->regs + ECP5_CTRL);
+	/* interrupts first, then the address: the high half first, because
+	 * the board starts its cycles when the low half is written */
+	iowrite32(ECP5_CTRL_DMA_IRQ_EN | ECP5_CTRL_UART_IRQ_EN | read_en, e->regs + ECP5_CTRL);
+	iowrite32(upper_32_bits(e->handle), e->regs + ECP5_DMA_ADDR_HI);
+	iowrite32(lower_32_bits(e->handle), e->regs + ECP5_DMA_ADDR_LO);
+	iowrite32(ECP5_CTRL_EN | ECP5_CTRL_DMA_IRQ_EN | ECP5_CTRL_UART_IRQ_EN | read_en,
+		  e->regs + ECP5_CTRL);
 	dev_info(dev, "DMA enabled: %u bytes every %u us, read-back at offset 0x%x\n", payload,
-		 ioread32(e->regs + ECP5_INTERVAL), ioread32(e->regs + ECP5_READ_OFFSET));
+		 ioread32(e->regs + ECP5_INTERVAL) / 1000, ioread32(e->regs + ECP5_READ_OFFSET));
 	return 0;
 
 err_dma:
@@ -278,9 +305,11 @@ static void ecp5_remove(struct pci_dev *pdev)
 
 	/* stop the board before its buffer and vectors go away */
 	iowrite32(0, e->regs + ECP5_CTRL);
-	iowrite32(ECP5_STATUS_DMA_DONE | ECP5_STATUS_UART, e->regs + ECP5_STATUS);
-	iowrite32(0, e->regs + ECP5_DMA_ADDR_LO);
+	iowrite32(ECP5_STATUS_ALL, e->regs + ECP5_STATUS);
+	iowrite32(ECP5_UART_RX_PENDING, e->regs + ECP5_UART_STATUS);
 	iowrite32(0, e->regs + ECP5_DMA_ADDR_HI);
+	iowrite32(0, e->regs + ECP5_DMA_ADDR_LO);
+	iowrite32(0, e->regs + ECP5_CTRL);	/* writing the address restarted it */
 	ecp5_free_irqs(e);
 	dma_free_coherent(&pdev->dev, ECP5_BUF_SIZE, e->buf, e->handle);
 	pci_iounmap(pdev, e->regs);

@@ -1,6 +1,9 @@
 /* Firmware tables and the host kernel's boot for a built machine (boot.h). */
 #include "scenario/boot.h"
 
+#include "drivers/drivers.h"
+#include "host/module.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -210,6 +213,24 @@ int scn_boot(struct scn_system *s, const struct scn_machine *m, const struct scn
     free(ivrs);
     if (r < 0)
         return r;
+    /* kernel: modules: insmod of each driver at its time (or when boot
+     * ends, if that is later) */
+    for (unsigned i = 0; i < m->kernel.nmodules; i++) {
+        const struct scn_module *mo = &m->kernel.modules[i];
+        const struct host_module *mod = drivers_find(mo->name);
+        if (!mod)
+            return pcilab_err_at(err, PCILAB_ENOENT, m->source, mo->line, mo->col,
+                                 "no driver '%s' in pcilab", mo->name);
+        sim_time_t now = sim_now(scn_system_sim(s));
+        struct host_module_load_opts lo = {.params = mo->params[0] ? mo->params : NULL};
+        struct pcilab_err inner;
+        pcilab_err_clear(&inner);
+        r = host_module_load_at(k, mo->at > now ? mo->at : now, mod, &lo, &inner);
+        if (r < 0)
+            return pcilab_err_at(err, inner.code ? inner.code : PCILAB_EINVAL, m->source,
+                                 mo->line, mo->col, "module '%s': %s", mo->name,
+                                 inner.msg[0] ? inner.msg : "insmod failed");
+    }
     *out = k;
     return 0;
 }

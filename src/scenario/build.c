@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devices.h"
 #include "iommu/amdvi.h"
 #include "pcie/caps.h"
 #include "pcie/route.h"
@@ -492,6 +493,30 @@ static int build_iommus(struct scn_system *s, const struct scn_machine *m,
     return 0;
 }
 
+/* The device model each function's `model:` names, with its `params:`
+ * (devices/devices.h). Errors (unknown model or parameter, a value that does
+ * not parse, a configuration space the model cannot use) name the function. */
+static int attach_models(struct scn_system *s, struct pcilab_err *err)
+{
+    for (size_t i = 0; i < s->n; i++) {
+        struct scn_sysfn *sf = &s->fns[i];
+        if (!sf->model[0])
+            continue;
+        struct dev_param ps[SCN_MAX_PARAMS];
+        unsigned n = sf->nparams < SCN_MAX_PARAMS ? sf->nparams : SCN_MAX_PARAMS;
+        for (unsigned j = 0; j < n; j++) {
+            ps[j].key = sf->params[j].key;
+            ps[j].value = sf->params[j].value;
+        }
+        struct pcilab_err inner;
+        pcilab_err_clear(&inner);
+        int rc = dev_model_attach(sf->model, s->sim, sf->fn, ps, n, &sf->dev, &inner);
+        if (rc < 0)
+            return fn_wrap(err, rc, &inner, sf, "model");
+    }
+    return 0;
+}
+
 int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_system **out,
               struct pcilab_err *err)
 {
@@ -626,7 +651,8 @@ int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_sy
             }
         }
     }
-    if ((rc = build_memory(s, m, err)) || (rc = build_iommus(s, m, err)))
+    if ((rc = build_memory(s, m, err)) || (rc = build_iommus(s, m, err)) ||
+        (rc = attach_models(s, err)))
         return rc;
     *out = s;
     return 0;

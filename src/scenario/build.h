@@ -2,8 +2,8 @@
  * struct pcilab_sim: physical memory and the address map, the PCI Express
  * fabric (pcie/topology.h) with every function's configuration space built
  * from the description (or from an lspci dump, config_from / machine_from),
- * links trained at the description's speeds and widths, and the functions'
- * `model:` and `params:` kept so device models can attach by name.
+ * links trained at the description's speeds and widths, and the device model
+ * each function's `model:` names attached with its `params:` (devices/devices.h).
  *
  * Hardware fields follow the PCI Express Base Specification 5.0 (PCIe 5.0).
  *
@@ -32,6 +32,8 @@
 #include "sim/err.h"
 #include "sim/sim.h"
 
+struct dev_model;
+
 /* One function of the built machine, in the description's order. */
 struct scn_sysfn {
     struct pcie_fn *fn;          /* the fabric's function */
@@ -40,6 +42,7 @@ struct scn_sysfn {
     char model[SCN_NAME_MAX];    /* device model to attach, "" = configuration space only */
     unsigned nparams;
     struct scn_param *params;    /* copies, in file order */
+    struct dev_model *dev;       /* the attached model (owned by the sim), NULL when none */
     int parent;                  /* index of the bridge above, -1 on the root bus */
     char file[SCN_PATH_MAX];     /* where the function is described (scenario or dump) */
     unsigned line, col;
@@ -60,9 +63,10 @@ struct scn_sysiommu {
 
 struct scn_system;
 
-/* Builds the machine. On success *out is the system (owned by sim). Errors name
- * the scenario file:line:col of the function concerned (for machine_from, the
- * dump's line). */
+/* Builds the machine and attaches its device models. On success *out is the
+ * system (owned by sim). Errors name the scenario file:line:col of the function
+ * concerned (for machine_from, the dump's line), including an unknown model or
+ * model parameter. */
 int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_system **out,
               struct pcilab_err *err);
 

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devices.h"
+#include "drivers/drivers.h"
 #include "host/kver.h"
 #include "pcie/caps.h"
 #include "pcie/cfgdump.h"
@@ -1963,9 +1965,93 @@ static int machine_from_dump(struct ctx *c, const struct scn_ynode *mn)
 /* ------------------------------------------------------------------------ */
 /* kernel: the host kernel that runs on the machine                           */
 
+/* One entry of kernel: modules: {name: ecp5_dma, at: 0.1s, params: {dma_bits: 32}} */
+static int parse_module(struct ctx *c, const struct scn_ynode *n, struct scn_module *mo)
+{
+    static const char *const keys[] = {"name", "at", "params", NULL};
+    char d[64];
+    struct scn_ynode *v;
+    int rc = check_map(c, n, "a module of 'modules'", keys);
+    if (rc)
+        return rc;
+    mo->line = n->line;
+    mo->col = n->col;
+    if (!(v = map_get(n, "name")))
+        return fail(c, n, PCILAB_EINVAL, "a module needs a 'name' (ecp5_dma, ecp3_can)");
+    if ((rc = get_string(c, v, "name", mo->name, sizeof mo->name)))
+        return rc;
+    if (!drivers_find(mo->name))
+        return fail(c, v, PCILAB_ENOENT, "no driver '%s' in pcilab (drivers: ecp5_dma, ecp3_can)",
+                    mo->name);
+    if ((v = map_get(n, "at"))) {
+        /* the device models' time syntax (devices/devices.h): "49s", "100ms" */
+        static const struct dev_param_desc at = {"at", DEV_PARAM_TIME, 0, 1000000 * SIM_S,
+                                                 NULL, "0s", "insmod time"};
+        union dev_value t;
+        struct pcilab_err perr;
+        pcilab_err_clear(&perr);
+        if ((rc = want_scalar(c, v, "at", "a time such as 0.1s")))
+            return rc;
+        if (dev_param_parse(mo->name, &at, v->text, &t, &perr) < 0)
+            return fail(c, v, perr.code ? perr.code : PCILAB_EINVAL, "%s", perr.msg);
+        mo->at = t.t;
+    }
+    if ((v = map_get(n, "params"))) {
+        if (v->type != SCN_Y_MAP)
+            return fail(c, v, PCILAB_EINVAL, "'params' must be a mapping, got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        size_t off = 0;
+        for (size_t i = 0; i + 1 < v->nkids; i += 2) {
+            const struct scn_ynode *k = v->kids[i], *x = v->kids[i + 1];
+            for (size_t j = 0; j < i; j += 2)
+                if (!strcmp(v->kids[j]->text, k->text))
+                    return fail(c, k, PCILAB_EINVAL, "duplicate key '%s' (first at line %u)",
+                                k->text, v->kids[j]->line);
+            if (x->type != SCN_Y_SCALAR || strlen(x->text) != x->len || !x->len)
+                return fail(c, x, PCILAB_EINVAL, "module parameter '%s' must be a scalar, got %s",
+                            k->text, scn_yaml_describe(x, d, sizeof d));
+            /* insmod splits its arguments at blanks: a name or value with one
+             * cannot be passed */
+            if (!k->len || strpbrk(k->text, " \t=") || strpbrk(x->text, " \t"))
+                return fail(c, strpbrk(k->text, " \t=") || !k->len ? k : x, PCILAB_EINVAL,
+                            "module parameter names and values cannot hold blanks or '='");
+            int w = snprintf(mo->params + off, sizeof mo->params - off, "%s%s=%s",
+                             off ? " " : "", k->text, x->text);
+            if (w < 0 || (size_t)w >= sizeof mo->params - off)
+                return fail(c, v, PCILAB_ERANGE, "module parameters longer than %zu bytes",
+                            sizeof mo->params - 1);
+            off += (size_t)w;
+        }
+    }
+    return 0;
+}
+
+static int parse_modules(struct ctx *c, const struct scn_ynode *n, struct scn_kernel *k)
+{
+    char d[64];
+    if (n->type != SCN_Y_SEQ)
+        return fail(c, n, PCILAB_EINVAL, "'modules' must be a sequence, got %s",
+                    scn_yaml_describe(n, d, sizeof d));
+    if (n->nkids > SCN_MAX_MODULES)
+        return fail(c, n, PCILAB_ERANGE, "too many modules (%zu, at most %d)", n->nkids,
+                    SCN_MAX_MODULES);
+    for (size_t i = 0; i < n->nkids; i++) {
+        int rc = parse_module(c, n->kids[i], &k->modules[i]);
+        if (rc)
+            return rc;
+        for (size_t j = 0; j < i; j++)
+            if (!strcmp(k->modules[j].name, k->modules[i].name))
+                return fail(c, n->kids[i], PCILAB_EEXIST, "module '%s' listed twice (first at "
+                            "line %u)", k->modules[i].name, k->modules[j].line);
+        k->nmodules = (unsigned)i + 1;
+    }
+    return 0;
+}
+
 static int parse_kernel(struct ctx *c, const struct scn_ynode *key, const struct scn_ynode *n)
 {
-    static const char *const keys[] = {"version", "cmdline", "cpus", "dma_debug", NULL};
+    static const char *const keys[] = {"version", "cmdline", "cpus", "dma_debug", "modules",
+                                       NULL};
     struct scn_kernel *k = &c->m->kernel;
     struct scn_ynode *v;
     int rc = check_map(c, n, "'kernel'", keys);
@@ -1987,6 +2073,8 @@ static int parse_kernel(struct ctx *c, const struct scn_ynode *key, const struct
         return rc;
     OPT_UINT(c, n, "cpus", 1, 64, false, k->cpus);
     OPT_BOOL(c, n, "dma_debug", k->dma_debug);
+    if ((v = map_get(n, "modules")) && (rc = parse_modules(c, v, k)))
+        return rc;
     return 0;
 }
 
@@ -2718,6 +2806,14 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
 
 static bool kernel_equal(const struct scn_kernel *a, const struct scn_kernel *b)
 {
+    if (a->nmodules != b->nmodules)
+        return false;
+    for (unsigned i = 0; i < a->nmodules; i++) {
+        const struct scn_module *x = &a->modules[i], *y = &b->modules[i];
+        if (strcmp(x->name, y->name) || strcmp(x->params, y->params) || x->at != y->at ||
+            x->line != y->line || x->col != y->col)
+            return false;
+    }
     return !strcmp(a->version, b->version) && !strcmp(a->cmdline, b->cmdline) &&
            a->cpus == b->cpus && a->dma_debug == b->dma_debug && a->line == b->line &&
            a->col == b->col;

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "sim/err.h"
+#include "sim/time.h"
 
 #define SCN_NAME_MAX   64   /* names, models, kinds: at most 63 bytes */
 #define SCN_DESC_MAX   256  /* one-line description */
@@ -196,12 +197,24 @@ struct scn_root_complex {
     struct scn_window mmio32, mmio64, io;
 };
 
+/* kernel: modules: a driver pcilab has (drivers/drivers.h) loaded by insmod
+ * at simulated time `at` with its module parameters. */
+#define SCN_MAX_MODULES 16
+struct scn_module {
+    char name[SCN_NAME_MAX];  /* the module's name: ecp5_dma, ecp3_can */
+    sim_time_t at;            /* when insmod runs (0: as soon as boot ends) */
+    char params[512];         /* "dma_bits=32 foo=1", as insmod takes them; "" none */
+    unsigned line, col;       /* the entry's mapping */
+};
+
 /* kernel: the host kernel that runs on the machine (src/host). */
 struct scn_kernel {
     char version[32];        /* "4.9.80", "5.15" ...; "" = the default (host/kernel.h) */
     char cmdline[1024];      /* the kernel command line; "" when none */
     unsigned cpus;           /* 0 = the default (4) */
     bool dma_debug;          /* CONFIG_DMA_API_DEBUG built in (host/dma_debug.h) */
+    struct scn_module modules[SCN_MAX_MODULES]; /* in file order */
+    unsigned nmodules;
     unsigned line, col;      /* where `kernel:` is; 0 when absent */
 };
 

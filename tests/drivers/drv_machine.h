@@ -5,9 +5,11 @@
  * an IVRS selecting all four and the southbridge IOAPIC (so interrupt
  * remapping is on unless the command line turns the IOMMU off).
  *
- * The models implement the register blocks of docs/drivers.md and nothing
- * else: the tests trigger their DMA, UART and frame events by hand (the
- * real device models live in src/devices). */
+ * The models implement the boards' register maps (src/devices/ecp5_dma.h
+ * and ecp3_can.h, docs/devices.md) and nothing else: the tests trigger
+ * their DMA, UART and frame events by hand, with data of their choosing
+ * (the real device models live in src/devices; the ECP5 model below also
+ * offers MSI-X, which the real board does not). */
 #ifndef PCILAB_TESTS_DRIVERS_DRV_MACHINE_H
 #define PCILAB_TESTS_DRIVERS_DRV_MACHINE_H
 
@@ -46,15 +48,15 @@ struct regdev {
     uint32_t reg[16];            /* BAR0, dword registers */
     uint8_t bar2[4096];          /* MSI-X table at 0, PBA at 0x800 */
     bool can;                    /* the CAN card's register semantics */
-    unsigned uart_acks;
-    uint8_t uart_byte;
-    bool uart_valid;
+    unsigned uart_acks;          /* writes clearing UART_STATUS.RX_PENDING */
 };
 
-/* docs/drivers.md */
-enum { R_ADDR_LO = 0, R_ADDR_HI = 1, R_CTRL = 2, R_STATUS = 3, R_PAYLOAD = 4, R_INTERVAL = 5,
-       R_READ_OFFSET = 6, R_UART = 7 };
-enum { C_HEAD = 4, C_TAIL = 5, C_DROPPED = 6 };
+/* Dword indices of the registers, both boards (src/devices/ecp5_dma.h,
+ * ecp3_can.h). */
+enum { R_ID = 0, R_CTRL = 1, R_STATUS = 2, R_SEQ = 3, R_ADDR_LO = 4, R_ADDR_HI = 5,
+       R_PAYLOAD = 6, R_INTERVAL = 7, R_READ_OFFSET = 8, R_READ_LEN = 9, R_UART_STATUS = 12,
+       R_UART_COUNT = 13 };
+enum { C_FRAME_COUNT = 3, C_RING_SIZE = 6, C_FRAME_PERIOD = 7, C_BATCH = 8, C_WR_PTR = 9 };
 
 static enum pcie_cpl_status regdev_read(void *ctx, struct pcie_fn *fn, unsigned bar,
                                         uint64_t off, void *buf, unsigned len)
@@ -70,10 +72,6 @@ static enum pcie_cpl_status regdev_read(void *ctx, struct pcie_fn *fn, unsigned 
     if (bar != 0 || len != 4 || (off & 3) || off >= sizeof d->reg)
         return PCIE_CPL_CA;
     uint32_t v = d->reg[off / 4];
-    if (!d->can && off / 4 == R_UART) {
-        v = d->uart_valid ? 0x100u | d->uart_byte : 0;
-        d->uart_valid = false;
-    }
     memcpy(buf, &v, 4);
     return PCIE_CPL_SC;
 }
@@ -96,13 +94,21 @@ static enum pcie_cpl_status regdev_write(void *ctx, struct pcie_fn *fn, unsigned
     unsigned r = (unsigned)off / 4;
     if (r == R_STATUS)
         d->reg[r] &= ~v;                 /* RW1C */
-    else if (!d->can && r == R_UART) {
-        d->uart_acks++;                  /* ack: clears UART pending */
-        d->reg[R_STATUS] &= ~2u;
-    } else if (d->can && (r == C_HEAD || r == C_DROPPED))
+    else if (!d->can && r == R_UART_STATUS) {
+        if (v & d->reg[r] & 1u)
+            d->uart_acks++;
+        d->reg[r] &= ~v;                 /* RW1C */
+    } else if (r == R_ID || r == R_SEQ || (!d->can && r == R_UART_COUNT) ||
+               (d->can && r == C_WR_PTR))
         ;                                /* read-only */
-    else
+    else {
         d->reg[r] = v;
+        if (r == R_ADDR_LO) {            /* start=address: the board starts */
+            d->reg[R_CTRL] |= 1u;
+            if (d->can)
+                d->reg[C_WR_PTR] = 0;
+        }
+    }
     return PCIE_CPL_SC;
 }
 
@@ -145,9 +151,20 @@ static void regdev_init(struct regdev *d, uint16_t device, unsigned msi_vectors,
         }
         pcie_msix_table_reset(d->bar2, 2);
     }
-    d->reg[R_PAYLOAD] = 128;
-    d->reg[R_INTERVAL] = 2500;
-    d->reg[R_READ_OFFSET] = 0x40;
+    if (device == 0xe3ca) {              /* ecp3_can's reset values */
+        d->reg[R_ID] = 0xEC3C0100u;
+        d->reg[R_CTRL] = 0x2u;
+        d->reg[C_RING_SIZE] = 4096;
+        d->reg[C_FRAME_PERIOD] = 1000000;
+        d->reg[C_BATCH] = 1;
+    } else {                             /* ecp5_dma's */
+        d->reg[R_ID] = 0xEC5D0100u;
+        d->reg[R_CTRL] = 0xeu;
+        d->reg[R_PAYLOAD] = 128;
+        d->reg[R_INTERVAL] = 2500000;
+        d->reg[R_READ_OFFSET] = 0x40;
+        d->reg[R_READ_LEN] = 4;
+    }
 }
 
 static uint64_t regdev_dma_addr(const struct regdev *d)
@@ -173,7 +190,7 @@ static int regdev_signal(struct regdev *d, unsigned src)
  * the DMA address, then DMA done. */
 static inline int ecp5_cycle(struct regdev *d, uint32_t w0, uint32_t w1)
 {
-    if (!(d->reg[R_CTRL] & 1u))
+    if ((d->reg[R_CTRL] & 3u) != 3u)     /* EN, DMA_IRQ_EN */
         return -1;
     uint8_t buf[4096];
     memset(buf, 0xa5, sizeof buf);
@@ -181,41 +198,48 @@ static inline int ecp5_cycle(struct regdev *d, uint32_t w0, uint32_t w1)
     memcpy(buf + 4, &w1, 4);
     if (pcie_fn_mem_write(d->fn, regdev_dma_addr(d), buf, d->reg[R_PAYLOAD], NULL) < 0)
         return -1;
-    d->reg[R_STATUS] |= 1u;
+    d->reg[R_SEQ]++;
+    d->reg[R_STATUS] |= 1u;              /* DMA_DONE */
     return regdev_signal(d, 0);
 }
 
-static inline int ecp5_uart_rx(struct regdev *d, uint8_t byte)
+/* A UART event: UART_STATUS.RX_PENDING, then the UART vector. */
+static inline int ecp5_uart_event(struct regdev *d)
 {
-    if (!(d->reg[R_CTRL] & 2u))
+    if (!(d->reg[R_CTRL] & 4u))          /* UART_IRQ_EN */
         return -1;
-    d->uart_byte = byte;
-    d->uart_valid = true;
-    d->reg[R_STATUS] |= 2u;
+    d->reg[R_UART_COUNT]++;
+    d->reg[R_UART_STATUS] |= 1u;
     return regdev_signal(d, 1);
 }
 
-/* The CAN card receives one frame: written at slot head % 256. */
-static inline int can_rx(struct regdev *d, uint32_t id, unsigned dlc, const uint8_t *data)
+/* The CAN card receives one frame: written at WR_PTR, which wraps at
+ * RING_SIZE (the card has no read pointer: it overwrites), counted, and
+ * signalled (a batch of one) when signal is set. */
+static inline int can_rx_frame(struct regdev *d, uint32_t id, unsigned dlc, const uint8_t *data,
+                               bool signal)
 {
     if (!(d->reg[R_CTRL] & 1u))
         return -1;
-    if (d->reg[C_HEAD] - d->reg[C_TAIL] >= 256) {
-        d->reg[C_DROPPED]++;
-        d->reg[R_STATUS] |= 2u;
-        return regdev_signal(d, 0);
-    }
     uint8_t f[16] = {0};
     memcpy(f, &id, 4);
     f[4] = (uint8_t)dlc;
     if (data)
         memcpy(f + 8, data, dlc > 8 ? 8 : dlc);
-    uint64_t at = regdev_dma_addr(d) + (d->reg[C_HEAD] % 256u) * 16u;
+    uint64_t at = regdev_dma_addr(d) + d->reg[C_WR_PTR];
     if (pcie_fn_mem_write(d->fn, at, f, 16, NULL) < 0)
         return -1;
-    d->reg[C_HEAD]++;
-    d->reg[R_STATUS] |= 1u;
-    return regdev_signal(d, 0);
+    d->reg[C_WR_PTR] = (d->reg[C_WR_PTR] + 16u) % d->reg[C_RING_SIZE];
+    d->reg[C_FRAME_COUNT]++;
+    if (!signal)
+        return 0;
+    d->reg[R_STATUS] |= 1u;              /* BATCH_DONE */
+    return (d->reg[R_CTRL] & 2u) ? regdev_signal(d, 0) : 0;
+}
+
+static inline int can_rx(struct regdev *d, uint32_t id, unsigned dlc, const uint8_t *data)
+{
+    return can_rx_frame(d, id, dlc, data, true);
 }
 
 /* ---- The machine ---- */
@@ -276,7 +300,6 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
     regdev_init(&m->ecp5, 0x5045, 2, o->msix);
     regdev_init(&m->can, 0xe3ca, 1, false);
     m->can.can = true;
-    m->can.reg[C_HEAD] = m->can.reg[C_TAIL] = m->can.reg[C_DROPPED] = 0;
     m->ecp5.fn = pcie_fabric_add_endpoint(m->f, m->rp1, &m->ecp5.cfg, &regdev_ops, &m->ecp5, err);
     m->can.fn = pcie_fabric_add_endpoint(m->f, m->rp2, &m->can.cfg, &regdev_ops, &m->can, err);
     if (!m->ecp5.fn || !m->can.fn)

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/devices.h"
 #include "pcie/caps.h"
 #include "pcie/cfgdump.h"
 #include "pcie/config.h"
@@ -135,7 +136,20 @@ static void test_seed(void **state)
     assert_int_equal(width, 1);
     assert_true(dll);
     assert_string_equal(ecp5->model, b.m.funcs[e].model);
-    assert_int_equal(pcie_fn_ops(ecp5->fn) == NULL, 1);
+    /* its device model is attached, with the scenario's params */
+    assert_non_null(ecp5->dev);
+    assert_string_equal(dev_model_name(ecp5->dev), "ecp5_dma");
+    assert_ptr_equal(dev_model_fn(ecp5->dev), ecp5->fn);
+    assert_non_null(pcie_fn_ops(ecp5->fn));
+    assert_string_equal(dev_model_param(ecp5->dev, "period"), "2.5ms");
+    assert_string_equal(dev_model_param(ecp5->dev, "write_rid"), "zero");
+    assert_string_equal(dev_model_param(ecp5->dev, "read_rid"), "captured");
+    const struct scn_sysfn *can = scn_system_find(b.sys, "can");
+    assert_non_null(can->dev);
+    assert_string_equal(dev_model_name(can->dev), "ecp3_can");
+    assert_string_equal(dev_model_param(can->dev, "batch"), "1");
+    /* functions without a model have none */
+    assert_null(scn_system_find(b.sys, "gpu")->dev);
     /* the MSI capability has 2 vectors, 64-bit */
     struct pcie_cfg *cfg = pcie_fn_cfg(ecp5->fn);
     unsigned msi = pcie_cap_find(cfg, PCIE_CAP_ID_MSI);
@@ -236,7 +250,7 @@ static void test_switch_demo_enumerated(void **state)
     unsigned exp = pcie_cap_find(dp1, PCIE_CAP_ID_EXP);
     assert_int_equal(pcie_cfg_raw_read32(dp1, exp + PCIE_EXP_SLTCAP) >> 19, 11);
     /* params stay with the function */
-    assert_string_equal(scn_sysfn_param(fn_named(&b, "mf_dma"), "period_us"), "1000");
+    assert_string_equal(scn_sysfn_param(fn_named(&b, "mf_dma"), "period"), "1ms");
     assert_null(scn_sysfn_param(fn_named(&b, "mf_dma"), "nope"));
     built_free(&b);
 }
@@ -504,6 +518,75 @@ static void test_build_errors(void **state)
     scn_free(&m);
 }
 
+/* Device models: an unknown model, an unknown parameter and a bad value are
+ * errors at the function's file:line:col. */
+static void expect_model_error(const char *model_and_params, int code, const char *want)
+{
+    char text[2048];
+    snprintf(text, sizeof text, "%s"
+             "      children:\n"
+             "        - devfn: 00.0\n"
+             "          kind: endpoint\n"
+             "          vendor: 0x1204\n"
+             "          device: 0x5045\n"
+             "          class: 0x118000\n"
+             "          bars: [{index: 0, type: mem32, size: 4K}]\n"
+             "          capabilities: {msi: {vectors: 2, addr64: true}, pcie: {max_speed: gen2, max_width: 1}}\n"
+             "%s", HEAD, model_and_params);
+    struct scn_machine m;
+    struct pcilab_err err;
+    char buf[1024];
+    must(scn_load_string("t.yaml", text, strlen(text), &m, &err), &err);
+    struct pcilab_sim *sim = sim_create(0);
+    struct scn_system *sys = NULL;
+    int rc = scn_build(&m, sim, &sys, &err);
+    pcilab_err_str(&err, buf, sizeof buf);
+    if (!strstr(buf, want))
+        print_error("got: %s\nwant: %s\n", buf, want);
+    assert_int_equal(rc, -code);
+    assert_null(sys);
+    assert_non_null(strstr(buf, want));
+    sim_destroy(sim);
+    scn_free(&m);
+}
+
+static void test_model_errors(void **state)
+{
+    (void)state;
+    expect_model_error("          model: edu\n", PCILAB_ENOENT, "t.yaml:12:11: model: ");
+    expect_model_error("          model: edu\n", PCILAB_ENOENT, "edu");
+    expect_model_error("          model: ecp5_dma\n          params: {transfer_bytes: 128}\n",
+                       PCILAB_EINVAL, "t.yaml:12:11: model: ");
+    expect_model_error("          model: ecp5_dma\n          params: {transfer_bytes: 128}\n",
+                       PCILAB_EINVAL, "transfer_bytes");
+    expect_model_error("          model: ecp5_dma\n          params: {period: 2500}\n",
+                       PCILAB_EINVAL, "period");
+    /* and a good one builds, the model answering on BAR0 */
+    const char *ok = HEAD
+        "      children:\n"
+        "        - devfn: 00.0\n"
+        "          name: b\n"
+        "          kind: endpoint\n"
+        "          vendor: 0x1204\n"
+        "          device: 0x5045\n"
+        "          class: 0x118000\n"
+        "          bars: [{index: 0, type: mem32, size: 4K}]\n"
+        "          capabilities: {msi: {vectors: 2, addr64: true}, pcie: {max_speed: gen2, max_width: 1}}\n"
+        "          model: ecp5_dma\n"
+        "          params: {payload: 512, requester_id: captured}\n";
+    struct scn_machine m;
+    struct pcilab_err err;
+    must(scn_load_string("t.yaml", ok, strlen(ok), &m, &err), &err);
+    struct pcilab_sim *sim = sim_create(0);
+    struct scn_system *sys = NULL;
+    must(scn_build(&m, sim, &sys, &err), &err);
+    const struct scn_sysfn *f = scn_system_find(sys, "b");
+    assert_string_equal(dev_model_param(f->dev, "payload"), "512");
+    assert_string_equal(dev_model_param(f->dev, "write_rid"), "captured");
+    sim_destroy(sim);
+    scn_free(&m);
+}
+
 /* Memory layout of the size form. */
 /* The seed's ECP5 strapped to 2.5 GT/s: both ends' Link Status and the link
  * model (its timing) run at Gen1. */
@@ -579,6 +662,7 @@ int main(void)
         cmocka_unit_test(test_machine_from),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_build_errors),
+        cmocka_unit_test(test_model_errors),
         cmocka_unit_test(test_memory_layout),
         cmocka_unit_test(test_degraded_link),
     };

@@ -111,7 +111,7 @@ static void test_seed_machine(void **state)
     assert_int_equal(e->bus, -1);
     assert_string_equal(m.funcs[e->parent].name, "rp_ecp5");
     assert_int_equal(m.funcs[e->parent].pcie.speed, 2);
-    assert_string_equal(scn_param_get(e, "period_us"), "2500");
+    assert_string_equal(scn_param_get(e, "period"), "2.5ms");
     assert_null(scn_param_get(e, "nope"));
 
     i = scn_find_func(&m, "can");

@@ -93,6 +93,61 @@ static void test_absent_means_defaults(void **state)
     scn_free(&m);
 }
 
+/* kernel: modules: drivers by name, their insmod time and parameters. */
+static void test_kernel_modules(void **state)
+{
+    (void)state;
+    struct scn_machine m;
+    load_ok(HEAD "kernel:\n"
+                 "  modules:\n"
+                 "    - {name: ecp5_dma, at: 49s, params: {dma_bits: 32, foo: bar}}\n"
+                 "    - name: ecp3_can\n"
+                 "      at: 2.5ms\n", &m);
+    assert_int_equal(m.kernel.nmodules, 2);
+    assert_string_equal(m.kernel.modules[0].name, "ecp5_dma");
+    assert_int_equal(m.kernel.modules[0].at, 49 * SIM_S);
+    assert_string_equal(m.kernel.modules[0].params, "dma_bits=32 foo=bar");
+    assert_int_equal(m.kernel.modules[0].line, 10);
+    assert_int_equal(m.kernel.modules[0].col, 7);
+    assert_string_equal(m.kernel.modules[1].name, "ecp3_can");
+    assert_int_equal(m.kernel.modules[1].at, 2500 * SIM_US);
+    assert_string_equal(m.kernel.modules[1].params, "");
+    assert_int_equal(m.kernel.modules[1].line, 11);
+    struct scn_machine m2;
+    load_ok(HEAD "kernel:\n"
+                 "  modules:\n"
+                 "    - {name: ecp5_dma, at: 49s, params: {dma_bits: 32, foo: bar}}\n"
+                 "    - name: ecp3_can\n"
+                 "      at: 2.5ms\n", &m2);
+    assert_true(scn_machine_equal(&m, &m2));
+    m2.kernel.modules[1].at++;
+    assert_false(scn_machine_equal(&m, &m2));
+    scn_free(&m);
+    scn_free(&m2);
+    /* at defaults to 0 */
+    load_ok(HEAD "kernel: {modules: [{name: ecp5_dma}]}\n", &m);
+    assert_int_equal(m.kernel.modules[0].at, 0);
+    scn_free(&m);
+
+    expect_error(HEAD "kernel: {modules: [{name: e1000e}]}\n", PCILAB_ENOENT,
+                 "t.yaml:8:27: no driver 'e1000e' in pcilab (drivers: ecp5_dma, ecp3_can)");
+    expect_error(HEAD "kernel: {modules: [{at: 1s}]}\n", PCILAB_EINVAL,
+                 "t.yaml:8:20: a module needs a 'name' (ecp5_dma, ecp3_can)");
+    expect_error(HEAD "kernel: {modules: [{name: ecp5_dma, at: 49}]}\n", PCILAB_EINVAL,
+                 "t.yaml:8:41: ecp5_dma: parameter 'at': '49' needs a unit (ps, ns, us, ms or "
+                 "s), e.g. 2.5ms");
+    expect_error(HEAD "kernel: {modules: [{name: ecp5_dma, colour: red}]}\n", PCILAB_EINVAL,
+                 "t.yaml:8:37: unknown key 'colour' in a module of 'modules' (known keys: "
+                 "name, at, params)");
+    expect_error(HEAD "kernel: {modules: {name: ecp5_dma}}\n", PCILAB_EINVAL,
+                 "t.yaml:8:19: 'modules' must be a sequence, got a mapping");
+    expect_error(HEAD "kernel: {modules: [{name: ecp5_dma, params: {dma_bits: \"3 2\"}}]}\n",
+                 PCILAB_EINVAL,
+                 "t.yaml:8:57: module parameter names and values cannot hold blanks or '='");
+    expect_error(HEAD "kernel: {modules: [{name: ecp5_dma}, {name: ecp5_dma}]}\n",
+                 PCILAB_EEXIST, "t.yaml:8:38: module 'ecp5_dma' listed twice (first at line 8)");
+}
+
 static void test_kernel(void **state)
 {
     (void)state;
@@ -137,7 +192,7 @@ static void test_kernel_errors(void **state)
 {
     (void)state;
     expect_error(HEAD "kernel: {version: 4.9, colour: red}\n", PCILAB_EINVAL,
-                 "t.yaml:8:24: unknown key 'colour' in 'kernel' (known keys: version, cmdline, cpus, dma_debug)");
+                 "t.yaml:8:24: unknown key 'colour' in 'kernel' (known keys: version, cmdline, cpus, dma_debug, modules)");
     expect_error(HEAD "kernel:\n  version: 4.8.1\n", PCILAB_EINVAL,
                  "t.yaml:9:12: kernel version '4.8.1': 4.8 is not modelled; modelled versions: "
                  "4.9 (4.9.80), 4.20 (4.20.17), 5.15 (5.15), 6.1 (6.1)");
@@ -638,6 +693,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_absent_means_defaults),
         cmocka_unit_test(test_kernel),
+        cmocka_unit_test(test_kernel_modules),
         cmocka_unit_test(test_kernel_errors),
         cmocka_unit_test(test_ivrs_none),
         cmocka_unit_test(test_ivrs_defaults),
