@@ -299,8 +299,13 @@ struct amd_domain *amd_domain_alloc(struct host_amd_iommu *a, bool dma, struct p
     if (dma) {
         d->mode = AMD_PAGE_MODE_3_LEVEL;
         d->root = pt_alloc(a, true);
+        /* dma-iommu (5.x) reads iommu_dma_forcedac, which iommu.forcedac=1 and
+         * (5.x) intel_iommu=forcedac set; 4.x's AMD ops have no such switch */
+        const struct host_bootparams *bp = &a->k->bootparams;
         struct host_iova_params ip = {.flavour = a->kv->iova, .granule = 4096, .start_pfn = 1,
-                                      .ncpus = a->k->ncpus ? a->k->ncpus : 1};
+                                      .ncpus = a->k->ncpus ? a->k->ncpus : 1,
+                                      .forcedac = !a->kv->amd_own_dma_ops &&
+                                                  (bp->iommu_dma_forcedac || bp->dmar_forcedac)};
         d->iovad = d->root ? host_iova_create(&ip, err) : NULL;
         if (!d->iovad) {
             pt_free(a, d->root);

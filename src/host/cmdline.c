@@ -386,6 +386,21 @@ static int iommu_strict_setup(struct ctx *c, const char *val)
     return 0;
 }
 
+/* drivers/iommu/dma-iommu.c iommu_dma_forcedac_setup (5.13+): kstrtobool,
+ * pr_info without a prefix when it turns DAC on; a bad value is the
+ * early_param's error ("Malformed early option"). */
+static int iommu_forcedac_setup(struct ctx *c, const char *val)
+{
+    bool v;
+    int r = host_kstrtobool(c->kv, val, &v);
+    if (r)
+        return r;
+    c->bp->iommu_dma_forcedac = v;
+    if (v)
+        LOG(c, SIM_LOG_INFO, "Forcing DAC for PCI devices");
+    return 0;
+}
+
 /* setup_io_tlb_npages: lib/swiotlb.c 4.9, kernel/dma/swiotlb.c 4.20/5.15/6.1.
  * Always returns 0: a value it does not understand is ignored silently. */
 static int swiotlb_setup(struct ctx *c, const char *str)
@@ -650,10 +665,16 @@ static bool has_iommu_strict_param(const struct host_kver *kv)
     return kv->iommu_has_strict_param;
 }
 
+static bool has_iommu_forcedac_param(const struct host_kver *kv)
+{
+    return kv->iommu_has_forcedac_param;
+}
+
 static const struct handler handlers[] = {
     {"iommu", EARLY, iommu_setup, NULL, 0},
     {"iommu.passthrough", EARLY, iommu_passthrough_setup, has_iommu_pt_param, 0},
     {"iommu.strict", EARLY, iommu_strict_setup, has_iommu_strict_param, 0},
+    {"iommu.forcedac", EARLY, iommu_forcedac_setup, has_iommu_forcedac_param, 0},
     {"swiotlb", EARLY, swiotlb_setup, NULL, 0},
     {"mem", EARLY, mem_setup, NULL, 0},
     {"amd_iommu_dump", SETUP, amd_iommu_dump_setup, NULL, 0},

@@ -78,6 +78,8 @@ struct host_bootparams {
     bool iommu_dma_strict;       /* iommu_dma_strict */
     bool iommu_cmdline_dma_api;  /* IOMMU_CMD_LINE_DMA_API (5.x) */
     bool iommu_cmdline_strict;   /* IOMMU_CMD_LINE_STRICT (5.x) */
+    bool iommu_dma_forcedac;     /* iommu.forcedac=1 (5.13+); intel_iommu=forcedac sets
+                                    it too in 5.x (dmar_forcedac above) */
 
     /* amd_iommu=, amd_iommu_dump, amd_iommu_intr= */
     bool amd_iommu_disabled;        /* "off" */

@@ -145,6 +145,8 @@ static const struct host_kver kvers[] = {
         .ivrs_excl_as_unity = false,
         .ivrs_empty_ivhd_fails = false,
         .ivrs_per_segment = false,
+        /* drivers/iommu/dma-iommu.c iommu_dma_forcedac_setup (absent before 5.13) */
+        .iommu_has_forcedac_param = false,
     },
     {
         .name = "4.20.17", .major = 4, .minor = 20, .sublevel = 17,
@@ -230,6 +232,8 @@ static const struct host_kver kvers[] = {
         .ivrs_excl_as_unity = false,
         .ivrs_empty_ivhd_fails = false,
         .ivrs_per_segment = false,
+        /* drivers/iommu/dma-iommu.c iommu_dma_forcedac_setup (absent before 5.13) */
+        .iommu_has_forcedac_param = false,
     },
     {
         .name = "5.15", .major = 5, .minor = 15, .sublevel = 0,
@@ -314,6 +318,8 @@ static const struct host_kver kvers[] = {
         .ivrs_excl_as_unity = true,
         .ivrs_empty_ivhd_fails = false,
         .ivrs_per_segment = false,
+        /* drivers/iommu/dma-iommu.c iommu_dma_forcedac_setup (absent before 5.13) */
+        .iommu_has_forcedac_param = true,
     },
     {
         .name = "6.1", .major = 6, .minor = 1, .sublevel = 0,
@@ -396,6 +402,8 @@ static const struct host_kver kvers[] = {
         .ivrs_excl_as_unity = true,
         .ivrs_empty_ivhd_fails = true,
         .ivrs_per_segment = true,
+        /* drivers/iommu/dma-iommu.c iommu_dma_forcedac_setup (absent before 5.13) */
+        .iommu_has_forcedac_param = true,
     },
 };
 

@@ -182,6 +182,9 @@ struct host_kver {
     bool iommu_has_passthrough_param; /* early_param "iommu.passthrough" (4.20+) */
     bool iommu_has_strict_param;      /* early_param "iommu.strict" (4.20+) */
     bool iommu_default_passthrough;   /* CONFIG_IOMMU_DEFAULT_PASSTHROUGH (off) */
+    bool iommu_has_forcedac_param;    /* early_param "iommu.forcedac" of dma-iommu.c
+                                         (5.13+): PCI devices skip the 32-bit-first
+                                         IOVA attempt; "Forcing DAC for PCI devices" */
     bool iommu_dma_strict_default;    /* initial iommu_dma_strict: 4.20 true (only
                                          iommu-dma/arm-smmu read it), 5.15+
                                          IS_ENABLED(CONFIG_IOMMU_DEFAULT_DMA_STRICT)

@@ -525,6 +525,34 @@ static void test_multi_msi_every_version(void **state)
     }
 }
 
+/* iommu.forcedac=1 (5.13+): a PCI device with a 64-bit mask no longer tries
+ * below 4 GiB first (dma-iommu.c iommu_dma_alloc_iova); 4.x's AMD ops have no
+ * such switch and 4.20 has no such parameter. */
+static void test_forcedac(void **state)
+{
+    (void)state;
+    const struct {
+        const char *version, *cmdline;
+        bool above_4g;
+    } cases[] = {
+        {"5.15", "", false}, {"5.15", "iommu.forcedac=1", true},
+        {"6.1", "iommu.forcedac=1", true}, {"4.20", "iommu.forcedac=1", false},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct amd_machine m;
+        up(&m, cases[i].version, cases[i].cmdline, false);
+        assert_int_equal(dma_set_mask_and_coherent(&m.pdev->dev, DMA_BIT_MASK(64)), 0);
+        dma_addr_t h;
+        void *buf = dma_alloc_coherent(&m.pdev->dev, 4096, &h, GFP_KERNEL);
+        assert_non_null(buf);
+        if ((h > 0xffffffffull) != cases[i].above_4g)
+            fail_msg("%s '%s': handle 0x%llx", cases[i].version, cases[i].cmdline,
+                     (unsigned long long)h);
+        dma_free_coherent(&m.pdev->dev, 4096, buf, h);
+        amd_machine_free(&m);
+    }
+}
+
 /* ---- 4.20 ---- */
 
 static void test_v420_fault_lines(void **state)
@@ -660,6 +688,7 @@ int main(void)
         cmocka_unit_test(test_v49_passthrough),
         cmocka_unit_test(test_off),
         cmocka_unit_test(test_multi_msi_every_version),
+        cmocka_unit_test(test_forcedac),
         cmocka_unit_test(test_v420_fault_lines),
         cmocka_unit_test(test_v515_boot_and_fault),
         cmocka_unit_test(test_v515_lazy_and_strict),

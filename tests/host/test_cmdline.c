@@ -200,6 +200,20 @@ static void iommu_core_params_by_version(void **state)
     assert_true(bp.iommu_def_passthrough);
     parse("4.20", "iommu.passthrough=maybe", &bp, &l);
     assert_string_equal(l.text[0], "Malformed early option 'iommu.passthrough'");
+    /* iommu.forcedac (dma-iommu.c, 5.13+) */
+    parse("5.15", "iommu.forcedac=1", &bp, &l);
+    assert_true(bp.iommu_dma_forcedac);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.text[0], "Forcing DAC for PCI devices");
+    assert_int_equal(l.level[0], 6);
+    parse("6.1", "iommu.forcedac=0", &bp, &l);
+    assert_false(bp.iommu_dma_forcedac);
+    assert_int_equal(l.n, 0);
+    parse("6.1", "iommu.forcedac=perhaps", &bp, &l);
+    assert_string_equal(l.text[0], "Malformed early option 'iommu.forcedac'");
+    parse("4.20", "iommu.forcedac=1", &bp, &l);
+    assert_false(bp.iommu_dma_forcedac);
+    assert_int_equal(l.n, 0);
 }
 
 static void amd_iommu_by_version(void **state)
