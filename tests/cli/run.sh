@@ -36,6 +36,9 @@ run run 0 --cmdline "amd_iommu=off"
 lacks out "AMD-Vi: Found IOMMU"
 run run 0 --dma-debug
 has out "DMA-API: debugging enabled by kernel config"
+long=$(printf 'x%.0s' $(seq 1 1100))
+run run 1 --cmdline "$long"
+has err "kernel command line of 1100 characters"
 run run 1 --kernel 3.10
 has err "3.10"
 has err "4.9"
