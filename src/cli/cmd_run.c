@@ -33,6 +33,9 @@ static void usage(FILE *f)
             "                        default: the scenario's kernel:, else 6.1)\n"
             "  --cmdline \"ARGS\"      the kernel command line (default: the scenario's),\n"
             "                        e.g. \"iommu=pt\" or \"amd_iommu=off\"\n"
+            "  --set TARGET.KEY=VALUE  change a device model's parameter (TARGET: the\n"
+            "                        function's label, its BB:DD.F or the model's name),\n"
+            "                        e.g. --set ecp5.write_rid=captured; repeatable\n"
             "  --dma-debug           a kernel built with CONFIG_DMA_API_DEBUG: DMA API\n"
             "                        misuse is reported as Linux's dma-debug does\n"
             "  --until TIME          simulated time to run, e.g. 1s, 2.5ms, 100us (default 1s)\n"
@@ -264,6 +267,7 @@ int cmd_run(int argc, char **argv)
     struct cli_machine_opts opts = {0};
     bool json = false;
     sim_time_t until = SIM_S;
+    const char *sets[64];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -275,7 +279,7 @@ int cmd_run(int argc, char **argv)
             opts.dma_debug = true;
         } else if (!strcmp(a, "--until") || !strcmp(a, "--trace") ||
                    !strcmp(a, "--trace-format") || !strcmp(a, "--kernel") ||
-                   !strcmp(a, "--cmdline")) {
+                   !strcmp(a, "--cmdline") || !strcmp(a, "--set")) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "pcilab run: %s needs a value (try --help)\n", a);
                 return 2;
@@ -287,6 +291,13 @@ int cmd_run(int argc, char **argv)
                 opts.version = v;
             } else if (!strcmp(a, "--cmdline")) {
                 opts.cmdline = v;
+            } else if (!strcmp(a, "--set")) {
+                if (opts.nsets == sizeof sets / sizeof sets[0]) {
+                    fprintf(stderr, "pcilab run: at most %zu --set options\n",
+                            sizeof sets / sizeof sets[0]);
+                    return 2;
+                }
+                sets[opts.nsets++] = v;
             } else if (!strcmp(a, "--trace-format")) {
                 opts.trace_format = v;
             } else if ((why = parse_time(v, &until))) {
@@ -309,6 +320,7 @@ int cmd_run(int argc, char **argv)
     }
 
     opts.boot = true;
+    opts.sets = sets;
     struct pcilab_err err;
     pcilab_err_clear(&err);
     struct cli_machine m;

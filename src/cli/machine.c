@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "devices/devices.h"
 #include "scenario/boot.h"
 #include "scenario/builtin.h"
 #include "sim/sim.h"
@@ -39,6 +40,49 @@ static int load(struct scn_machine *d, const char *arg, struct pcilab_err *err)
                        list);
 }
 
+/* --set TARGET.KEY=VALUE: TARGET is a function's label or "BB:DD.F" with a
+ * device model, or a model's name when one function has it. */
+static int apply_set(struct cli_machine *m, const char *set, struct pcilab_err *err)
+{
+    const char *eq = strchr(set, '=');
+    const char *dot = eq ? memchr(set, '.', (size_t)(eq - set)) : NULL;
+    /* "00:02.2" has a dot of its own: the key starts after the last one */
+    for (const char *p = dot; p && p < eq; p = memchr(p + 1, '.', (size_t)(eq - p - 1)))
+        dot = p;
+    if (!eq || !dot || dot == set || dot + 1 == eq)
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "--set '%s': expected TARGET.KEY=VALUE, e.g. ecp5.write_rid=captured",
+                           set);
+    char target[SCN_NAME_MAX], key[64];
+    snprintf(target, sizeof target, "%.*s", (int)(dot - set), set);
+    snprintf(key, sizeof key, "%.*s", (int)(eq - dot - 1), dot + 1);
+    const struct scn_sysfn *f = scn_system_find(m->sys, target);
+    if (!f) {
+        for (size_t i = 0; i < scn_system_count(m->sys); i++) {
+            const struct scn_sysfn *g = scn_system_at(m->sys, i);
+            if (g->dev && !strcmp(g->model, target)) {
+                if (f)
+                    return pcilab_errf(err, PCILAB_EINVAL,
+                                       "--set '%s': several functions have the model '%s': "
+                                       "name one by its label or BB:DD.F", set, target);
+                f = g;
+            }
+        }
+    }
+    if (!f)
+        return pcilab_errf(err, PCILAB_ENOENT,
+                           "--set '%s': no function or device model named '%s'", set, target);
+    if (!f->dev)
+        return pcilab_errf(err, PCILAB_EINVAL, "--set '%s': '%s' has no device model", set,
+                           target);
+    struct pcilab_err inner;
+    pcilab_err_clear(&inner);
+    if (dev_model_set(f->dev, key, eq + 1, &inner) < 0)
+        return pcilab_errf(err, inner.code ? inner.code : PCILAB_EINVAL, "--set '%s': %s", set,
+                           inner.msg);
+    return 0;
+}
+
 int cli_machine_up(struct cli_machine *m, const char *arg, const struct cli_machine_opts *opts,
                    struct pcilab_err *err)
 {
@@ -57,6 +101,9 @@ int cli_machine_up(struct cli_machine *m, const char *arg, const struct cli_mach
         r = scn_build(&m->desc, m->sim, &m->sys, err);
     if (r == 0)
         r = scn_enumerate(m->sys, &m->rep, err);
+    /* after enumeration, so that BB:DD.F names the function as addressed */
+    for (unsigned i = 0; r == 0 && opts && i < opts->nsets; i++)
+        r = apply_set(m, opts->sets[i], err);
     if (r == 0 && opts && opts->boot) {
         struct scn_boot_opts bo = {opts->version, opts->cmdline, opts->dma_debug};
         r = scn_boot(m->sys, &m->desc, &bo, &m->rep, &m->kernel, err);

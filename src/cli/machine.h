@@ -25,6 +25,8 @@ struct cli_machine_opts {
     const char *version;      /* --kernel: overrides the scenario's kernel version */
     const char *cmdline;      /* --cmdline: overrides the scenario's command line */
     bool dma_debug;           /* --dma-debug: a kernel with CONFIG_DMA_API_DEBUG */
+    const char *const *sets;  /* --set TARGET.KEY=VALUE, applied to device models */
+    unsigned nsets;
 };
 
 /* arg: a built-in scenario's name, or a scenario file (a path with '/', a name

@@ -78,4 +78,18 @@ sed 's/- {name: ecp3_can,/- {name: ecp3_cam,/' "$SRC/src/scenario/builtin/seed.y
 line=$(grep -n 'ecp3_cam' "$tmp/bad2.yaml" | cut -d: -f1)
 run run 1 "$tmp/bad2.yaml"
 has err "bad2.yaml:$line:14: no driver 'ecp3_cam' in pcilab"
+# The fix, shown by running it: the write engine puts the captured requester
+# ID into its TLPs; no fault, the handler sees the data.
+run run 0 --set ecp5.write_rid=captured
+lacks out "IO_PAGE_FAULT"
+has out "DMA done: ec5d0001 00010001"
+run run 0 --set 01:00.0.write_rid=captured
+lacks out "IO_PAGE_FAULT"
+# --set errors name the option and the key
+run run 1 --set ecp5.nosuch=1
+has err "--set 'ecp5.nosuch=1': ecp5_dma: unknown parameter 'nosuch'"
+run run 1 --set gpu.x=1
+has err "'gpu' has no device model"
+run run 1 --set nothing
+has err "expected TARGET.KEY=VALUE"
 finish
