@@ -621,3 +621,37 @@ bool dev_msi_enabled(const struct dev_model *m)
     unsigned cap = pcie_cap_find(cfg, PCIE_CAP_ID_MSI);
     return cap && (pcie_cfg_raw_read16(cfg, cap + PCIE_MSI_CTRL) & PCIE_MSI_CTRL_ENABLE);
 }
+
+int dev_lattice_cfg_init(struct pcie_cfg *cfg, uint16_t device_id, uint32_t class_code,
+                         unsigned msi_vectors, unsigned mps, unsigned max_speed,
+                         struct pcilab_err *err)
+{
+    struct pcie_cfg_ident id = {.vendor_id = 0x1204, .device_id = device_id, .revision = 0x01,
+                                .class_code = class_code, .subsys_vendor_id = 0x1204,
+                                .subsys_id = device_id, .interrupt_pin = 1, .pcie = true};
+    pcie_cfg_init(cfg);
+    int r = pcie_cfg_init_type0(cfg, &id, err);
+    if (r < 0)
+        return r;
+    if ((r = pcie_cfg_bar_declare(cfg, 0, PCIE_BAR_MEM32, 4096, false, err)) < 0)
+        return r;
+    struct pcie_pm_params pm;
+    memset(&pm, 0, sizeof pm);
+    if ((r = pcie_cap_add_pm(cfg, &pm, 0x50, err)) < 0)
+        return r;
+    struct pcie_msi_params msi = {.addr64 = true, .vectors = msi_vectors};
+    if ((r = pcie_cap_add_msi(cfg, &msi, 0x70, err)) < 0)
+        return r;
+    struct pcie_exp_params ep;
+    memset(&ep, 0, sizeof ep);
+    ep.type = PCIE_PORT_ENDPOINT;
+    ep.mps_supported = mps;
+    ep.rber = true;
+    ep.completion_timeout_ranges = 0xf;
+    ep.max_speed = (uint8_t)max_speed;
+    ep.max_width = 1;
+    ep.l0s_acceptable = 7;
+    ep.l1_acceptable = 7;
+    r = pcie_cap_add_exp(cfg, &ep, 0x90, err);
+    return r < 0 ? r : 0;
+}

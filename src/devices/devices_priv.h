@@ -97,6 +97,16 @@ void dev_msi(struct dev_model *m, const struct dev_rid *rid, unsigned vector);
 /* After a configuration write: sends the vectors whose Pending bit is set and
  * that can now be delivered (7.7.1.8). */
 void dev_msi_pending(struct dev_model *m, const struct dev_rid *rid);
+
+/* The configuration space of a board with Lattice's PCIe endpoint IP as the
+ * seed scenario describes it: Type 0 header with the ID (vendor and
+ * subsystem 1204h), BAR0 32-bit 4 KiB, PM at 50h, MSI (64-bit) at 70h with
+ * msi_vectors, the PCI Express capability at 90h (endpoint, x1 at
+ * max_speed, Max_Payload_Size supported mps). */
+struct pcie_cfg;
+int dev_lattice_cfg_init(struct pcie_cfg *cfg, uint16_t device_id, uint32_t class_code,
+                         unsigned msi_vectors, unsigned mps, unsigned max_speed,
+                         struct pcilab_err *err);
 /* True when MSI Enable is set. */
 bool dev_msi_enabled(const struct dev_model *m);
 

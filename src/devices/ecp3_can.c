@@ -352,33 +352,5 @@ const struct dev_model_ops dev_ecp3_can_ops = {
 
 int ecp3_can_cfg_init(struct pcie_cfg *cfg, struct pcilab_err *err)
 {
-    struct pcie_cfg_ident id = {.vendor_id = 0x1204, .device_id = 0xe3ca, .revision = 0x01,
-                                .class_code = 0x0c0900, .subsys_vendor_id = 0x1204,
-                                .subsys_id = 0xe3ca, .interrupt_pin = 1, .pcie = true};
-    pcie_cfg_init(cfg);
-    int r = pcie_cfg_init_type0(cfg, &id, err);
-    if (r < 0)
-        return r;
-    if ((r = pcie_cfg_bar_declare(cfg, 0, PCIE_BAR_MEM32, 4096, false, err)) < 0)
-        return r;
-    struct pcie_pm_params pm;
-    memset(&pm, 0, sizeof pm);
-    if ((r = pcie_cap_add_pm(cfg, &pm, 0x50, err)) < 0)
-        return r;
-    struct pcie_msi_params msi = {.addr64 = true, .vectors = 1};
-    if ((r = pcie_cap_add_msi(cfg, &msi, 0x70, err)) < 0)
-        return r;
-    struct pcie_exp_params ep;
-    memset(&ep, 0, sizeof ep);
-    ep.type = PCIE_PORT_ENDPOINT;
-    ep.mps_supported = 256;
-    ep.rber = true;
-    ep.completion_timeout_ranges = 0xf;
-    ep.max_speed = 1;
-    ep.max_width = 1;
-    ep.l0s_acceptable = 7;
-    ep.l1_acceptable = 7;
-    if ((r = pcie_cap_add_exp(cfg, &ep, 0x90, err)) < 0)
-        return r;
-    return 0;
+    return dev_lattice_cfg_init(cfg, 0xe3ca, 0x0c0900, 1, 256, 1, err);
 }

@@ -597,33 +597,5 @@ const struct dev_model_ops dev_ecp5_dma_ops = {
 
 int ecp5_dma_cfg_init(struct pcie_cfg *cfg, struct pcilab_err *err)
 {
-    struct pcie_cfg_ident id = {.vendor_id = 0x1204, .device_id = 0x5045, .revision = 0x01,
-                                .class_code = 0x118000, .subsys_vendor_id = 0x1204,
-                                .subsys_id = 0x5045, .interrupt_pin = 1, .pcie = true};
-    pcie_cfg_init(cfg);
-    int r = pcie_cfg_init_type0(cfg, &id, err);
-    if (r < 0)
-        return r;
-    if ((r = pcie_cfg_bar_declare(cfg, 0, PCIE_BAR_MEM32, 4096, false, err)) < 0)
-        return r;
-    struct pcie_pm_params pm;
-    memset(&pm, 0, sizeof pm);
-    if ((r = pcie_cap_add_pm(cfg, &pm, 0x50, err)) < 0)
-        return r;
-    struct pcie_msi_params msi = {.addr64 = true, .vectors = 2};
-    if ((r = pcie_cap_add_msi(cfg, &msi, 0x70, err)) < 0)
-        return r;
-    struct pcie_exp_params ep;
-    memset(&ep, 0, sizeof ep);
-    ep.type = PCIE_PORT_ENDPOINT;
-    ep.mps_supported = 512;
-    ep.rber = true;
-    ep.completion_timeout_ranges = 0xf;
-    ep.max_speed = 2;
-    ep.max_width = 1;
-    ep.l0s_acceptable = 7;
-    ep.l1_acceptable = 7;
-    if ((r = pcie_cap_add_exp(cfg, &ep, 0x90, err)) < 0)
-        return r;
-    return 0;
+    return dev_lattice_cfg_init(cfg, 0x5045, 0x118000, 2, 512, 2, err);
 }
