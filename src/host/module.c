@@ -768,17 +768,20 @@ static int add_inst(struct host_modules *r, struct host_module_inst *m)
     return 0;
 }
 
-int host_module_load(struct host_kernel *k, const struct host_module *mod,
-                     const struct host_module_load_opts *opts, struct pcilab_err *err)
+/* A new instance of mod in the kernel's registry (*out), or a negative code:
+ * `what` says "loaded" or "loaded or scheduled" in the message. */
+static int new_inst(struct host_kernel *k, const struct host_module *mod,
+                    const struct host_module_load_opts *opts, const char *what,
+                    struct host_module_inst **out, struct pcilab_err *err)
 {
     struct host_modules *r = modules_of(k);
     if (!r)
         return pcilab_errf(err, PCILAB_ENOMEM, "out of memory loading module %s", mod->name);
     if (loaded(find_inst(r, mod->name))) {
-        pcilab_errf(err, PCILAB_EINVAL, "module %s is already loaded", mod->name);
+        pcilab_errf(err, PCILAB_EINVAL, "module %s is already %s", mod->name, what);
         return -EEXIST;
     }
-    struct host_module_inst *m;
+    struct host_module_inst *m = NULL;
     int rc = inst_create(k, mod, opts, &m, err);
     if (rc < 0)
         return rc;
@@ -787,7 +790,16 @@ int host_module_load(struct host_kernel *k, const struct host_module *mod,
         inst_free(m);
         return pcilab_errf(err, PCILAB_ENOMEM, "out of memory loading module %s", mod->name);
     }
-    return start_load(r, m);
+    *out = m;
+    return 0;
+}
+
+int host_module_load(struct host_kernel *k, const struct host_module *mod,
+                     const struct host_module_load_opts *opts, struct pcilab_err *err)
+{
+    struct host_module_inst *m = NULL;
+    int rc = new_inst(k, mod, opts, "loaded", &m, err);
+    return rc < 0 ? rc : start_load(m->r, m);
 }
 
 static void load_event(void *ctx, uint64_t arg)
@@ -801,22 +813,10 @@ static void load_event(void *ctx, uint64_t arg)
 int host_module_load_at(struct host_kernel *k, sim_time_t t, const struct host_module *mod,
                         const struct host_module_load_opts *opts, struct pcilab_err *err)
 {
-    struct host_modules *r = modules_of(k);
-    if (!r)
-        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory loading module %s", mod->name);
-    if (loaded(find_inst(r, mod->name))) {
-        pcilab_errf(err, PCILAB_EINVAL, "module %s is already loaded or scheduled", mod->name);
-        return -EEXIST;
-    }
-    struct host_module_inst *m;
-    int rc = inst_create(k, mod, opts, &m, err);
+    struct host_module_inst *m = NULL;
+    int rc = new_inst(k, mod, opts, "loaded or scheduled", &m, err);
     if (rc < 0)
         return rc;
-    m->r = r;
-    if (add_inst(r, m) < 0) {
-        inst_free(m);
-        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory loading module %s", mod->name);
-    }
     m->state = HOST_MODULE_SCHEDULED;
     if (!sim_at(k->sim, t, load_event, m, 0)) {
         m->state = HOST_MODULE_GONE;
