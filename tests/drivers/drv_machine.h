@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "drivers/drivers.h"
+#include "../host/amd_iommu_fn.h"
 #include "host/amd_iommu.h"
 #include "host/boot.h"
 #include "host/dma.h"
@@ -274,22 +275,7 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
     m->f = pcie_fabric_create(m->sim, NULL, err);
     if (!m->f)
         abort();
-    struct pcie_cfg_ident id = {.vendor_id = 0x1022, .device_id = 0x1577, .class_code = 0x080600,
-                                .multifunction = true, .pcie = false};
-    pcie_cfg_init(&m->iommu_cfg);
-    if (pcie_cfg_init_type0(&m->iommu_cfg, &id, NULL) < 0)
-        abort();
-    struct pcie_msi_params mp = {.addr64 = true, .vectors = 1};
-    if (pcie_cap_add_msi(&m->iommu_cfg, &mp, 0x50, NULL) < 0)
-        abort();
-    /* AMD IOMMU capability (48882 3.2.1), as tests/host/amd_machine.h */
-    pcie_cfg_define(&m->iommu_cfg, 0x40, 4, 0x0fu | 3u << 16 | 1u << 19 | 1u << 27 | 1u << 28,
-                    0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x44, 4, (uint32_t)(DRV_AMD_MMIO & 0xffffc000u) | 1u, 0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x48, 4, 0, 0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x4c, 4, 0, 0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x50 + 1, 1, 0x40, 0, 0);
-    pcie_cfg_raw_write16(&m->iommu_cfg, PCIE_CFG_COMMAND, PCIE_CMD_MEMORY | PCIE_CMD_BUS_MASTER);
+    amd_iommu_fn_cfg(&m->iommu_cfg, DRV_AMD_MMIO);
     m->iommu_fn = pcie_fabric_add_function(m->f, NULL, 0, 2, &m->iommu_cfg, NULL, NULL, err);
     struct pcie_port_desc rp = {.ident = {.vendor_id = 0x1022, .device_id = 0x157c},
                                 .max_link_speed = 3, .max_link_width = 4, .acs = true};

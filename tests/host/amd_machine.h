@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../pcie/fabric_fixture.h"
+#include "amd_iommu_fn.h"
 #include "host/amd_iommu.h"
 #include "host/dma.h"
 #include "host/irq.h"
@@ -64,25 +65,8 @@ static void amd_machine_build(struct amd_machine *m, const struct amd_machine_op
     m->f = pcie_fabric_create(m->sim, NULL, err);
     if (!m->f)
         abort();
-    /* 00:00.2 the IOMMU: MSI capability at 0x50 (64-bit, 1 vector), the AMD
-     * IOMMU capability block at 0x40 (48882 3.2.1: CapId 0Fh, CapType 011b,
-     * EFRSup bit 27, base address of the registers) linked after it */
-    struct pcie_cfg_ident id = {.vendor_id = 0x1022, .device_id = 0x1577, .class_code = 0x080600,
-                                .multifunction = true, .pcie = false};
-    pcie_cfg_init(&m->iommu_cfg);
-    if (pcie_cfg_init_type0(&m->iommu_cfg, &id, NULL) < 0)
-        abort();
-    struct pcie_msi_params mp = {.addr64 = true, .vectors = 1};
-    if (pcie_cap_add_msi(&m->iommu_cfg, &mp, 0x50, NULL) < 0)
-        abort();
-    pcie_cfg_define(&m->iommu_cfg, 0x40, 4, 0x0fu | 3u << 16 | 1u << 19 | 1u << 27 | 1u << 28,
-                    0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x44, 4, (uint32_t)(AMD_MMIO & 0xffffc000u) | 1u, 0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x48, 4, 0, 0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x4c, 4, 0, 0, 0);
-    pcie_cfg_define(&m->iommu_cfg, 0x50 + 1, 1, 0x40, 0, 0); /* MSI -> IOMMU cap */
-    /* firmware leaves the IOMMU a bus master (its MSI is a memory write) */
-    pcie_cfg_raw_write16(&m->iommu_cfg, PCIE_CFG_COMMAND, PCIE_CMD_MEMORY | PCIE_CMD_BUS_MASTER);
+    /* 00:00.2 the IOMMU */
+    amd_iommu_fn_cfg(&m->iommu_cfg, AMD_MMIO);
     m->iommu_fn = pcie_fabric_add_function(m->f, NULL, 0, 2, &m->iommu_cfg, NULL, NULL, err);
     struct pcie_port_desc rp = {.ident = {.vendor_id = 0x1022, .device_id = 0x157c},
                                 .max_link_speed = 3, .max_link_width = 4, .acs = true};
