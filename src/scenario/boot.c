@@ -18,11 +18,6 @@
 #define IVHD_FLAGS_TYPE10_ONLY 0xc0u /* PPRSup, PreFSup: type 10h only (5.2.2.1) */
 #define AMD_IOMMU_CAP_ID 0x0f    /* Secure Device capability (48882 3.2.1) */
 
-static uint16_t devid_of(unsigned bus, unsigned dev, unsigned fn)
-{
-    return (uint16_t)(bus << 8 | dev << 3 | fn);
-}
-
 /* The IVHD header of one IOMMU function for block type `type`. */
 static struct host_ivhd ivhd_header(const struct scn_machine *m, const struct scn_system *s,
                                     size_t fi, uint8_t type, uint8_t flags, uint16_t info)
@@ -33,7 +28,7 @@ static struct host_ivhd ivhd_header(const struct scn_machine *m, const struct sc
     memset(&h, 0, sizeof h);
     h.type = type;
     h.flags = type == HOST_IVHD_TYPE_10 ? flags : flags & (uint8_t)~IVHD_FLAGS_TYPE10_ONLY;
-    h.devid = devid_of(m->rc.bus_first, f->dev, f->fn);
+    h.devid = pcie_bdf(m->rc.bus_first, f->dev, f->fn);
     h.cap_offset = (uint16_t)pcie_cap_find(pcie_fn_cfg(sf->fn), AMD_IOMMU_CAP_ID);
     h.mmio_base = f->iommu.base;
     h.segment = m->rc.segment;
@@ -66,9 +61,9 @@ static int default_ivrs(const struct scn_machine *m, const struct scn_system *s,
             int r;
             if (b < 0)
                 return b;
-            uint16_t first = devid_of(m->rc.bus_first, 1, 0);
-            uint16_t last = devid_of(m->rc.bus_last, 31, 7);
-            uint16_t fch = devid_of(m->rc.bus_first, 0x14, 0);
+            uint16_t first = pcie_bdf(m->rc.bus_first, 1, 0);
+            uint16_t last = pcie_bdf(m->rc.bus_last, 31, 7);
+            uint16_t fch = pcie_bdf(m->rc.bus_first, 0x14, 0);
             if ((r = add_entry(t, (size_t)b, host_ivhd_range(first, 0), err)) < 0 ||
                 (r = add_entry(t, (size_t)b, host_ivhd_range_end(last), err)) < 0 ||
                 (r = add_entry(t, (size_t)b,
