@@ -1,9 +1,11 @@
 /* pcilab run: bring a scenario's machine up and simulate it.
  *
- * Today a run loads the scenario, builds the fabric, enumerates it by
- * configuration TLPs the way Linux does at boot, and runs the simulation for
- * the requested time. Device behaviour (the seed's DMA engines), the IOMMU and
- * the host kernel attach to the same machine as they are modelled. */
+ * A run loads the scenario, builds the fabric with its device models and
+ * IOMMUs, enumerates it by configuration TLPs the way Linux does at boot,
+ * applies --set to the device models, boots the modelled kernel (firmware
+ * tables, IOMMU driver, the scenario's modules at their times) and runs the
+ * simulation for the requested time; it prints the kernel log as dmesg does,
+ * the machine and what the device models did. */
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
