@@ -108,6 +108,8 @@ static enum pcie_cpl_status upstream(void *ctx, const struct pcie_upstream_req *
     };
     struct iommu_result res;
     iommu_translate(io, &ir, &res);
+    if (io->observer)
+        io->observer(io->observer_ctx, req, &ir, &res);
     *delay = sim_time_add(*delay, res.latency);
     if (!res.ok)
         return res.cpl == PCIE_CPL_SC ? PCIE_CPL_CA : res.cpl;
@@ -125,6 +127,12 @@ void iommu_attach_fabric(struct iommu *io, struct pcie_fabric *f, bool has_own_r
     io->has_own_rid = has_own_rid;
     io->own_rid = own_rid;
     pcie_fabric_set_upstream(f, upstream, io);
+}
+
+void iommu_set_observer(struct iommu *io, iommu_observer_fn fn, void *ctx)
+{
+    io->observer = fn;
+    io->observer_ctx = fn ? ctx : NULL;
 }
 
 void iommu_detach_fabric(struct iommu *io)
