@@ -100,6 +100,25 @@ void host_amd_iommu_get_info(const struct host_amd_iommu *a, struct host_amd_iom
 bool host_amd_iommu_dev_domain(const struct host_amd_iommu *a, const struct pci_dev *pdev,
                                uint16_t *domain_id, bool *identity, int *group_id);
 
+/* What the driver's I/O page tables say about one IOVA, per protection
+ * domain (a diagnosis asks which DMA API mapping owns a faulting address):
+ * the page the walk Linux's fetch_pte does finds, and the PTE's rights. */
+struct host_amd_iommu_mapping {
+    uint16_t domain_id;         /* protection_domain.id */
+    uint64_t pa;                /* physical address iova translates to */
+    uint64_t page_size;         /* bytes the PTE maps */
+    bool ir, iw;                /* PTE IR / IW (amd_iommu_types.h IOMMU_PTE_IR, _IW) */
+};
+/* Every DMA API (paging) domain whose page table maps iova, by ascending
+ * domain id: fills at most max entries, returns how many domains map it.
+ * Identity (pass-through) domains have no table and are not listed. */
+size_t host_amd_iommu_iova_lookup(const struct host_amd_iommu *a, uint64_t iova,
+                                  struct host_amd_iommu_mapping *out, size_t max);
+/* The DeviceIDs (requester IDs) the driver attached to domain_id, aliases
+ * included, ascending: fills at most max, returns how many there are. */
+size_t host_amd_iommu_domain_devids(const struct host_amd_iommu *a, uint16_t domain_id,
+                                    uint16_t *out, size_t max);
+
 /* Runs the flush queue now, as its timer would (all CPUs). */
 void host_amd_iommu_flush_queue(struct host_amd_iommu *a);
 

@@ -274,6 +274,63 @@ static bool iova_to_phys(struct amd_domain *d, uint64_t iova, uint64_t *pa)
     return true;
 }
 
+size_t host_amd_iommu_iova_lookup(const struct host_amd_iommu *a, uint64_t iova,
+                                  struct host_amd_iommu_mapping *out, size_t max)
+{
+    size_t n = 0;
+    if (!a)
+        return 0;
+    /* by ascending domain id, whatever the list order (deterministic output) */
+    int last = -1;
+    for (;;) {
+        struct amd_domain *best = NULL;
+        for (struct amd_domain *d = a->pd_list; d; d = d->next)
+            if (d->dma && d->root && d->mode > 0 && (int)d->id > last &&
+                (!best || d->id < best->id))
+                best = d;
+        if (!best)
+            return n;
+        last = best->id;
+        uint64_t ps;
+        const uint64_t *pte = fetch_pte(best, iova, &ps);
+        if (!pte)
+            continue;
+        if (n < max) {
+            out[n].domain_id = best->id;
+            out[n].pa = (*pte & AMD_PTE_ADDR_MASK & ~(ps - 1)) | (iova & (ps - 1));
+            out[n].page_size = ps;
+            out[n].ir = (*pte & AMD_PTE_IR) != 0;
+            out[n].iw = (*pte & AMD_PTE_IW) != 0;
+        }
+        n++;
+    }
+}
+
+size_t host_amd_iommu_domain_devids(const struct host_amd_iommu *a, uint16_t domain_id,
+                                    uint16_t *out, size_t max)
+{
+    if (!a || !a->dev_data)
+        return 0;
+    /* a device and its alias: both DTEs point at the domain (set_dte_entry) */
+    uint8_t in[65536 / 8] = {0};
+    for (uint32_t devid = 0; devid <= a->last_bdf; devid++) {
+        const struct amd_dev_data *dd = a->dev_data[devid];
+        if (!dd || !dd->domain || dd->domain->id != domain_id)
+            continue;
+        in[dd->devid / 8] |= (uint8_t)(1u << (dd->devid % 8));
+        in[dd->alias / 8] |= (uint8_t)(1u << (dd->alias % 8));
+    }
+    size_t n = 0;
+    for (uint32_t devid = 0; devid < 65536; devid++) {
+        if (!(in[devid / 8] & (1u << (devid % 8))))
+            continue;
+        if (n < max)
+            out[n] = (uint16_t)devid;
+        n++;
+    }
+    return n;
+}
+
 /* ---- Domains ---- */
 
 static int domain_id_alloc(struct host_amd_iommu *a)
