@@ -16,6 +16,7 @@
 #include "devices/devices.h"
 #include "cli/cli.h"
 #include "cli/machine.h"
+#include "cli/run_diag.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
 #include "sim/log.h"
@@ -45,6 +46,7 @@ static void usage(FILE *f)
             "  --trace-format FMT    text, jsonl or vcd (default: from FILE's extension,\n"
             "                        .vcd, .jsonl/.json, else text)\n"
             "  --json                print the result as JSON\n"
+            "  --no-diagnose         no diagnosis of the IOMMU faults (and no re-run with a fix)\n"
             "  -h, --help            this help\n"
             "\n"
             "SCENARIO is a built-in name (see 'pcilab scenarios') or a scenario file.\n");
@@ -198,7 +200,7 @@ static void print_machine(const struct cli_machine *m)
            (unsigned long long)(now % SIM_S / SIM_NS), (unsigned long long)sim_events_run(m->sim));
 }
 
-static int print_json(const struct cli_machine *m)
+static int print_json(const struct cli_machine *m, struct run_diag *dg)
 {
     const struct pcie_fabric *f = scn_system_fabric(m->sys);
     json_t *root = json_object();
@@ -252,6 +254,8 @@ static int print_json(const struct cli_machine *m)
     }
     free(order);
     json_object_set_new(root, "functions", fns);
+    if (dg)
+        json_object_set_new(root, "diagnosis", run_diag_json(dg));
     json_object_set_new(root, "simulated_ps", json_integer((json_int_t)sim_now(m->sim)));
     json_object_set_new(root, "events", json_integer((json_int_t)sim_events_run(m->sim)));
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -267,7 +271,7 @@ int cmd_run(int argc, char **argv)
 {
     const char *scenario = NULL;
     struct cli_machine_opts opts = {0};
-    bool json = false;
+    bool json = false, diagnose = true;
     sim_time_t until = SIM_S;
     const char *sets[64];
     for (int i = 1; i < argc; i++) {
@@ -277,6 +281,8 @@ int cmd_run(int argc, char **argv)
             return 0;
         } else if (!strcmp(a, "--json")) {
             json = true;
+        } else if (!strcmp(a, "--no-diagnose")) {
+            diagnose = false;
         } else if (!strcmp(a, "--dma-debug")) {
             opts.dma_debug = true;
         } else if (!strcmp(a, "--until") || !strcmp(a, "--trace") ||
@@ -328,8 +334,10 @@ int cmd_run(int argc, char **argv)
     struct cli_machine m;
     if (cli_machine_up(&m, scenario, &opts, &err) < 0)
         return cli_fail("run", &err);
+    struct run_diag *dg = diagnose ? run_diag_start(&m, scenario, &opts, until) : NULL;
     sim_run_until(m.sim, until);
-    int status = json ? print_json(&m) : (print_machine(&m), 0);
+    int status = json ? print_json(&m, dg) : (print_machine(&m), run_diag_print(dg), 0);
+    run_diag_end(dg);
     if (opts.trace && sim_trace_close(sim_trace(m.sim), &err) < 0)
         status = cli_fail("run", &err);
     cli_machine_down(&m);

@@ -1,0 +1,733 @@
+/* pcilab run's "Diagnosis" section and "diagnosis" JSON value (run_diag.h).
+ * The findings come from src/diag (iommu_rec.h, iommu_diag.h); this file
+ * only words and lays them out, and re-runs the scenario with the fix a
+ * device model offers. docs/diagnosis.md explains every line. */
+#include "cli/run_diag.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devices/devices.h"
+#include "diag/iommu_diag.h"
+#include "diag/iommu_rec.h"
+#include "pcie/split.h"
+#include "pcie/tlp_print.h"
+#include "pcie/topology.h"
+#include "scenario/build.h"
+#include "sim/bytes.h"
+#include "sim/log.h"
+#include "sim/sim.h"
+
+/* What one run of the fix showed. */
+struct fix_run {
+    bool done;
+    int status;                  /* 0, or the error of bringing it up */
+    char error[256];
+    char set[160];               /* the --set given */
+    uint64_t faults_before, faults_after;
+    uint64_t fault_lines_before, fault_lines_after;
+    uint64_t delivered_before, delivered_after; /* write bytes the sender got through */
+    char isr_before[DIAG_TEXT_MAX], isr_after[DIAG_TEXT_MAX];
+};
+
+struct run_diag {
+    struct cli_machine *m;
+    const char *scenario;
+    const struct cli_machine_opts *opts;
+    sim_time_t until;
+    struct diag_rec *rec;        /* NULL: the machine has no IOMMU */
+    bool analysed;
+    struct diag_report rep;
+    struct diag_fn *fns;
+    size_t nfns;
+    struct fix_run fix;
+    int fix_for;                 /* index of the finding the fix run is for, -1 */
+};
+
+static void machine_view(struct cli_machine *m, struct diag_fn **fns, size_t *nfns,
+                         struct diag_machine *dm)
+{
+    memset(dm, 0, sizeof *dm);
+    size_t n = scn_system_count(m->sys);
+    *fns = calloc(n ? n : 1, sizeof **fns);
+    *nfns = 0;
+    for (size_t i = 0; *fns && i < n; i++) {
+        const struct scn_sysfn *sf = scn_system_at(m->sys, i);
+        (*fns)[(*nfns)++] = (struct diag_fn){sf->fn, sf->name, sf->dev};
+    }
+    dm->fabric = scn_system_fabric(m->sys);
+    dm->map = scn_system_addrmap(m->sys);
+    if (scn_system_iommu_count(m->sys))
+        dm->iommu_fn = scn_system_iommu(m->sys, 0)->fn;
+    dm->kernel = m->kernel;
+    dm->log = sim_log(m->sim);
+    dm->fns = *fns;
+    dm->nfns = *nfns;
+}
+
+static struct diag_rec *attach(struct cli_machine *m)
+{
+    if (!scn_system_iommu_count(m->sys))
+        return NULL;
+    struct diag_rec *r = diag_rec_create();
+    if (r)
+        diag_rec_attach(r, scn_system_iommu(m->sys, 0)->iommu);
+    return r;
+}
+
+struct run_diag *run_diag_start(struct cli_machine *m, const char *scenario,
+                                const struct cli_machine_opts *opts, sim_time_t until)
+{
+    struct run_diag *d = calloc(1, sizeof *d);
+    if (!d)
+        return NULL;
+    d->m = m;
+    d->scenario = scenario;
+    d->opts = opts;
+    d->until = until;
+    d->fix_for = -1;
+    d->rec = attach(m);
+    return d;
+}
+
+/* ---- the re-run with the fix ---- */
+
+/* The first "DMA done:" line of the device bdf ("0000:01:00.0"), and how
+ * many IO_PAGE_FAULT lines the log holds. */
+static void log_facts(const struct sim_log *log, const char *bdf, char *isr, size_t isr_len,
+                      uint64_t *fault_lines)
+{
+    isr[0] = '\0';
+    *fault_lines = 0;
+    for (size_t i = 0; i < sim_log_count(log); i++) {
+        struct sim_log_rec rec;
+        if (!sim_log_get(log, i, &rec))
+            continue;
+        if (strstr(rec.text, "IO_PAGE_FAULT"))
+            (*fault_lines)++;
+        else if (!isr[0] && strstr(rec.text, "DMA done:") && strstr(rec.text, bdf))
+            snprintf(isr, isr_len, "%s", rec.text);
+    }
+}
+
+/* Write bytes that got through the IOMMU from below port `ingress`. */
+static uint64_t delivered(const struct diag_rec *r, const struct pcie_fn *ingress)
+{
+    uint64_t b = 0;
+    for (size_t i = 0; i < diag_rec_stream_count(r); i++) {
+        const struct diag_stream *s = diag_rec_stream_at(r, i);
+        if (s->write && s->ingress == ingress)
+            b += s->ok_bytes;
+    }
+    return b;
+}
+
+/* The ingress port of `bdf`'s function in another machine: the same place. */
+static const struct pcie_fn *port_of(struct cli_machine *m, uint16_t bdf)
+{
+    const struct pcie_fn *fn = pcie_fabric_find(scn_system_fabric(m->sys), bdf);
+    const struct pcie_fn *p = fn ? pcie_fn_parent(fn) : NULL;
+    while (p && pcie_fn_parent(p))
+        p = pcie_fn_parent(p);
+    return p;
+}
+
+static void run_fix(struct run_diag *d, const struct diag_finding *f)
+{
+    struct fix_run *x = &d->fix;
+    x->done = true;
+    snprintf(x->set, sizeof x->set, "%s.%s=%s", f->fix_target, f->fix_key, f->fix_value);
+    char bdf[PCIE_FN_ADDR_LEN];
+    pcie_fn_addr_str(f->sender.fn, bdf);
+    log_facts(sim_log(d->m->sim), bdf, x->isr_before, sizeof x->isr_before,
+              &x->fault_lines_before);
+    struct diag_rec_totals t;
+    diag_rec_totals(d->rec, &t);
+    x->faults_before = t.faults;
+    x->delivered_before = delivered(d->rec, port_of(d->m, f->sender.bdf));
+
+    /* the same run, one --set more, no trace */
+    struct cli_machine_opts o = d->opts ? *d->opts : (struct cli_machine_opts){0};
+    const char *sets[65];
+    unsigned n = 0;
+    for (unsigned i = 0; d->opts && i < d->opts->nsets && n < 64; i++)
+        sets[n++] = d->opts->sets[i];
+    sets[n++] = x->set;
+    o.sets = sets;
+    o.nsets = n;
+    o.trace = NULL;
+    o.trace_format = NULL;
+    o.boot = true;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    struct cli_machine m2;
+    if (cli_machine_up(&m2, d->scenario, &o, &err) < 0) {
+        x->status = -1;
+        pcilab_err_str(&err, x->error, sizeof x->error);
+        return;
+    }
+    struct diag_rec *r2 = attach(&m2);
+    sim_run_until(m2.sim, d->until);
+    log_facts(sim_log(m2.sim), bdf, x->isr_after, sizeof x->isr_after, &x->fault_lines_after);
+    if (r2) {
+        diag_rec_totals(r2, &t);
+        x->faults_after = t.faults;
+        x->delivered_after = delivered(r2, port_of(&m2, f->sender.bdf));
+    }
+    diag_rec_destroy(r2);
+    cli_machine_down(&m2);
+}
+
+static void analyse(struct run_diag *d)
+{
+    if (d->analysed || !d->rec)
+        return;
+    d->analysed = true;
+    struct diag_machine dm;
+    machine_view(d->m, &d->fns, &d->nfns, &dm);
+    struct pcilab_err err;
+    if (diag_analyse(d->rec, &dm, &d->rep, &err) < 0)
+        return;
+    for (size_t i = 0; i < d->rep.n; i++)
+        if (d->rep.findings[i].fix_param && d->rep.findings[i].sender.fn) {
+            d->fix_for = (int)i;
+            run_fix(d, &d->rep.findings[i]);
+            break;
+        }
+}
+
+/* ---- words ---- */
+
+static const char *why_text(enum diag_flag_why w)
+{
+    switch (w) {
+    case DIAG_WHY_WRITE: return "the TLP is a memory write (MWr)";
+    case DIAG_WHY_READ: return "the TLP is a memory read (MRd)";
+    case DIAG_WHY_DTE_PRESENT_NOPT:
+        return "the DTE is valid (V=1) but has no page table (TV=0 or Mode 0)";
+    case DIAG_WHY_PTE_PRESENT: return "the page table walk found a present entry";
+    case DIAG_WHY_NOT_PRESENT: return "no present entry maps the page";
+    case DIAG_WHY_DTE_NO_RIGHTS: return "the DTE's IR/IW do not allow this access";
+    case DIAG_WHY_PTE_NO_RIGHTS: return "the page's IR/IW do not allow this access";
+    case DIAG_WHY_NOT_PERM: return "not a permission fault";
+    case DIAG_WHY_OTHER: return "see AMD 48882 2.5.3";
+    case DIAG_WHY_NONE: break;
+    }
+    return "";
+}
+
+static const char *perm_words(bool r, bool w)
+{
+    return r && w ? "read/write" : r ? "read-only" : w ? "write-only" : "no access";
+}
+
+static void flags_str(uint16_t flags, char *buf, size_t len)
+{
+    static const char *const n[] = {"GN", "NX", "US", "I", "PR", "RW", "PE", "RZ", "TR"};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 9; i++)
+        if (flags & (1u << i))
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                                     used ? "|" : "", n[i]);
+    if (!buf[0])
+        snprintf(buf, len, "none");
+}
+
+static void hex_bytes(const uint8_t *b, size_t n, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i + 3 < n + 3 && i < n; i += 4) {
+        uint32_t dw = (uint32_t)b[i] << 24 | (uint32_t)b[i + 1] << 16 | (uint32_t)b[i + 2] << 8 |
+                      b[i + 3];
+        used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%08x",
+                                 used ? " " : "", dw);
+    }
+}
+
+static void who(const struct run_diag *d, const struct pcie_fn *fn, char *buf, size_t len)
+{
+    if (!fn) {
+        snprintf(buf, len, "no function");
+        return;
+    }
+    const char *label = "";
+    for (size_t i = 0; i < d->nfns; i++)
+        if (d->fns[i].fn == fn && d->fns[i].label)
+            label = d->fns[i].label;
+    snprintf(buf, len, "%s%sthe %s", label, label[0] ? ", " : "",
+             pcie_fn_kind_name(pcie_fn_kind(fn)));
+}
+
+static void dte_line(const struct diag_dte *t, char *buf, size_t len)
+{
+    const struct amdvi_dte *e = &t->dte;
+    snprintf(buf, len, "V=%u TV=%u Mode=%u IR=%u IW=%u DomainID=%u%s", e->v, e->tv, e->mode,
+             e->ir, e->iw, e->domain_id,
+             !e->v ? ": untranslated"
+             : (!e->tv || e->mode == 0) ? ": no page table, access by IR/IW only"
+                                        : ": walks a page table");
+}
+
+static unsigned split_k(uint64_t addr, uint64_t bytes, unsigned mps)
+{
+    struct pcilab_err e;
+    long k = pcie_split_write(addr, bytes, mps, 0, NULL, 0, &e);
+    return k > 0 ? (unsigned)k : 0;
+}
+
+#define W 12 /* the label column */
+
+static void line(const char *label, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void line(const char *label, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    printf("    %-*s", W, label);
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+}
+
+static void verdict(const struct diag_finding *f, char *buf, size_t len)
+{
+    char rid[8], bdf[8];
+    pcie_bdf_str(f->sig.rid, rid);
+    const struct diag_sender *s = &f->sender;
+    pcie_bdf_str(s->bdf, bdf);
+    const char *dir = f->sig.write ? "write" : "read";
+    switch (f->category) {
+    case DIAG_REQUESTER_ID_MISMATCH:
+        snprintf(buf, len,
+                 "%s's %s engine puts %04x in its TLP headers, not its own ID %s; the "
+                 "IOMMU looks up device %s, whose DTE %s, and refuses the %s.",
+                 s->label[0] ? s->label : "the device", dir, f->sig.rid, bdf, rid,
+                 f->dte.read && f->dte.dte.v && (!f->dte.dte.tv || !f->dte.dte.mode)
+                     ? "has no translation"
+                     : "does not map the address",
+                 dir);
+        break;
+    case DIAG_MISSING_MAPPING:
+        snprintf(buf, len, "%s %ss an address its domain %u does not map.", rid, dir,
+                 f->sig.domain);
+        break;
+    case DIAG_PERMISSION:
+        snprintf(buf, len, "%s %ss a page its domain %u maps without %s permission.", rid, dir,
+                 f->sig.domain, dir);
+        break;
+    default:
+        snprintf(buf, len, "%s: %s fault the diagnosis cannot attribute.", rid,
+                 iommu_fault_kind_name(f->sig.kind));
+        break;
+    }
+}
+
+/* Prints text wrapped at 78 columns with the given indent. */
+static void wrap(const char *text, unsigned indent)
+{
+    const unsigned width = 78;
+    const char *p = text;
+    bool first = indent > 6; /* the caller printed the label column */
+    while (*p) {
+        size_t room = width - indent, n = strlen(p);
+        if (n > room) {
+            n = room;
+            while (n > 0 && p[n] != ' ')
+                n--;
+            if (!n)
+                n = room;
+        }
+        printf("%*s%.*s\n", first ? 0 : (int)indent, "", (int)n, p);
+        first = false;
+        p += n;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static void print_finding(const struct run_diag *d, size_t idx, const struct diag_finding *f)
+{
+    char buf[512], rid[8], bdf[8], tmp[256];
+    pcie_bdf_str(f->sig.rid, rid);
+    printf("\n  [%zu] %s (confidence %s): %llu %s fault%s\n", idx + 1,
+           diag_category_name(f->category), diag_confidence_name(f->confidence),
+           (unsigned long long)f->sig.count, f->sig.write ? "write" : "read",
+           f->sig.count == 1 ? "" : "s");
+    verdict(f, buf, sizeof buf);
+    wrap(buf, 6);
+    printf("\n");
+
+    line("Faults", "%llu TLPs in %llu transfers, %llu bytes", (unsigned long long)f->sig.count,
+         (unsigned long long)f->sig.transfers, (unsigned long long)f->sig.bytes);
+    line("", "first at %llu.%06llu s, last at %llu.%06llu s",
+         (unsigned long long)(f->sig.first / SIM_S),
+         (unsigned long long)(f->sig.first % SIM_S / SIM_US),
+         (unsigned long long)(f->sig.last / SIM_S),
+         (unsigned long long)(f->sig.last % SIM_S / SIM_US));
+    for (size_t i = 0; i < f->nevidence; i++) {
+        struct sim_log_rec r = {.ts = f->evidence_ts, .text = f->evidence[i],
+                                .len = strlen(f->evidence[i])};
+        char l[DIAG_TEXT_MAX + 32];
+        sim_log_format(&r, l, sizeof l);
+        l[strcspn(l, "\n")] = '\0';
+        line(i ? "" : "Evidence", "%s", l);
+    }
+    if (f->log_lines)
+        line("", "(%llu such line%s in the log)", (unsigned long long)f->log_lines,
+             f->log_lines == 1 ? "" : "s");
+
+    /* the TLP */
+    pcie_tlp_summary(&f->sig.tlp, tmp, sizeof tmp);
+    line("TLP", "%s", tmp);
+    hex_bytes(f->sig.hdr, f->sig.hdr_len, tmp, sizeof tmp);
+    line("", "%u DW header: %s", pcie_tlp_header_dw(&f->sig.tlp), tmp);
+    line("", "Fmt %u%u%ub Type %02xh, requester ID %s, tag 0x%02x, %u DW, address 0x%llx",
+         (f->sig.tlp.fmt >> 2) & 1, (f->sig.tlp.fmt >> 1) & 1, f->sig.tlp.fmt & 1,
+         f->sig.tlp.type, rid, f->sig.tlp.tag, f->sig.tlp.length,
+         (unsigned long long)f->sig.tlp.addr);
+
+    /* who */
+    who(d, f->named, tmp, sizeof tmp);
+    line("Requester", "%04x = %s names %s%s", f->sig.rid, rid, tmp,
+         f->named_is_host_bridge ? " (no DMA master)" : "");
+    if (f->sender.fn && f->sender.bdf != f->sig.rid) {
+        pcie_bdf_str(f->sender.bdf, bdf);
+        line("", "not the device at its real BDF %s", bdf);
+    }
+    const struct diag_sender *s = &f->sender;
+    if (s->fn) {
+        char port[8];
+        pcie_bdf_str(pcie_fn_bdf(s->ingress), port);
+        pcie_bdf_str(s->bdf, bdf);
+        line("Sent by", "%s %s%s%s%s: the only endpoint below root port %s", bdf,
+             s->label[0] ? s->label : pcie_fn_name(s->fn), s->model[0] ? " (" : "", s->model,
+             s->model[0] ? ")" : "", port);
+        if (s->engine_key)
+            line("", "its %s=%s builds this header", s->engine_key, s->engine_value);
+    } else if (s->candidates > 1) {
+        line("Sent by", "one of %zu functions below the root port", s->candidates);
+    }
+
+    /* the DTE */
+    if (f->dte.read) {
+        snprintf(tmp, sizeof tmp, "DTE %s", rid);
+        dte_line(&f->dte, buf, sizeof buf);
+        line(tmp, "%s", buf);
+        line("", "at 0x%llx = device table 0x%llx + 32 x 0x%04x",
+             (unsigned long long)f->dte.entry_pa, (unsigned long long)f->dte.table_pa,
+             f->sig.rid);
+        line("", "bits 127:0 %016llx %016llx", (unsigned long long)sim_get_le64(f->dte.raw + 8),
+             (unsigned long long)sim_get_le64(f->dte.raw));
+    } else if (f->dte.beyond) {
+        line("DTE", "%s is beyond the device table (%u bytes)", rid, f->dte.table_size);
+    }
+    char fl[48];
+    flags_str(f->sig.arch_flags, fl, sizeof fl);
+    line("Flags", "0x%04x = %s (AMD 48882 2.5.3, IO_PAGE_FAULT)", f->sig.arch_flags, fl);
+    for (unsigned i = 0; i < DIAG_FLAG_BITS; i++) {
+        const struct diag_flag_bit *b = &f->flags[i];
+        if (!b->set)
+            continue;
+        line("", "%-2s bit %u: %s", b->name, b->bit, why_text(b->why));
+    }
+    if (f->dte.read)
+        line("Domain", "0x%04x: the DomainID of DTE %s%s", f->sig.domain, rid,
+             f->dte.dte.domain_id == 0 ? " (0: no driver attached it to a domain)" : "");
+
+    /* the address */
+    if (f->owner.nmaps) {
+        for (size_t i = 0; i < f->owner.nmaps; i++) {
+            const struct host_amd_iommu_mapping *mp = &f->owner.map[i];
+            size_t used = 0;
+            buf[0] = '\0';
+            for (size_t j = 0; j < f->owner.ndevids[i]; j++) {
+                char b[8];
+                pcie_bdf_str(f->owner.devids[i][j], b);
+                used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0,
+                                         "%s%s", j ? " " : "", b);
+            }
+            line(i ? "" : "Address", "0x%llx is mapped %s in domain %u -> PA 0x%llx",
+                 (unsigned long long)f->sig.first_addr, perm_words(mp->ir, mp->iw),
+                 mp->domain_id, (unsigned long long)mp->pa);
+            line("", "domain %u holds %s", mp->domain_id, buf);
+        }
+        if (f->owner_has_sender)
+            line("", "so the address is %s's own DMA buffer mapping", bdf);
+    } else if (d->m->kernel) {
+        line("Address", "0x%llx is mapped in no DMA domain", (unsigned long long)f->sig.first_addr);
+    }
+
+    /* the sender's correct traffic */
+    if (s->fn && s->has_reads && !f->sig.write) {
+        /* nothing: this finding is about reads */
+    } else if (s->fn && s->has_reads) {
+        const struct diag_stream *r = &s->reads;
+        char pr[4];
+        line("Reads", "%s's MRds carry %s: %llu translated, %llu faulted%s", bdf, bdf,
+             (unsigned long long)r->ok, (unsigned long long)r->faults, r->any_ok ? "," : "");
+        if (r->any_ok)
+            line("", "in domain %u with rights %s: the device's own DTE maps its buffer",
+                 r->ok_domain, iommu_perm_str(r->ok_perm, pr));
+    }
+    if (s->fn && s->own_dte.read) {
+        snprintf(tmp, sizeof tmp, "DTE %s", bdf);
+        dte_line(&s->own_dte, buf, sizeof buf);
+        line(tmp, "%s", buf);
+    }
+    unsigned shown = 0;
+    for (size_t i = 0; i < d->rep.nclean; i++) {
+        const struct diag_clean *c = &d->rep.clean[i];
+        if (s->fn && c->st.rid == s->bdf)
+            continue;
+        char cb[8], pr[4];
+        pcie_bdf_str(c->st.rid, cb);
+        line(shown++ ? "" : "Others", "%s %s%s%s%s: requester ID %s its BDF, %llu %s TLPs translated",
+             cb, c->label, c->model[0] ? " (" : "", c->model, c->model[0] ? ")" : "",
+             c->rid_is_own_bdf ? "=" : "!=", (unsigned long long)c->st.ok,
+             c->st.write ? "write" : "read");
+        line("", "in domain %u (%s), no fault", c->st.ok_domain, iommu_perm_str(c->st.ok_perm, pr));
+    }
+
+    /* the split */
+    const struct diag_split *sp = &f->split;
+    if (sp->mps && f->sig.write) {
+        line("Payload", "%llu bytes per transfer at MPS %u: %u TLP%s per transfer, each faults",
+             (unsigned long long)sp->bytes_per_transfer, sp->mps, sp->tlps_per_transfer,
+             sp->tlps_per_transfer == 1 ? "" : "s");
+        line("", "(split at MPS and 4 KiB boundaries, PCIe 5.0 2.2.2, 2.2.7: %ld computed);",
+             sp->tlps_expected);
+        line("", "512 bytes would be %u TLPs, 8192 bytes %u: one fault each",
+             split_k(f->sig.first_addr & ~0xfffull, 512, sp->mps),
+             split_k(f->sig.first_addr & ~0xfffull, 8192, sp->mps));
+    }
+
+    /* the fixes */
+    if (f->category == DIAG_REQUESTER_ID_MISMATCH) {
+        printf("    %-*s", W, "Fix");
+        wrap("in the device's logic, build every TLP header with the Bus and Device Number "
+             "captured from Type 0 configuration writes (PCIe 5.0 2.2.6.2) and the "
+             "function's own number, as its other engines do.",
+             4 + W);
+        if (f->fix_param)
+            line("", "in pcilab: --set %s.%s=%s", f->fix_target, f->fix_key, f->fix_value);
+        printf("    %-*s", W, "Not a fix");
+        wrap("iommu=off or iommu=pt only hide it: no isolation, and with iommu=off the board "
+             "gets 1 MSI vector.",
+             4 + W);
+    } else if (f->category == DIAG_MISSING_MAPPING) {
+        printf("    %-*s", W, "Fix");
+        wrap("map the buffer with the DMA API for this device before the device uses it, "
+             "and keep it mapped while it does.", 4 + W);
+    } else if (f->category == DIAG_PERMISSION) {
+        printf("    %-*s", W, "Fix");
+        wrap("map with the direction the device uses (DMA_FROM_DEVICE for device writes, "
+             "DMA_BIDIRECTIONAL for both).", 4 + W);
+    }
+}
+
+static void print_fix(const struct run_diag *d)
+{
+    const struct fix_run *x = &d->fix;
+    if (!x->done)
+        return;
+    printf("\n  The fix, shown by running it again with --set %s:\n", x->set);
+    if (x->status < 0) {
+        printf("    the re-run failed: %s\n", x->error);
+        return;
+    }
+    printf("    %-22s %18s %18s\n", "", "before", "after");
+    printf("    %-22s %18llu %18llu\n", "IOMMU faults", (unsigned long long)x->faults_before,
+           (unsigned long long)x->faults_after);
+    printf("    %-22s %18llu %18llu\n", "IO_PAGE_FAULT lines",
+           (unsigned long long)x->fault_lines_before, (unsigned long long)x->fault_lines_after);
+    printf("    %-22s %12llu bytes %12llu bytes\n", "data delivered",
+           (unsigned long long)x->delivered_before, (unsigned long long)x->delivered_after);
+    const char *b = strstr(x->isr_before, "DMA done:");
+    const char *a = strstr(x->isr_after, "DMA done:");
+    printf("    %-22s %s\n", "ISR printed before", b ? b : "(nothing)");
+    printf("    %-22s %s\n", "ISR printed after", a ? a : "(nothing)");
+}
+
+void run_diag_print(struct run_diag *d)
+{
+    if (!d)
+        return;
+    analyse(d);
+    if (!d->rec) {
+        printf("\nDiagnosis: no IOMMU in this machine\n");
+        return;
+    }
+    if (!d->rep.n) {
+        printf("\nDiagnosis: no IOMMU faults\n");
+        return;
+    }
+    printf("\nDiagnosis: %llu IOMMU fault%s, %zu signature%s\n",
+           (unsigned long long)d->rep.totals.faults, d->rep.totals.faults == 1 ? "" : "s",
+           d->rep.n, d->rep.n == 1 ? "" : "s");
+    for (size_t i = 0; i < d->rep.n; i++) {
+        char v[512];
+        verdict(&d->rep.findings[i], v, sizeof v);
+        printf("  [%zu] %s: ", i + 1, diag_category_name(d->rep.findings[i].category));
+        char rid[8];
+        pcie_bdf_str(d->rep.findings[i].sig.rid, rid);
+        printf("%llu x %s from %s at 0x%llx\n",
+               (unsigned long long)d->rep.findings[i].sig.count,
+               d->rep.findings[i].sig.write ? "write" : "read", rid,
+               (unsigned long long)d->rep.findings[i].sig.first_addr);
+    }
+    for (size_t i = 0; i < d->rep.n; i++)
+        print_finding(d, i, &d->rep.findings[i]);
+    print_fix(d);
+}
+
+/* ---- JSON ---- */
+
+static json_t *bdf_json(uint16_t bdf)
+{
+    char b[8];
+    return json_string(pcie_bdf_str(bdf, b));
+}
+
+static json_t *dte_json(const struct diag_dte *t)
+{
+    if (!t->read)
+        return json_null();
+    const struct amdvi_dte *e = &t->dte;
+    char raw[80];
+    hex_bytes(t->raw, AMDVI_DTE_SIZE, raw, sizeof raw);
+    return json_pack("{s:I, s:s, s:b, s:b, s:i, s:I, s:b, s:b, s:i, s:b, s:i}", "address",
+                     (json_int_t)t->entry_pa, "raw", raw, "V", e->v, "TV", e->tv, "Mode",
+                     e->mode, "PageTableRoot", (json_int_t)e->pt_root, "IR", e->ir, "IW", e->iw,
+                     "DomainID", e->domain_id, "IV", e->iv, "IntCtl", e->int_ctl);
+}
+
+static json_t *finding_json(const struct run_diag *d, size_t idx)
+{
+    const struct diag_finding *f = &d->rep.findings[idx];
+    const struct diag_sender *s = &f->sender;
+    char v[512], fl[48];
+    verdict(f, v, sizeof v);
+    flags_str(f->sig.arch_flags, fl, sizeof fl);
+    json_t *o = json_object();
+    json_object_set_new(o, "category", json_string(diag_category_name(f->category)));
+    json_object_set_new(o, "confidence", json_string(diag_confidence_name(f->confidence)));
+    json_object_set_new(o, "summary", json_string(v));
+    json_object_set_new(o, "requester", bdf_json(f->sig.rid));
+    json_object_set_new(o, "requester_names",
+                        json_string(f->named ? pcie_fn_kind_name(pcie_fn_kind(f->named)) : ""));
+    json_object_set_new(o, "direction", json_string(f->sig.write ? "write" : "read"));
+    json_object_set_new(o, "count", json_integer((json_int_t)f->sig.count));
+    json_object_set_new(o, "transfers", json_integer((json_int_t)f->sig.transfers));
+    json_object_set_new(o, "bytes", json_integer((json_int_t)f->sig.bytes));
+    json_object_set_new(o, "first_ps", json_integer((json_int_t)f->sig.first));
+    json_object_set_new(o, "last_ps", json_integer((json_int_t)f->sig.last));
+    json_object_set_new(o, "address", json_integer((json_int_t)f->sig.first_addr));
+    json_object_set_new(o, "domain", json_integer(f->sig.domain));
+    json_object_set_new(o, "event", json_string(amdvi_event_name(f->sig.arch_code)));
+    json_object_set_new(o, "flags", json_integer(f->sig.arch_flags));
+    json_object_set_new(o, "flags_decoded", json_string(fl));
+    json_t *bits = json_array();
+    for (unsigned i = 0; i < DIAG_FLAG_BITS; i++)
+        if (f->flags[i].set)
+            json_array_append_new(bits, json_pack("{s:s, s:i, s:s}", "name", f->flags[i].name,
+                                                  "bit", f->flags[i].bit, "why",
+                                                  why_text(f->flags[i].why)));
+    json_object_set_new(o, "flag_bits", bits);
+    json_t *tlp = pcie_tlp_to_json(&f->sig.tlp);
+    char hdr[64];
+    hex_bytes(f->sig.hdr, f->sig.hdr_len, hdr, sizeof hdr);
+    if (tlp) {
+        json_object_set_new(tlp, "header", json_string(hdr));
+        json_object_set_new(o, "tlp", tlp);
+    }
+    json_object_set_new(o, "dte", dte_json(&f->dte));
+    json_t *snd = json_object();
+    if (s->fn) {
+        json_object_set_new(snd, "bdf", bdf_json(s->bdf));
+        json_object_set_new(snd, "label", json_string(s->label));
+        json_object_set_new(snd, "model", json_string(s->model));
+        json_object_set_new(snd, "ingress", bdf_json(pcie_fn_bdf(s->ingress)));
+        if (s->engine_key)
+            json_object_set_new(snd, "param", json_pack("{s:s, s:s}", "key", s->engine_key,
+                                                        "value", s->engine_value));
+        json_object_set_new(snd, "dte", dte_json(&s->own_dte));
+        if (s->has_reads)
+            json_object_set_new(snd, "reads",
+                                json_pack("{s:I, s:I, s:i}", "translated", (json_int_t)s->reads.ok,
+                                          "faulted", (json_int_t)s->reads.faults, "domain",
+                                          s->reads.ok_domain));
+        json_object_set_new(snd, "mps", json_integer(s->mps));
+    }
+    json_object_set_new(o, "sender", snd);
+    json_t *own = json_array();
+    for (size_t i = 0; i < f->owner.nmaps; i++) {
+        json_t *devs = json_array();
+        for (size_t j = 0; j < f->owner.ndevids[i]; j++)
+            json_array_append_new(devs, bdf_json(f->owner.devids[i][j]));
+        json_array_append_new(own, json_pack("{s:i, s:I, s:b, s:b, s:o}", "domain",
+                                             f->owner.map[i].domain_id, "pa",
+                                             (json_int_t)f->owner.map[i].pa, "IR",
+                                             f->owner.map[i].ir, "IW", f->owner.map[i].iw,
+                                             "devices", devs));
+    }
+    json_object_set_new(o, "address_owner", own);
+    json_object_set_new(o, "split",
+                        json_pack("{s:I, s:i, s:i, s:I}", "bytes_per_transfer",
+                                  (json_int_t)f->split.bytes_per_transfer, "mps", f->split.mps,
+                                  "tlps_per_transfer", f->split.tlps_per_transfer,
+                                  "tlps_computed", (json_int_t)f->split.tlps_expected));
+    json_t *ev = json_array();
+    for (size_t i = 0; i < f->nevidence; i++)
+        json_array_append_new(ev, json_string(f->evidence[i]));
+    json_object_set_new(o, "evidence", ev);
+    json_t *fixes = json_array();
+    if (f->category == DIAG_REQUESTER_ID_MISMATCH) {
+        json_array_append_new(fixes, json_string("device logic: build every TLP header with the "
+                                                 "captured Bus/Device Number (PCIe 5.0 2.2.6.2)"));
+        if (f->fix_param) {
+            char set[160];
+            snprintf(set, sizeof set, "--set %s.%s=%s", f->fix_target, f->fix_key, f->fix_value);
+            json_array_append_new(fixes, json_string(set));
+        }
+    } else if (f->category == DIAG_MISSING_MAPPING) {
+        json_array_append_new(fixes, json_string("map the buffer with the DMA API before use"));
+    } else if (f->category == DIAG_PERMISSION) {
+        json_array_append_new(fixes, json_string("map with the direction the device uses"));
+    }
+    json_object_set_new(o, "fixes", fixes);
+    if (d->fix_for == (int)idx && d->fix.done && d->fix.status == 0) {
+        const struct fix_run *x = &d->fix;
+        json_object_set_new(
+            o, "verified",
+            json_pack("{s:s, s:I, s:I, s:I, s:I, s:s, s:s}", "set", x->set, "faults_before",
+                      (json_int_t)x->faults_before, "faults_after", (json_int_t)x->faults_after,
+                      "delivered_before", (json_int_t)x->delivered_before, "delivered_after",
+                      (json_int_t)x->delivered_after, "isr_before", x->isr_before, "isr_after",
+                      x->isr_after));
+    }
+    return o;
+}
+
+json_t *run_diag_json(struct run_diag *d)
+{
+    if (!d)
+        return NULL;
+    analyse(d);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < d->rep.n; i++)
+        json_array_append_new(a, finding_json(d, i));
+    return a;
+}
+
+void run_diag_end(struct run_diag *d)
+{
+    if (!d)
+        return;
+    diag_rec_destroy(d->rec);
+    diag_report_free(&d->rep);
+    free(d->fns);
+    free(d);
+}
