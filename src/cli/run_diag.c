@@ -206,11 +206,11 @@ static const char *why_text(enum diag_flag_why w)
     case DIAG_WHY_WRITE: return "the TLP is a memory write (MWr)";
     case DIAG_WHY_READ: return "the TLP is a memory read (MRd)";
     case DIAG_WHY_DTE_PRESENT_NOPT:
-        return "the DTE is valid (V=1) but has no page table (TV=0 or Mode 0)";
+        return "DTE valid (V=1), no page table (TV=0 or Mode 0)";
     case DIAG_WHY_PTE_PRESENT: return "the page table walk found a present entry";
     case DIAG_WHY_NOT_PRESENT: return "no present entry maps the page";
-    case DIAG_WHY_DTE_NO_RIGHTS: return "the DTE's IR/IW do not allow this access";
-    case DIAG_WHY_PTE_NO_RIGHTS: return "the page's IR/IW do not allow this access";
+    case DIAG_WHY_DTE_NO_RIGHTS: return "the DTE's IR/IW refuse this access";
+    case DIAG_WHY_PTE_NO_RIGHTS: return "the page's IR/IW refuse this access";
     case DIAG_WHY_NOT_PERM: return "not a permission fault";
     case DIAG_WHY_OTHER: return "see AMD 48882 2.5.3";
     case DIAG_WHY_NONE: break;
@@ -268,8 +268,8 @@ static void dte_line(const struct diag_dte *t, char *buf, size_t len)
     snprintf(buf, len, "V=%u TV=%u Mode=%u IR=%u IW=%u DomainID=%u%s", e->v, e->tv, e->mode,
              e->ir, e->iw, e->domain_id,
              !e->v ? ": untranslated"
-             : (!e->tv || e->mode == 0) ? ": no page table, access by IR/IW only"
-                                        : ": walks a page table");
+             : (!e->tv || e->mode == 0) ? ": no page table"
+                                        : ": page table");
 }
 
 static unsigned split_k(uint64_t addr, uint64_t bytes, unsigned mps)
@@ -384,9 +384,9 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
     line("TLP", "%s", tmp);
     hex_bytes(f->sig.hdr, f->sig.hdr_len, tmp, sizeof tmp);
     line("", "%u DW header: %s", pcie_tlp_header_dw(&f->sig.tlp), tmp);
-    line("", "Fmt %u%u%ub Type %02xh, requester ID %s, tag 0x%02x, %u DW, address 0x%llx",
+    line("", "Fmt %u%u%ub Type %02xh, RID %04x, tag 0x%02x, %u DW at 0x%llx",
          (f->sig.tlp.fmt >> 2) & 1, (f->sig.tlp.fmt >> 1) & 1, f->sig.tlp.fmt & 1,
-         f->sig.tlp.type, rid, f->sig.tlp.tag, f->sig.tlp.length,
+         f->sig.tlp.type, f->sig.tlp.requester_id, f->sig.tlp.tag, f->sig.tlp.length,
          (unsigned long long)f->sig.tlp.addr);
 
     /* who */
@@ -402,7 +402,7 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
         char port[8];
         pcie_bdf_str(pcie_fn_bdf(s->ingress), port);
         pcie_bdf_str(s->bdf, bdf);
-        line("Sent by", "%s %s%s%s%s: the only endpoint below root port %s", bdf,
+        line("Sent by", "%s %s%s%s%s, only endpoint below root port %s", bdf,
              s->label[0] ? s->label : pcie_fn_name(s->fn), s->model[0] ? " (" : "", s->model,
              s->model[0] ? ")" : "", port);
         if (s->engine_key)
@@ -426,7 +426,7 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
     }
     char fl[48];
     flags_str(f->sig.arch_flags, fl, sizeof fl);
-    line("Flags", "0x%04x = %s (AMD 48882 2.5.3, IO_PAGE_FAULT)", f->sig.arch_flags, fl);
+    line("Flags", "0x%04x = %s (AMD 48882 2.5.3)", f->sig.arch_flags, fl);
     for (unsigned i = 0; i < DIAG_FLAG_BITS; i++) {
         const struct diag_flag_bit *b = &f->flags[i];
         if (!b->set)
@@ -434,8 +434,8 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
         line("", "%-2s bit %u: %s", b->name, b->bit, why_text(b->why));
     }
     if (f->dte.read)
-        line("Domain", "0x%04x: the DomainID of DTE %s%s", f->sig.domain, rid,
-             f->dte.dte.domain_id == 0 ? " (0: no driver attached it to a domain)" : "");
+        line("Domain", "0x%04x: DTE %s's DomainID%s", f->sig.domain, rid,
+             f->dte.dte.domain_id == 0 ? " (0: in no driver's domain)" : "");
 
     /* the address */
     if (f->owner.nmaps) {
@@ -484,7 +484,7 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
             continue;
         char cb[8], pr[4];
         pcie_bdf_str(c->st.rid, cb);
-        line(shown++ ? "" : "Others", "%s %s%s%s%s: requester ID %s its BDF, %llu %s TLPs translated",
+        line(shown++ ? "" : "Others", "%s %s%s%s%s: RID %s its BDF, %llu %s TLPs translated",
              cb, c->label, c->model[0] ? " (" : "", c->model, c->model[0] ? ")" : "",
              c->rid_is_own_bdf ? "=" : "!=", (unsigned long long)c->st.ok,
              c->st.write ? "write" : "read");
@@ -494,10 +494,10 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
     /* the split */
     const struct diag_split *sp = &f->split;
     if (sp->mps && f->sig.write) {
-        line("Payload", "%llu bytes per transfer at MPS %u: %u TLP%s per transfer, each faults",
+        line("Payload", "%llu bytes per transfer at MPS %u: %u TLP%s each, all fault",
              (unsigned long long)sp->bytes_per_transfer, sp->mps, sp->tlps_per_transfer,
              sp->tlps_per_transfer == 1 ? "" : "s");
-        line("", "(split at MPS and 4 KiB boundaries, PCIe 5.0 2.2.2, 2.2.7: %ld computed);",
+        line("", "(%ld by the split at MPS and 4 KiB, PCIe 5.0 2.2.2, 2.2.7);",
              sp->tlps_expected);
         line("", "512 bytes would be %u TLPs, 8192 bytes %u: one fault each",
              split_k(f->sig.first_addr & ~0xfffull, 512, sp->mps),
@@ -541,7 +541,7 @@ static void print_fix(const struct run_diag *d)
     printf("    %-22s %18s %18s\n", "", "before", "after");
     printf("    %-22s %18llu %18llu\n", "IOMMU faults", (unsigned long long)x->faults_before,
            (unsigned long long)x->faults_after);
-    printf("    %-22s %18llu %18llu\n", "IO_PAGE_FAULT lines",
+    printf("    %-22s %18llu %18llu\n", "fault lines in the log",
            (unsigned long long)x->fault_lines_before, (unsigned long long)x->fault_lines_after);
     printf("    %-22s %12llu bytes %12llu bytes\n", "data delivered",
            (unsigned long long)x->delivered_before, (unsigned long long)x->delivered_after);
