@@ -16,6 +16,7 @@
 #include "devices/devices.h"
 #include "cli/cli.h"
 #include "cli/machine.h"
+#include "cli/run_setup.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
 #include "sim/log.h"
@@ -150,6 +151,7 @@ static void print_machine(const struct cli_machine *m)
         printf("\nKernel log (Linux %s, command line \"%s\"):\n",
                host_kver_name(m->kernel->kver), m->kernel->cmdline);
         sim_log_dump(sim_log(m->sim), stdout, 0);
+        run_setup_print(m, stdout); /* "Configuration" (src/diag/setup.h) */
     }
 
     size_t *order = bdf_order(m);
@@ -252,6 +254,7 @@ static int print_json(const struct cli_machine *m)
     }
     free(order);
     json_object_set_new(root, "functions", fns);
+    json_object_set_new(root, "setup", run_setup_json(m));
     json_object_set_new(root, "simulated_ps", json_integer((json_int_t)sim_now(m->sim)));
     json_object_set_new(root, "events", json_integer((json_int_t)sim_events_run(m->sim)));
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
