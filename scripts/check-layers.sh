@@ -6,7 +6,7 @@ src=${1:-src}
 rank() {
     case $1 in
         sim) echo 0 ;; mem) echo 1 ;; pcie) echo 2 ;; iommu) echo 3 ;; host) echo 4 ;;
-        devices|drivers) echo 5 ;; scenario|diag) echo 6 ;; cli) echo 7 ;; *) echo 99 ;;
+        devices|drivers) echo 5 ;; scenario) echo 6 ;; diag) echo 7 ;; cli) echo 8 ;; *) echo 99 ;;
     esac
 }
 bad=0

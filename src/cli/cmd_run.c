@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/machine.h"
 #include "cli/run_diag.h"
+#include "cli/run_setup.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
 #include "sim/log.h"
@@ -256,6 +257,7 @@ static int print_json(const struct cli_machine *m, struct run_diag *dg)
     json_object_set_new(root, "functions", fns);
     if (dg)
         json_object_set_new(root, "diagnosis", run_diag_json(dg));
+    json_object_set_new(root, "setup", run_setup_json(m));
     json_object_set_new(root, "simulated_ps", json_integer((json_int_t)sim_now(m->sim)));
     json_object_set_new(root, "events", json_integer((json_int_t)sim_events_run(m->sim)));
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -336,7 +338,8 @@ int cmd_run(int argc, char **argv)
         return cli_fail("run", &err);
     struct run_diag *dg = diagnose ? run_diag_start(&m, scenario, &opts, until) : NULL;
     sim_run_until(m.sim, until);
-    int status = json ? print_json(&m, dg) : (print_machine(&m), run_diag_print(dg), 0);
+    int status = json ? print_json(&m, dg) : (print_machine(&m), run_diag_print(dg),
+                                                 m.kernel ? run_setup_print(&m, stdout) : (void)0, 0);
     run_diag_end(dg);
     if (opts.trace && sim_trace_close(sim_trace(m.sim), &err) < 0)
         status = cli_fail("run", &err);

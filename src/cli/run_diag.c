@@ -514,8 +514,10 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
         if (f->fix_param)
             line("", "in pcilab: --set %s.%s=%s", f->fix_target, f->fix_key, f->fix_value);
         printf("    %-*s", W, "Not a fix");
-        wrap("iommu=off or iommu=pt only hide it: no isolation, and with iommu=off the board "
-             "gets 1 MSI vector.",
+        wrap("iommu=off only hides it: no translation means no isolation, and without "
+             "interrupt remapping the board gets 1 MSI vector. iommu=pt does not help: the "
+             "requester ID names a function in no driver's domain, so its entry still "
+             "refuses the write (see Configuration).",
              4 + W);
     } else if (f->category == DIAG_MISSING_MAPPING) {
         printf("    %-*s", W, "Fix");

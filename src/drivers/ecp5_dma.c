@@ -22,6 +22,13 @@
  *     handler serves both sources and tells them apart by the status
  *     register, and the driver says so;
  *   - enables the DMA and UART interrupt sources.
+ * Module parameter irq_sharing chooses what happens when only one vector is
+ * granted: "status" (the default) is the fallback above; "none" is the
+ * seed's own driver: MSI only, a handler per vector, so with one vector the
+ * UART events (which the board must then send as vector 0's message: with
+ * Multiple Message Enable at one vector it may not change the Message Data,
+ * PCI Local Bus 3.0 6.8.3.4) reach the DMA-done handler, which only dumps the
+ * buffer, and are lost.
  * The DMA-done handler prints the buffer's first two dwords and acknowledges;
  * the UART handler takes the byte and acknowledges.
  */
@@ -32,6 +39,7 @@
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
 #define ECP5_VENDOR_ID		0x1204	/* Lattice Semiconductor */
 #define ECP5_DEVICE_ID		0x5045
@@ -73,13 +81,18 @@ static int dma_bits = 32;
 module_param(dma_bits, int, 0444);
 MODULE_PARM_DESC(dma_bits, "DMA mask width: 32 (default) or 64");
 
+static char *irq_sharing = "status";
+module_param(irq_sharing, charp, 0444);
+MODULE_PARM_DESC(irq_sharing, "with one vector for both sources: status (one handler reads the status registers, default) or none (the seed's driver: the UART interrupts are lost)");
+
 struct ecp5_dma {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	void *buf;
 	dma_addr_t handle;
 	int nvec;
-	int irq_dma, irq_uart;	/* equal when the vector is shared */
+	int irq_dma, irq_uart;	/* equal when the vector is shared; irq_uart < 0: no handler */
+	bool share_by_status;	/* irq_sharing=status */
 	unsigned long dma_irqs, uart_irqs;
 };
 
@@ -162,7 +175,9 @@ static int ecp5_setup_irqs(struct ecp5_dma *e)
 	const char *kind;
 	int rc;
 
-	e->nvec = pci_alloc_irq_vectors(pdev, 1, 2, PCI_IRQ_MSIX | PCI_IRQ_MSI);
+	/* the seed's driver asks MSI only; ours asks MSI-X first */
+	e->nvec = pci_alloc_irq_vectors(pdev, 1, 2,
+					e->share_by_status ? PCI_IRQ_MSIX | PCI_IRQ_MSI : PCI_IRQ_MSI);
 	if (e->nvec < 0) {
 		dev_err(dev, "no MSI or MSI-X vectors (%d)\n", e->nvec);
 		return e->nvec;
@@ -183,6 +198,17 @@ static int ecp5_setup_irqs(struct ecp5_dma *e)
 		}
 		return 0;
 	}
+	if (!e->share_by_status) {
+		/* the seed's driver: vector 1 does not exist, the UART has no
+		 * handler, and its interrupts arrive at the DMA-done handler */
+		e->irq_uart = -1;
+		dev_info(dev, "1 %s vector of the 2 asked for: DMA done on IRQ %d, no UART handler (irq_sharing=none)\n",
+			 kind, e->irq_dma);
+		rc = request_irq(e->irq_dma, ecp5_irq_dma, 0, "ecp5_dma", e);
+		if (rc)
+			goto fail;
+		return 0;
+	}
 	e->irq_uart = e->irq_dma;
 	dev_info(dev, "1 %s vector of the 2 asked for: DMA done and UART share IRQ %d, told apart by the status register\n",
 		 kind, e->irq_dma);
@@ -199,7 +225,7 @@ fail:
 static void ecp5_free_irqs(struct ecp5_dma *e)
 {
 	free_irq(e->irq_dma, e);
-	if (e->irq_uart != e->irq_dma)
+	if (e->irq_uart >= 0 && e->irq_uart != e->irq_dma)
 		free_irq(e->irq_uart, e);
 	pci_free_irq_vectors(e->pdev);
 }
@@ -217,6 +243,13 @@ static int ecp5_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		return -ENOMEM;
 	e->pdev = pdev;
 	pci_set_drvdata(pdev, e);
+	if (!strcmp(irq_sharing, "status")) {
+		e->share_by_status = true;
+	} else if (strcmp(irq_sharing, "none")) {
+		dev_err(dev, "irq_sharing=%s: must be status or none\n", irq_sharing);
+		kfree(e);
+		return -EINVAL;
+	}
 
 	rc = pci_enable_device(pdev);
 	if (rc) {
@@ -302,6 +335,7 @@ err_free:
 static void ecp5_remove(struct pci_dev *pdev)
 {
 	struct ecp5_dma *e = pci_get_drvdata(pdev);
+	u32 uart_events = ioread32(e->regs + ECP5_UART_COUNT);
 
 	/* stop the board before its buffer and vectors go away */
 	iowrite32(0, e->regs + ECP5_CTRL);
@@ -316,8 +350,8 @@ static void ecp5_remove(struct pci_dev *pdev)
 	pci_clear_master(pdev);
 	pci_release_regions(pdev);
 	pci_disable_device(pdev);
-	dev_info(&pdev->dev, "removed after %lu DMA and %lu UART interrupts\n", e->dma_irqs,
-		 e->uart_irqs);
+	dev_info(&pdev->dev, "removed after %lu DMA and %lu UART interrupts; the board counted %u UART events\n",
+		 e->dma_irqs, e->uart_irqs, uart_events);
 	pci_set_drvdata(pdev, NULL);
 	kfree(e);
 }

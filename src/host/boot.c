@@ -66,10 +66,16 @@ int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
         if ((r = host_amd_iommu_init_platform(k, fw->ivrs, fw->ivrs_len, &plat, err)) < 0)
             goto out;
     }
-    /* amd_iommu_init_dma_ops: swiotlb = iommu_pass_through ? 1 : 0 (4.x,
-     * 5.15); pci_swiotlb_late_init then frees an unused pool. 6.1 keeps it. */
+    /* amd_iommu_init_dma_ops: swiotlb = (iommu_pass_through || sme_me_mask)
+     * in 4.9 (drivers/iommu/amd_iommu.c:2844) and 4.20 (amd_iommu.c:2778);
+     * 5.15 has no iommu_pass_through any more (iommu=pt sets the default
+     * domain type) and asks iommu_default_passthrough() instead
+     * (drivers/iommu/amd/iommu.c:1815), which iommu.passthrough=1 sets too;
+     * pci_swiotlb_late_init then frees an unused pool. 6.1 keeps it. */
     bool amd = host_amd_iommu_of(k) != NULL;
-    if (swiotlb && amd && k->kver->swiotlb_freed_by_iommu && !bp->iommu_pass_through &&
+    bool pass_through = k->kver->iommu_pt_sets_default_domain ? bp->iommu_def_passthrough
+                                                              : bp->iommu_pass_through;
+    if (swiotlb && amd && k->kver->swiotlb_freed_by_iommu && !pass_through &&
         !bp->x86_swiotlb && bp->swiotlb_force != HOST_SWIOTLB_FORCE) {
         host_pages_unreserve(k->pages, host_swiotlb_start(k->swiotlb),
                              host_swiotlb_end(k->swiotlb) - host_swiotlb_start(k->swiotlb));

@@ -729,6 +729,39 @@ int host_module_init_result(const struct host_module_inst *m)
     return m->rc;
 }
 
+/* param_get_int & co. (kernel/params.c, 4.9 and 6.1): "%d", "%u", "%ld",
+ * "%lu", "%hd", "%hu", "%hhu", 'Y'/'N' for bool, the string for charp
+ * ("(null)" when unset, as %s prints NULL). */
+int host_module_param_get(const struct host_module_inst *m, const char *name, char *buf,
+                          size_t len)
+{
+    for (size_t i = 0; i < m->nparams; i++) {
+        const struct param_slot *s = &m->params[i];
+        if (!param_eq(s->p->name, name))
+            continue;
+        if (!s->p->perm)
+            return -ENOENT; /* no sysfs file: module_param_sysfs_setup skips perm 0 */
+        union param_value v;
+        if (s->given)
+            v = s->val;
+        else if (m->applied)
+            v = s->saved;
+        else
+            param_read(s->p, &v);
+        int n;
+        switch (s->p->type) {
+        case HOST_PARAM_int:
+        case HOST_PARAM_long:
+        case HOST_PARAM_short: n = snprintf(buf, len, "%lld", v.i); break;
+        case HOST_PARAM_bool: n = snprintf(buf, len, "%c", v.b ? 'Y' : 'N'); break;
+        case HOST_PARAM_charp: n = snprintf(buf, len, "%s", v.s ? v.s : "(null)"); break;
+        default: n = snprintf(buf, len, "%llu", v.u); break;
+        }
+        return n;
+    }
+    return -ENOENT;
+}
+
 static bool loaded(const struct host_module_inst *m)
 {
     return m && m->state != HOST_MODULE_GONE;

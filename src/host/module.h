@@ -168,6 +168,14 @@ const struct host_module_inst *host_module_find(struct host_kernel *k, const cha
 enum host_module_state host_module_state(const struct host_module_inst *m);
 int host_module_init_result(const struct host_module_inst *m);
 
+/* What /sys/module/<name>/parameters/<param> reads for this load: the value
+ * given at insmod, else the module's default, printed as Linux's param_get_*
+ * does (numbers in decimal, bool Y/N, charp the string) into buf (len bytes,
+ * always terminated). Returns the length snprintf gives, or -ENOENT when the
+ * module has no such parameter or declared it with perm 0 (no sysfs file). */
+int host_module_param_get(const struct host_module_inst *m, const char *name, char *buf,
+                          size_t len);
+
 /* The driver bound to dev (its pci_driver), NULL when none. */
 const struct pci_driver *host_pci_dev_driver(struct host_kernel *k, const struct pci_dev *dev);
 

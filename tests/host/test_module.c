@@ -141,6 +141,11 @@ static void test_msleep_in_init(void **state)
     assert_int_equal(host_module_load(b.k, &tmod, NULL, NULL), 1);
     const struct host_module_inst *mi = host_module_find(b.k, "tmod");
     assert_int_equal(host_module_state(mi), HOST_MODULE_LOADING);
+    char v[16];
+    host_module_param_get(mi, "t_uint", v, sizeof v); /* not given: the default */
+    assert_string_equal(v, "8");
+    host_module_param_get(mi, "t_charp", v, sizeof v);
+    assert_string_equal(v, "dflt");
     assert_true(r.in_task);
     assert_int_equal(r.t_init, SIM_MS);
     assert_null(host_current());            /* nothing left entered */
@@ -196,6 +201,20 @@ static void test_parameters_and_events(void **state)
     assert_false(t_bool);
     assert_string_equal(t_charp, "dflt");
     assert_int_equal(t_byte, 3);
+    /* /sys/module/tmod/parameters/: the load's values, the defaults of the rest */
+    const struct host_module_inst *mi = host_module_find(b.k, "tmod");
+    char v[32];
+    assert_int_equal(host_module_param_get(mi, "t_int", v, sizeof v), 2);
+    assert_string_equal(v, "16");
+    assert_int_equal(host_module_param_get(mi, "t-long", v, sizeof v), 10);
+    assert_string_equal(v, "-123456789");
+    host_module_param_get(mi, "t_bool", v, sizeof v);
+    assert_string_equal(v, "Y");
+    host_module_param_get(mi, "t_charp", v, sizeof v);
+    assert_string_equal(v, "hello world");
+    host_module_param_get(mi, "t_byte", v, sizeof v);
+    assert_string_equal(v, "255");
+    assert_int_equal(host_module_param_get(mi, "nope", v, sizeof v), -ENOENT);
     /* in tree: no taint line */
     assert_false(log_has(b.sim, "tmod: loading out-of-tree module taints kernel.", NULL));
 

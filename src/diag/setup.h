@@ -1,0 +1,98 @@
+/* Configuration notes: what the booted kernel's configuration (version,
+ * command line, IOMMU mode, interrupt remapping, what each driver got) and
+ * the device models' settings (payload, requester IDs, MSI) did to a run,
+ * why, and which rule of Linux or of the specifications says so
+ * (docs/variations.md). Built from the machine after the run; nothing here
+ * prints (src/cli/run_setup.c does) and nothing is global.
+ *
+ * One note per thing that matters, in a fixed order: the kernel and its
+ * IOMMU mode (off, soft, force, pt or the default), the MSI vectors the
+ * seed's board got and what happened to its UART interrupts, the DMA mask,
+ * the payload against one page and against Max_Payload_Size. Each note has
+ * a stable key, a one-line title, an explanation whose numbers come from the
+ * run, the source of the rule (file:line of the version's Linux tree, or the
+ * specification's section) and the alternatives a user has. */
+#ifndef PCILAB_DIAG_SETUP_H
+#define PCILAB_DIAG_SETUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/kernel.h"
+#include "scenario/build.h"
+#include "sim/err.h"
+
+enum diag_setup_id {
+    DIAG_SETUP_IOMMU_DEFAULT, /* no iommu= option: translated DMA domains */
+    DIAG_SETUP_IOMMU_OFF,
+    DIAG_SETUP_IOMMU_SOFT,
+    DIAG_SETUP_IOMMU_FORCE,
+    DIAG_SETUP_IOMMU_PT,
+    DIAG_SETUP_MSI_VECTORS,   /* the board's MSI vectors and its UART interrupts */
+    DIAG_SETUP_DMA_MASK,
+    DIAG_SETUP_PAYLOAD_PAGE,  /* the write runs past the buffer's page */
+    DIAG_SETUP_PAYLOAD_MPS,   /* the write is split into several TLPs */
+};
+
+#define DIAG_SETUP_MAX_NOTES 10
+#define DIAG_SETUP_MAX_ALTS 4
+
+struct diag_setup_note {
+    enum diag_setup_id id;
+    const char *key;             /* "iommu=soft", "msi-vectors", "payload-page" ... */
+    char title[192];
+    char text[1600];
+    char source[640];
+    unsigned nalt;
+    char alt[DIAG_SETUP_MAX_ALTS][400];
+};
+
+/* What the notes were derived from, as read from the machine. */
+struct diag_setup_facts {
+    char version[32];
+    bool no_iommu, soft, force, pt;  /* iommu=off / soft / force / pt (or
+                                        iommu.passthrough=1 where it exists) */
+    bool amdvi;                      /* the AMD IOMMU driver translates */
+    bool irq_remap;                  /* AMD-Vi interrupt remapping is on */
+    uint64_t faults;                 /* event log entries the driver handled */
+    /* the ECP5 board (model ecp5_dma), when the machine has one */
+    bool board;
+    char board_bdf[8];
+    uint16_t board_rid;              /* what its write engine puts in MWr headers */
+    bool board_driver;               /* a driver is bound and enabled MSI */
+    unsigned msi_capable;            /* Multiple Message Capable, vectors */
+    unsigned msi_enabled;            /* Multiple Message Enable, vectors (0: MSI off) */
+    bool msix_cap;                   /* the function has an MSI-X capability */
+    unsigned nvec;                   /* vectors the driver got */
+    bool msi_remapped;
+    char irq_sharing[16];            /* the driver's parameter, "" when unknown */
+    uint64_t uart_events;            /* UART events the board raised (UART_COUNT) */
+    uint64_t uart_folded;            /* of their MSIs: sent as vector 0's message */
+    uint64_t uart_lost;              /* arrived where no handler looks at the UART */
+    unsigned dma_bits;               /* the device's DMA mask, bits */
+    uint64_t handle;                 /* the board's DMA address registers */
+    uint64_t payload;                /* bytes per cycle */
+    unsigned mps;                    /* Max_Payload_Size, bytes */
+    uint64_t cycles, write_tlps;
+    bool handle_domain;              /* the board's RID has a translating DTE */
+    bool dte0_blocks_writes;         /* DTE of 00:00.0: V=1, TV=1, IW=0 */
+    bool dte0_read;                  /* dte0_blocks_writes was read from memory */
+};
+
+struct diag_setup {
+    struct diag_setup_facts facts;
+    size_t n;
+    struct diag_setup_note notes[DIAG_SETUP_MAX_NOTES];
+};
+
+/* Reads the machine after a run and writes the notes. k: the booted kernel
+ * (non-NULL); sys: the machine. Fails only on a NULL argument
+ * (PCILAB_EINVAL). */
+int diag_setup_explain(struct host_kernel *k, const struct scn_system *sys,
+                       struct diag_setup *out, struct pcilab_err *err);
+
+/* The note with that id, NULL when the run gave none. */
+const struct diag_setup_note *diag_setup_find(const struct diag_setup *s, enum diag_setup_id id);
+
+#endif
