@@ -9,15 +9,26 @@
  *
  * The initialisation is the ECP5 board's (the seed: "basically the same
  * initialisation sequence"): enable, regions, bus master, BAR0, DMA mask
- * (module parameter dma_bits), a 4096-byte coherent buffer whose DMA handle
- * goes to the card, one MSI vector. The buffer is a ring of 256 frames of 16
- * bytes, its size given to the card (RING_SIZE). The card writes the frames
+ * (module parameter dma_bits), a coherent buffer whose DMA handle goes to the
+ * card, one MSI vector. The buffer is a ring of frames of 16 bytes
+ * (ring_size bytes, 4096 = 256 frames unless the module parameter says
+ * otherwise), its size given to the card (RING_SIZE). The card writes the frames
  * it receives in batches at its write pointer, which wraps at the ring's
  * end, counts them (FRAME_COUNT) and signals the MSI after each batch. It
  * has no read pointer: it never waits for the driver, and a driver that
  * falls more than a ring behind finds frames overwritten. The handler
  * prints every frame from the last one it printed up to FRAME_COUNT, and
  * reports overwritten ones as lost.
+ *
+ * Two more coherent buffers, allocated after the ring when their module
+ * parameters ask for them (0, the default, allocates none): a transmit ring
+ * (tx_ring_size bytes) and a status block (status_size bytes). Drivers of
+ * such CAN cards usually keep both; this card's bitstream, as pcilab models
+ * it (src/devices/ecp3_can.h), has no transmit engine and writes no status
+ * block, so the driver only allocates them, prints their handles and frees
+ * them. They matter for where later allocations land: in pcilab's seed the
+ * card shares its IOMMU group, and so its DMA domain and IOVA space, with the
+ * ECP5 board (docs/seed-layout.md).
  */
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
@@ -51,8 +62,7 @@
 
 /* Ring entries: 16 bytes, little-endian dwords */
 #define CAN_FRAME_SIZE		16
-#define CAN_RING_SIZE		4096
-#define CAN_RING_FRAMES		(CAN_RING_SIZE / CAN_FRAME_SIZE)
+#define CAN_RING_MAX		65536	/* the card's RING_SIZE limit */
 #define CAN_ID_EFF		BIT(31)	/* dword 0: 29-bit identifier */
 #define CAN_ID_RTR		BIT(30)	/* dword 0: remote request */
 #define CAN_ID_MASK		0x1fffffff
@@ -64,11 +74,29 @@ static int dma_bits = 32;
 module_param(dma_bits, int, 0444);
 MODULE_PARM_DESC(dma_bits, "DMA mask width: 32 (default) or 64");
 
+static int ring_size = 4096;
+module_param(ring_size, int, 0444);
+MODULE_PARM_DESC(ring_size, "receive frame ring in bytes: 16..65536, a multiple of 16 (default 4096)");
+
+static int tx_ring_size;
+module_param(tx_ring_size, int, 0444);
+MODULE_PARM_DESC(tx_ring_size, "transmit ring in bytes, 0 (default) for none");
+
+static int status_size;
+module_param(status_size, int, 0444);
+MODULE_PARM_DESC(status_size, "status block in bytes, 0 (default) for none");
+
 struct ecp3_can {
 	struct pci_dev *pdev;
 	void __iomem *regs;
 	u32 *ring;
 	dma_addr_t handle;
+	u32 ring_frames;
+	size_t ring_bytes, tx_bytes, status_bytes;	/* the sizes allocated */
+	void *tx;		/* transmit ring (tx_ring_size bytes), or NULL */
+	dma_addr_t tx_handle;
+	void *status;		/* status block (status_size bytes), or NULL */
+	dma_addr_t status_handle;
 	int irq;
 	u32 tail;		/* FRAME_COUNT of the next frame to print */
 	u32 slot;		/* its ring slot */
@@ -108,22 +136,37 @@ static irqreturn_t ecp3_can_irq(int irq, void *data)
 	if (status & CAN_STATUS_NO_MASTER)
 		dev_warn(&c->pdev->dev, "the card dropped a batch: bus mastering is off\n");
 	count = ioread32(c->regs + CAN_FRAME_COUNT);
-	if (count - c->tail > CAN_RING_FRAMES) {
+	if (count - c->tail > c->ring_frames) {
 		/* the card wrapped over frames not yet printed */
-		lost = count - c->tail - CAN_RING_FRAMES;
+		lost = count - c->tail - c->ring_frames;
 		c->lost += lost;
 		dev_warn(&c->pdev->dev, "RX ring overrun: %u frames overwritten before they were read\n",
 			 lost);
-		c->slot = (c->slot + lost) % CAN_RING_FRAMES;
-		c->tail = count - CAN_RING_FRAMES;
+		c->slot = (c->slot + lost) % c->ring_frames;
+		c->tail = count - c->ring_frames;
 	}
 	while (c->tail != count) {
 		ecp3_can_print(c, c->ring + c->slot * (CAN_FRAME_SIZE / 4));
-		c->slot = (c->slot + 1) % CAN_RING_FRAMES;
+		c->slot = (c->slot + 1) % c->ring_frames;
 		c->tail++;
 		c->frames++;
 	}
 	return IRQ_HANDLED;
+}
+
+/* the coherent buffers, in the reverse order of their allocation */
+static void ecp3_can_free_buffers(struct ecp3_can *c)
+{
+	struct device *dev = &c->pdev->dev;
+
+	if (c->status)
+		dma_free_coherent(dev, c->status_bytes, c->status, c->status_handle);
+	if (c->tx)
+		dma_free_coherent(dev, c->tx_bytes, c->tx, c->tx_handle);
+	dma_free_coherent(dev, c->ring_bytes, c->ring, c->handle);
+	c->status = NULL;
+	c->tx = NULL;
+	c->ring = NULL;
 }
 
 static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
@@ -181,14 +224,45 @@ static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 		dev_err(dev, "no usable DMA mask (%d)\n", rc);
 		goto err_unmap;
 	}
-	c->ring = dma_alloc_coherent(dev, CAN_RING_SIZE, &c->handle, GFP_KERNEL);
+	if (ring_size < CAN_FRAME_SIZE || ring_size > CAN_RING_MAX || ring_size % CAN_FRAME_SIZE ||
+	    tx_ring_size < 0 || status_size < 0) {
+		dev_err(dev, "ring_size=%d tx_ring_size=%d status_size=%d: bad buffer size\n",
+			ring_size, tx_ring_size, status_size);
+		rc = -EINVAL;
+		goto err_unmap;
+	}
+	c->ring_frames = ring_size / CAN_FRAME_SIZE;
+	c->ring_bytes = ring_size;
+	c->tx_bytes = tx_ring_size;
+	c->status_bytes = status_size;
+	c->ring = dma_alloc_coherent(dev, ring_size, &c->handle, GFP_KERNEL);
 	if (!c->ring) {
-		dev_err(dev, "cannot allocate the %d-byte frame ring\n", CAN_RING_SIZE);
+		dev_err(dev, "cannot allocate the %d-byte frame ring\n", ring_size);
 		rc = -ENOMEM;
 		goto err_unmap;
 	}
-	dev_info(dev, "frame ring: %d frames, handle 0x%016llx\n", CAN_RING_FRAMES,
+	dev_info(dev, "frame ring: %u frames, handle 0x%016llx\n", c->ring_frames,
 		 (unsigned long long)c->handle);
+	if (c->tx_bytes) {
+		c->tx = dma_alloc_coherent(dev, tx_ring_size, &c->tx_handle, GFP_KERNEL);
+		if (!c->tx) {
+			dev_err(dev, "cannot allocate the %d-byte transmit ring\n", tx_ring_size);
+			rc = -ENOMEM;
+			goto err_dma;
+		}
+		dev_info(dev, "transmit ring: %d bytes, handle 0x%016llx\n", tx_ring_size,
+			 (unsigned long long)c->tx_handle);
+	}
+	if (c->status_bytes) {
+		c->status = dma_alloc_coherent(dev, status_size, &c->status_handle, GFP_KERNEL);
+		if (!c->status) {
+			dev_err(dev, "cannot allocate the %d-byte status block\n", status_size);
+			rc = -ENOMEM;
+			goto err_dma;
+		}
+		dev_info(dev, "status block: %d bytes, handle 0x%016llx\n", status_size,
+			 (unsigned long long)c->status_handle);
+	}
 
 	nvec = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI);
 	if (nvec < 0) {
@@ -208,7 +282,7 @@ static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 	 * write below starts it at the ring's first slot */
 	c->tail = ioread32(c->regs + CAN_FRAME_COUNT);
 	c->slot = 0;
-	iowrite32(CAN_RING_SIZE, c->regs + CAN_RING_SIZE_REG);
+	iowrite32(c->ring_bytes, c->regs + CAN_RING_SIZE_REG);
 	iowrite32(CAN_CTRL_IRQ_EN, c->regs + CAN_CTRL);
 	iowrite32(upper_32_bits(c->handle), c->regs + CAN_RING_ADDR_HI);
 	iowrite32(lower_32_bits(c->handle), c->regs + CAN_RING_ADDR_LO);
@@ -219,7 +293,7 @@ static int ecp3_can_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 err_vectors:
 	pci_free_irq_vectors(pdev);
 err_dma:
-	dma_free_coherent(dev, CAN_RING_SIZE, c->ring, c->handle);
+	ecp3_can_free_buffers(c);
 err_unmap:
 	pci_iounmap(pdev, c->regs);
 err_release:
@@ -244,7 +318,7 @@ static void ecp3_can_remove(struct pci_dev *pdev)
 	iowrite32(0, c->regs + CAN_CTRL);	/* writing the address restarted it */
 	free_irq(c->irq, c);
 	pci_free_irq_vectors(pdev);
-	dma_free_coherent(&pdev->dev, CAN_RING_SIZE, c->ring, c->handle);
+	ecp3_can_free_buffers(c);
 	pci_iounmap(pdev, c->regs);
 	pci_clear_master(pdev);
 	pci_release_regions(pdev);

@@ -179,9 +179,16 @@ static int map_page(struct host_amd_iommu *a, struct amd_domain *d, uint64_t bus
     uint64_t *pte = alloc_pte(a, d, bus_addr, page_size);
     if (!pte)
         return -ENOMEM;
-    for (uint64_t i = 0; i < count; i++)
-        if (pte[i] & AMD_PTE_PR)
+    /* 4.x iommu_map_page refuses a present entry (-EBUSY); 5.15/6.1
+     * iommu_v1_map_page clears it (free_clear_pte) and maps over it: an IOVA
+     * handed out over a unity map that was not reserved replaces the 1:1
+     * page silently. Replacing a directory entry (freeing its table) is not
+     * modelled: still -EBUSY. */
+    for (uint64_t i = 0; i < count; i++) {
+        unsigned nl = (unsigned)((pte[i] >> 9) & 7);
+        if ((pte[i] & AMD_PTE_PR) && (a->kv->amd_own_dma_ops || (nl != 0 && nl != 7)))
             return -EBUSY;
+    }
     uint64_t v;
     if (count > 1) {
         /* PAGE_SIZE_PTE | PM_LEVEL_ENC(7) */
@@ -481,7 +488,16 @@ int amd_domain_prepare_for_dev(struct host_amd_iommu *a, struct amd_domain *d,
     (void)err;
     const struct host_ivrs_linux *lx = a->lx;
     bool v5 = !a->kv->amd_own_dma_ops;
-    if (v5 && !d->updated && host_iova_list(d->iovad, NULL, 0) == 0) {
+    /* 5.15/6.1 dma-iommu.c iommu_dma_init_domain: the IOVA domain is set up
+     * once, by the first device of the group whose DMA ops are set up
+     * (amd_iommu_probe_finalize -> iommu_setup_dma_ops, group order), and
+     * only that device's reserved regions are reserved
+     * (iova_reserve_iommu_regions); later devices find start_pfn set and
+     * return. Their direct (unity) regions are still mapped 1:1
+     * (iommu_create_device_direct_mappings) but not reserved. 4.x reserves
+     * every device's dm regions (apply_dm_region / apply_resv_region). */
+    bool reserve_resv = !v5 || host_iova_list(d->iovad, NULL, 0) == 0;
+    if (v5 && reserve_resv) {
         /* iova_reserve_pci_windows: the host bridge's memory windows */
         const struct pcie_fabric_config *fc = pcie_fabric_config(a->k->fabric);
         if (fc->mem32.size)
@@ -495,7 +511,8 @@ int amd_domain_prepare_for_dev(struct host_amd_iommu *a, struct amd_domain *d,
         const struct host_ivrs_unity *u = &lx->unity[i];
         if (dd->devid < u->devid_start || dd->devid > u->devid_end || u->end <= u->start)
             continue;
-        reserve(d->iovad, u->start, u->end - 1);
+        if (reserve_resv)
+            reserve(d->iovad, u->start, u->end - 1);
         int prot = ((u->prot & 1) ? AMD_PROT_IR : 0) | ((u->prot & 2) ? AMD_PROT_IW : 0);
         for (uint64_t addr = u->start; addr < u->end; addr += 4096) {
             uint64_t pa;
@@ -503,7 +520,7 @@ int amd_domain_prepare_for_dev(struct host_amd_iommu *a, struct amd_domain *d,
                 map_page(a, d, addr, addr, 4096, prot);
         }
     }
-    if (v5) {
+    if (v5 && reserve_resv) {
         /* amd_iommu_get_resv_regions: MSI and HT ranges */
         reserve(d->iovad, AMD_MSI_RANGE_START, AMD_MSI_RANGE_END);
         reserve(d->iovad, AMD_HT_RANGE_START, AMD_HT_RANGE_END);

@@ -59,10 +59,30 @@ static void test_default_ivrs(void **state)
     (void)state;
     struct fx x;
     up_text(&x, NULL);
+    /* the seed writes its IVRS out (for its IVMD, docs/seed-layout.md): the
+     * builder's default table is what the seed has without firmware: */
+    uint8_t *seed_b;
+    size_t seed_n;
+    assert_int_equal(scn_firmware_ivrs(&x.m, x.sys, &seed_b, &seed_n, NULL), 0);
+    x.m.firmware.ivrs = false;
     uint8_t *b;
     size_t n;
     assert_int_equal(scn_firmware_ivrs(&x.m, x.sys, &b, &n, NULL), 0);
     assert_non_null(b);
+    /* ... and the seed's own table is that one plus one IVMD block (32 bytes,
+     * AMD 48882 5.2.3) at its end: the IVHDs are byte for byte the default's */
+    assert_int_equal(seed_n, n + 32);
+    assert_memory_equal(seed_b + 48, b + 48, n - 48);
+    struct host_ivrs *st;
+    assert_int_equal(host_ivrs_parse(seed_b, seed_n, &st, NULL), 0);
+    assert_int_equal(st->n_blocks, 3);
+    assert_int_equal(st->blocks[2].kind, HOST_IVRS_IVMD);
+    assert_int_equal(st->blocks[2].ivmd.type, HOST_IVMD_TYPE_ALL);
+    assert_int_equal(st->blocks[2].ivmd.flags, 0x03);   /* Unity | IR */
+    assert_int_equal(st->blocks[2].ivmd.start, 0xffc00000ull);
+    assert_int_equal(st->blocks[2].ivmd.length, 0x400000ull);
+    host_ivrs_destroy(st);
+    free(seed_b);
     assert_true(host_ivrs_checksum_ok(b, n));
     assert_memory_equal(b, "IVRS", 4);
     struct host_ivrs *t;
