@@ -2587,7 +2587,8 @@ static int parse_based(struct ctx *c, const struct scn_ynode *root);
 static int parse_machine(struct ctx *c, const struct scn_ynode *root)
 {
     static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
-                                       "root_complex", "kernel", "firmware", "base", NULL};
+                                       "root_complex", "kernel", "firmware", NULL};
+    /* base: is its own form (parse_based) */
     if (root->type == SCN_Y_MAP && map_get(root, "base"))
         return parse_based(c, root);
     int rc = check_map(c, root, "the scenario", keys);

@@ -59,7 +59,8 @@ has out "simulated 1000000.000000000 s"
 
 # JSON parses and carries the same facts.
 run run 0 --json
-has out '"scenario": "seed"'
+has out '"schema": "pcilab-run/1"'
+has out '"name": "seed"'
 has out '"bdf": "01:00.0"'
 has out '"model": "ecp5_dma"'
 
@@ -80,7 +81,7 @@ cmp -s "$tmp/t.txt" "$tmp/t2.txt" || { echo "FAIL: traces differ between runs"; 
 
 # Bad input: a clear message and a non-zero status.
 run run 1 nosuch
-has err "'nosuch' is neither a built-in scenario (seed, switch-demo) nor a scenario file"
+has err "'nosuch' is neither a built-in scenario (seed-fixed, seed, switch-demo) nor a scenario file"
 run run 1 "$tmp/missing.yaml"
 has err "missing.yaml"
 # A copy of the seed with one misspelt kind: the error names its line and column.
