@@ -2966,8 +2966,8 @@ static int set_kernel(struct scn_machine *m, const char *k, const char *value,
         struct pcilab_err kerr;
         pcilab_err_clear(&kerr);
         if (strlen(value) >= sizeof kn->version || host_kver_find(value, NULL, &kerr))
-            return pcilab_errf(err, PCILAB_EINVAL, "kernel version '%s': %s", value,
-                               kerr.code ? kerr.msg : "too long");
+            return pcilab_errf(err, PCILAB_EINVAL, "%s", kerr.code ? kerr.msg
+                               : "a kernel version is at most 31 characters");
         snprintf(kn->version, sizeof kn->version, "%s", value);
         return 0;
     }
@@ -3136,11 +3136,19 @@ int scn_set(struct scn_machine *m, const char *key, const char *value, struct pc
     const struct dev_model_info *info = f ? dev_model_type_find(f->model) : NULL;
     if (f && !info)
         return pcilab_errf(err, PCILAB_ENOENT, "unknown device model '%s'", f->model);
-    if (f && mo && model_param_index(info, k) < 0 && scn_module_param_at(mo->name, 0, NULL)) {
+    if (f && mo && model_param_index(info, k) < 0) {
         const char *name;
-        for (size_t i = 0; (name = scn_module_param_at(mo->name, i, NULL)); i++)
+        char mlist[256] = "", dlist[512] = "";
+        for (size_t i = 0; (name = scn_module_param_at(mo->name, i, NULL)); i++) {
             if (!strcmp(name, k))
                 return set_module(mo, k, value, err);
+            list_append(mlist, sizeof mlist, name);
+        }
+        for (size_t i = 0; i < info->nparams; i++)
+            list_append(dlist, sizeof dlist, info->params[i].key);
+        return pcilab_errf(err, PCILAB_ENOENT, "'%s' is both a device model and a module, and "
+                           "neither has a parameter '%s' (module parameters: %s; the model's: "
+                           "%s)", target, k, mlist[0] ? mlist : "none", dlist);
     }
     if (f)
         return set_param(f, info, k, value, err);

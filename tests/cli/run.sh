@@ -76,6 +76,11 @@ head -1 "$tmp/t.jsonl" | grep -q '^{.*"t_ps"' || { echo "FAIL: JSON lines trace"
 run run 0 --trace "$tmp/t.vcd" --until 1ms
 grep -q '^\$timescale' "$tmp/t.vcd" && grep -q '^\$enddefinitions' "$tmp/t.vcd" ||
     { echo "FAIL: VCD header"; fails=$((fails + 1)); }
+# --vcd besides --trace: both written at once; --duration as --until
+run run 0 --trace "$tmp/b.txt" --vcd "$tmp/b.vcd" --duration=1ms
+grep -q '^\$enddefinitions' "$tmp/b.vcd" && grep -q "CfgRd0" "$tmp/b.txt" ||
+    { echo "FAIL: --vcd with --trace"; fails=$((fails + 1)); }
+cmp -s "$tmp/b.vcd" "$tmp/t.vcd" || { echo "FAIL: --vcd differs from --trace x.vcd"; fails=$((fails + 1)); }
 "$PCILAB" run --trace "$tmp/t2.txt" --until 1ms >/dev/null 2>&1
 cmp -s "$tmp/t.txt" "$tmp/t2.txt" || { echo "FAIL: traces differ between runs"; fails=$((fails + 1)); }
 
