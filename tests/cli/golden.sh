@@ -22,6 +22,12 @@ while read -r name args; do
     fi
 done <"$dir/cases"
 [ "$ncase" -ge 9 ] || { echo "FAIL: only $ncase cases"; fails=$((fails + 1)); }
+# a built-in is an ordinary scenario file: run as a file, the seed prints its
+# golden output but for the line naming the source
+run run 0 "$SRC/src/scenario/builtin/seed.yaml"
+grep -v '^scenario ' "$tmp/out" >"$tmp/asfile"
+grep -v '^scenario ' "$dir/seed.out" | cmp -s - "$tmp/asfile" ||
+    { echo "FAIL: seed.yaml run as a file differs from golden/seed.out"; fails=$((fails + 1)); }
 # no stale golden files
 for f in "$dir"/*.out; do
     n=$(basename "$f" .out)
