@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 600
 # cmake --build runs make again; without this every step says which directory it is in.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean modules
+.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean modules golden
 
 all: build
 
@@ -64,6 +64,11 @@ KDIR ?= $(shell d=/lib/modules/$$(uname -r)/build; [ -d $$d ] && echo $$d || \
           ls -d /usr/src/linux-headers-*-amd64 2>/dev/null | sort -V | tail -n1)
 modules: deps
 	@sh scripts/build-modules.sh "$(KDIR)" $(BUILD)/modules
+
+# Regenerates the golden outputs of tests/cli/golden.sh after an intended
+# change of pcilab run's output (review git diff tests/cli/golden after).
+golden: build
+	@sh scripts/update-golden.sh $(BUILD)/pcilab
 
 bench: build
 	@./$(BUILD)/pcilab-bench

@@ -18,6 +18,10 @@
 #include "cli/machine.h"
 #include "cli/run_diag.h"
 #include "cli/run_setup.h"
+#include "host/irq.h"
+#include "host/pci.h"
+#include "iommu/amdvi.h"
+#include "iommu/iommu.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
 #include "sim/log.h"
@@ -26,7 +30,9 @@
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: pcilab run [SCENARIO] [OPTIONS]\n"
+            "usage: pcilab run [SCENARIO|FILE.yaml] [--kernel VER] [--cmdline \"...\"]\n"
+            "                  [--set KEY=VALUE]... [--duration TIME] [--trace FILE]\n"
+            "                  [--vcd FILE] [--json]\n"
             "\n"
             "Brings the scenario's machine up (default: the built-in 'seed'), enumerates\n"
             "its PCI Express fabric as Linux does at boot, boots the modelled Linux kernel\n"
@@ -37,20 +43,28 @@ static void usage(FILE *f)
             "                        default: the scenario's kernel:, else 6.1)\n"
             "  --cmdline \"ARGS\"      the kernel command line (default: the scenario's),\n"
             "                        e.g. \"iommu=pt\" or \"amd_iommu=off\"\n"
-            "  --set TARGET.KEY=VALUE  change a device model's parameter (TARGET: the\n"
-            "                        function's label, its BB:DD.F or the model's name),\n"
-            "                        e.g. --set ecp5.write_rid=captured; repeatable\n"
+            "  --set KEY=VALUE       change the scenario, as its set: would; repeatable.\n"
+            "                        KEY is TARGET.NAME: kernel.version, kernel.cmdline,\n"
+            "                        a device model's parameter (ecp5.requester_id=captured,\n"
+            "                        ecp5.payload=512; TARGET: the function's label, its\n"
+            "                        BB:DD.F or the model's name) or a driver's module\n"
+            "                        parameter (ecp5_dma.dma_bits=64). '--set help' lists\n"
+            "                        every key (docs/scenarios.md)\n"
             "  --dma-debug           a kernel built with CONFIG_DMA_API_DEBUG: DMA API\n"
             "                        misuse is reported as Linux's dma-debug does\n"
-            "  --until TIME          simulated time to run, e.g. 1s, 2.5ms, 100us (default 1s)\n"
+            "  --duration TIME       simulated time to run, e.g. 1s, 20ms, 100us (default 1s;\n"
+            "                        --until is the same)\n"
             "  --trace FILE          write a TLP/DLLP trace ('-' for stdout)\n"
             "  --trace-format FMT    text, jsonl or vcd (default: from FILE's extension,\n"
             "                        .vcd, .jsonl/.json, else text)\n"
-            "  --json                print the result as JSON\n"
+            "  --vcd FILE            write the links' signals as a VCD waveform (GTKWave),\n"
+            "                        alone or besides --trace\n"
+            "  --json                print the result as JSON (docs/run-json.md)\n"
             "  --no-diagnose         no diagnosis of the IOMMU faults (and no re-run with a fix)\n"
             "  -h, --help            this help\n"
             "\n"
-            "SCENARIO is a built-in name (see 'pcilab scenarios') or a scenario file.\n");
+            "Options taking a value also take it as --option=VALUE. SCENARIO is a built-in\n"
+            "name (see 'pcilab scenarios') or a scenario file.\n");
 }
 
 /* "1s", "2.5ms", "100us", "500ns", "1000ps" or plain seconds. NULL when
@@ -131,13 +145,36 @@ static size_t *bdf_order(const struct cli_machine *m)
     return order;
 }
 
-static void print_machine(const struct cli_machine *m)
+/* ---- What one device did: the model's own counters, what reached the root
+ * complex from it, and the interrupts its driver handled. ---- */
+struct dev_summary {
+    struct dev_counters dev;       /* as the model counts (sent) */
+    struct cli_fn_counts rc;       /* at the root complex (cli_machine_counts) */
+    uint64_t msis_handled;         /* by its driver's handlers (/proc/interrupts) */
+};
+
+static void dev_summary(const struct cli_machine *m, size_t i, struct dev_summary *d)
+{
+    const struct scn_sysfn *sf = scn_system_at(m->sys, i);
+    memset(d, 0, sizeof *d);
+    dev_model_counters(sf->dev, &d->dev);
+    const struct cli_fn_counts *c = cli_machine_counts(m, i);
+    if (c)
+        d->rc = *c;
+    for (unsigned irq = 0; m->kernel && irq < HOST_NR_IRQS; irq++) {
+        const struct host_irq_desc *desc = host_irq_desc(m->kernel, irq);
+        if (desc && desc->pdev && desc->pdev->fn == sf->fn)
+            d->msis_handled += desc->count;
+    }
+}
+
+/* ---- Text output, one function per section ---- */
+
+static void text_header(const struct cli_machine *m)
 {
     const struct pcie_fabric *f = scn_system_fabric(m->sys);
-    size_t n = scn_system_count(m->sys);
     printf("%s: %s\n", m->desc.name, m->desc.description);
     printf("scenario %s, seed %llu\n\n", m->desc.source, (unsigned long long)m->desc.seed);
-
     printf("PCI enumeration: %u functions, buses %02x-%02x, %u configuration reads, "
            "%u writes\n", m->rep.functions, pcie_fabric_config(f)->root_bus, m->rep.max_bus,
            m->rep.cfg_reads, m->rep.cfg_writes);
@@ -148,13 +185,20 @@ static void print_machine(const struct cli_machine *m)
                               sizeof line);
         printf("  %s\n", line);
     }
+}
 
-    if (m->kernel) {
-        printf("\nKernel log (Linux %s, command line \"%s\"):\n",
-               host_kver_name(m->kernel->kver), m->kernel->cmdline);
-        sim_log_dump(sim_log(m->sim), stdout, 0);
-    }
+static void text_kernel_log(const struct cli_machine *m)
+{
+    if (!m->kernel)
+        return;
+    printf("\nKernel log (Linux %s, command line \"%s\"):\n", host_kver_name(m->kernel->kver),
+           m->kernel->cmdline);
+    sim_log_dump(sim_log(m->sim), stdout, 0);
+}
 
+static void text_functions(const struct cli_machine *m)
+{
+    size_t n = scn_system_count(m->sys);
     size_t *order = bdf_order(m);
     if (order) {
         printf("\n  %-8s %-22s %-10s %-7s %-12s %s\n", "BDF", "kind", "ID", "class", "link",
@@ -175,9 +219,12 @@ static void print_machine(const struct cli_machine *m)
         }
     }
     free(order);
+}
 
+static void text_devices(const struct cli_machine *m)
+{
     bool any = false;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < scn_system_count(m->sys); i++) {
         const struct scn_sysfn *sf = scn_system_at(m->sys, i);
         if (!sf->model[0])
             continue;
@@ -185,35 +232,71 @@ static void print_machine(const struct cli_machine *m)
         pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
         printf("%s%s at %s", any ? "\n  " : "\ndevice models attached:\n  ", sf->model, bdf);
         if (sf->dev) {
-            struct dev_counters c;
-            dev_model_counters(sf->dev, &c);
+            struct dev_summary d;
+            dev_summary(m, i, &d);
             printf(": %llu DMA cycles, %llu write TLPs (%llu bytes), %llu read TLPs, "
-                   "%llu MSIs", (unsigned long long)c.cycles, (unsigned long long)c.write_tlps,
-                   (unsigned long long)c.write_bytes, (unsigned long long)c.read_tlps,
-                   (unsigned long long)c.msis);
+                   "%llu MSIs", (unsigned long long)d.dev.cycles,
+                   (unsigned long long)d.dev.write_tlps, (unsigned long long)d.dev.write_bytes,
+                   (unsigned long long)d.dev.read_tlps, (unsigned long long)d.dev.msis);
+            printf("\n    at the root complex: %llu writes (%llu refused), %llu bytes "
+                   "delivered, %llu reads (%llu refused), %llu MSIs (%llu refused, %llu "
+                   "handled)", (unsigned long long)d.rc.writes,
+                   (unsigned long long)d.rc.write_faults,
+                   (unsigned long long)d.rc.bytes_delivered, (unsigned long long)d.rc.reads,
+                   (unsigned long long)d.rc.read_faults, (unsigned long long)d.rc.msis,
+                   (unsigned long long)d.rc.msi_faults, (unsigned long long)d.msis_handled);
         }
         any = true;
     }
     if (any)
         printf("\n");
+}
+
+static void text_footer(const struct cli_machine *m)
+{
     sim_time_t now = sim_now(m->sim);
     printf("\nsimulated %llu.%09llu s, %llu events\n", (unsigned long long)(now / SIM_S),
            (unsigned long long)(now % SIM_S / SIM_NS), (unsigned long long)sim_events_run(m->sim));
 }
 
-static int print_json(const struct cli_machine *m, struct run_diag *dg)
+static void print_machine(const struct cli_machine *m, struct run_diag *dg)
+{
+    text_header(m);
+    text_kernel_log(m);
+    text_functions(m);
+    text_devices(m);
+    run_diag_print(dg); /* "Diagnosis" (src/diag/iommu_diag.h), with the fix re-run */
+    if (m->kernel)
+        run_setup_print(m, stdout); /* "Configuration" (src/diag/setup.h) */
+    text_footer(m);
+}
+
+/* ---- JSON output (docs/run-json.md), one function per section ---- */
+
+#define RUN_JSON_SCHEMA "pcilab-run/1"
+
+static json_t *json_u64(uint64_t v)
+{
+    /* every count and time stays below 2^63 (parse_time bounds the run) */
+    return json_integer((json_int_t)v);
+}
+
+static json_t *json_scenario(const struct cli_machine *m)
+{
+    return json_pack("{s:s, s:s, s:s, s:o}", "name", m->desc.name, "description",
+                     m->desc.description, "source", m->desc.source, "seed",
+                     json_u64(m->desc.seed));
+}
+
+static json_t *json_simulation(const struct cli_machine *m, sim_time_t duration)
+{
+    return json_pack("{s:o, s:o, s:o}", "duration_ps", json_u64(duration), "simulated_ps",
+                     json_u64(sim_now(m->sim)), "events", json_u64(sim_events_run(m->sim)));
+}
+
+static json_t *json_enumeration(const struct cli_machine *m)
 {
     const struct pcie_fabric *f = scn_system_fabric(m->sys);
-    json_t *root = json_object();
-    json_object_set_new(root, "scenario", json_string(m->desc.name));
-    json_object_set_new(root, "description", json_string(m->desc.description));
-    json_object_set_new(root, "source", json_string(m->desc.source));
-    json_object_set_new(root, "seed", json_integer((json_int_t)m->desc.seed));
-    json_t *en = json_object();
-    json_object_set_new(en, "functions", json_integer(m->rep.functions));
-    json_object_set_new(en, "max_bus", json_integer(m->rep.max_bus));
-    json_object_set_new(en, "config_reads", json_integer(m->rep.cfg_reads));
-    json_object_set_new(en, "config_writes", json_integer(m->rep.cfg_writes));
     json_t *steps = json_array();
     for (size_t i = 0; i < m->rep.n; i++) {
         char line[256];
@@ -221,45 +304,156 @@ static int print_json(const struct cli_machine *m, struct run_diag *dg)
                               sizeof line);
         json_array_append_new(steps, json_string(line));
     }
-    json_object_set_new(en, "log", steps);
-    json_object_set_new(root, "enumeration", en);
-    if (m->kernel) {
-        json_t *kj = json_object();
-        json_object_set_new(kj, "version", json_string(host_kver_name(m->kernel->kver)));
-        json_object_set_new(kj, "cmdline", json_string(m->kernel->cmdline));
-        json_t *lines = json_array();
-        struct sim_log *log = sim_log(m->sim);
-        for (size_t i = 0; i < sim_log_count(log); i++) {
-            struct sim_log_rec rec;
-            if (!sim_log_get(log, i, &rec))
-                continue;
-            json_array_append_new(lines, json_pack("{s:I, s:i, s:s}", "ts_ps", (json_int_t)rec.ts,
-                                                   "level", rec.level, "text", rec.text));
-        }
-        json_object_set_new(kj, "log", lines);
-        json_object_set_new(root, "kernel", kj);
+    return json_pack("{s:i, s:i, s:i, s:i, s:o}", "functions", m->rep.functions, "max_bus",
+                     m->rep.max_bus, "config_reads", m->rep.cfg_reads, "config_writes",
+                     m->rep.cfg_writes, "log", steps);
+}
+
+static json_t *json_kernel(const struct cli_machine *m)
+{
+    if (!m->kernel)
+        return json_null();
+    static const char *const levels[] = {"emerg", "alert", "crit", "err",
+                                         "warning", "notice", "info", "debug"};
+    json_t *lines = json_array();
+    struct sim_log *log = sim_log(m->sim);
+    for (size_t i = 0; i < sim_log_count(log); i++) {
+        struct sim_log_rec rec;
+        if (!sim_log_get(log, i, &rec))
+            continue;
+        /* the text without its ending newline, as dmesg shows it */
+        size_t len = rec.len;
+        while (len && rec.text[len - 1] == '\n')
+            len--;
+        json_array_append_new(lines, json_pack("{s:o, s:i, s:s, s:s%}", "ts_ps", json_u64(rec.ts),
+                                               "level", rec.level, "level_name",
+                                               levels[rec.level & 7], "text", rec.text, len));
     }
+    return json_pack("{s:s, s:s, s:o, s:o}", "version", host_kver_name(m->kernel->kver),
+                     "cmdline", m->kernel->cmdline, "log", lines, "log_dropped",
+                     json_u64(sim_log_dropped(log)));
+}
+
+static json_t *json_functions(const struct cli_machine *m)
+{
     json_t *fns = json_array();
     size_t n = scn_system_count(m->sys);
     size_t *order = bdf_order(m);
-    if (order) {
-        for (size_t j = 0; j < n; j++) {
-            const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
-            struct fn_row r;
-            fn_row(sf, &r);
-            json_array_append_new(fns, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "bdf",
-                                                 r.bdf, "kind", r.kind, "id", r.id, "class",
-                                                 r.cls, "link", r.link, "name", sf->name,
-                                                 "model", sf->model));
-        }
+    for (size_t j = 0; order && j < n; j++) {
+        const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
+        struct fn_row r;
+        fn_row(sf, &r);
+        json_array_append_new(fns, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "bdf", r.bdf,
+                                             "kind", r.kind, "id", r.id, "class", r.cls, "link",
+                                             r.link, "name", sf->name, "model", sf->model));
     }
     free(order);
-    json_object_set_new(root, "functions", fns);
+    return fns;
+}
+
+/* counters.devices[], counters.iommus[] and counters.totals */
+static json_t *json_counters(const struct cli_machine *m)
+{
+    json_t *devs = json_array();
+    struct dev_summary t;
+    memset(&t, 0, sizeof t);
+    size_t n = scn_system_count(m->sys);
+    size_t *order = bdf_order(m);
+    for (size_t j = 0; order && j < n; j++) {
+        const struct scn_sysfn *sf = scn_system_at(m->sys, order[j]);
+        if (!sf->dev)
+            continue;
+        struct dev_summary d;
+        dev_summary(m, order[j], &d);
+        char bdf[8];
+        pcie_bdf_str(pcie_fn_bdf(sf->fn), bdf);
+        json_t *sent = json_pack(
+            "{s:o, s:o, s:o, s:o, s:o}", "tlps", json_u64(d.dev.tlps), "mem_write",
+            json_u64(d.dev.write_tlps), "mem_write_bytes", json_u64(d.dev.write_bytes),
+            "mem_read", json_u64(d.dev.read_tlps), "msi", json_u64(d.dev.msis));
+        json_t *recv = json_pack(
+            "{s:o, s:o, s:o, s:o, s:o, s:o}", "completions",
+            json_u64(d.dev.reads_completed + d.dev.cpl_ur + d.dev.cpl_ca), "cpl_sc",
+            json_u64(d.dev.reads_completed), "cpl_ur", json_u64(d.dev.cpl_ur), "cpl_ca",
+            json_u64(d.dev.cpl_ca), "read_bytes", json_u64(d.dev.read_bytes), "read_timeouts",
+            json_u64(d.dev.read_timeouts));
+        json_t *rc = json_pack("{s:o, s:o, s:o}", "mem_write", json_u64(d.rc.writes),
+                               "mem_read", json_u64(d.rc.reads), "msi", json_u64(d.rc.msis));
+        uint64_t faults = d.rc.write_faults + d.rc.read_faults + d.rc.msi_faults;
+        json_t *fj = json_pack("{s:o, s:o, s:o, s:o}", "total", json_u64(faults), "mem_write",
+                               json_u64(d.rc.write_faults), "mem_read",
+                               json_u64(d.rc.read_faults), "msi", json_u64(d.rc.msi_faults));
+        json_t *irq = json_pack("{s:o, s:o, s:o, s:o, s:o}", "msis_sent", json_u64(d.dev.msis),
+                                "msis_handled", json_u64(d.msis_handled), "msis_folded",
+                                json_u64(d.dev.msis_folded), "msis_held",
+                                json_u64(d.dev.msis_held), "msis_dropped",
+                                json_u64(d.dev.msis_dropped));
+        json_t *model = json_pack("{s:o, s:o, s:o}", "cycles", json_u64(d.dev.cycles), "skipped",
+                                  json_u64(d.dev.skipped), "events", json_u64(d.dev.events));
+        json_array_append_new(
+            devs, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "bdf", bdf,
+                            "name", sf->name, "model", sf->model, "tlps_sent", sent,
+                            "tlps_received", recv, "at_root_complex", rc, "faults", fj,
+                            "interrupts", irq, "bytes_delivered",
+                            json_u64(d.rc.bytes_delivered), "model_counters", model));
+        t.dev.tlps += d.dev.tlps;
+        t.dev.msis += d.dev.msis;
+        t.rc.write_faults += faults;
+        t.rc.bytes_delivered += d.rc.bytes_delivered;
+        t.msis_handled += d.msis_handled;
+    }
+    free(order);
+
+    json_t *ios = json_array();
+    struct iommu_stats it;
+    memset(&it, 0, sizeof it);
+    for (size_t i = 0; i < scn_system_iommu_count(m->sys); i++) {
+        const struct scn_sysiommu *si = scn_system_iommu(m->sys, i);
+        if (!si->iommu)
+            continue;
+        const struct iommu_stats *st = &si->iommu->stats;
+        struct amdvi_stats as;
+        memset(&as, 0, sizeof as);
+        if (si->amdvi)
+            amdvi_get_stats(si->amdvi, &as);
+        char bdf[8];
+        pcie_bdf_str(pcie_fn_bdf(si->fn), bdf);
+        json_array_append_new(
+            ios, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "bdf", bdf,
+                           "name", si->iommu->name, "arch", si->iommu->ops->arch, "translations",
+                           json_u64(st->translations), "faults", json_u64(st->faults),
+                           "iotlb_hits", json_u64(st->iotlb_hits), "iotlb_misses",
+                           json_u64(st->iotlb_misses), "interrupts_remapped",
+                           json_u64(st->interrupts), "interrupts_blocked",
+                           json_u64(st->interrupts_blocked), "passthrough",
+                           json_u64(st->passthrough), "events_logged",
+                           json_u64(as.events_logged)));
+        it.translations += st->translations;
+        it.faults += st->faults;
+    }
+    json_t *tot = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "tlps_sent",
+                            json_u64(t.dev.tlps), "device_faults", json_u64(t.rc.write_faults),
+                            "msis_sent", json_u64(t.dev.msis), "msis_handled",
+                            json_u64(t.msis_handled), "bytes_delivered",
+                            json_u64(t.rc.bytes_delivered), "iommu_translations",
+                            json_u64(it.translations), "iommu_faults", json_u64(it.faults));
+    return json_pack("{s:o, s:o, s:o}", "devices", devs, "iommus", ios, "totals", tot);
+}
+
+static int print_json(const struct cli_machine *m, sim_time_t duration, struct run_diag *dg)
+{
+    json_t *root = json_object();
+    json_object_set_new(root, "schema", json_string(RUN_JSON_SCHEMA));
+    json_object_set_new(root, "scenario", json_scenario(m));
+    json_object_set_new(root, "simulation", json_simulation(m, duration));
+    json_object_set_new(root, "enumeration", json_enumeration(m));
+    if (m->kernel)
+        json_object_set_new(root, "setup", run_setup_json(m));
+    json_object_set_new(root, "kernel", json_kernel(m));
+    json_object_set_new(root, "functions", json_functions(m));
+    json_object_set_new(root, "counters", json_counters(m));
     if (dg)
         json_object_set_new(root, "diagnosis", run_diag_json(dg));
-    json_object_set_new(root, "setup", run_setup_json(m));
-    json_object_set_new(root, "simulated_ps", json_integer((json_int_t)sim_now(m->sim)));
-    json_object_set_new(root, "events", json_integer((json_int_t)sim_events_run(m->sim)));
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!s)
@@ -269,49 +463,72 @@ static int print_json(const struct cli_machine *m, struct run_diag *dg)
     return 0;
 }
 
+/* Options that take a value; the value is the next word or after '='. */
+static const char *const value_opts[] = {"--duration", "--until", "--trace", "--trace-format",
+                                         "--vcd", "--kernel", "--cmdline", "--set", NULL};
+
 int cmd_run(int argc, char **argv)
 {
     const char *scenario = NULL;
     struct cli_machine_opts opts = {0};
-    bool json = false, diagnose = true;
+    bool json = false, diagnose = true, set_help = false, set_refused = false;
     sim_time_t until = SIM_S;
     const char *sets[64];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        char name[32];
+        const char *v = NULL, *why;
+        const char *eq = !strncmp(a, "--", 2) ? strchr(a, '=') : NULL;
+        snprintf(name, sizeof name, "%.*s", eq ? (int)(eq - a) : (int)strlen(a), a);
+        bool takes = false;
+        for (const char *const *o = value_opts; *o; o++)
+            takes |= !strcmp(name, *o);
+        if (takes) {
+            if (eq) {
+                v = eq + 1;
+            } else if (i + 1 >= argc) {
+                fprintf(stderr, "pcilab run: %s needs a value (try --help)\n", a);
+                return 2;
+            } else {
+                v = argv[++i];
+            }
+        } else if (eq) {
+            fprintf(stderr, "pcilab run: unknown option '%s' (try --help)\n", a);
+            return 2;
+        }
         if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
             usage(stdout);
             return 0;
-        } else if (!strcmp(a, "--json")) {
-            json = true;
         } else if (!strcmp(a, "--no-diagnose")) {
             diagnose = false;
+        } else if (!strcmp(a, "--json")) {
+            json = true;
         } else if (!strcmp(a, "--dma-debug")) {
             opts.dma_debug = true;
-        } else if (!strcmp(a, "--until") || !strcmp(a, "--trace") ||
-                   !strcmp(a, "--trace-format") || !strcmp(a, "--kernel") ||
-                   !strcmp(a, "--cmdline") || !strcmp(a, "--set")) {
-            if (i + 1 >= argc) {
-                fprintf(stderr, "pcilab run: %s needs a value (try --help)\n", a);
+        } else if (!strcmp(name, "--trace")) {
+            opts.trace = v;
+        } else if (!strcmp(name, "--vcd")) {
+            opts.vcd = v;
+        } else if (!strcmp(name, "--kernel")) {
+            opts.version = v;
+        } else if (!strcmp(name, "--cmdline")) {
+            opts.cmdline = v;
+        } else if (!strcmp(name, "--trace-format")) {
+            opts.trace_format = v;
+        } else if (!strcmp(name, "--set")) {
+            if (!strcmp(v, "help") || !strcmp(v, "list")) {
+                set_help = true;
+                continue;
+            }
+            if (opts.nsets == sizeof sets / sizeof sets[0]) {
+                fprintf(stderr, "pcilab run: --set '%s': at most %zu --set options\n", v,
+                        sizeof sets / sizeof sets[0]);
                 return 2;
             }
-            const char *v = argv[++i], *why;
-            if (!strcmp(a, "--trace")) {
-                opts.trace = v;
-            } else if (!strcmp(a, "--kernel")) {
-                opts.version = v;
-            } else if (!strcmp(a, "--cmdline")) {
-                opts.cmdline = v;
-            } else if (!strcmp(a, "--set")) {
-                if (opts.nsets == sizeof sets / sizeof sets[0]) {
-                    fprintf(stderr, "pcilab run: at most %zu --set options\n",
-                            sizeof sets / sizeof sets[0]);
-                    return 2;
-                }
-                sets[opts.nsets++] = v;
-            } else if (!strcmp(a, "--trace-format")) {
-                opts.trace_format = v;
-            } else if ((why = parse_time(v, &until))) {
-                fprintf(stderr, "pcilab run: --until '%s': %s\n", v, why);
+            sets[opts.nsets++] = v;
+        } else if (!strcmp(name, "--duration") || !strcmp(name, "--until")) {
+            if ((why = parse_time(v, &until))) {
+                fprintf(stderr, "pcilab run: %s '%s': %s\n", name, v, why);
                 return 2;
             }
         } else if (a[0] == '-' && a[1]) {
@@ -324,24 +541,38 @@ int cmd_run(int argc, char **argv)
             return 2;
         }
     }
+    if (set_help)
+        return cli_print_keys(stdout, false);
     if (opts.trace_format && !opts.trace) {
-        fprintf(stderr, "pcilab run: --trace-format without --trace\n");
+        fprintf(stderr, "pcilab run: --trace-format '%s' without --trace\n", opts.trace_format);
+        return 2;
+    }
+    if (opts.vcd && opts.trace && !strcmp(opts.vcd, opts.trace)) {
+        fprintf(stderr, "pcilab run: --vcd '%s': the same file as --trace\n", opts.vcd);
+        return 2;
+    }
+    if (json && ((opts.trace && !strcmp(opts.trace, "-")) || (opts.vcd && !strcmp(opts.vcd, "-")))) {
+        fprintf(stderr, "pcilab run: --json with a trace on stdout ('-'): write the trace to a "
+                        "file\n");
         return 2;
     }
 
     opts.boot = true;
+    opts.count = true;
     opts.sets = sets;
+    opts.set_refused = &set_refused;
     struct pcilab_err err;
     pcilab_err_clear(&err);
     struct cli_machine m;
-    if (cli_machine_up(&m, scenario, &opts, &err) < 0)
-        return cli_fail("run", &err);
+    if (cli_machine_up(&m, scenario, &opts, &err) < 0) {
+        int st = cli_fail("run", &err);
+        return set_refused ? 2 : st;
+    }
     struct run_diag *dg = diagnose ? run_diag_start(&m, scenario, &opts, until) : NULL;
     sim_run_until(m.sim, until);
-    int status = json ? print_json(&m, dg) : (print_machine(&m), run_diag_print(dg),
-                                                 m.kernel ? run_setup_print(&m, stdout) : (void)0, 0);
+    int status = json ? print_json(&m, until, dg) : (print_machine(&m, dg), 0);
     run_diag_end(dg);
-    if (opts.trace && sim_trace_close(sim_trace(m.sim), &err) < 0)
+    if ((opts.trace || opts.vcd) && sim_trace_close(sim_trace(m.sim), &err) < 0)
         status = cli_fail("run", &err);
     cli_machine_down(&m);
     return status;

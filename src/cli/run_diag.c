@@ -159,6 +159,9 @@ static void run_fix(struct run_diag *d, const struct diag_finding *f)
     o.nsets = n;
     o.trace = NULL;
     o.trace_format = NULL;
+    o.vcd = NULL;
+    o.count = false;
+    o.set_refused = NULL;
     o.boot = true;
     struct pcilab_err err;
     pcilab_err_clear(&err);

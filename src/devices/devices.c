@@ -179,6 +179,43 @@ static void time_str(sim_time_t t, char *buf, size_t len)
         }
 }
 
+char *dev_param_values_str(const struct dev_param_desc *d, char *buf, size_t len)
+{
+    char a[32], b[32];
+    switch (d->type) {
+    case DEV_PARAM_SIZE:
+        snprintf(buf, len, "size %llu..%llu bytes", (unsigned long long)d->min,
+                 (unsigned long long)d->max);
+        break;
+    case DEV_PARAM_UINT:
+        snprintf(buf, len, "%llu..%llu", (unsigned long long)d->min, (unsigned long long)d->max);
+        break;
+    case DEV_PARAM_TIME:
+        time_str((sim_time_t)d->min, a, sizeof a);
+        time_str((sim_time_t)d->max, b, sizeof b);
+        snprintf(buf, len, "time %s..%s", a, b);
+        break;
+    case DEV_PARAM_BOOL:
+        snprintf(buf, len, "true or false");
+        break;
+    case DEV_PARAM_CHOICE: {
+        size_t used = 0;
+        buf[0] = '\0';
+        for (unsigned i = 0; d->choices[i]; i++) {
+            int n = snprintf(buf + used, len - used, "%s%s", i ? ", " : "", d->choices[i]);
+            if (n < 0 || (size_t)n >= len - used)
+                break;
+            used += (size_t)n;
+        }
+        break;
+    }
+    case DEV_PARAM_RID:
+        snprintf(buf, len, "captured, zero or bb:dd.f");
+        break;
+    }
+    return buf;
+}
+
 static int parse_time(const char *model, const struct dev_param_desc *d, const char *text,
                       sim_time_t *out, struct pcilab_err *err)
 {

@@ -110,6 +110,11 @@ union dev_value {
     struct dev_rid rid;
 };
 
+/* What values desc takes, in words for listings and messages: "size 1..8192
+ * bytes", "time 1us..4.294967295s", "true or false", "auto, always",
+ * "captured, zero or bb:dd.f", "0..31". Returns buf. */
+char *dev_param_values_str(const struct dev_param_desc *desc, char *buf, size_t len);
+
 /* Parses one value for desc; errors name the key and the value. */
 int dev_param_parse(const char *model, const struct dev_param_desc *desc, const char *text,
                     union dev_value *out, struct pcilab_err *err);

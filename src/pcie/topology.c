@@ -699,6 +699,11 @@ void pcie_fabric_set_upstream(struct pcie_fabric *f, pcie_upstream_fn fn, void *
     f->upstream = fn;
     f->upstream_ctx = ctx;
 }
+void pcie_fabric_get_upstream(const struct pcie_fabric *f, pcie_upstream_fn *fn, void **ctx)
+{
+    *fn = f->upstream;
+    *ctx = f->upstream_ctx;
+}
 void pcie_fabric_set_memory(struct pcie_fabric *f, struct mem_addrmap *map) { f->memory = map; }
 void pcie_fabric_set_interrupt_sink(struct pcie_fabric *f, pcie_interrupt_fn fn, void *ctx)
 {

@@ -309,6 +309,8 @@ typedef enum pcie_cpl_status (*pcie_upstream_fn)(void *ctx, const struct pcie_up
 /* Replaces the sink (NULL fn restores the default). The IOMMU model sits here
  * and calls pcie_fabric_system_access with the translated request. */
 void pcie_fabric_set_upstream(struct pcie_fabric *f, pcie_upstream_fn fn, void *ctx);
+/* The sink installed now (NULL fn: the default), so a wrapper can call it. */
+void pcie_fabric_get_upstream(const struct pcie_fabric *f, pcie_upstream_fn *fn, void **ctx);
 
 /* Memory the default sink reads and writes (not owned). Without one, every
  * memory request to system memory completes with UR. */

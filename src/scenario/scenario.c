@@ -104,6 +104,7 @@ struct ctx {
     struct scn_dumpfile dumps[8]; /* dumps read so far (config_from, machine_from) */
     size_t ndumps;
     const struct scn_ynode *machine_from; /* the machine_from node, or NULL */
+    unsigned depth;       /* how many `base:` scenarios load this one (0: the one asked for) */
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -2581,10 +2582,15 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
     return check_machine(c, v);
 }
 
+static int parse_based(struct ctx *c, const struct scn_ynode *root);
+
 static int parse_machine(struct ctx *c, const struct scn_ynode *root)
 {
     static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
                                        "root_complex", "kernel", "firmware", NULL};
+    /* base: is its own form (parse_based) */
+    if (root->type == SCN_Y_MAP && map_get(root, "base"))
+        return parse_based(c, root);
     int rc = check_map(c, root, "the scenario", keys);
     struct scn_ynode *v;
     if (rc || (rc = need(c, root, "the scenario", "name", &v)) ||
@@ -2635,7 +2641,7 @@ void scn_free(struct scn_machine *m)
 }
 
 static int load(const char *name, const char *dir, const char *text, size_t len,
-                struct scn_machine *m, struct pcilab_err *err)
+                struct scn_machine *m, unsigned depth, struct pcilab_err *err)
 {
     memset(m, 0, sizeof *m);
     if (len > SCN_MAX_TEXT)
@@ -2645,7 +2651,7 @@ static int load(const char *name, const char *dir, const char *text, size_t len,
     int rc = scn_yaml_parse(name, text, len, &root, err);
     if (rc)
         return rc;
-    struct ctx c = {.file = name, .dir = dir, .err = err, .m = m};
+    struct ctx c = {.file = name, .dir = dir, .err = err, .m = m, .depth = depth};
     snprintf(m->source, sizeof m->source, "%s", name);
     rc = parse_machine(&c, root);
     scn_yaml_free(root);
@@ -2660,10 +2666,11 @@ static int load(const char *name, const char *dir, const char *text, size_t len,
 int scn_load_string(const char *name, const char *text, size_t len, struct scn_machine *m,
                     struct pcilab_err *err)
 {
-    return load(name ? name : "<string>", "", text, len, m, err);
+    return load(name ? name : "<string>", "", text, len, m, 0, err);
 }
 
-int scn_load_file(const char *path, struct scn_machine *m, struct pcilab_err *err)
+static int load_file(const char *path, struct scn_machine *m, unsigned depth,
+                     struct pcilab_err *err)
 {
     memset(m, 0, sizeof *m);
     FILE *fp = fopen(path, "rb");
@@ -2704,10 +2711,15 @@ int scn_load_file(const char *path, struct scn_machine *m, struct pcilab_err *er
             slash[1] = '\0';
         else
             dir[0] = '\0';
-        rc = load(path, dir, buf ? buf : "", len, m, err);
+        rc = load(path, dir, buf ? buf : "", len, m, depth, err);
     }
     free(buf);
     return rc;
+}
+
+int scn_load_file(const char *path, struct scn_machine *m, struct pcilab_err *err)
+{
+    return load_file(path, m, 0, err);
 }
 
 const struct scn_builtin *scn_builtin_find(const char *name)
@@ -2730,14 +2742,14 @@ int scn_load_builtin(const char *name, struct scn_machine *m, struct pcilab_err 
             off += (size_t)snprintf(list + off, sizeof list - off, "%s%s", off ? ", " : "", p->name);
         return pcilab_errf(err, PCILAB_ENOENT, "no built-in scenario '%s' (built-in: %s)", name, list);
     }
-    return load(b->path, "", b->text, strlen(b->text), m, err);
+    return load(b->path, "", b->text, strlen(b->text), m, 0, err);
 }
 
 int scn_builtin_describe(const struct scn_builtin *b, char *buf, size_t len,
                          struct pcilab_err *err)
 {
     struct scn_machine m;
-    int rc = load(b->path, "", b->text, strlen(b->text), &m, err);
+    int rc = load(b->path, "", b->text, strlen(b->text), &m, 0, err);
     if (rc)
         return rc;
     snprintf(buf, len, "%s", m.description);
@@ -2875,4 +2887,368 @@ bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b)
         if (!func_equal(&a->funcs[i], &b->funcs[i]))
             return false;
     return kernel_equal(&a->kernel, &b->kernel) && firmware_equal(&a->firmware, &b->firmware);
+}
+
+/* ------------------------------------------------------------------------ */
+/* set: / --set, and base:                                                    */
+
+/* The section module_param fills (src/host/include/linux/moduleparam.h,
+ * host/module.c reads it the same way). Weak: a program that links no driver
+ * has no such section. */
+extern const struct host_module_param __start_pcilab_modparam[] __attribute__((weak));
+extern const struct host_module_param __stop_pcilab_modparam[] __attribute__((weak));
+
+static const char *modparam_type_name(enum host_param_type t)
+{
+    static const char *const n[] = {"int", "uint", "long", "ulong", "short", "ushort", "byte",
+                                    "bool", "charp"};
+    return (unsigned)t < sizeof n / sizeof n[0] ? n[t] : "?";
+}
+
+const char *scn_module_param_at(const char *module, size_t i, const char **type)
+{
+    const struct host_module_param *lo = __start_pcilab_modparam, *hi = __stop_pcilab_modparam;
+    for (const struct host_module_param *p = lo; p && p < hi; p++) {
+        if (strcmp(p->module, module) || i--)
+            continue;
+        if (type)
+            *type = modparam_type_name(p->type);
+        return p->name;
+    }
+    return NULL;
+}
+
+/* A value insmod would take for a parameter of that type (kernel/params.c:
+ * kstrto* for the numbers, strtobool for bool); blanks are refused because
+ * insmod splits its words at them. */
+static bool modparam_value_ok(const char *type, const char *v)
+{
+    if (!*v || strpbrk(v, " \t\n"))
+        return false;
+    if (!strcmp(type, "charp"))
+        return true;
+    if (!strcmp(type, "bool")) {
+        static const char *const ok[] = {"y", "Y", "n", "N", "1", "0", "true", "false", "on",
+                                         "off"};
+        for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+            if (!strcmp(v, ok[i]))
+                return true;
+        return false;
+    }
+    const char *p = v;
+    if (*p == '-' && (!strcmp(type, "int") || !strcmp(type, "long") || !strcmp(type, "short")))
+        p++;
+    uint64_t x;
+    const char *end;
+    return parse_u64(p, &x, &end) && !*end;
+}
+
+static int model_param_index(const struct dev_model_info *info, const char *key)
+{
+    for (size_t i = 0; i < info->nparams; i++)
+        if (!strcmp(info->params[i].key, key))
+            return (int)i;
+    return -1;
+}
+
+static void list_append(char *list, size_t cap, const char *item)
+{
+    size_t used = strlen(list);
+    if (used + 1 < cap)
+        snprintf(list + used, cap - used, "%s%s", used ? ", " : "", item);
+}
+
+static int set_kernel(struct scn_machine *m, const char *k, const char *value,
+                      struct pcilab_err *err)
+{
+    struct scn_kernel *kn = &m->kernel;
+    if (!strcmp(k, "version")) {
+        struct pcilab_err kerr;
+        pcilab_err_clear(&kerr);
+        if (strlen(value) >= sizeof kn->version || host_kver_find(value, NULL, &kerr))
+            return pcilab_errf(err, PCILAB_EINVAL, "%s", kerr.code ? kerr.msg
+                               : "a kernel version is at most 31 characters");
+        snprintf(kn->version, sizeof kn->version, "%s", value);
+        return 0;
+    }
+    if (!strcmp(k, "cmdline")) {
+        if (strlen(value) >= sizeof kn->cmdline)
+            return pcilab_errf(err, PCILAB_EINVAL, "a kernel command line of %zu characters: "
+                               "at most %zu", strlen(value), sizeof kn->cmdline - 1);
+        snprintf(kn->cmdline, sizeof kn->cmdline, "%s", value);
+        return 0;
+    }
+    if (!strcmp(k, "cpus")) {
+        uint64_t v;
+        const char *end;
+        if (!parse_u64(value, &v, &end) || *end || v < 1 || v > 64)
+            return pcilab_errf(err, PCILAB_EINVAL, "kernel.cpus '%s': a number of CPUs, 1..64",
+                               value);
+        kn->cpus = (unsigned)v;
+        return 0;
+    }
+    if (!strcmp(k, "dma_debug")) {
+        if (strcmp(value, "true") && strcmp(value, "false"))
+            return pcilab_errf(err, PCILAB_EINVAL, "kernel.dma_debug '%s': true or false", value);
+        kn->dma_debug = !strcmp(value, "true");
+        return 0;
+    }
+    return pcilab_errf(err, PCILAB_ENOENT, "the kernel has no key '%s' (kernel keys: version, "
+                       "cmdline, cpus, dma_debug)", k);
+}
+
+static int set_module(struct scn_module *mo, const char *k, const char *value,
+                      struct pcilab_err *err)
+{
+    const char *type = NULL, *name;
+    char list[256] = "";
+    for (size_t i = 0; (name = scn_module_param_at(mo->name, i, NULL)); i++) {
+        list_append(list, sizeof list, name);
+        if (!strcmp(name, k))
+            scn_module_param_at(mo->name, i, &type);
+    }
+    if (!type)
+        return pcilab_errf(err, PCILAB_ENOENT, "module %s has no parameter '%s' (its "
+                           "parameters: %s)", mo->name, k, list[0] ? list : "none");
+    if (!modparam_value_ok(type, value))
+        return pcilab_errf(err, PCILAB_EINVAL, "module %s: '%s' is not a value for its %s "
+                           "parameter '%s'", mo->name, value, type, k);
+    /* insmod's words, the parameter replaced where it was or added at the end */
+    char out[sizeof mo->params] = "";
+    size_t used = 0, klen = strlen(k);
+    bool done = false;
+    for (const char *p = mo->params; *p;) {
+        size_t n = strcspn(p, " ");
+        bool same = n > klen && !strncmp(p, k, klen) && p[klen] == '=';
+        int w = 0;
+        if (!same)
+            w = snprintf(out + used, sizeof out - used, "%s%.*s", used ? " " : "", (int)n, p);
+        else if (!done) /* a repeat of the key is dropped: the set replaces it */
+            w = snprintf(out + used, sizeof out - used, "%s%s=%s", used ? " " : "", k, value);
+        done |= same;
+        if (w < 0 || (size_t)w >= sizeof out - used)
+            return pcilab_errf(err, PCILAB_ERANGE, "module %s: parameters longer than %zu "
+                               "bytes", mo->name, sizeof mo->params - 1);
+        used += (size_t)w;
+        p += n;
+        p += strspn(p, " ");
+    }
+    if (!done) {
+        int w = snprintf(out + used, sizeof out - used, "%s%s=%s", used ? " " : "", k, value);
+        if (w < 0 || (size_t)w >= sizeof out - used)
+            return pcilab_errf(err, PCILAB_ERANGE, "module %s: parameters longer than %zu "
+                               "bytes", mo->name, sizeof mo->params - 1);
+    }
+    snprintf(mo->params, sizeof mo->params, "%s", out);
+    return 0;
+}
+
+static int set_param(struct scn_func *f, const struct dev_model_info *info, const char *k,
+                     const char *value, struct pcilab_err *err)
+{
+    int idx = model_param_index(info, k);
+    if (idx < 0) {
+        char list[512] = "";
+        for (size_t i = 0; i < info->nparams; i++)
+            list_append(list, sizeof list, info->params[i].key);
+        return pcilab_errf(err, PCILAB_ENOENT, "%s%s%s%s has no parameter '%s' (its parameters: "
+                           "%s)", info->name, f->name[0] ? " (function '" : "", f->name,
+                           f->name[0] ? "')" : "", k, list);
+    }
+    const struct dev_param_desc *d = &info->params[idx];
+    union dev_value v;
+    struct pcilab_err perr;
+    pcilab_err_clear(&perr);
+    if (dev_param_parse(info->name, d, value, &v, &perr) < 0) {
+        char vals[160];
+        return pcilab_errf(err, PCILAB_EINVAL, "%s (%s takes %s)", perr.msg, k,
+                           dev_param_values_str(d, vals, sizeof vals));
+    }
+    /* After the function's own params: "requester_id" sets every engine, so the
+     * per-engine requester IDs given before it no longer count. */
+    bool general = !strcmp(k, "requester_id");
+    unsigned w = 0;
+    for (unsigned i = 0; i < f->nparams; i++) {
+        int j = model_param_index(info, f->params[i].key);
+        bool drop = !strcmp(f->params[i].key, k) ||
+                    (general && j >= 0 && info->params[j].type == DEV_PARAM_RID);
+        if (drop) {
+            free(f->params[i].key);
+            free(f->params[i].value);
+        } else {
+            f->params[w++] = f->params[i];
+        }
+    }
+    f->nparams = w;
+    if (f->nparams >= SCN_MAX_PARAMS)
+        return pcilab_errf(err, PCILAB_ERANGE, "too many params (at most %d)", SCN_MAX_PARAMS);
+    struct scn_param *np = realloc(f->params, (f->nparams + 1) * sizeof *np);
+    if (!np)
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+    f->params = np;
+    np[f->nparams].key = strdup(k);
+    np[f->nparams].value = strdup(value);
+    if (!np[f->nparams].key || !np[f->nparams].value) {
+        free(np[f->nparams].key);
+        free(np[f->nparams].value);
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+    }
+    f->nparams++;
+    return 0;
+}
+
+int scn_set(struct scn_machine *m, const char *key, const char *value, struct pcilab_err *err)
+{
+    const char *dot = key ? strrchr(key, '.') : NULL;
+    if (!value)
+        value = "";
+    if (!dot || dot == key || !dot[1] || dot - key >= SCN_NAME_MAX)
+        return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not a key: keys are TARGET.KEY, e.g. "
+                           "ecp5.requester_id, kernel.cmdline or ecp5_dma.dma_bits", key ? key : "");
+    char target[SCN_NAME_MAX];
+    snprintf(target, sizeof target, "%.*s", (int)(dot - key), key);
+    const char *k = dot + 1;
+    if (!strcmp(target, "kernel"))
+        return set_kernel(m, k, value, err);
+
+    /* a device model: by label or root-bus BB:DD.F, else by the model's name */
+    struct scn_func *f = NULL;
+    int fi = scn_find_func(m, target);
+    if (fi >= 0) {
+        f = &m->funcs[fi];
+        if (!f->model[0])
+            return pcilab_errf(err, PCILAB_EINVAL, "'%s' has no device model: it is "
+                               "configuration space only", target);
+    } else {
+        for (unsigned i = 0; i < m->nfuncs; i++) {
+            if (strcmp(m->funcs[i].model, target))
+                continue;
+            if (f)
+                return pcilab_errf(err, PCILAB_EINVAL, "several functions have the model '%s': "
+                                   "name one by its label", target);
+            f = &m->funcs[i];
+        }
+    }
+    struct scn_module *mo = NULL;
+    for (unsigned i = 0; i < m->kernel.nmodules; i++)
+        if (!strcmp(m->kernel.modules[i].name, target))
+            mo = &m->kernel.modules[i];
+    const struct dev_model_info *info = f ? dev_model_type_find(f->model) : NULL;
+    if (f && !info)
+        return pcilab_errf(err, PCILAB_ENOENT, "unknown device model '%s'", f->model);
+    if (f && mo && model_param_index(info, k) < 0) {
+        const char *name;
+        char mlist[256] = "", dlist[512] = "";
+        for (size_t i = 0; (name = scn_module_param_at(mo->name, i, NULL)); i++) {
+            if (!strcmp(name, k))
+                return set_module(mo, k, value, err);
+            list_append(mlist, sizeof mlist, name);
+        }
+        for (size_t i = 0; i < info->nparams; i++)
+            list_append(dlist, sizeof dlist, info->params[i].key);
+        return pcilab_errf(err, PCILAB_ENOENT, "'%s' is both a device model and a module, and "
+                           "neither has a parameter '%s' (module parameters: %s; the model's: "
+                           "%s)", target, k, mlist[0] ? mlist : "none", dlist);
+    }
+    if (f)
+        return set_param(f, info, k, value, err);
+    if (mo)
+        return set_module(mo, k, value, err);
+
+    char list[512] = "kernel";
+    for (unsigned i = 0; i < m->nfuncs; i++)
+        if (m->funcs[i].model[0]) {
+            list_append(list, sizeof list, m->funcs[i].name[0] ? m->funcs[i].name : m->funcs[i].model);
+            if (m->funcs[i].name[0])
+                list_append(list, sizeof list, m->funcs[i].model);
+        }
+    for (unsigned i = 0; i < m->kernel.nmodules; i++)
+        if (!strstr(list, m->kernel.modules[i].name))
+            list_append(list, sizeof list, m->kernel.modules[i].name);
+    return pcilab_errf(err, PCILAB_ENOENT, "no target '%s' in scenario '%s' (targets: %s)", target,
+                       m->name, list);
+}
+
+/* base: NAME or FILE: the scenario is another one, loaded first, with these
+ * keys on top (docs/scenario-format.md, "base"). */
+#define SCN_MAX_BASE_DEPTH 8
+static int parse_based(struct ctx *c, const struct scn_ynode *root)
+{
+    static const char *const keys[] = {"base", "name", "description", "seed", "kernel", "set",
+                                       NULL};
+    int rc = check_map(c, root, "a scenario with 'base'", keys);
+    if (rc)
+        return rc;
+    const struct scn_ynode *bn = map_get(root, "base");
+    char base[SCN_PATH_MAX];
+    if ((rc = get_string(c, bn, "base", base, sizeof base)))
+        return rc;
+    if (c->depth + 1 >= SCN_MAX_BASE_DEPTH)
+        return fail(c, bn, PCILAB_ERANGE, "base '%s': more than %d scenarios based on one "
+                    "another (a loop?)", base, SCN_MAX_BASE_DEPTH);
+    struct pcilab_err inner;
+    pcilab_err_clear(&inner);
+    size_t n = strlen(base);
+    bool file = strchr(base, '/') || (n > 5 && !strcmp(base + n - 5, ".yaml")) ||
+                (n > 4 && !strcmp(base + n - 4, ".yml"));
+    const struct scn_builtin *b = file ? NULL : scn_builtin_find(base);
+    if (b) {
+        rc = load(b->path, "", b->text, strlen(b->text), c->m, c->depth + 1, &inner);
+    } else if (file) {
+        char path[2 * SCN_PATH_MAX];
+        snprintf(path, sizeof path, "%s%s", base[0] == '/' ? "" : c->dir, base);
+        rc = load_file(path, c->m, c->depth + 1, &inner);
+    } else {
+        char list[256] = "";
+        for (const struct scn_builtin *p = scn_builtins; p->name; p++)
+            list_append(list, sizeof list, p->name);
+        return fail(c, bn, PCILAB_ENOENT, "base '%s' is neither a built-in scenario (%s) nor a "
+                    "file (a path with '/' or ending in .yaml)", base, list);
+    }
+    if (rc) {
+        char msg[sizeof inner.msg + sizeof inner.file + 32];
+        return fail(c, bn, inner.code ? inner.code : PCILAB_EINVAL, "base '%s': %s", base,
+                    pcilab_err_str(&inner, msg, sizeof msg));
+    }
+    snprintf(c->m->source, sizeof c->m->source, "%s", c->file);
+    struct scn_ynode *v;
+    if ((rc = need(c, root, "the scenario", "name", &v)) ||
+        (rc = get_ident(c, v, "name", c->m->name, sizeof c->m->name)))
+        return rc;
+    if ((v = map_get(root, "description"))) {
+        if ((rc = get_string(c, v, "description", c->m->description, sizeof c->m->description)))
+            return rc;
+        if (strchr(c->m->description, '\n'))
+            return fail(c, v, PCILAB_EINVAL, "'description' must be one line");
+    }
+    OPT_UINT(c, root, "seed", 0, INT64_MAX, false, c->m->seed);
+    if ((v = map_get(root, "kernel"))) {
+        /* key by key over the base's; a modules: list replaces the base's */
+        if (v->type == SCN_Y_MAP && map_get(v, "modules")) {
+            memset(c->m->kernel.modules, 0, sizeof c->m->kernel.modules);
+            c->m->kernel.nmodules = 0;
+        }
+        if ((rc = parse_kernel(c, map_key(root, "kernel"), v)))
+            return rc;
+    }
+    if ((v = map_get(root, "set"))) {
+        char d[64];
+        if (v->type != SCN_Y_MAP)
+            return fail(c, v, PCILAB_EINVAL, "'set' must be a mapping of TARGET.KEY: VALUE, got "
+                        "%s", scn_yaml_describe(v, d, sizeof d));
+        for (size_t i = 0; i + 1 < v->nkids; i += 2) {
+            const struct scn_ynode *k = v->kids[i], *x = v->kids[i + 1];
+            for (size_t j = 0; j < i; j += 2)
+                if (!strcmp(v->kids[j]->text, k->text))
+                    return fail(c, k, PCILAB_EINVAL, "duplicate key '%s' (first at line %u)",
+                                k->text, v->kids[j]->line);
+            if ((rc = want_scalar(c, x, k->text, "a scalar")))
+                return rc;
+            pcilab_err_clear(&inner);
+            if (scn_set(c->m, k->text, x->text, &inner) < 0)
+                return fail(c, k, inner.code ? inner.code : PCILAB_EINVAL, "set '%s': %s", k->text,
+                            inner.msg);
+        }
+    }
+    return 0;
 }

@@ -313,6 +313,28 @@ const struct scn_builtin *scn_builtin_find(const char *name);
 int scn_builtin_describe(const struct scn_builtin *b, char *buf, size_t len,
                          struct pcilab_err *err);
 
+/* One `set:` entry / `--set` option on a description (docs/scenarios.md):
+ *   kernel.version, kernel.cmdline, kernel.cpus, kernel.dma_debug
+ *                       the kernel: keys (versions checked as kernel: does);
+ *   MODULE.PARAM        a parameter of a module the description's kernel
+ *                       loads (replaced or added in its insmod words); PARAM
+ *                       must be one the driver declares, value of its type;
+ *   TARGET.KEY          a device-model parameter: TARGET is a function's
+ *                       label, a root-bus "BB:DD.F" or a model's name when
+ *                       one function has that model; KEY one of the model's
+ *                       parameters, the value checked as the model checks it.
+ * A set means what the same --set does once the machine runs: it applies
+ * after the function's own params, so a set of "requester_id" (which sets
+ * every engine) also drops the function's per-engine requester-ID params.
+ * When a name is both a module and a model (ecp5_dma), the key decides.
+ * Errors (PCILAB_ENOENT unknown target or key, PCILAB_EINVAL bad value) name
+ * the key and list what is allowed; nothing is changed then. */
+int scn_set(struct scn_machine *m, const char *key, const char *value, struct pcilab_err *err);
+
+/* Module parameters the driver `module` declares (module_param), i-th or
+ * NULL past the last: their name and a type word (int, uint, bool ...). */
+const char *scn_module_param_at(const char *module, size_t i, const char **type);
+
 /* Names, for messages and listings. */
 const char *scn_kind_name(enum scn_kind k);
 const char *scn_cap_name(enum scn_cap c);

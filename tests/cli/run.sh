@@ -59,7 +59,8 @@ has out "simulated 1000000.000000000 s"
 
 # JSON parses and carries the same facts.
 run run 0 --json
-has out '"scenario": "seed"'
+has out '"schema": "pcilab-run/1"'
+has out '"name": "seed"'
 has out '"bdf": "01:00.0"'
 has out '"model": "ecp5_dma"'
 
@@ -75,12 +76,17 @@ head -1 "$tmp/t.jsonl" | grep -q '^{.*"t_ps"' || { echo "FAIL: JSON lines trace"
 run run 0 --trace "$tmp/t.vcd" --until 1ms
 grep -q '^\$timescale' "$tmp/t.vcd" && grep -q '^\$enddefinitions' "$tmp/t.vcd" ||
     { echo "FAIL: VCD header"; fails=$((fails + 1)); }
+# --vcd besides --trace: both written at once; --duration as --until
+run run 0 --trace "$tmp/b.txt" --vcd "$tmp/b.vcd" --duration=1ms
+grep -q '^\$enddefinitions' "$tmp/b.vcd" && grep -q "CfgRd0" "$tmp/b.txt" ||
+    { echo "FAIL: --vcd with --trace"; fails=$((fails + 1)); }
+cmp -s "$tmp/b.vcd" "$tmp/t.vcd" || { echo "FAIL: --vcd differs from --trace x.vcd"; fails=$((fails + 1)); }
 "$PCILAB" run --trace "$tmp/t2.txt" --until 1ms >/dev/null 2>&1
 cmp -s "$tmp/t.txt" "$tmp/t2.txt" || { echo "FAIL: traces differ between runs"; fails=$((fails + 1)); }
 
 # Bad input: a clear message and a non-zero status.
 run run 1 nosuch
-has err "'nosuch' is neither a built-in scenario (seed, switch-demo) nor a scenario file"
+has err "'nosuch' is neither a built-in scenario (seed-fixed, seed, switch-demo) nor a scenario file"
 run run 1 "$tmp/missing.yaml"
 has err "missing.yaml"
 # A copy of the seed with one misspelt kind: the error names its line and column.

@@ -95,10 +95,13 @@ has out "DMA done: ec5d0001 00010001"
 run run 0 --set 01:00.0.write_rid=captured
 lacks out "IO_PAGE_FAULT"
 # --set errors name the option and the key
-run run 1 --set ecp5.nosuch=1
-has err "--set 'ecp5.nosuch=1': ecp5_dma: unknown parameter 'nosuch'"
-run run 1 --set gpu.x=1
+run run 2 --set ecp5.nosuch=1
+has err "--set 'ecp5.nosuch=1': ecp5_dma (function 'ecp5') has no parameter 'nosuch' (its parameters: payload,"
+run run 2 --set gpu.x=1
 has err "'gpu' has no device model"
-run run 1 --set nothing
-has err "expected TARGET.KEY=VALUE"
+run run 2 --set nothing
+has err "expected KEY=VALUE"
+# a BB:DD.F behind a bridge is only known once enumerated: the model's own message
+run run 2 --set 01:00.0.nosuch=1
+has err "--set '01:00.0.nosuch=1': ecp5_dma: unknown parameter 'nosuch'"
 finish
