@@ -6,7 +6,7 @@
 
 #include "diag/setup.h"
 
-#define WIDTH 96
+#define WIDTH 80
 
 /* Words of text after a first line's prefix, wrapped at WIDTH with the
  * continuation indented by indent spaces. */

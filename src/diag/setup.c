@@ -177,6 +177,29 @@ static unsigned mask_bits(uint64_t mask)
     return n;
 }
 
+/* Which pages past the buffer's page the board's own domain maps: a write
+ * running past its buffer faults only where nothing is mapped. */
+static void read_overrun(const struct host_amd_iommu *a, uint16_t self,
+                         struct diag_setup_facts *f)
+{
+    uint64_t end = f->handle + f->payload;
+    for (uint64_t pg = (f->handle | 4095) + 1; pg < end; pg += 4096) {
+        struct host_amd_iommu_mapping mp[8];
+        size_t n = host_amd_iommu_iova_lookup(a, pg, mp, 8);
+        bool mine = false;
+        for (size_t i = 0; i < n && i < 8; i++)
+            mine |= mp[i].domain_id == f->board_domain && mp[i].iw;
+        if (mine && !f->overrun_mapped++)
+            f->overrun_first_mapped = pg;
+        f->overrun_unmapped += !mine;
+    }
+    uint16_t ids[64];
+    size_t n = host_amd_iommu_domain_devids(a, f->board_domain, ids, 64);
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (ids[i] != self && f->n_overrun_sharers < 8)
+            f->overrun_sharers[f->n_overrun_sharers++] = ids[i];
+}
+
 static void read_board(struct host_kernel *k, const struct scn_system *sys,
                        const struct scn_sysfn *sf, struct diag_setup_facts *f)
 {
@@ -217,8 +240,12 @@ static void read_board(struct host_kernel *k, const struct scn_system *sys,
         uint16_t dom;
         bool identity;
         int grp;
-        if (a && host_amd_iommu_dev_domain(a, p, &dom, &identity, &grp))
+        if (a && host_amd_iommu_dev_domain(a, p, &dom, &identity, &grp)) {
             f->handle_domain = !identity && f->board_rid == pcie_fn_bdf(fn);
+            f->board_domain = dom;
+        }
+        if (f->handle_domain)
+            read_overrun(a, pcie_fn_bdf(fn), f);
     }
     const struct host_module_inst *mi = host_module_find(k, "ecp5_dma");
     if (mi && host_module_param_get(mi, "irq_sharing", f->irq_sharing, sizeof f->irq_sharing) < 0)
@@ -469,13 +496,33 @@ static void note_payload(struct diag_setup *s)
             (unsigned long long)(f->payload - in_page), (unsigned long long)over,
             (unsigned long long)(f->handle + f->payload - 1));
         const char *what;
+        char overrun[640];
         if (!f->amdvi)
             what = "Without translation those bytes overwrite whatever physical memory "
                    "follows the buffer, silently.";
         else if (f->board_rid == 0)
             what = "With requester ID 0000 every TLP faults anyway; once the requester ID "
                    "is fixed, the TLPs beyond the page still fault: a second fault class.";
-        else if (f->handle_domain)
+        else if (f->handle_domain && f->overrun_mapped) {
+            char sh[8 * 9 + 1] = "";
+            size_t o = 0;
+            for (unsigned i = 0; i < f->n_overrun_sharers && o + 9 < sizeof sh; i++)
+                o += (size_t)snprintf(sh + o, sizeof sh - o, "%s%02x:%02x.%x", i ? " " : "",
+                                      f->overrun_sharers[i] >> 8, f->overrun_sharers[i] >> 3 & 31,
+                                      f->overrun_sharers[i] & 7);
+            snprintf(overrun, sizeof overrun,
+                     "The requester ID is right, and %llu of the %llu pages beyond the "
+                     "buffer (the first at 0x%llx) are mapped in the board's own domain %u, which "
+                     "it shares with %s: another driver's DMA buffer. Those writes do not "
+                     "fault; they silently overwrite that buffer. %llu page(s) are not "
+                     "mapped for writing and fault from the board's own BDF (flags 0x0020: "
+                     "write, not present; 0x0070 on a read-only mapping).",
+                     (unsigned long long)f->overrun_mapped,
+                     (unsigned long long)(f->overrun_mapped + f->overrun_unmapped),
+                     (unsigned long long)f->overrun_first_mapped, f->board_domain,
+                     sh[0] ? sh : "no other device", (unsigned long long)f->overrun_unmapped);
+            what = overrun;
+        } else if (f->handle_domain)
             what = "The requester ID is right, yet the IOVAs beyond the mapped page are "
                    "not present: IO_PAGE_FAULT from the board's own BDF with flags 0x0020 "
                    "(write, not present), a second fault class.";

@@ -76,6 +76,14 @@ struct diag_setup_facts {
     unsigned mps;                    /* Max_Payload_Size, bytes */
     uint64_t cycles, write_tlps;
     bool handle_domain;              /* the board's RID has a translating DTE */
+    uint16_t board_domain;           /* its domain id when handle_domain */
+    /* pages of [handle + 4096 - handle % 4096, handle + payload) that the
+     * board's own domain maps (another buffer of a device in the same
+     * domain: no fault, that buffer is overwritten), and those it does not
+     * (IO_PAGE_FAULT); the first mapped one */
+    uint64_t overrun_mapped, overrun_unmapped, overrun_first_mapped;
+    uint16_t overrun_sharers[8];     /* other DeviceIDs in the board's domain */
+    unsigned n_overrun_sharers;
     bool dte0_blocks_writes;         /* DTE of 00:00.0: V=1, TV=1, IW=0 */
     bool dte0_read;                  /* dte0_blocks_writes was read from memory */
 };

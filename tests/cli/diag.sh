@@ -12,7 +12,7 @@ has out "  [1] requester-id-mismatch: 359 x write from 00:00.0 at 0x"
 has out "  [1] requester-id-mismatch (confidence high): 359 write faults"
 has out "ecp5's write engine puts 0000 in its TLP headers, not its own ID"
 # the section comes after the kernel log and the machine
-log_end=$(grep -n '^simulated ' "$tmp/out" | cut -d: -f1)
+log_end=$(grep -n '^device models attached' "$tmp/out" | cut -d: -f1)
 diag_at=$(grep -n '^Diagnosis' "$tmp/out" | cut -d: -f1)
 [ -n "$diag_at" ] && [ "$diag_at" -gt "$log_end" ] ||
     { echo "FAIL: the Diagnosis section is not under the log"; fails=$((fails + 1)); }
