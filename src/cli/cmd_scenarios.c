@@ -45,10 +45,12 @@ int cli_print_keys(FILE *out, bool markdown)
         if (!drivers_find(name))
             continue;
         fprintf(out, "\n### Driver `%s`: module parameters, %s.KEY\n\n"
-                     "| key | type |\n|---|---|\n", name, name);
+                     "| key | type | meaning |\n|---|---|---|\n", name, name);
         const char *p, *type;
-        for (size_t j = 0; (p = scn_module_param_at(name, j, &type)); j++)
-            fprintf(out, "| `%s.%s` | %s |\n", name, p, type);
+        for (size_t j = 0; (p = scn_module_param_at(name, j, &type)); j++) {
+            const char *desc = scn_module_param_desc(name, p);
+            fprintf(out, "| `%s.%s` | %s | %s |\n", name, p, type, desc ? desc : "");
+        }
     }
     fprintf(out, "\n### Targets of the built-in scenarios\n\n"
                  "| scenario | function label: device model | modules loaded |\n|---|---|---|\n");

@@ -86,6 +86,12 @@ struct host_module_param {
         bool *p_bool;
         char **p_charp;
     } var;
+    unsigned line;               /* where module_param is, for the declaration order */
+};
+
+/* MODULE_PARM_DESC(parm, desc) */
+struct host_module_param_desc {
+    const char *module, *name, *desc;
 };
 
 struct host_module {

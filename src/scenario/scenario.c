@@ -2905,16 +2905,36 @@ static const char *modparam_type_name(enum host_param_type t)
     return (unsigned)t < sizeof n / sizeof n[0] ? n[t] : "?";
 }
 
+extern const struct host_module_param_desc __start_pcilab_modparmdesc[] __attribute__((weak));
+extern const struct host_module_param_desc __stop_pcilab_modparmdesc[] __attribute__((weak));
+
+/* The i-th parameter of module in declaration order (the linker's order of
+ * a section is the compiler's, which differs between builds). */
 const char *scn_module_param_at(const char *module, size_t i, const char **type)
 {
     const struct host_module_param *lo = __start_pcilab_modparam, *hi = __stop_pcilab_modparam;
     for (const struct host_module_param *p = lo; p && p < hi; p++) {
-        if (strcmp(p->module, module) || i--)
+        if (strcmp(p->module, module))
+            continue;
+        size_t before = 0;
+        for (const struct host_module_param *q = lo; q < hi; q++)
+            before += !strcmp(q->module, module) && q->line < p->line;
+        if (before != i)
             continue;
         if (type)
             *type = modparam_type_name(p->type);
         return p->name;
     }
+    return NULL;
+}
+
+const char *scn_module_param_desc(const char *module, const char *name)
+{
+    const struct host_module_param_desc *lo = __start_pcilab_modparmdesc,
+                                        *hi = __stop_pcilab_modparmdesc;
+    for (const struct host_module_param_desc *d = lo; d && d < hi; d++)
+        if (!strcmp(d->module, module) && !strcmp(d->name, name))
+            return d->desc;
     return NULL;
 }
 

@@ -334,6 +334,8 @@ int scn_set(struct scn_machine *m, const char *key, const char *value, struct pc
 /* Module parameters the driver `module` declares (module_param), i-th or
  * NULL past the last: their name and a type word (int, uint, bool ...). */
 const char *scn_module_param_at(const char *module, size_t i, const char **type);
+/* Its MODULE_PARM_DESC text, NULL without one. */
+const char *scn_module_param_desc(const char *module, const char *name);
 
 /* Names, for messages and listings. */
 const char *scn_kind_name(enum scn_kind k);

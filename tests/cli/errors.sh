@@ -78,7 +78,7 @@ has err "the kernel has no key 'colour' (kernel keys: version, cmdline, cpus, dm
 run run 2 --set ecp5_dma.dma_bits=abc
 has err "module ecp5_dma: 'abc' is not a value for its int parameter 'dma_bits'"
 run run 2 --set ecp5_dma.nosuch=1
-has err "'ecp5_dma' is both a device model and a module, and neither has a parameter 'nosuch' (module parameters: irq_sharing, dma_bits;"
+has err "'ecp5_dma' is both a device model and a module, and neither has a parameter 'nosuch' (module parameters: dma_bits, irq_sharing;"
 run run 2 --set ecp5.payload
 has err "--set 'ecp5.payload': expected KEY=VALUE"
 run run 2 --set 01:00.0.payload=abc

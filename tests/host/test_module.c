@@ -45,7 +45,7 @@ static unsigned char t_byte = 3;
 #define PARAM(name, type) \
     static const struct host_module_param tparam_##name \
         __attribute__((used, section("pcilab_modparam"), aligned(sizeof(void *)))) = { \
-        "tmod", #name, HOST_PARAM_##type, 0444, {.p_##type = &(name)}}
+        "tmod", #name, HOST_PARAM_##type, 0444, {.p_##type = &(name)}, __LINE__}
 PARAM(t_int, int);
 PARAM(t_uint, uint);
 PARAM(t_long, long);

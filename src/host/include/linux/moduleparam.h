@@ -13,10 +13,15 @@
 #define module_param_named(name, value, type, perm) \
     static const struct host_module_param pcilab_param_##name \
         __attribute__((used, section("pcilab_modparam"), aligned(sizeof(void *)))) = { \
-        KBUILD_MODNAME, #name, HOST_PARAM_##type, (perm), {.p_##type = &(value)}}
+        KBUILD_MODNAME, #name, HOST_PARAM_##type, (perm), {.p_##type = &(value)}, __LINE__}
 
 #define module_param(name, type, perm) module_param_named(name, name, type, perm)
 
-#define MODULE_PARM_DESC(parm, desc) _Static_assert(sizeof(desc) > 1, "MODULE_PARM_DESC")
+/* The description goes to its own section, as Linux's modinfo "parm=" string
+ * does, so `pcilab scenarios --keys` can show it. */
+#define MODULE_PARM_DESC(parm, desc) \
+    static const struct host_module_param_desc pcilab_parmdesc_##parm \
+        __attribute__((used, section("pcilab_modparmdesc"), aligned(sizeof(void *)))) = { \
+        KBUILD_MODNAME, #parm, desc}
 
 #endif
