@@ -25,6 +25,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "diag/diag.h"
 #include "diag/iommu_rec.h"
 #include "host/amd_iommu.h"
 #include "iommu/amdvi_fmt.h"
@@ -38,26 +39,6 @@ struct host_kernel;
 struct sim_log;
 struct dev_model;
 
-/* The taxonomy of issue 6 (pcilab explain), shared with it. */
-enum diag_category {
-    DIAG_REQUESTER_ID_MISMATCH,
-    DIAG_MISSING_MAPPING,
-    DIAG_PERMISSION,
-    DIAG_FIRMWARE_RMRR_IVMD,
-    DIAG_DMA_MASK,
-    DIAG_HARDWARE_DEVICE_BUG,
-    DIAG_INTERRUPT_REMAPPING,
-    DIAG_IOTLB_INVALIDATION,
-    DIAG_SWIOTLB_EXHAUSTION,
-    DIAG_DRIVER_API_MISUSE,
-    DIAG_UNKNOWN,
-};
-/* "requester-id-mismatch", "missing-mapping", ... "unknown". */
-const char *diag_category_name(enum diag_category c);
-
-enum diag_confidence { DIAG_CONF_LOW, DIAG_CONF_MEDIUM, DIAG_CONF_HIGH };
-/* "low", "medium", "high". */
-const char *diag_confidence_name(enum diag_confidence c);
 
 /* One function of the machine as the caller knows it. */
 struct diag_fn {
