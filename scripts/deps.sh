@@ -3,12 +3,12 @@
 # Idempotent: prints nothing and changes nothing when everything is present.
 # linux-headers-amd64 (Debian's current kernel headers, with linux-kbuild and
 # the kernel's compiler as dependencies) is for `make modules`, which builds
-# src/drivers as real kernel modules.
+# src/drivers as real kernel modules. python3 checks JSON output in tests/cli.
 set -eu
 
 PKGS="build-essential cmake pkg-config \
 libfyaml-dev libjansson-dev libcmocka-dev \
-pciutils pci.ids \
+pciutils pci.ids python3 \
 clang libclang-rt-14-dev \
 linux-headers-amd64"
 
