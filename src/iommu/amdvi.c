@@ -50,7 +50,9 @@ struct amdvi {
     unsigned dtc_mask;
     struct irte_slot *irc;
     unsigned irc_mask;
+    unsigned irc_used;    /* valid slots of irc (invalidations skip an empty cache) */
     struct se_slot se[SE_SLOTS];
+    unsigned se_used;     /* valid slots of se */
     sim_time_t hit_lat, walk_lat;
     /* Registers (3.4). */
     uint64_t dev_tab, cmd_base, evt_base, control, excl_base, excl_limit, ppr_base, status;
@@ -176,7 +178,7 @@ static void report(struct amdvi *a, const struct amdvi_event *ev, bool suppress,
 
 static void se_clear(struct amdvi *a, int devid, int domain, uint64_t base, uint64_t size)
 {
-    for (unsigned i = 0; i < SE_SLOTS; i++) {
+    for (unsigned i = 0; i < SE_SLOTS && a->se_used; i++) {
         struct se_slot *s = &a->se[i];
         if (!s->valid)
             continue;
@@ -186,6 +188,7 @@ static void se_clear(struct amdvi *a, int devid, int domain, uint64_t base, uint
                             (size && (s->page < base || s->page - base >= size))))
             continue;
         s->valid = false;
+        a->se_used--;
     }
 }
 
@@ -197,6 +200,8 @@ static bool se_seen(struct amdvi *a, uint16_t devid, uint16_t domain, uint64_t a
     struct se_slot *s = &a->se[h];
     if (s->valid && s->devid == devid && s->domain == domain && s->page == page)
         return true;
+    if (!s->valid)
+        a->se_used++;
     *s = (struct se_slot){.valid = true, .devid = devid, .domain = domain, .page = page};
     return false;
 }
@@ -208,7 +213,9 @@ static void flush_all(struct amdvi *a)
         a->dtc[i].valid = false;
     for (unsigned i = 0; i <= a->irc_mask; i++)
         a->irc[i].valid = false;
+    a->irc_used = 0;
     memset(a->se, 0, sizeof a->se);
+    a->se_used = 0;
 }
 
 /* ---- device table (2.2.2) ---- */
@@ -763,6 +770,8 @@ remap:;
             res->logged = r.logged;
             return;
         }
+        if (!is->valid)
+            a->irc_used++;
         is->valid = true;
         is->devid = rid;
         is->index = (uint16_t)index;
@@ -871,9 +880,11 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
         break;
     }
     case AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE:
-        for (unsigned i = 0; i <= a->irc_mask; i++)
-            if (a->irc[i].devid == c.devid)
+        for (unsigned i = 0; i <= a->irc_mask && a->irc_used; i++)
+            if (a->irc[i].devid == c.devid && a->irc[i].valid) {
                 a->irc[i].valid = false;
+                a->irc_used--;
+            }
         break;
     case AMDVI_CMD_INVALIDATE_IOMMU_ALL:
         flush_all(a);
