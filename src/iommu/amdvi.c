@@ -1019,9 +1019,10 @@ static int mmio_read(void *ctx, uint64_t off, void *buf, size_t len)
     if ((len != 4 && len != 8) || (off & (len - 1)) || off + len > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
     uint64_t v = reg_read(a, off & ~7ull) >> (8 * (off & 7));
-    uint8_t *b = buf;
-    for (size_t i = 0; i < len; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+    if (len == 4)
+        sim_put_le32(buf, (uint32_t)v);
+    else
+        sim_put_le64(buf, v);
     return 0;
 }
 
@@ -1030,10 +1031,7 @@ static int mmio_write(void *ctx, uint64_t off, const void *buf, size_t len)
     struct amdvi *a = ctx;
     if ((len != 4 && len != 8) || (off & (len - 1)) || off + len > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
-    const uint8_t *b = buf;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++)
-        v |= (uint64_t)b[i] << (8 * i);
+    uint64_t v = len == 4 ? sim_get_le32(buf) : sim_get_le64(buf);
     unsigned sh = (unsigned)(8 * (off & 7));
     uint64_t mask = (len == 8 ? ~0ull : 0xffffffffull) << sh;
     reg_write(a, off & ~7ull, v << sh, mask);
