@@ -255,13 +255,33 @@ static const struct mem_region *resolve(struct mem_addrmap *map, uint64_t pa, si
     return r;
 }
 
+/* The region of the last access when [pa, pa + len) lies inside it and it is
+ * RAM or MMIO: what resolve would return, without its checks' cost (a
+ * device polling a register, a driver writing one, take this way). */
+static inline const struct mem_region *hint_hit(const struct mem_addrmap *map, uint64_t pa,
+                                                size_t len)
+{
+    if (map->hint >= map->count || !len)
+        return NULL;
+    const struct mem_region *r = &map->regions[map->hint];
+    uint64_t off = pa - r->base;
+    if (pa < r->base || off > r->size - 1 || len - 1 > r->size - 1 - off ||
+        r->kind == MEM_REGION_RESERVED)
+        return NULL;
+    return r;
+}
+
 int mem_addrmap_read(struct mem_addrmap *map, uint64_t pa, void *buf, size_t len,
                      struct mem_access_info *info)
 {
     int rc;
-    const struct mem_region *r = resolve(map, pa, len, info, &rc);
-    if (!r)
+    const struct mem_region *r = hint_hit(map, pa, len);
+    if (r) {
+        if (info)
+            *info = (struct mem_access_info){.result = MEM_ACCESS_OK, .addr = pa, .region = r};
+    } else if (!(r = resolve(map, pa, len, info, &rc))) {
         return rc;
+    }
     if (r->kind == MEM_REGION_RAM)
         return mem_phys_read(map->ram, pa, buf, len, NULL); /* range already checked */
     int d = r->ops->read ? r->ops->read(r->ctx, pa - r->base, buf, len) : -PCILAB_EUNSUPPORTED;
@@ -274,9 +294,13 @@ int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, siz
                       struct mem_access_info *info)
 {
     int rc;
-    const struct mem_region *r = resolve(map, pa, len, info, &rc);
-    if (!r)
+    const struct mem_region *r = hint_hit(map, pa, len);
+    if (r) {
+        if (info)
+            *info = (struct mem_access_info){.result = MEM_ACCESS_OK, .addr = pa, .region = r};
+    } else if (!(r = resolve(map, pa, len, info, &rc))) {
         return rc;
+    }
     if (r->kind == MEM_REGION_RAM) {
         rc = mem_phys_write(map->ram, pa, buf, len, NULL);
         if (rc < 0)
