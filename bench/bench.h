@@ -6,6 +6,7 @@
 
 enum bench_goal {
     BENCH_AT_LEAST,  /* value >= target */
+    BENCH_AT_MOST,   /* value <= target (times) */
     BENCH_WITHIN,    /* |value - target| <= tolerance_pct % of target */
 };
 
@@ -26,5 +27,6 @@ void bench_link(struct bench_report *r);
 void bench_iova(struct bench_report *r);
 void bench_amdvi(struct bench_report *r);
 void bench_amd_dma(struct bench_report *r);
+void bench_seed(struct bench_report *r);
 
 #endif

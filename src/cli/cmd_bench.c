@@ -18,7 +18,7 @@ int cmd_bench(int argc, char **argv)
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             printf("usage: pcilab bench [--json] [NAME]\n\n"
                    "Runs pcilab's benchmarks (all, or the one named: evq, tlp, link, iova,\n"
-                   "amdvi, amd_dma) and prints each figure, its target and the ratio to it;\n"
+                   "amdvi, amd_dma, seed) and prints each figure, its target and the ratio to it;\n"
                    "--json prints one object with a key per figure. Exit status 1 when a\n"
                    "target is missed.\n");
             return 0;

@@ -27,6 +27,7 @@
 #include "mem/addrmap.h"
 #include "pcie/caps.h"
 #include "pcie/config.h"
+#include "sim/table.h"
 
 /* ---- printk ---- */
 
@@ -687,7 +688,7 @@ static void state_destroy(void *obj)
     if (a->dev_data) {
         for (size_t i = 0; i < 65536; i++)
             free(a->dev_data[i]);
-        free(a->dev_data);
+        sim_table_free(a->dev_data, 65536 * sizeof *a->dev_data);
     }
     if (a->irq_table) {
         for (size_t i = 0; i < 65536; i++)
@@ -699,7 +700,7 @@ static void state_destroy(void *obj)
                 if (!seen)
                     free(a->irq_table[i]);
             }
-        free(a->irq_table);
+        sim_table_free(a->irq_table, 65536 * sizeof *a->irq_table);
     }
     for (unsigned i = 0; i < a->ngroups; i++)
         free(a->groups[i]);
@@ -912,8 +913,9 @@ int host_amd_iommu_init_platform(struct host_kernel *k, const uint8_t *ivrs, siz
     a->n = (unsigned)a->lx->n_iommus;
     a->lazy = kv->amd_flush_follows_iommu_strict ? !bp->iommu_dma_strict
                                                  : !bp->amd_iommu_unmap_flush;
-    a->dev_data = calloc(65536, sizeof *a->dev_data);
-    a->irq_table = calloc(65536, sizeof *a->irq_table);
+    /* read all over when the state is destroyed: populated (sim/table.h) */
+    a->dev_data = sim_table_alloc(65536 * sizeof *a->dev_data);
+    a->irq_table = sim_table_alloc(65536 * sizeof *a->irq_table);
     if (!a->dev_data || !a->irq_table) {
         ret = pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the AMD-Vi tables");
         goto out;

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 /* The differences between versions are fields of struct host_kver (kver.h,
  * section "ACPI IVRS"): ivrs_pr_fmt, ivrs_excl_as_unity, ivrs_empty_ivhd_fails,
  * ivrs_per_segment. */
@@ -534,12 +536,17 @@ int host_ivrs_parse(const uint8_t *bytes, size_t len, struct host_ivrs **out,
 
 /* ---- Linux's reading -------------------------------------------------------- */
 
+/* 800 KiB, all written by host_ivrs_linux_run (every device ID's entry):
+ * a table with its pages present from the start (sim/table.h) */
 struct host_ivrs_linux *host_ivrs_linux_create(void)
 {
-    return calloc(1, sizeof(struct host_ivrs_linux));
+    return sim_table_alloc(sizeof(struct host_ivrs_linux));
 }
 
-void host_ivrs_linux_destroy(struct host_ivrs_linux *lx) { free(lx); }
+void host_ivrs_linux_destroy(struct host_ivrs_linux *lx)
+{
+    sim_table_free(lx, sizeof *lx);
+}
 
 static void klog(struct host_ivrs_linux *lx, uint8_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/table.h"
+
 static const uint64_t zone_lo[HOST_NR_ZONES] = {0, 16ull << 20, 4ull << 30};
 static const uint64_t zone_hi[HOST_NR_ZONES] = {16ull << 20, 4ull << 30, UINT64_MAX};
 
@@ -14,6 +16,7 @@ struct block {
 
 struct host_pages {
     uint64_t npages;            /* pfns 0 .. npages-1 are covered */
+    size_t words;               /* 64-bit words of each bitmap */
     uint64_t *used;             /* bit set: not RAM, reserved or allocated */
     uint64_t *ram;              /* bit set: RAM managed by the allocator */
     struct block *blocks;       /* allocated blocks, sorted by pfn */
@@ -78,8 +81,10 @@ struct host_pages *host_pages_create(const struct mem_addrmap *map, uint64_t mem
     uint64_t words = ((end >> HOST_PAGE_SHIFT) + 63) / 64;
     if (p) {
         p->npages = end >> HOST_PAGE_SHIFT;
-        p->used = malloc(words * 8);
-        p->ram = calloc(words, 8);
+        p->words = (size_t)words;
+        /* both written all over right below: tables with their pages present */
+        p->used = sim_table_alloc(p->words * 8);
+        p->ram = sim_table_alloc(p->words * 8);
     }
     if (!p || !p->used || !p->ram) {
         host_pages_destroy(p);
@@ -110,8 +115,8 @@ void host_pages_destroy(struct host_pages *p)
 {
     if (!p)
         return;
-    free(p->used);
-    free(p->ram);
+    sim_table_free(p->used, p->words * 8);
+    sim_table_free(p->ram, p->words * 8);
     free(p->blocks);
     free(p);
 }

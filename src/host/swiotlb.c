@@ -38,11 +38,22 @@
 #define INVALID_PHYS_ADDR (~(uint64_t)0)
 #define DEFAULT_PAGE_OFFSET 0xffff880000000000ull
 
+/* A slot as Linux keeps it (orig_addr, alloc_size, list), stored so that
+ * all-zero bytes are the state swiotlb_init leaves it in (orig_addr
+ * INVALID_PHYS_ADDR, list counting down to the end of its segment): the
+ * table comes zeroed from calloc and its pages are touched only when slots
+ * are used (the 64 MiB pool has 32,768 slots). Read and write the fields
+ * through slot_list / set_list and slot_orig / set_orig. */
 struct slot {
-    uint64_t orig_addr;
+    uint64_t orig_x;   /* orig_addr ^ INVALID_PHYS_ADDR */
     size_t alloc_size; /* 5.15+ */
-    unsigned list;
+    unsigned list_x;   /* list ^ initial_list(i) */
 };
+
+static unsigned initial_list(unsigned long i)
+{
+    return HOST_IO_TLB_SEGSIZE - (unsigned)(i & (HOST_IO_TLB_SEGSIZE - 1));
+}
 
 struct area {
     unsigned long used;
@@ -71,6 +82,26 @@ struct host_swiotlb {
     bool warned_bounds;       /* dev_WARN_ONCE in swiotlb_bounce */
     uint8_t *bounce_buf;      /* HOST_SWIOTLB_MAX_MAPPING bytes of scratch */
 };
+
+static unsigned slot_list(const struct host_swiotlb *p, unsigned long i)
+{
+    return p->slots[i].list_x ^ initial_list(i);
+}
+
+static void set_list(struct host_swiotlb *p, unsigned long i, unsigned list)
+{
+    p->slots[i].list_x = list ^ initial_list(i);
+}
+
+static uint64_t slot_orig(const struct host_swiotlb *p, unsigned long i)
+{
+    return p->slots[i].orig_x ^ INVALID_PHYS_ADDR;
+}
+
+static void set_orig(struct host_swiotlb *p, unsigned long i, uint64_t orig)
+{
+    p->slots[i].orig_x = orig ^ INVALID_PHYS_ADDR;
+}
 
 static bool is_pow2(unsigned long v)
 {
@@ -157,10 +188,7 @@ struct host_swiotlb *host_swiotlb_create(const struct host_swiotlb_config *cfg,
     p->area_nslabs = nslabs / nareas;
     p->page_offset = cfg->page_offset ? cfg->page_offset : DEFAULT_PAGE_OFFSET;
     p->log = cfg->log;
-    for (unsigned long i = 0; i < nslabs; i++) {
-        p->slots[i].list = HOST_IO_TLB_SEGSIZE - (unsigned)(i & (HOST_IO_TLB_SEGSIZE - 1));
-        p->slots[i].orig_addr = INVALID_PHYS_ADDR;
-    }
+    /* every slot free, no original address: the zeroed table (struct slot) */
     /* swiotlb_init_io_tlb_mem: memset(vaddr, 0, bytes) (4.x: memblock memory,
      * zero too). Filling with 0 materialises nothing. */
     if (mem_phys_fill(p->mem, p->start, 0, bytes, err) != 0) {
@@ -278,7 +306,7 @@ static int bounce(struct host_swiotlb *p, const struct host_swiotlb_dev *dev,
     uint64_t orig = orig_4x;
     if (p->kv->swiotlb >= HOST_SWIOTLB_5_15) {
         unsigned long index = (unsigned long)((tlb_addr - p->start) >> HOST_IO_TLB_SHIFT);
-        orig = p->slots[index].orig_addr;
+        orig = slot_orig(p, index);
         size_t alloc_size = p->slots[index].alloc_size;
         if (orig == INVALID_PHYS_ADDR)
             return 0;
@@ -326,10 +354,10 @@ static void take_slots(struct host_swiotlb *p, unsigned long index, unsigned lon
 {
     unsigned count = 0;
     for (unsigned long i = index; i < index + nslots; i++)
-        p->slots[i].list = 0;
+        set_list(p, i, 0);
     for (long i = (long)index - 1;
-         i >= 0 && io_tlb_offset(i) != HOST_IO_TLB_SEGSIZE - 1 && p->slots[i].list; i--)
-        p->slots[i].list = ++count;
+         i >= 0 && io_tlb_offset(i) != HOST_IO_TLB_SEGSIZE - 1 && slot_list(p, i); i--)
+        set_list(p, i, ++count);
 }
 
 /* 4.9 / 4.20 swiotlb_tbl_map_single's search (io_tlb_index in areas[0]). */
@@ -354,7 +382,7 @@ static long find_slots_4x(struct host_swiotlb *p, const struct host_swiotlb_dev 
             if (index == wrap)
                 return -1;
         }
-        if (p->slots[index].list >= nslots) {
+        if (slot_list(p, index) >= nslots) {
             take_slots(p, index, nslots);
             p->areas[0].index = index + nslots < p->nslabs ? index + nslots : 0;
             p->areas[0].used += nslots;
@@ -401,7 +429,7 @@ static long find_slots_area(struct host_swiotlb *p, const struct host_swiotlb_de
             continue;
         }
         if (!iommu_is_span_boundary(slot_index, nslots, nr_slots(tbl_dma_addr), max_slots) &&
-            p->slots[slot_index].list >= nslots) {
+            slot_list(p, slot_index) >= nslots) {
             take_slots(p, slot_index, nslots);
             for (unsigned long i = slot_index; i < slot_index + nslots; i++)
                 p->slots[i].alloc_size =
@@ -519,7 +547,7 @@ int host_swiotlb_map(struct host_swiotlb *p, const struct host_swiotlb_dev *dev,
 
     unsigned long n = kv->swiotlb <= HOST_SWIOTLB_4_20 ? nr_slots(size) : nr_slots(size + offset);
     for (unsigned long i = 0; i < n; i++)
-        p->slots[index + (long)i].orig_addr = orig + ((uint64_t)i << HOST_IO_TLB_SHIFT);
+        set_orig(p, index + (long)i, orig + ((uint64_t)i << HOST_IO_TLB_SHIFT));
     uint64_t tlb_addr = p->start + ((uint64_t)index << HOST_IO_TLB_SHIFT) + offset;
     bool copy;
     if (kv->swiotlb_map_bounces_always)
@@ -544,7 +572,7 @@ static long mapped_index(const struct host_swiotlb *p, uint64_t tlb_addr)
     if (tlb_addr < p->start || tlb_addr >= p->end)
         return -1;
     long index = (long)((tlb_addr - p->start) >> HOST_IO_TLB_SHIFT);
-    if (p->slots[index].orig_addr == INVALID_PHYS_ADDR)
+    if (slot_orig(p, index) == INVALID_PHYS_ADDR)
         return -1;
     return index;
 }
@@ -570,7 +598,7 @@ int host_swiotlb_unmap(struct host_swiotlb *p, const struct host_swiotlb_dev *de
         /* 4.x: the original of the slot holding tlb_addr, not offset; the
          * count from the size the caller passes */
         if (back) {
-            int r = bounce(p, dev, p->slots[index].orig_addr, tlb_addr, size, false, err);
+            int r = bounce(p, dev, slot_orig(p, index), tlb_addr, size, false, err);
             if (r)
                 return r;
         }
@@ -592,15 +620,15 @@ int host_swiotlb_unmap(struct host_swiotlb *p, const struct host_swiotlb_dev *de
     unsigned count = 0;
     unsigned long next = (unsigned long)index + nslots;
     if (next < align_up((unsigned long)index + 1, HOST_IO_TLB_SEGSIZE))
-        count = p->slots[next].list;
+        count = slot_list(p, next);
     for (long i = index + (long)nslots - 1; i >= index; i--) {
-        p->slots[i].list = ++count;
-        p->slots[i].orig_addr = INVALID_PHYS_ADDR;
+        set_list(p, i, ++count);
+        set_orig(p, i, INVALID_PHYS_ADDR);
         p->slots[i].alloc_size = 0;
     }
     for (long i = index - 1;
-         i >= 0 && io_tlb_offset(i) != HOST_IO_TLB_SEGSIZE - 1 && p->slots[i].list; i--)
-        p->slots[i].list = ++count;
+         i >= 0 && io_tlb_offset(i) != HOST_IO_TLB_SEGSIZE - 1 && slot_list(p, i); i--)
+        set_list(p, i, ++count);
     unsigned a = (unsigned)((unsigned long)index / p->area_nslabs);
     if (a >= p->nareas)
         a = p->nareas - 1;
@@ -629,7 +657,7 @@ static int sync(struct host_swiotlb *p, const struct host_swiotlb_dev *dev, uint
     }
     uint64_t orig = 0;
     if (p->kv->swiotlb <= HOST_SWIOTLB_4_20)
-        orig = p->slots[index].orig_addr + (tlb_addr & (HOST_IO_TLB_SIZE - 1));
+        orig = slot_orig(p, index) + (tlb_addr & (HOST_IO_TLB_SIZE - 1));
     return bounce(p, dev, orig, tlb_addr, size, !for_cpu, err);
 }
 
@@ -661,7 +689,7 @@ unsigned host_swiotlb_nareas(const struct host_swiotlb *p) { return p->nareas; }
 
 unsigned host_swiotlb_slot_list(const struct host_swiotlb *p, unsigned long i)
 {
-    return i < p->nslabs ? p->slots[i].list : 0;
+    return i < p->nslabs ? slot_list(p, i) : 0;
 }
 
 unsigned long host_swiotlb_next_index(const struct host_swiotlb *p, unsigned a)

@@ -50,7 +50,9 @@ struct amdvi {
     unsigned dtc_mask;
     struct irte_slot *irc;
     unsigned irc_mask;
+    unsigned irc_used;    /* valid slots of irc (invalidations skip an empty cache) */
     struct se_slot se[SE_SLOTS];
+    unsigned se_used;     /* valid slots of se */
     sim_time_t hit_lat, walk_lat;
     /* Registers (3.4). */
     uint64_t dev_tab, cmd_base, evt_base, control, excl_base, excl_limit, ppr_base, status;
@@ -121,6 +123,13 @@ static uint32_t ring_bytes(uint64_t base_reg)
     return (uint32_t)AMDVI_CMD_SIZE << len;
 }
 
+/* v modulo the ring's size, a power of two: a mask, not a division (the
+ * command ring's head moves once per command, 200,000 times in a 4.x boot) */
+static uint32_t ring_wrap(uint64_t base_reg, uint64_t v)
+{
+    return (uint32_t)(v & (ring_bytes(base_reg) - 1));
+}
+
 /* Writes one event at the tail. True when written. */
 static bool log_event(struct amdvi *a, const uint8_t raw[AMDVI_EVENT_SIZE])
 {
@@ -128,8 +137,7 @@ static bool log_event(struct amdvi *a, const uint8_t raw[AMDVI_EVENT_SIZE])
         a->st.events_dropped++;
         return false;
     }
-    uint32_t size = ring_bytes(a->evt_base);
-    uint32_t next = (a->evt_tail + AMDVI_EVENT_SIZE) % size;
+    uint32_t next = ring_wrap(a->evt_base, a->evt_tail + AMDVI_EVENT_SIZE);
     if (next == a->evt_head) {
         /* Full: overflow, logging stops until EventLogEn is toggled (3.4.11). */
         a->status |= AMDVI_ST_EVENT_OVERFLOW;
@@ -176,7 +184,7 @@ static void report(struct amdvi *a, const struct amdvi_event *ev, bool suppress,
 
 static void se_clear(struct amdvi *a, int devid, int domain, uint64_t base, uint64_t size)
 {
-    for (unsigned i = 0; i < SE_SLOTS; i++) {
+    for (unsigned i = 0; i < SE_SLOTS && a->se_used; i++) {
         struct se_slot *s = &a->se[i];
         if (!s->valid)
             continue;
@@ -186,6 +194,7 @@ static void se_clear(struct amdvi *a, int devid, int domain, uint64_t base, uint
                             (size && (s->page < base || s->page - base >= size))))
             continue;
         s->valid = false;
+        a->se_used--;
     }
 }
 
@@ -197,6 +206,8 @@ static bool se_seen(struct amdvi *a, uint16_t devid, uint16_t domain, uint64_t a
     struct se_slot *s = &a->se[h];
     if (s->valid && s->devid == devid && s->domain == domain && s->page == page)
         return true;
+    if (!s->valid)
+        a->se_used++;
     *s = (struct se_slot){.valid = true, .devid = devid, .domain = domain, .page = page};
     return false;
 }
@@ -208,7 +219,9 @@ static void flush_all(struct amdvi *a)
         a->dtc[i].valid = false;
     for (unsigned i = 0; i <= a->irc_mask; i++)
         a->irc[i].valid = false;
+    a->irc_used = 0;
     memset(a->se, 0, sizeof a->se);
+    a->se_used = 0;
 }
 
 /* ---- device table (2.2.2) ---- */
@@ -763,6 +776,8 @@ remap:;
             res->logged = r.logged;
             return;
         }
+        if (!is->valid)
+            a->irc_used++;
         is->valid = true;
         is->devid = rid;
         is->index = (uint16_t)index;
@@ -871,9 +886,11 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
         break;
     }
     case AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE:
-        for (unsigned i = 0; i <= a->irc_mask; i++)
-            if (a->irc[i].devid == c.devid)
+        for (unsigned i = 0; i <= a->irc_mask && a->irc_used; i++)
+            if (a->irc[i].devid == c.devid && a->irc[i].valid) {
                 a->irc[i].valid = false;
+                a->irc_used--;
+            }
         break;
     case AMDVI_CMD_INVALIDATE_IOMMU_ALL:
         flush_all(a);
@@ -886,7 +903,6 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
 
 static void process_commands(struct amdvi *a)
 {
-    uint32_t size = ring_bytes(a->cmd_base);
     while ((a->status & AMDVI_ST_CMD_BUF_RUN) && a->cmd_head != a->cmd_tail) {
         uint64_t pa = (a->cmd_base & AMDVI_BASE_ADDR_MASK) + a->cmd_head;
         uint8_t raw[AMDVI_CMD_SIZE], hw;
@@ -898,7 +914,7 @@ static void process_commands(struct amdvi *a)
         }
         if (!cmd_exec(a, raw, pa))
             return; /* the head stays on the failed command */
-        a->cmd_head = (a->cmd_head + AMDVI_CMD_SIZE) % size;
+        a->cmd_head = ring_wrap(a->cmd_base, a->cmd_head + AMDVI_CMD_SIZE);
     }
 }
 
@@ -975,18 +991,18 @@ static void reg_write(struct amdvi *a, uint64_t off, uint64_t v, uint64_t mask)
         break;
     case AMDVI_REG_CMD_HEAD:
         if (!(a->status & AMDVI_ST_CMD_BUF_RUN))
-            a->cmd_head = (uint32_t)(nv & AMDVI_PTR_MASK) % ring_bytes(a->cmd_base);
+            a->cmd_head = ring_wrap(a->cmd_base, nv & AMDVI_PTR_MASK);
         break;
     case AMDVI_REG_CMD_TAIL:
-        a->cmd_tail = (uint32_t)(nv & AMDVI_PTR_MASK) % ring_bytes(a->cmd_base);
+        a->cmd_tail = ring_wrap(a->cmd_base, nv & AMDVI_PTR_MASK);
         process_commands(a);
         break;
     case AMDVI_REG_EVT_HEAD:
-        a->evt_head = (uint32_t)(nv & AMDVI_PTR_MASK) % ring_bytes(a->evt_base);
+        a->evt_head = ring_wrap(a->evt_base, nv & AMDVI_PTR_MASK);
         break;
     case AMDVI_REG_EVT_TAIL:
         if (!(a->status & AMDVI_ST_EVENT_LOG_RUN))
-            a->evt_tail = (uint32_t)(nv & AMDVI_PTR_MASK) % ring_bytes(a->evt_base);
+            a->evt_tail = ring_wrap(a->evt_base, nv & AMDVI_PTR_MASK);
         break;
     case AMDVI_REG_STATUS:
         a->status &= ~(v & mask & AMDVI_ST_RW1C);
@@ -1008,9 +1024,10 @@ static int mmio_read(void *ctx, uint64_t off, void *buf, size_t len)
     if ((len != 4 && len != 8) || (off & (len - 1)) || off + len > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
     uint64_t v = reg_read(a, off & ~7ull) >> (8 * (off & 7));
-    uint8_t *b = buf;
-    for (size_t i = 0; i < len; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
+    if (len == 4)
+        sim_put_le32(buf, (uint32_t)v);
+    else
+        sim_put_le64(buf, v);
     return 0;
 }
 
@@ -1019,10 +1036,7 @@ static int mmio_write(void *ctx, uint64_t off, const void *buf, size_t len)
     struct amdvi *a = ctx;
     if ((len != 4 && len != 8) || (off & (len - 1)) || off + len > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
-    const uint8_t *b = buf;
-    uint64_t v = 0;
-    for (size_t i = 0; i < len; i++)
-        v |= (uint64_t)b[i] << (8 * i);
+    uint64_t v = len == 4 ? sim_get_le32(buf) : sim_get_le64(buf);
     unsigned sh = (unsigned)(8 * (off & 7));
     uint64_t mask = (len == 8 ? ~0ull : 0xffffffffull) << sh;
     reg_write(a, off & ~7ull, v << sh, mask);

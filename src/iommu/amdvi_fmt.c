@@ -493,9 +493,9 @@ void amdvi_inv_range(uint64_t addr, bool s, uint64_t *base, uint64_t *size)
         *size = 0x1000;
         return;
     }
-    unsigned b = 12;
-    while (b < 64 && ((addr >> b) & 1))
-        b++;
+    /* b: the lowest clear bit at or above 12, 64 when all are set (the
+     * complement has its 12 top bits set, so it is never 0) */
+    unsigned b = 12 + (unsigned)__builtin_ctzll(~(addr >> 12));
     if (b >= 63) { /* 2^64 or more: everything */
         *base = 0;
         *size = 0;

@@ -9,6 +9,8 @@ struct mem_addrmap {
     struct mem_region *regions; /* sorted by base, non-overlapping */
     size_t count, cap;
     uint64_t gen;               /* changes on every add and remove */
+    size_t hint;                /* index of the region the last access hit (a guess:
+                                   checked before use, so never stale) */
 };
 
 const char *mem_access_result_name(enum mem_access_result r)
@@ -196,7 +198,7 @@ static int fail(struct mem_access_info *info, enum mem_access_result res, uint64
 
 /* Validates [pa, pa+len); returns the region at pa, or NULL with *rc set (0
  * for an empty access, else the error, with info filled). */
-static const struct mem_region *resolve(const struct mem_addrmap *map, uint64_t pa, size_t len,
+static const struct mem_region *resolve(struct mem_addrmap *map, uint64_t pa, size_t len,
                                         struct mem_access_info *info, int *rc)
 {
     *rc = 0;
@@ -210,7 +212,18 @@ static const struct mem_region *resolve(const struct mem_addrmap *map, uint64_t 
         *rc = fail(info, MEM_ACCESS_WRAPS, pa, mem_addrmap_lookup(map, pa), NULL, 0);
         return NULL;
     }
-    ptrdiff_t i = floor_index(map, pa);
+    /* Accesses come in runs to one region (a driver polling a register, a
+     * device writing a buffer): the region of the last one, when it holds pa,
+     * is the one the search would find (regions do not overlap). */
+    ptrdiff_t i;
+    if (map->hint < map->count && map->regions[map->hint].base <= pa &&
+        pa <= mem_region_last(&map->regions[map->hint])) {
+        i = (ptrdiff_t)map->hint;
+    } else {
+        i = floor_index(map, pa);
+        if (i >= 0)
+            map->hint = (size_t)i;
+    }
     const struct mem_region *r = i >= 0 ? &map->regions[i] : NULL;
     if (!r || pa > mem_region_last(r)) {
         *rc = fail(info, MEM_ACCESS_UNCLAIMED, pa, NULL, NULL, 0);
@@ -242,13 +255,33 @@ static const struct mem_region *resolve(const struct mem_addrmap *map, uint64_t 
     return r;
 }
 
+/* The region of the last access when [pa, pa + len) lies inside it and it is
+ * RAM or MMIO: what resolve would return, without its checks' cost (a
+ * device polling a register, a driver writing one, take this way). */
+static inline const struct mem_region *hint_hit(const struct mem_addrmap *map, uint64_t pa,
+                                                size_t len)
+{
+    if (map->hint >= map->count || !len)
+        return NULL;
+    const struct mem_region *r = &map->regions[map->hint];
+    uint64_t off = pa - r->base;
+    if (pa < r->base || off > r->size - 1 || len - 1 > r->size - 1 - off ||
+        r->kind == MEM_REGION_RESERVED)
+        return NULL;
+    return r;
+}
+
 int mem_addrmap_read(struct mem_addrmap *map, uint64_t pa, void *buf, size_t len,
                      struct mem_access_info *info)
 {
     int rc;
-    const struct mem_region *r = resolve(map, pa, len, info, &rc);
-    if (!r)
+    const struct mem_region *r = hint_hit(map, pa, len);
+    if (r) {
+        if (info)
+            *info = (struct mem_access_info){.result = MEM_ACCESS_OK, .addr = pa, .region = r};
+    } else if (!(r = resolve(map, pa, len, info, &rc))) {
         return rc;
+    }
     if (r->kind == MEM_REGION_RAM)
         return mem_phys_read(map->ram, pa, buf, len, NULL); /* range already checked */
     int d = r->ops->read ? r->ops->read(r->ctx, pa - r->base, buf, len) : -PCILAB_EUNSUPPORTED;
@@ -261,9 +294,13 @@ int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, siz
                       struct mem_access_info *info)
 {
     int rc;
-    const struct mem_region *r = resolve(map, pa, len, info, &rc);
-    if (!r)
+    const struct mem_region *r = hint_hit(map, pa, len);
+    if (r) {
+        if (info)
+            *info = (struct mem_access_info){.result = MEM_ACCESS_OK, .addr = pa, .region = r};
+    } else if (!(r = resolve(map, pa, len, info, &rc))) {
         return rc;
+    }
     if (r->kind == MEM_REGION_RAM) {
         rc = mem_phys_write(map->ram, pa, buf, len, NULL);
         if (rc < 0)

@@ -1,8 +1,11 @@
 #include "mem/physmem.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "sim/table.h"
 
 #define RECENT_SLOTS 8
 
@@ -20,6 +23,7 @@ struct mem_phys {
      * owned[i] is false for a page inside a block. */
     bool *owned;
     uint8_t **blocks;
+    uint64_t *block_pages;  /* pages of each block (sim/table.h needs the size) */
     size_t nblocks, blocks_cap;
 
     /* pages found lately (reads and writes), direct-mapped by the low bits
@@ -61,8 +65,9 @@ void mem_phys_destroy(struct mem_phys *m)
         if (!m->owned || m->owned[i])
             free(m->page[i]);
     for (size_t i = 0; i < m->nblocks; i++)
-        free(m->blocks[i]);
+        sim_table_free(m->blocks[i], m->block_pages[i] * MEM_PAGE_SIZE);
     free(m->blocks);
+    free(m->block_pages);
     free(m->owned);
     free(m->pfn);
     free(m->page);
@@ -335,16 +340,24 @@ int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_
         if (!b)
             return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
         m->blocks = b;
+        uint64_t *bp = realloc(m->block_pages, cap * sizeof *bp);
+        if (!bp)
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+        m->block_pages = bp;
         m->blocks_cap = cap;
     }
     while ((m->count + npages) * 2 > m->cap)
         if (grow(m) < 0)
             return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
-    uint8_t *block = aligned_alloc(MEM_PAGE_SIZE, npages * MEM_PAGE_SIZE);
+    /* zeroed, page aligned, its pages present: a contiguous view is made to
+     * be written (a device table, a DMA buffer) */
+    uint8_t *block = npages > SIZE_MAX / MEM_PAGE_SIZE
+                         ? NULL
+                         : sim_table_alloc((size_t)npages * MEM_PAGE_SIZE);
     if (!block)
         return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for %llu contiguous pages",
                            (unsigned long long)npages);
-    memset(block, 0, npages * MEM_PAGE_SIZE);
+    m->block_pages[m->nblocks] = npages;
     m->blocks[m->nblocks++] = block;
     for (uint64_t i = 0; i < npages; i++) {
         uint8_t *dst = block + i * MEM_PAGE_SIZE;

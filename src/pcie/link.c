@@ -348,16 +348,58 @@ static void place_skp(struct direction *dr, uint64_t due)
                      l->enc8b10b ? "SKP OS (COM SKP SKP SKP)" : "EDS, SKP OS block", NULL);
 }
 
-/* Sends every SKP scheduled at or before slot `upto`. */
-static unsigned flush_skps(struct direction *dr, uint64_t upto)
+/* m more SKPs, the first due at dr->next_skp, on an idle transmitter whose
+ * last SKP ended early enough that each one starts at its due time: what m
+ * calls of place_skp would do, in closed form (an idle second of a 5 GT/s
+ * link is some 420,000 SKPs per direction). Each SKP k is then the same
+ * Symbol-time pattern shifted by k intervals, and slot_ui(x + k * interval)
+ * = slot_ui(x) + k * J (J: the UI of an interval; at 128b/130b the interval
+ * and every due slot are whole Blocks), so its busy time
+ * floor((U_end + kJ) qps / 4) - floor((U_from + kJ) qps / 4) repeats with a
+ * period of 4 in k: the sum is m / 4 periods plus the rest, all exact. */
+static void place_idle_skps(struct direction *dr, uint64_t m)
 {
-    unsigned n = 0;
-    while (dr->next_skp <= upto) {
-        place_skp(dr, dr->next_skp);
-        dr->next_skp += dr->link->skp_interval;
-        n++;
+    struct pcie_link *l = dr->link;
+    uint64_t due = dr->next_skp, iv = l->skp_interval;
+    uint64_t first_from = l->enc8b10b ? due : due - l->eds_slots;
+    sim_time_t per[4], period = 0;
+    for (uint64_t k = 0; k < 4; k++) {
+        per[k] = slot_time(l, due + k * iv + l->skp_slots) - slot_time(l, first_from + k * iv);
+        period += per[k];
     }
-    return n;
+    sim_time_t busy = (sim_time_t)(m / 4) * period;
+    for (uint64_t k = 0; k < m % 4; k++)
+        busy += per[k];
+    uint64_t last_end = due + (m - 1) * iv + l->skp_slots;
+    dr->st.busy += busy;
+    dr->st.skps += m;
+    dr->st.wire_bytes += m * (l->skp_slots * l->width + (l->enc8b10b ? 0 : 4));
+    dr->busy_slot = last_end;
+    dr->pos = last_end * l->width;
+    dr->next_skp = due + m * iv;
+}
+
+/* Sends every SKP scheduled at or before slot `upto`. */
+static void flush_skps(struct direction *dr, uint64_t upto)
+{
+    struct pcie_link *l = dr->link;
+    bool traced = sim_trace_enabled(sim_trace(l->sim));
+    while (dr->next_skp <= upto) {
+        /* the previous SKP (or packet) is over in time for this one: place_skp
+         * would start it and all the rest at their due slots (4.2.7) */
+        uint64_t due = dr->next_skp;
+        bool on_time = l->enc8b10b
+                           ? pos_slot_ceil(l, dr->pos) <= due && dr->busy_slot <= due
+                           : due % 16 == 0 && l->skp_interval % 16 == 0 &&
+                                 pos_slot_ceil(l, dr->pos) + l->eds_slots <= due &&
+                                 dr->busy_slot + l->eds_slots <= due;
+        if (!traced && on_time && l->skp_interval >= l->skp_slots + l->eds_slots) {
+            place_idle_skps(dr, (upto - due) / l->skp_interval + 1);
+            return;
+        }
+        place_skp(dr, due);
+        dr->next_skp += l->skp_interval;
+    }
 }
 
 /* ---- transmitter ---- */

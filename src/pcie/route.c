@@ -58,10 +58,11 @@ static int pool_grow(struct pcie_fabric *f)
     if (!chunk)
         return -PCILAB_ENOMEM;
     f->chunks[f->nchunks++] = chunk;
-    for (size_t i = 0; i < add; i++) {
-        chunk[i].index = (uint32_t)(f->pool_n + i);
+    /* a slot's index is written when it is handed out: a slot carries a
+     * whole TLP (4 KiB and more), and most never leave calloc's untouched
+     * pages */
+    for (size_t i = 0; i < add; i++)
         f->pool[f->pool_n + i] = &chunk[i];
-    }
     /* Lowest indices are handed out first (deterministic). */
     for (size_t i = add; i-- > 0;)
         f->pool_free[f->pool_nfree++] = (uint32_t)(f->pool_n + i);
@@ -73,7 +74,9 @@ static struct pcie_inflight *slot_get(struct pcie_fabric *f)
 {
     if (!f->pool_nfree && pool_grow(f) < 0)
         return NULL;
-    struct pcie_inflight *s = f->pool[f->pool_free[--f->pool_nfree]];
+    uint32_t index = f->pool_free[--f->pool_nfree];
+    struct pcie_inflight *s = f->pool[index];
+    s->index = index;
     s->in_use = true;
     s->sync = false;
     s->elapsed = 0;
