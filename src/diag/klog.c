@@ -59,6 +59,7 @@ struct klog_reader {
     unsigned pieces;
     int hold_depth;         /* quote depth of the record's lines */
     bool hold_ctx;          /* the record began in a run of prefixed lines */
+    bool hold_devkmsg;      /* the record is a /dev/kmsg one */
     struct klog_rec rec;
     /* the previous physical line, for the join evidence */
     enum prev_kind prev;
@@ -272,6 +273,7 @@ struct pfx {
     size_t wall_len;
     const char *host;
     size_t host_len;
+    bool devkmsg;         /* a /dev/kmsg record (its " KEY=value" lines follow) */
 };
 
 static inline bool is_digit(char c)
@@ -418,29 +420,44 @@ static const char *parse_iso(const char *p, const char *e, bool *comma)
 
 /* "host tag: " after a syslog/journal time. The tag is the syslog
  * identifier with an optional [pid] (RFC 3164 section 4.1.3, "TAG");
- * journalctl prints "identifier[pid]: " (systemd src/shared/logs-show.c,
- * output_short). For the kernel's own "kernel: " the text is what follows;
- * for any other tag the text keeps "tag: " so a reader can tell it is not
- * a kernel message. kernel_only: accept only "kernel". */
+ * journalctl prints " hostname" (left out with --no-hostname), then
+ * " identifier[pid]: " (systemd src/shared/logs-show.c, output_short()).
+ * For the kernel's own "kernel: " the text is what follows; for any other
+ * tag the text keeps "tag: " so a reader can tell it is not a kernel
+ * message. kernel_only: accept only "kernel". */
 static bool parse_host_tag(const char *p, const char *e, struct pfx *o, bool kernel_only)
 {
     const char *h = p;
     while (p < e && *p != ' ')
         p++;
     size_t hl = (size_t)(p - h);
-    if (!hl || hl >= sizeof(((struct klog_rec *)0)->host) || p >= e)
-        return false;
-    const char *t = ++p;
-    while (p < e && *p != ' ' && *p != ':')
+    const char *t, *te;
+    if (hl >= 2 && h[hl - 1] == ':') { /* no host name */
+        t = h;
+        te = p - 1;
+        hl = 0;
+        h = p;
+    } else {
+        if (!hl || hl >= sizeof(((struct klog_rec *)0)->host) || p >= e)
+            return false;
+        t = ++p;
+        while (p < e && *p != ' ' && *p != ':')
+            p++;
+        if (p == t || p >= e || *p != ':' || (p + 1 < e && p[1] != ' '))
+            return false;
+        te = p;
         p++;
-    if (p == t || p >= e || *p != ':' || (p + 1 < e && p[1] != ' '))
-        return false;
-    bool kernel = p - t == 6 && !memcmp(t, "kernel", 6);
+    }
+    /* p: after the ':' */
+    bool kernel = te - t == 6 && !memcmp(t, "kernel", 6);
     if (kernel_only && !kernel)
         return false;
+    for (const char *c = t; c < te; c++) /* a tag has no '=' or quotes */
+        if (*c == '=' || *c == '"' || *c == '\'')
+            return false;
     o->host = h;
     o->host_len = hl;
-    o->text = kernel ? (p + 1 < e ? p + 2 : e) : t;
+    o->text = kernel ? (p < e ? p + 1 : e) : t;
     return true;
 }
 
@@ -481,6 +498,59 @@ static void inner_mono(const char *e, struct pfx *o)
     }
 }
 
+/* The caller id of CONFIG_PRINTK_CALLER after the time: "[%6s]" right
+ * after it in the kernel's own prefix (kernel/printk/printk.c
+ * print_caller(), v6.1: "T123" a task, "C1" a CPU) and "[%*s] " after a
+ * space in util-linux dmesg. */
+static const char *skip_caller(const char *q, const char *e)
+{
+    const char *c = q < e && *q == ' ' ? q + 1 : q;
+    if (c >= e || *c != '[')
+        return q;
+    c++;
+    while (c < e && *c == ' ')
+        c++;
+    if (c >= e || (*c != 'T' && *c != 'C'))
+        return q;
+    c++;
+    const char *d = c;
+    while (c < e && is_digit(*c))
+        c++;
+    if (c == d || c >= e || *c != ']')
+        return q;
+    return c + 1;
+}
+
+/* /dev/kmsg as read by `cat /dev/kmsg`: "faclev,seqnum,usec,flag[,...];text"
+ * (kernel/printk/printk.c info_print_ext_header(), v6.1:
+ * "%u,%llu,%llu,%c%s;"; Documentation/ABI/testing/dev-kmsg). */
+static bool parse_devkmsg(const char *p, const char *e, struct pfx *o)
+{
+    uint64_t v[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        const char *d = p;
+        while (p < e && is_digit(*p) && p - d < 20)
+            v[i] = v[i] * 10 + (uint64_t)(*p++ - '0');
+        if (p == d || p >= e || *p != ',')
+            return false;
+        p++;
+    }
+    if (p >= e || (*p != '-' && *p != 'c' && *p != '+'))
+        return false;
+    while (p < e && *p != ';' && *p != ' ')
+        p++;
+    if (p >= e || *p != ';' || v[2] > UINT64_C(9000000000000000))
+        return false;
+    o->any = true;
+    o->form = KLOG_FORM_DMESG;
+    o->level = (int)(v[0] & 7);
+    o->has_mono = true;
+    o->mono_ns = (int64_t)(v[2] * 1000);
+    o->devkmsg = true;
+    o->text = p + 1;
+    return true;
+}
+
 static void parse_prefix(const char *s, const char *e, enum klog_form log_form, struct pfx *o)
 {
     const char *p = s;
@@ -488,6 +558,7 @@ static void parse_prefix(const char *s, const char *e, enum klog_form log_form, 
     o->form = KLOG_FORM_PLAIN;
     o->level = -1;
     o->has_mono = false;
+    o->devkmsg = false;
     o->wall = o->host = NULL;
     o->wall_len = o->host_len = 0;
 
@@ -541,6 +612,8 @@ static void parse_prefix(const char *s, const char *e, enum klog_form log_form, 
     o->text = p;
     if (p >= e)
         return;
+    if (!o->any && is_digit(*p) && parse_devkmsg(p, e, o))
+        return;
     if (*p == '[') {
         int64_t ns;
         const char *q = parse_mono(p, e, &ns);
@@ -549,6 +622,7 @@ static void parse_prefix(const char *s, const char *e, enum klog_form log_form, 
             o->form = KLOG_FORM_DMESG;
             o->has_mono = true;
             o->mono_ns = ns;
+            q = skip_caller(q, e);
             o->text = q < e && *q == ' ' ? q + 1 : q;
             /* journalctl -o short-monotonic: "[%5llu.%06llu] host kernel: " */
             struct pfx t = *o;
@@ -583,6 +657,39 @@ static void parse_prefix(const char *s, const char *e, enum klog_form log_form, 
                 return;
             }
         }
+        /* dmesg -d alone "[<    0.000123>] " and dmesg -e's
+         * "[  +0.000123] " / "[ +12.000000] ": relative times, no clock;
+         * dmesg -e's "[%b%e %H:%M] " ("[Dec 6 15:00] "): a wall clock
+         * without seconds (util-linux print_record(), DMESG_TIMEFTM_DELTA
+         * and DMESG_TIMEFTM_RELTIME, short_ctime()) */
+        q = p + 1;
+        while (q < e && *q == ' ')
+            q++;
+        if (q < e && (*q == '<' || *q == '+')) {
+            const char *d = q + (*q == '<');
+            if (d < e && *d == '+')
+                d++;
+            const char *ds = d;
+            while (d < e && (is_digit(*d) || *d == '.' || *d == ' '))
+                d++;
+            if (d > ds && *q == '<' && d < e && *d == '>')
+                d++;
+            if (d > ds && d < e && *d == ']') {
+                o->any = true;
+                o->form = KLOG_FORM_DMESG;
+                o->text = d + 1 < e && d[1] == ' ' ? d + 2 : d + 1;
+            }
+            return;
+        }
+        if (is_name3(w, e, months, 12) && e - w >= 11 && (w[3] == ' ' || is_digit(w[3])) &&
+            is_digit(w[4]) && w[5] == ' ' && is_digit(w[6]) && is_digit(w[7]) && w[8] == ':' &&
+            is_digit(w[9]) && is_digit(w[10]) && w + 11 < e && w[11] == ']') {
+            o->any = true;
+            o->form = KLOG_FORM_DMESG_WALL;
+            o->wall = w;
+            o->wall_len = 11;
+            o->text = w + 12 < e && w[12] == ' ' ? w + 13 : w + 12;
+        }
         return;
     }
     char pad = 0;
@@ -605,6 +712,43 @@ static void parse_prefix(const char *s, const char *e, enum klog_form log_form, 
                 o->form = log_form == KLOG_FORM_SYSLOG ? KLOG_FORM_SYSLOG : KLOG_FORM_JOURNAL;
         }
         return;
+    }
+    /* journalctl -o short-full: "%a %Y-%m-%d %H:%M:%S %Z" (systemd
+     * format_timestamp()), "Sun 2026-12-06 15:00:01 UTC host kernel: " */
+    if (is_name3(p, e, wdays, 7) && e - p > 24 && p[3] == ' ' && is_digit(p[4]) &&
+        p[8] == '-' && p[11] == '-' && p[14] == ' ' && parse_hms(p + 15, e) && p[23] == ' ') {
+        q = p + 24;
+        while (q < e && *q != ' ')
+            q++;
+        struct pfx t = *o;
+        if (q < e && q - p <= 38 && parse_host_tag(q + 1, e, &t, false)) {
+            *o = t;
+            o->any = true;
+            o->form = KLOG_FORM_JOURNAL;
+            o->wall = p;
+            o->wall_len = (size_t)(q - p);
+        }
+        return;
+    }
+    /* journalctl -o short-unix: "%10lu.%06lu" seconds since the epoch */
+    if (is_digit(*p)) {
+        q = p;
+        while (q < e && is_digit(*q))
+            q++;
+        if (q - p >= 9 && q - p <= 12 && q < e && *q == '.') {
+            const char *f = ++q;
+            while (q < e && is_digit(*q))
+                q++;
+            struct pfx t = *o;
+            if (q - f == 6 && q < e && *q == ' ' && parse_host_tag(q + 1, e, &t, false)) {
+                *o = t;
+                o->any = true;
+                o->form = KLOG_FORM_JOURNAL;
+                o->wall = p;
+                o->wall_len = (size_t)(q - p);
+                return;
+            }
+        }
     }
     bool comma;
     if (is_digit(*p) && (q = parse_iso(p, e, &comma)) && q < e && *q == ' ') {
@@ -745,6 +889,15 @@ static int process_line(struct klog_reader *r, const char *s, size_t len, klog_r
     if (e - p >= 6 && p[0] == '-' && p[1] == '-' && p[2] == ' ' && e[-1] == '-' &&
         e[-2] == '-' && e[-3] == ' ')
         return barrier(r, fn, ctx);
+    /* the " KEY=value" dictionary lines under a /dev/kmsg record
+     * (Documentation/ABI/testing/dev-kmsg): not text of the message */
+    if (r->held && r->hold_devkmsg && p > s && p[-1] == ' ' && p < e && *p >= 'A' && *p <= 'Z') {
+        const char *k = p;
+        while (k < e && ((*k >= 'A' && *k <= 'Z') || is_digit(*k) || *k == '_'))
+            k++;
+        if (k < e && *k == '=')
+            return 0;
+    }
     struct pfx x;
     parse_prefix(p, e, r->log_form, &x);
     int rc;
@@ -790,6 +943,7 @@ static int process_line(struct klog_reader *r, const char *s, size_t len, klog_r
     r->held = true;
     r->pieces = 1;
     r->hold_depth = depth;
+    r->hold_devkmsg = x.devkmsg;
     bool first = !r->seen_text;
     r->seen_text = true;
     r->hold_ctx = r->prev == PREV_PREFIXED || r->prev == PREV_CONT || first;

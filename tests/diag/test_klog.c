@@ -277,6 +277,83 @@ static void test_plain(void **state)
     assert_int_equal(st.joined, 0);
 }
 
+static void test_more_forms(void **state)
+{
+    (void)state;
+    struct out o;
+    struct klog_stats st;
+    /* cat /dev/kmsg: faclev,seq,usec,flag;text and its dictionary lines */
+    read_str("3,1234,49001605,-;AMD-Vi: Event logged [\n"
+             " SUBSYSTEM=pci\n"
+             " DEVICE=+pci:0000:00:00.0\n"
+             "6,1235,49001700,c,caller=T1;next\n",
+             &o, &st);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.r[0].form, KLOG_FORM_DMESG);
+    assert_int_equal(o.r[0].level, 3);
+    assert_int_equal(o.r[0].mono_ns, 49001605000ll);
+    assert_string_equal(o.r[0].text, "AMD-Vi: Event logged [");
+    assert_int_equal(o.r[0].line_last, 1);
+    assert_string_equal(o.r[1].text, "next");
+    assert_int_equal(o.r[1].line, 4);
+    assert_int_equal(st.joined, 0);
+
+    /* CONFIG_PRINTK_CALLER: the kernel's "[time][  T123]" and dmesg's
+     * "[time] [  T123] " */
+    read_str("<4>[   49.001605][    T1] a\n[   49.001605] [  C12] b\n", &o, NULL);
+    assert_int_equal(o.n, 2);
+    assert_string_equal(o.r[0].text, "a");
+    assert_int_equal(o.r[0].level, 4);
+    assert_string_equal(o.r[1].text, "b");
+    assert_int_equal(o.r[1].mono_ns, 49001605000ll);
+
+    /* dmesg -e (reltime) and -d (delta) */
+    read_str("[Dec 6 15:00] first\n[  +0.000123] second\n[ +12.000000] third\n"
+             "[<    0.000123>] delta\n[   49.001605 <    0.000123>] both\n"
+             "[Dec16 15:01] day\n",
+             &o, &st);
+    assert_int_equal(o.n, 6);
+    assert_int_equal(o.r[0].form, KLOG_FORM_DMESG_WALL);
+    assert_string_equal(o.r[0].wall, "Dec 6 15:00");
+    assert_string_equal(o.r[0].text, "first");
+    assert_string_equal(o.r[1].text, "second");
+    assert_false(o.r[1].has_mono);
+    assert_string_equal(o.r[2].text, "third");
+    assert_string_equal(o.r[3].text, "delta");
+    assert_string_equal(o.r[4].text, "both");
+    assert_int_equal(o.r[4].mono_ns, 49001605000ll);
+    assert_string_equal(o.r[5].wall, "Dec16 15:01");
+    assert_int_equal(st.joined, 0);
+
+    /* journalctl short-unix, short-full, short-delta, --no-hostname */
+    read_str("1796569201.123456 box kernel: unix\n"
+             "Sun 2026-12-06 15:00:01 UTC box kernel: full\n"
+             "[   49.001605 <    0.000123 >] box kernel: delta\n"
+             "Dec 06 15:00:01 kernel: nohost\n"
+             "[   49.001605] kernel: nohost mono\n",
+             &o, NULL);
+    assert_int_equal(o.n, 5);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(o.r[i].form, KLOG_FORM_JOURNAL);
+    assert_string_equal(o.r[0].wall, "1796569201.123456");
+    assert_string_equal(o.r[0].text, "unix");
+    assert_string_equal(o.r[1].wall, "Sun 2026-12-06 15:00:01 UTC");
+    assert_string_equal(o.r[1].host, "box");
+    assert_string_equal(o.r[1].text, "full");
+    assert_int_equal(o.r[2].mono_ns, 49001605000ll);
+    assert_string_equal(o.r[2].text, "delta");
+    assert_string_equal(o.r[3].host, "");
+    assert_string_equal(o.r[3].text, "nohost");
+    assert_string_equal(o.r[4].text, "nohost mono");
+    assert_true(o.r[4].has_mono);
+
+    /* a kernel message that merely looks like "word word:" stays whole */
+    read_str("[    1.000000] pci 0000:00:00.0: [1022:1576] type 00 class 0x060000\n", &o, NULL);
+    assert_int_equal(o.r[0].form, KLOG_FORM_DMESG);
+    assert_string_equal(o.r[0].host, "");
+    assert_string_equal(o.r[0].text, "pci 0000:00:00.0: [1022:1576] type 00 class 0x060000");
+}
+
 /* ---- mail damage -------------------------------------------------------- */
 
 static void test_seed_fragment(void **state)
@@ -630,6 +707,7 @@ int main(void)
         cmocka_unit_test(test_syslog),
         cmocka_unit_test(test_iso),
         cmocka_unit_test(test_plain),
+        cmocka_unit_test(test_more_forms),
         cmocka_unit_test(test_seed_fragment),
         cmocka_unit_test(test_join_evidence),
         cmocka_unit_test(test_crlf_and_blanks),
