@@ -28,5 +28,6 @@ void bench_iova(struct bench_report *r);
 void bench_amdvi(struct bench_report *r);
 void bench_amd_dma(struct bench_report *r);
 void bench_seed(struct bench_report *r);
+void bench_explain(struct bench_report *r);
 
 #endif

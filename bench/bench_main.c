@@ -107,6 +107,7 @@ static const struct {
     {"amdvi", bench_amdvi},
     {"amd_dma", bench_amd_dma},
     {"seed", bench_seed},
+    {"explain", bench_explain},
     {NULL, NULL},
 };
 
