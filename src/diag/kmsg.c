@@ -15,23 +15,69 @@ const char *kmsg_find(const char *text, size_t len, const char *needle)
     return memmem(text, len, needle, strlen(needle));
 }
 
-/* The pre-filter: one keyword that every message of the family carries
- * somewhere in its record. A record none of them is in costs a few memmem
- * calls and nothing else. */
-static bool amdvi_candidate(const char *t, size_t n)
+/* The pre-filter: one pass over the record notes which of the families'
+ * keywords it holds (a switch on the byte, a compare only where a keyword
+ * can start), so a record with none costs one scan and nothing else. */
+static bool at(const char *p, const char *end, const char *kw, size_t n)
 {
-    /* "AMD-Vi" in every record but the second half of the split 4.x form
-     * ("IO_PAGE_FAULT device=...", 4.9 printk; "iommu ivhd0: ..." 4.20
-     * dev_err), which all carry "device=" or "address=0x" or start with
-     * "UNKNOWN " (the 4.x unknown-event records). */
-    return kmsg_find(t, n, "AMD-Vi") || kmsg_find(t, n, "device=") ||
-           kmsg_find(t, n, "address=0x") || kmsg_find(t, n, "UNKNOWN ");
+    return (size_t)(end - p) >= n && !memcmp(p, kw, n);
 }
 
-static bool vtd_candidate(const char *t, size_t n)
+unsigned kmsg_keywords(const char *t, size_t n)
 {
-    return kmsg_find(t, n, "DMAR") || kmsg_find(t, n, "DRHD") ||
-           kmsg_find(t, n, "INTR-REMAP") || kmsg_find(t, n, "RMRR");
+    unsigned kw = 0;
+    const char *end = t + n;
+    for (const char *p = t; p < end; p++) {
+        switch (*p) {
+        case 'A':
+            if (at(p, end, "AMD-Vi", 6))
+                kw |= KMSG_KW_AMDVI;
+            break;
+        case 'd':
+            if (at(p, end, "device=", 7))
+                kw |= KMSG_KW_DEVICE_EQ;
+            break;
+        case 'a':
+            if (at(p, end, "address=0x", 10))
+                kw |= KMSG_KW_ADDRESS_EQ;
+            break;
+        case 'U':
+            if (at(p, end, "UNKNOWN ", 8))
+                kw |= KMSG_KW_UNKNOWN;
+            else if (at(p, end, "Unhandled context fault: ", 25))
+                kw |= KMSG_KW_CTX_FAULT;
+            break;
+        case 'D':
+            if (at(p, end, "DMAR", 4))
+                kw |= KMSG_KW_DMAR;
+            else if (at(p, end, "DRHD", 4))
+                kw |= KMSG_KW_DRHD;
+            else if (at(p, end, "DMA-API: ", 9))
+                kw |= KMSG_KW_DMA_API;
+            break;
+        case 'I':
+            if (at(p, end, "INTR-REMAP", 10))
+                kw |= KMSG_KW_INTR_REMAP;
+            break;
+        case 'R':
+            if (at(p, end, "RMRR", 4))
+                kw |= KMSG_KW_RMRR;
+            break;
+        case 's':
+            if (at(p, end, "swiotlb buffer is full", 22))
+                kw |= KMSG_KW_SWIOTLB;
+            else if (at(p, end, "smmu", 4))
+                kw |= KMSG_KW_SMMU;
+            break;
+        case 'S':
+            if (at(p, end, "SW-IOMMU", 8))
+                kw |= KMSG_KW_SW_IOMMU;
+            break;
+        default:
+            break;
+        }
+    }
+    return kw;
 }
 
 enum kmsg_status kmsg_parse(const char *text, size_t len, struct kmsg *out)
@@ -39,19 +85,24 @@ enum kmsg_status kmsg_parse(const char *text, size_t len, struct kmsg *out)
     enum kmsg_status st;
     if (!text || !out)
         return KMSG_NO_MATCH;
-    /* The SMMU's "address=" / "DMA-API: ... device address=" lines reach
-     * the AMD-Vi parser too: it answers NO_MATCH and the others go on. */
-    if (amdvi_candidate(text, len)) {
+    unsigned kw = kmsg_keywords(text, len);
+    /* "AMD-Vi" is in every AMD-Vi record but the second half of the split
+     * 4.x form ("IO_PAGE_FAULT device=...", 4.9 printk; "iommu ivhd0: ..."
+     * 4.20 dev_err), which carry "device=" or "address=0x" or start with
+     * "UNKNOWN " (the 4.x unknown-event records). The SMMU's "address=" /
+     * "DMA-API: ... device address=" lines reach the AMD-Vi parser too: it
+     * answers NO_MATCH and the others go on. */
+    if (kw & (KMSG_KW_AMDVI | KMSG_KW_DEVICE_EQ | KMSG_KW_ADDRESS_EQ | KMSG_KW_UNKNOWN)) {
         st = kmsg_parse_amdvi(text, len, out);
         if (st != KMSG_NO_MATCH)
             return st;
     }
-    if (vtd_candidate(text, len)) {
+    if (kw & (KMSG_KW_DMAR | KMSG_KW_DRHD | KMSG_KW_INTR_REMAP | KMSG_KW_RMRR)) {
         st = kmsg_parse_vtd(text, len, out);
         if (st != KMSG_NO_MATCH)
             return st;
     }
-    return kmsg_parse_other(text, len, out);
+    return kmsg_parse_other_kw(text, len, kw, out);
 }
 
 const char *kmsg_kind_name(enum kmsg_kind k)

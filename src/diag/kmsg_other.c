@@ -606,6 +606,11 @@ static enum kmsg_status device_line(struct kmsg_cur *c, struct kmsg *m)
 
 enum kmsg_status kmsg_parse_other(const char *text, size_t len, struct kmsg *out)
 {
+    return kmsg_parse_other_kw(text, len, kmsg_keywords(text, len), out);
+}
+
+enum kmsg_status kmsg_parse_other_kw(const char *text, size_t len, unsigned kw, struct kmsg *out)
+{
     struct kmsg m;
     const char *end = text + len;
     enum kmsg_status st = KMSG_NO_MATCH;
@@ -613,7 +618,8 @@ enum kmsg_status kmsg_parse_other(const char *text, size_t len, struct kmsg *out
     memset(&m, 0, sizeof m);
 
     /* Keyword pre-filter, then the detailed parse of that family only. */
-    if ((k = kmsg_find(text, len, "Unhandled context fault: ")) != NULL) {
+    if ((kw & KMSG_KW_CTX_FAULT) &&
+        (k = kmsg_find(text, len, "Unhandled context fault: ")) != NULL) {
         st = smmu_v2(k, end, &m);
         if (st == KMSG_MATCH && k > text) {
             struct kmsg_cur c = {text, k, false};
@@ -623,11 +629,11 @@ enum kmsg_status kmsg_parse_other(const char *text, size_t len, struct kmsg *out
     }
     struct kmsg_cur c = {text, end, false};
     kc_spaces(&c);
-    if (kmsg_find(text, len, "DMA-API: ")) {
+    if (kw & KMSG_KW_DMA_API) {
         st = dma_debug(&c, &m);
         goto done;
     }
-    if (kmsg_find(text, len, "swiotlb buffer is full") || kmsg_find(text, len, "SW-IOMMU")) {
+    if (kw & (KMSG_KW_SWIOTLB | KMSG_KW_SW_IOMMU)) {
         struct kmsg_cur t = c;
         if (!kc_printer(&t, &m))
             any_printer(&t, &m);
@@ -661,7 +667,7 @@ enum kmsg_status kmsg_parse_other(const char *text, size_t len, struct kmsg *out
         goto done;
     }
     /* SMMUv3 lines come from the SMMU's platform device */
-    if (kmsg_find(text, len, "smmu")) {
+    if (kw & KMSG_KW_SMMU) {
         t = c;
         if (any_printer(&t, &m)) {
             st = smmu_v3(&t, &m);

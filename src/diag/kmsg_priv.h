@@ -36,4 +36,25 @@ bool kc_printer(struct kmsg_cur *c, struct kmsg *out);
 /* Copy [p, p+n) into dst (size dstlen), trimmed, NUL-terminated. */
 void kmsg_copy(char *dst, size_t dstlen, const char *p, size_t n);
 
+/* The keywords the pre-filter looks for, found in one pass over a record
+ * (kmsg_keywords, kmsg.c): the families' parsers run only where theirs are. */
+enum {
+    KMSG_KW_AMDVI = 1u << 0,        /* "AMD-Vi" */
+    KMSG_KW_DEVICE_EQ = 1u << 1,    /* "device=" */
+    KMSG_KW_ADDRESS_EQ = 1u << 2,   /* "address=0x" */
+    KMSG_KW_UNKNOWN = 1u << 3,      /* "UNKNOWN " */
+    KMSG_KW_DMAR = 1u << 4,         /* "DMAR" */
+    KMSG_KW_DRHD = 1u << 5,         /* "DRHD" */
+    KMSG_KW_INTR_REMAP = 1u << 6,   /* "INTR-REMAP" */
+    KMSG_KW_RMRR = 1u << 7,         /* "RMRR" */
+    KMSG_KW_CTX_FAULT = 1u << 8,    /* "Unhandled context fault: " */
+    KMSG_KW_DMA_API = 1u << 9,      /* "DMA-API: " */
+    KMSG_KW_SWIOTLB = 1u << 10,     /* "swiotlb buffer is full" */
+    KMSG_KW_SW_IOMMU = 1u << 11,    /* "SW-IOMMU" */
+    KMSG_KW_SMMU = 1u << 12,        /* "smmu" */
+};
+unsigned kmsg_keywords(const char *text, size_t len);
+/* kmsg_parse_other with the keywords already found */
+enum kmsg_status kmsg_parse_other_kw(const char *text, size_t len, unsigned kw, struct kmsg *out);
+
 #endif
