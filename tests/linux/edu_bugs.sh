@@ -41,7 +41,7 @@ skip() {
 }
 
 if [ -n "${BUILD:-}" ] && [ "${PCILAB_LINUX_PARITY:-0}" != 1 ]; then
-    skip "boots a real kernel under QEMU 28 times (about 5 minutes); set PCILAB_LINUX_PARITY=1 to run it under ctest"
+    skip "boots a real kernel under QEMU 28 times (about 7 minutes); set PCILAB_LINUX_PARITY=1 to run it under ctest"
 fi
 command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed (tests/linux/setup.sh)"
 KVER=${KVER:-$(for d in /lib/modules/*-amd64; do [ -d "$d" ] && echo "${d##*/}"; done | sort -V | tail -1)}
