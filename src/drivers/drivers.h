@@ -11,11 +11,12 @@
 
 extern const struct host_module kmod_ecp5_dma;
 extern const struct host_module kmod_ecp3_can;
+extern const struct host_module kmod_edu;
 
 /* The driver of that module name, NULL when pcilab has none. */
 static inline const struct host_module *drivers_find(const char *name)
 {
-    const struct host_module *const all[] = {&kmod_ecp5_dma, &kmod_ecp3_can};
+    const struct host_module *const all[] = {&kmod_ecp5_dma, &kmod_ecp3_can, &kmod_edu};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (strcmp(all[i]->name, name) == 0)
             return all[i];
