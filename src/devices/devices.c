@@ -14,6 +14,7 @@
 #include "pcie/split.h"
 #include "pcie/topology.h"
 #include "sim/sim.h"
+#include "sim/text.h"
 
 /* ------------------------------------------------------------------ */
 /* Registry */
@@ -88,17 +89,6 @@ char *dev_rid_str(const struct dev_rid *r, char *buf)
 /* ------------------------------------------------------------------ */
 /* Parsing values */
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Unsigned decimal or 0x-hex at *p; advances *p. False on no digits or overflow. */
 static bool parse_number(const char **p, uint64_t *out)
 {
@@ -111,7 +101,7 @@ static bool parse_number(const char **p, uint64_t *out)
     uint64_t v = 0;
     int n = 0;
     for (;; s++, n++) {
-        int d = base == 16 ? hexval(*s) : (*s >= '0' && *s <= '9' ? *s - '0' : -1);
+        int d = base == 16 ? pcilab_hexval(*s) : (*s >= '0' && *s <= '9' ? *s - '0' : -1);
         if (d < 0)
             break;
         if (v > (UINT64_MAX - (uint64_t)d) / base)
@@ -339,8 +329,8 @@ int dev_param_parse(const char *model, const struct dev_param_desc *d, const cha
         }
         /* "bb:dd.f", or with a segment "ssss:bb:dd.f" */
         const char *b = text;
-        if (strlen(text) > 5 && text[4] == ':' && hexval(text[0]) >= 0 && hexval(text[1]) >= 0 &&
-            hexval(text[2]) >= 0 && hexval(text[3]) >= 0)
+        if (strlen(text) > 5 && text[4] == ':' && pcilab_hexval(text[0]) >= 0 && pcilab_hexval(text[1]) >= 0 &&
+            pcilab_hexval(text[2]) >= 0 && pcilab_hexval(text[3]) >= 0)
             b = text + 5;
         if (pcie_bdf_parse(b, &out->rid.bdf, NULL) == 0) {
             out->rid.mode = DEV_RID_FIXED;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "diag/kmsg_priv.h"
+#include "sim/text.h"
 
 const char *kmsg_find(const char *text, size_t len, const char *needle)
 {
@@ -220,24 +221,13 @@ bool kc_lit(struct kmsg_cur *c, const char *lit)
     return false;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 bool kc_hex(struct kmsg_cur *c, int min, int max, uint64_t *v)
 {
     const char *q = c->p;
     uint64_t x = 0;
     int n = 0;
     while (q < c->end && n <= max) {
-        int h = hexval(*q);
+        int h = pcilab_hexval(*q);
         if (h < 0)
             break;
         x = x << 4 | (uint64_t)h;
@@ -330,7 +320,7 @@ bool kc_bdf(struct kmsg_cur *c, bool *has_seg, uint16_t *seg, uint16_t *bdf)
             c->short_text = true;
         return false;
     }
-    if (t.p < t.end && hexval(*t.p) >= 0)
+    if (t.p < t.end && pcilab_hexval(*t.p) >= 0)
         return false;
     *has_seg = digits == 4;
     *seg = (uint16_t)a;

@@ -40,6 +40,7 @@
 #include <string.h>
 
 #include "diag/kmsg_priv.h"
+#include "sim/text.h"
 
 /* ---- the fault reason tables -------------------------------------------
  * drivers/iommu/intel/dmar.c (v4.4 .. current, identical in every version
@@ -177,29 +178,18 @@ static const char *find(const char *p, const char *end, const char *s)
     return NULL;
 }
 
-static int hexval(char ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
 /* Hex number, with or without 0x; at most 16 digits. */
 static bool hexnum(struct cur *c, uint64_t *v, int *ndigits)
 {
     uint64_t x = 0;
     int n = 0;
     if (c->end - c->p >= 3 && c->p[0] == '0' && (c->p[1] == 'x' || c->p[1] == 'X') &&
-        hexval(c->p[2]) >= 0)
+        pcilab_hexval(c->p[2]) >= 0)
         c->p += 2;
-    while (c->p < c->end && hexval(*c->p) >= 0) {
+    while (c->p < c->end && pcilab_hexval(*c->p) >= 0) {
         if (++n > 16)
             return false;
-        x = x << 4 | (uint64_t)hexval(*c->p);
+        x = x << 4 | (uint64_t)pcilab_hexval(*c->p);
         c->p++;
     }
     if (ndigits)
