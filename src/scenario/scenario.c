@@ -2584,16 +2584,12 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
 
 static int parse_based(struct ctx *c, const struct scn_ynode *root);
 
-static int parse_machine(struct ctx *c, const struct scn_ynode *root)
+/* name, description and seed: every scenario has them, a based one too. */
+static int parse_head(struct ctx *c, const struct scn_ynode *root)
 {
-    static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
-                                       "root_complex", "kernel", "firmware", NULL};
-    /* base: is its own form (parse_based) */
-    if (root->type == SCN_Y_MAP && map_get(root, "base"))
-        return parse_based(c, root);
-    int rc = check_map(c, root, "the scenario", keys);
     struct scn_ynode *v;
-    if (rc || (rc = need(c, root, "the scenario", "name", &v)) ||
+    int rc;
+    if ((rc = need(c, root, "the scenario", "name", &v)) ||
         (rc = get_ident(c, v, "name", c->m->name, sizeof c->m->name)))
         return rc;
     if ((v = map_get(root, "description"))) {
@@ -2603,6 +2599,21 @@ static int parse_machine(struct ctx *c, const struct scn_ynode *root)
             return fail(c, v, PCILAB_EINVAL, "'description' must be one line");
     }
     OPT_UINT(c, root, "seed", 0, INT64_MAX, false, c->m->seed); /* exact in JSON */
+    return 0;
+}
+
+
+static int parse_machine(struct ctx *c, const struct scn_ynode *root)
+{
+    static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
+                                       "root_complex", "kernel", "firmware", NULL};
+    /* base: is its own form (parse_based) */
+    if (root->type == SCN_Y_MAP && map_get(root, "base"))
+        return parse_based(c, root);
+    int rc = check_map(c, root, "the scenario", keys);
+    if (rc || (rc = parse_head(c, root)))
+        return rc;
+    struct scn_ynode *v;
     if ((v = map_get(root, "machine_from"))) {
         if ((rc = get_string(c, v, "machine_from", c->m->machine_from, sizeof c->m->machine_from)))
             return rc;
@@ -3231,17 +3242,9 @@ static int parse_based(struct ctx *c, const struct scn_ynode *root)
                     pcilab_err_str(&inner, msg, sizeof msg));
     }
     snprintf(c->m->source, sizeof c->m->source, "%s", c->file);
-    struct scn_ynode *v;
-    if ((rc = need(c, root, "the scenario", "name", &v)) ||
-        (rc = get_ident(c, v, "name", c->m->name, sizeof c->m->name)))
+    if ((rc = parse_head(c, root)))
         return rc;
-    if ((v = map_get(root, "description"))) {
-        if ((rc = get_string(c, v, "description", c->m->description, sizeof c->m->description)))
-            return rc;
-        if (strchr(c->m->description, '\n'))
-            return fail(c, v, PCILAB_EINVAL, "'description' must be one line");
-    }
-    OPT_UINT(c, root, "seed", 0, INT64_MAX, false, c->m->seed);
+    struct scn_ynode *v;
     if ((v = map_get(root, "kernel"))) {
         /* key by key over the base's; a modules: list replaces the base's */
         if (v->type == SCN_Y_MAP && map_get(v, "modules")) {
