@@ -457,6 +457,161 @@ static enum kmsg_status parse_fault(const char *start, const char *rd,
     return KMSG_MATCH;
 }
 
+/* ---- lines that are not faults ----------------------------------------- */
+
+static void start_line(struct kmsg *m, enum kmsg_kind kind, const char *format,
+                       const char *p, const char *end)
+{
+    memset(m, 0, sizeof *m);
+    m->family = KMSG_FAM_VTD;
+    m->kind = kind;
+    set_format(m, format);
+    copy_trim(m->detail, sizeof m->detail, p, end);
+}
+
+/* "DRHD: handling fault status reg %x" (dmar_fault, v4.4 .. current). The
+ * register is FSTS (VT-d spec 11.4.9.2): PFO bit 0, PPF bit 1, ... */
+static enum kmsg_status parse_fsts(struct cur c, struct kmsg *out)
+{
+    uint64_t v;
+    if (!lit(&c, "DRHD: handling fault status reg ") || !hexnum(&c, &v, NULL) ||
+        v > 0xffffffffu)
+        return KMSG_NO_MATCH;
+    skip_spaces(&c);
+    if (!at_end(&c))
+        return KMSG_NO_MATCH;
+    start_line(out, KMSG_VTD_FAULT_STATUS, "vtd-fsts", "", "");
+    out->number = v;
+    return KMSG_MATCH;
+}
+
+/* The ACPI DMAR table as dmar_table_print_dmar_entry prints it (dmar.c,
+ * v4.4 .. current): "RMRR base: %#016Lx end: %#016Lx" and "DRHD base:
+ * %#016Lx flags: %#x". An RMRR is a firmware-reserved range (RMRR, VT-d spec
+ * 8.4): addr = base, number = end (inclusive). A DRHD line says VT-d
+ * hardware is present (not that translation is on: the table is printed
+ * with intel_iommu=off too); it is reported as KMSG_CTX_IOMMU_ON with the
+ * format "vtd-drhd" so a reader can tell it apart. */
+static enum kmsg_status parse_table(struct cur c, const char *line, struct kmsg *out)
+{
+    uint64_t a, b;
+    if (lit(&c, "RMRR base: ")) {
+        if (!hexnum(&c, &a, NULL) || !lit(&c, " end: ") || !hexnum(&c, &b, NULL))
+            return KMSG_NO_MATCH;
+        start_line(out, KMSG_CTX_RMRR_IVMD, "vtd-rmrr", line, c.end);
+        out->has_addr = true;
+        out->addr = a;
+        out->number = b;
+        return KMSG_MATCH;
+    }
+    if (lit(&c, "DRHD base: ")) {
+        if (!hexnum(&c, &a, NULL) || !lit(&c, " flags: ") || !hexnum(&c, &b, NULL))
+            return KMSG_NO_MATCH;
+        start_line(out, KMSG_CTX_IOMMU_ON, "vtd-drhd", line, c.end);
+        out->has_addr = true;
+        out->addr = a;
+        out->has_flags = true;
+        out->flags = (uint32_t)b;
+        return KMSG_MATCH;
+    }
+    /* iommu_prepare_identity_map (intel-iommu.c, 4.x): "Setting identity map
+     * for device %s [0x%Lx - 0x%Lx]", an RMRR being mapped 1:1 for the
+     * device; before v4.2 under "IOMMU: " instead of "DMAR: ". */
+    if (lit(&c, "Setting identity map for device ")) {
+        bool seg;
+        uint16_t s, d;
+        if (!bdf(&c, &seg, &s, &d))
+            return KMSG_NO_MATCH;
+        if (!lit(&c, " [") || !hexnum(&c, &a, NULL) || !lit(&c, " - ") ||
+            !hexnum(&c, &b, NULL) || !lit(&c, "]"))
+            return KMSG_NO_MATCH;
+        start_line(out, KMSG_CTX_RMRR_IVMD, "vtd-identity-map", line, c.end);
+        out->has_bdf = true;
+        out->segment = s;
+        out->bdf = d;
+        out->has_addr = true;
+        out->addr = a;
+        out->number = b;
+        return KMSG_MATCH;
+    }
+    return KMSG_NO_MATCH;
+}
+
+/* Boot lines that say whether VT-d is on (intel-iommu.c / intel/iommu.c,
+ * v4.4 .. current: intel_iommu_setup "IOMMU enabled" / "IOMMU disabled"
+ * for intel_iommu=on/off, intel_iommu_init's last line "Intel(R)
+ * Virtualization Technology for Directed I/O", platform_optin_force_iommu
+ * (v5.1 ..) "Intel-IOMMU force enabled due to platform opt in";
+ * irq_remapping.c intel_enable_irq_remapping "Enabled IRQ remapping in %s
+ * mode" under "DMAR-IR: "). */
+static enum kmsg_status parse_context(struct cur c, int prefix, struct kmsg *out)
+{
+    static const struct {
+        const char *text;
+        int prefix; /* 1 DMAR, 2 DMAR-IR */
+        enum kmsg_kind kind;
+        const char *format;
+    } lines[] = {
+        {"IOMMU enabled", 1, KMSG_CTX_IOMMU_ON, "vtd-cmdline-on"},
+        {"IOMMU disabled", 1, KMSG_CTX_IOMMU_OFF, "vtd-cmdline-off"},
+        {"Intel(R) Virtualization Technology for Directed I/O", 1, KMSG_CTX_IOMMU_ON,
+         "vtd-init"},
+        {"Intel-IOMMU force enabled due to platform opt in", 1, KMSG_CTX_IOMMU_ON,
+         "vtd-optin"},
+        {"Enabled IRQ remapping in x2apic mode", 2, KMSG_CTX_IOMMU_ON, "vtd-ir-on"},
+        {"Enabled IRQ remapping in xapic mode", 2, KMSG_CTX_IOMMU_ON, "vtd-ir-on"},
+    };
+    const char *p = c.p;
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        c.p = p;
+        if (prefix != lines[i].prefix || !lit(&c, lines[i].text))
+            continue;
+        skip_spaces(&c);
+        if (!at_end(&c))
+            continue;
+        start_line(out, lines[i].kind, lines[i].format, p, c.end);
+        return KMSG_MATCH;
+    }
+    return KMSG_NO_MATCH;
+}
+
+/* dev_warn(dev, "Device is ineligible for IOMMU domain attach due to
+ * platform RMRR requirement.  Contact your platform vendor.\n") in
+ * intel_iommu_attach_device (intel-iommu.c v4.4 .., intel/iommu.c; dropped
+ * when the IOMMU core's RESV_DIRECT check took its place, which prints
+ * "Firmware has requested this device have a 1:1 IOMMU mapping ..."). The
+ * dev_warn prefix "<driver> <ssss:bb:dd.f>: " names the device. */
+static enum kmsg_status parse_ineligible(const char *text, const char *hit,
+                                         const char *end, struct kmsg *out)
+{
+    static const char tail[] = "Device is ineligible for IOMMU domain attach due to "
+                               "platform RMRR requirement.";
+    struct cur c = {hit, end};
+    if (!lit(&c, tail))
+        return KMSG_NO_MATCH;
+    struct kmsg m;
+    start_line(&m, KMSG_VTD_RMRR_INELIGIBLE, "vtd-rmrr-ineligible", hit, end);
+    /* "<driver> <bdf>: " before the text */
+    const char *sp = memchr(text, ' ', (size_t)(hit - text));
+    if (sp && sp > text && (size_t)(sp - text) < sizeof m.printer_driver) {
+        struct cur b = {sp + 1, hit};
+        bool seg;
+        uint16_t s, d;
+        if (bdf(&b, &seg, &s, &d) && lit(&b, ": ") && b.p == hit) {
+            m.has_printer = true;
+            memcpy(m.printer_driver, text, (size_t)(sp - text));
+            m.printer_driver[sp - text] = '\0';
+            m.printer_segment = s;
+            m.printer_bdf = d;
+            m.has_bdf = true;
+            m.segment = s;
+            m.bdf = d;
+        }
+    }
+    *out = m;
+    return KMSG_MATCH;
+}
+
 enum kmsg_status kmsg_parse_vtd(const char *text, size_t len, struct kmsg *out)
 {
     if (!text || !out)
@@ -466,12 +621,34 @@ enum kmsg_status kmsg_parse_vtd(const char *text, size_t len, struct kmsg *out)
     if (rd)
         return parse_fault(text, rd, end, out);
 
+    const char *inel = find(text, end, "Device is ineligible for IOMMU");
+    if (inel)
+        return parse_ineligible(text, inel, end, out);
+
     struct cur c = {text, end};
-    skip_prefix(&c);
-    if (c.p < end && (*c.p == '[' || *c.p == 'D' || *c.p == 'I')) {
-        enum kmsg_status s = parse_tail(c, out);
+    int prefix = skip_prefix(&c);
+    if (prefix == 0 && lit(&c, "IOMMU: ")) /* before v4.2 */
+        prefix = 1;
+    if (c.p >= end)
+        return KMSG_NO_MATCH;
+    const char *line = c.p;
+    enum kmsg_status s;
+    switch (*c.p) {
+    case '[': /* the 4.4 tail without its prefix */
+    case 'D': /* "DMAR:[fault reason", "DRHD: handling", "DRHD base:" */
+    case 'I': /* "INTR-REMAP:[fault reason", "IOMMU enabled", "Intel(R) ..." */
+        s = parse_tail(c, out);
         if (s != KMSG_NO_MATCH)
             return s;
+        break;
+    default:
+        break;
     }
-    return KMSG_NO_MATCH;
+    if (prefix == 0)
+        return KMSG_NO_MATCH;
+    if ((s = parse_fsts(c, out)) != KMSG_NO_MATCH)
+        return s;
+    if ((s = parse_table(c, line, out)) != KMSG_NO_MATCH)
+        return s;
+    return parse_context(c, prefix, out);
 }
