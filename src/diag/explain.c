@@ -862,8 +862,7 @@ static void classify_requester(const struct explain *e, const struct explain_sig
         sfmt(r->how, sizeof r->how, "the driver %s printed on it", d->driver);
     } else if (seg == 0 && bdf == 0 && is_x86_family(s->family)) {
         r->role = EXPLAIN_REQ_HOST_BRIDGE;
-        sfmt(r->how, sizeof r->how,
-             "x86 convention: 00:00.0 is the host bridge on x86 PCs (no lspci given)");
+        sfmt(r->how, sizeof r->how, "by x86 convention, no lspci given");
     } else if (any_enumerated(e) && !(d && d->enumerated)) {
         r->role = EXPLAIN_REQ_NO_DEVICE;
         sfmt(r->how, sizeof r->how, "the log's PCI enumeration lists no function at this BDF");
@@ -914,7 +913,7 @@ static void senders_text(const struct explain_finding *f, char *buf, size_t len)
     char b[16];
     buf[0] = '\0';
     if (!f->nsenders) {
-        sfmt(buf, len, "the device whose driver programmed this buffer");
+        sfmt(buf, len, "the device that DMAs to this buffer");
         return;
     }
     if (f->nsenders > 1)
@@ -1112,8 +1111,8 @@ static void what_line(const struct explain_sig *s, const struct explain_finding 
 static void collect_common(const struct explain *e, struct explain_finding *f, bool dma)
 {
     if (!e->o.lspci)
-        add_collect(f, "lspci -vvv and lspci -tv (as root), from the same boot: names the "
-                       "requester and the path to it");
+        add_collect(f, "lspci -vvv and lspci -tv (as root), from the same boot: what sits "
+                       "at the requester's BDF, and the path to the device");
     if (!e->ctx.kernel[0])
         add_collect(f, "the full dmesg from boot (the kernel version, the IOMMU's setup "
                        "lines, the drivers' probe lines)");
@@ -1203,17 +1202,24 @@ static void rule_rid(const struct explain *e, const struct explain_sig *s,
     else
         sfmt(f->why, sizeof f->why,
              "%s is the %s (%s), which does no DMA: a device is sending TLPs with the wrong "
-             "requester ID, so the IOMMU looks up %s's table entry%s instead of the device's "
-             "own, where its buffer is mapped",
-             b, role, r->how, b, dom0 ? ", which is in no domain and refuses the access" : "");
+             "requester ID, so the IOMMU looks up %s's table entry instead of the device's "
+             "own, where its buffer is mapped%s",
+             b, role, r->how, b,
+             dom0 ? "; that entry is in no domain and refuses the access" : "");
     if (af->top32)
         sapp(f->why, sizeof f->why, "; 0x%llx looks like a DMA handle the driver got",
              (unsigned long long)af->a);
     sapp(f->why, sizeof f->why, ".");
-    sfmt(f->change, sizeof f->change,
-         "Fix the device's TLP requester ID: every TLP %s sends must carry its own captured "
-         "bus/device/function, not %s.",
-         senders, b);
+    if (f->nsenders)
+        sfmt(f->change, sizeof f->change,
+             "Fix the TLP requester ID of %s: every TLP it sends must carry its own captured "
+             "bus/device/function, not %s.",
+             senders, b);
+    else
+        sfmt(f->change, sizeof f->change,
+             "Fix the device's TLP requester ID: the device that DMAs to this buffer must put "
+             "its own captured bus/device/function in its TLPs, not %s.",
+             b);
 
     add_fix(f, EXPLAIN_FIX_DEVICE_LOGIC, false, "",
             "Put the captured bus/device/function of %s in the Requester ID of every TLP it "
@@ -1245,11 +1251,12 @@ static void rule_rid(const struct explain *e, const struct explain_sig *s,
     else
         add_fix(f, EXPLAIN_FIX_PCI_QUIRK, false,
                 "any DMA tagged with the alias ID reaches this device's domain",
-                "If the device cannot be changed: a quirk calling pci_add_dma_alias() works "
-                "only when %s is on the device's own bus (pci_for_each_dma_alias builds the "
-                "alias from the device's bus number, drivers/pci/search.c); a requester ID on "
-                "another bus (bus %02x) has no quirk: the device must be fixed.",
-                b, r->bdf >> 8);
+                "Only if the device cannot be changed and sits on bus %02x itself: a header "
+                "quirk (drivers/pci/quirks.c) calling pci_add_dma_alias(pdev, devfn %02x.%x). "
+                "Aliases stay on the device's own bus (pci_for_each_dma_alias builds them "
+                "from its bus number, drivers/pci/search.c), so a device on another bus "
+                "cannot be covered by a quirk: it must be fixed.",
+                r->bdf >> 8, (r->bdf >> 3) & 0x1f, r->bdf & 7);
     add_fix(f, EXPLAIN_FIX_KERNEL_PARAMETER, true,
             "no DMA protection for the devices in passthrough",
             "iommu=pt does not fix it: passthrough gives each device's own requester ID an "
@@ -1278,9 +1285,6 @@ static void rule_rid(const struct explain *e, const struct explain_sig *s,
                   "0x%llx looks like a DMA handle, not 0, a physical address or garbage",
                   (unsigned long long)af->a);
     ruled_common(e, s, af, f);
-    if (!e->o.lspci)
-        add_collect(f, "lspci -vvv and lspci -tv (as root): confirm what sits at the "
-                       "requester's BDF and where the device is");
     add_collect(f, "a PCIe analyser or the FPGA's TLP logic (e.g. a logic-analyser core on "
                    "the TX TLP interface): the requester ID field of the device's writes");
     collect_common(e, f, false);
