@@ -25,6 +25,8 @@ struct sim_run {
     uint64_t fault_lines;        /* IO_PAGE_FAULT lines in its log */
     uint64_t faults;             /* faults the IOMMU saw (the recorder) */
     char isr[200];               /* the board's first "DMA done:" line, "" when none */
+    bool dev_found;
+    uint16_t dev_segment, dev_bdf; /* where the board sits after enumeration */
     bool data;                   /* that line read the board's pattern, not zeros */
 };
 
@@ -52,8 +54,15 @@ static void run_once(const char *arg, const struct explain_sim_scn *s, bool fixe
 
     char bdf[PCIE_FN_ADDR_LEN] = "";
     const struct scn_sysfn *dev = scn_system_find(m.sys, s->label);
-    if (dev)
+    if (dev) {
         pcie_fn_addr_str(dev->fn, bdf);
+        unsigned seg = 0, b = 0, d = 0, f = 0;
+        if (sscanf(bdf, "%x:%x:%x.%x", &seg, &b, &d, &f) == 4) {
+            r->dev_found = true;
+            r->dev_segment = (uint16_t)seg;
+            r->dev_bdf = (uint16_t)(b << 8 | d << 3 | f);
+        }
+    }
     const struct sim_log *log = sim_log(m.sim);
     for (size_t i = 0; i < sim_log_count(log); i++) {
         struct sim_log_rec lr;
@@ -141,14 +150,41 @@ static json_t *sets_json(const char (*sets)[EXPLAIN_SIM_SET_LEN], size_t n)
     return a;
 }
 
+/* text from column 14, wrapped at 80 */
+static void wrapped(FILE *out, const char *label, const char *text)
+{
+    fprintf(out, "  %-11s ", label);
+    size_t col = 14;
+    const char *p = text;
+    while (*p) {
+        const char *sp = strchr(p, ' ');
+        size_t w = sp ? (size_t)(sp - p) : strlen(p);
+        if (col > 14 && col + 1 + w > 80) {
+            fprintf(out, "\n%14s", "");
+            col = 14;
+        } else if (col > 14) {
+            fputc(' ', out);
+            col++;
+        }
+        fprintf(out, "%.*s", (int)w, p);
+        col += w;
+        p += w;
+        while (*p == ' ')
+            p++;
+    }
+    fputc('\n', out);
+}
+
 static void print_scenario(FILE *out, const struct explain_sim_scn *s)
 {
-    fprintf(out, "  %-11s %s", "scenario", s->run_arg[0] ? s->run_arg : "generic (below)");
-    for (size_t i = 0; i < s->nseen; i++)
-        fprintf(out, " --set %s", s->seen[i]);
-    fprintf(out, "\n");
+    char cmd[1024];
+    size_t used = (size_t)snprintf(cmd, sizeof cmd, "%s",
+                                   s->run_arg[0] ? s->run_arg : "a generic machine,");
+    for (size_t i = 0; i < s->nseen && used < sizeof cmd; i++)
+        used += (size_t)snprintf(cmd + used, sizeof cmd - used, " --set %s", s->seen[i]);
+    wrapped(out, "scenario", cmd);
     for (size_t i = 0; i < s->nnotes; i++)
-        fprintf(out, "  %-11s %s\n", i ? "" : "assumed", s->notes[i]);
+        wrapped(out, i ? "" : "assumed", s->notes[i]);
 }
 
 int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
@@ -225,25 +261,38 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
         bool fix_ok = fixed->faults == 0 && fixed->fault_lines == 0;
         rc = cmp.reproduced && fix_ok ? 0 : 1;
         if (out) {
+            if (!seen->dev_found || seen->dev_bdf != s.device_bdf ||
+                seen->dev_segment != s.device_segment)
+                fprintf(out, "  %-11s the board did not land at %04x:%02x:%02x.%x\n", "warning",
+                        s.device_segment, s.device_bdf >> 8, pcie_bdf_dev(s.device_bdf),
+                        pcie_bdf_fn(s.device_bdf));
             fprintf(out, "  %-11s %s\n", "log", s.expect.text);
-            if (!seen->has_line)
-                fprintf(out, "  not reproduced: the run printed no IO_PAGE_FAULT line "
-                        "(%llu IOMMU faults)\n", (unsigned long long)seen->faults);
-            else
-                fprintf(out, "  %s %s\n  %-11s (%s)\n",
-                        cmp.reproduced ? "reproduced:" : "not reproduced:", seen->line_text, "",
-                        why);
-            fprintf(out, "  with the fix (--set %s): ", s.fix);
+            if (!seen->has_line) {
+                fprintf(out, "  not reproduced: the run printed no IO_PAGE_FAULT line\n");
+                snprintf(why, sizeof why, "%llu IOMMU faults)", (unsigned long long)seen->faults);
+                wrapped(out, "", why);
+            } else {
+                fprintf(out, "  %s %s\n", cmp.reproduced ? "reproduced:" : "not reproduced:",
+                        seen->line_text);
+                char w[420];
+                snprintf(w, sizeof w, "(%s)", why);
+                wrapped(out, "", w);
+            }
             if (fix_ok)
-                fprintf(out, "0 faults, %s\n", fixed->data ? "the ISR reads the data"
+                fprintf(out, "  with the fix: 0 faults, %s\n",
+                        fixed->data ? "the ISR reads the data"
                         : fixed->isr[0] ? "but the ISR still reads zeros" : "no ISR line");
             else
-                fprintf(out, "%llu faults remain (%llu lines)\n",
+                fprintf(out, "  with the fix: %llu faults remain (%llu lines)\n",
                         (unsigned long long)fixed->faults,
                         (unsigned long long)fixed->fault_lines);
-            if (fixed->isr[0])
-                fprintf(out, "  %-11s (%s; before it: %s)\n", "", fixed->isr,
-                        seen->isr[0] ? seen->isr : "no ISR line");
+            char w[600];
+            snprintf(w, sizeof w, "(--set %s; %s%s%s)", s.fix,
+                     fixed->isr[0] ? fixed->isr : "no ISR line",
+                     seen->isr[0] ? ", before it " : "",
+                     seen->isr[0] ? seen->isr + (strncmp(seen->isr, "DMA done: ", 10) ? 0 : 10)
+                                  : "");
+            wrapped(out, "", w);
         }
     }
     if (j) {

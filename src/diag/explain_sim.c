@@ -431,6 +431,13 @@ static void yaml_root_port(struct buf *b, unsigned dev, unsigned fn, const char 
            "        pcie: {max_speed: gen3, max_width: 1, ext_tags: true}\n");
 }
 
+static bool requester_placed(const struct explain_sim_req *req)
+{
+    uint16_t rid = req->line.rid;
+    return rid >> 8 == 0 && rid != 0 && rid != 0x0002 &&
+           (!req->line.has_domain || req->line.domain != 0);
+}
+
 /* A generic AMD machine: root complex 00:00.0, IOMMU 00:00.2, a host bridge
  * at the requester's BDF when that is on the root bus, and the board behind
  * the bus-th root port (enumeration numbers buses depth first, so bus - 1
@@ -493,8 +500,11 @@ static int yaml_generic(const struct explain_sim_req *req, struct explain_sim_sc
            "      capabilities:\n"
            "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
            "        msi: {vectors: 1, addr64: true, offset: 0x54}\n");
-    /* the requester, on the root bus: a host bridge there (function 0 too) */
-    if (rid >> 8 == 0 && rid != 0 && rid != 0x0002) {
+    /* the requester, on the root bus: a host bridge there (function 0 too),
+     * unless the log's domain is 0: then the IOMMU found no domain for it,
+     * which is what an ID with no function gives (Linux leaves its DTE
+     * valid, translating, with no domain and no rights) */
+    if (requester_placed(req)) {
         unsigned d = pcie_bdf_dev(rid);
         if (d != 0 && pcie_bdf_fn(rid) != 0)
             put(b, "    - {bdf: 00:%02x.0, kind: host_bridge, vendor: 0x1022, device: 0x157b}\n",
@@ -523,7 +533,8 @@ static int yaml_generic(const struct explain_sim_req *req, struct explain_sim_sc
     unsigned ddev = pcie_bdf_dev(dbdf), dfn = pcie_bdf_fn(dbdf);
     if (dfn != 0)
         put(b, "        - {devfn: %02x.0, kind: endpoint, vendor: 0x1204, device: 0x5046, "
-               "class: 0x118000}\n", ddev);
+               "class: 0x118000,\n"
+               "           capabilities: {pcie: {max_speed: gen2, max_width: 1}}}\n", ddev);
     put(b, "        - devfn: %02x.%x\n"
            "          name: %s\n"
            "          kind: endpoint\n"
@@ -651,7 +662,9 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
         note(s, "a generic AMD machine (root complex 00:00.0, IOMMU 00:00.2, the builder's "
              "IVRS, no IVMD): requester %04x:%02x:%02x.%x %s, the board at %04x:%02x:%02x.%x "
              "behind a root port%s", l->segment, l->rid >> 8, pcie_bdf_dev(l->rid),
-             pcie_bdf_fn(l->rid), l->rid >> 8 == 0 ? "as a host bridge" : "with no function there",
+             pcie_bdf_fn(l->rid),
+             l->rid == 0 || requester_placed(req) ? "as a host bridge"
+             : "with no function there (the log's domain 0: the IOMMU knows no domain of it)",
              s->device_segment, s->device_bdf >> 8, pcie_bdf_dev(s->device_bdf),
              pcie_bdf_fn(s->device_bdf),
              req->has_device ? "" : " (the log names no device: 01:00.0 assumed)");
