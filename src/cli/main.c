@@ -1,5 +1,6 @@
 /* pcilab: the command line. Only this layer prints and exits. */
 #include "cli/cli.h"
+#include "cli/explain_sim_run.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,7 @@ static const struct cli_command commands[] = {
     {"explain", "explain a real kernel log's IOMMU and DMA faults", cmd_explain},
     {"lspci", "show a scenario's machine with the real lspci", cmd_lspci},
     {"scenarios", "list the built-in scenarios", cmd_scenarios},
+    {"explain-simulate", "reproduce one AMD-Vi fault line by simulation", cmd_explain_sim},
     {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
     {"bench", "performance figures against their targets (pcilab-bench)", cmd_bench},
     {"help", "show this help", cmd_help},
