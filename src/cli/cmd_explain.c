@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+#include "cli/explain_sim_run.h"
 #include "diag/explain.h"
 #include "diag/klog.h"
 #include "diag/lspci.h"
@@ -99,30 +100,75 @@ static void time_s(bool has, int64_t ns, char *buf, size_t len)
 
 /* ---- --simulate ---- */
 
-/* HOOK(simulate): src/diag/explain_sim.[ch] (branch `simulate`) builds a
- * pcilab scenario reproducing a finding and runs it with and without the
- * fix. Until it is merged, this says so; when it is, call it here, per
- * finding, and print its outcome (human) / fill "simulation" (JSON). */
-struct sim_outcome {
-    bool ran;
-    char text[512];
+/* HOOK(simulate): src/diag/explain_sim.h (branch `simulate`) builds a pcilab
+ * scenario reproducing one finding; src/cli/explain_sim_run.h runs it as seen
+ * and with the fix, printing the outcome (human) or making the "simulation"
+ * value (JSON). Here: the request from what the explainer found. */
+struct sim_ctx {
+    bool on;
+    const struct explain *e;
+    const struct lspci_db *db; /* NULL without --lspci */
 };
 
-static void simulate_finding(const struct explain *e, const struct explain_finding *f,
-                             const struct lspci_db *db, struct sim_outcome *out)
+static enum lspci_role lspci_role_of(enum explain_req_role r)
 {
-    (void)e;
-    (void)f;
-    (void)db;
-    out->ran = false;
-    snprintf(out->text, sizeof out->text,
-             "not available in this build (src/diag/explain_sim is not merged yet)");
+    switch (r) {
+    case EXPLAIN_REQ_HOST_BRIDGE: return LSPCI_ROLE_HOST_BRIDGE;
+    case EXPLAIN_REQ_ROOT_PORT: return LSPCI_ROLE_ROOT_PORT;
+    case EXPLAIN_REQ_BRIDGE: return LSPCI_ROLE_BRIDGE;
+    case EXPLAIN_REQ_IOMMU: return LSPCI_ROLE_IOMMU;
+    case EXPLAIN_REQ_ENDPOINT: return LSPCI_ROLE_ENDPOINT;
+    default: return LSPCI_ROLE_UNKNOWN;
+    }
+}
+
+static void sim_request(const struct sim_ctx *sc, const struct explain_finding *f,
+                        struct explain_sim_req *req)
+{
+    const struct explain_sig *s = f->sig;
+    struct kmsg m;
+    memset(&m, 0, sizeof m);
+    m.family = s->family;
+    m.kind = s->kind;
+    snprintf(m.format, sizeof m.format, "%s", s->format);
+    m.has_bdf = s->has_bdf;
+    m.segment = s->segment;
+    m.bdf = s->bdf;
+    m.has_printer = s->has_printer;
+    snprintf(m.printer_driver, sizeof m.printer_driver, "%s", s->printer_driver);
+    m.printer_segment = s->printer_segment;
+    m.printer_bdf = s->printer_bdf;
+    m.has_domain = s->has_domain;
+    m.domain = s->domain;
+    m.has_addr = s->has_addr;
+    m.addr = s->addr;
+    m.has_flags = s->has_flags;
+    m.flags = s->flags;
+    m.dir = s->dir;
+    memset(req, 0, sizeof *req);
+    explain_sim_req_from_kmsg(req, &m);
+    req->category = f->category;
+    snprintf(req->kernel, sizeof req->kernel, "%s", explain_context(sc->e)->kernel);
+    req->rid_role = lspci_role_of(f->req.role);
+    if (!req->has_device && f->nsenders == 1) {
+        req->has_device = true;
+        req->device_segment = f->req.segment;
+        req->device_bdf = f->sender_bdf[0];
+        snprintf(req->device_driver, sizeof req->device_driver, "%s", f->sender_driver[0]);
+    }
+    req->count = s->count;
+    req->has_times = s->has_time;
+    req->first_ns = s->first_ns;
+    req->last_ns = s->last_ns;
+    req->lspci = sc->db;
+    if (s->nevidence)
+        snprintf(req->line.text, sizeof req->line.text, "%s", s->evidence[0].text);
 }
 
 /* ---- human output ---- */
 
 static void print_finding(FILE *out, const struct explain *e, size_t i,
-                          const struct explain_finding *f, const struct sim_outcome *sim)
+                          const struct explain_finding *f, const struct sim_ctx *sc)
 {
     const struct explain_sig *s = f->sig;
     char b[48], t1[32], t2[32], buf[512];
@@ -217,15 +263,17 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
             wrap(out, 6, 6, f->collect[k]);
         }
     }
-    if (sim) {
-        fprintf(out, "  Simulation\n    ");
-        wrap(out, 4, 4, sim->text);
+    if (sc->on) {
+        struct explain_sim_req req;
+        sim_request(sc, f, &req);
+        fflush(out);
+        explain_sim_run(&req, out, NULL);
     }
     (void)e;
 }
 
 static void print_human(FILE *out, const char *name, const struct explain *e,
-                        const struct klog_stats *st, const struct sim_outcome *sims)
+                        const struct klog_stats *st, const struct sim_ctx *sc)
 {
     const struct explain_counts *c = explain_get_counts(e);
     const struct explain_ctx *x = explain_context(e);
@@ -254,7 +302,7 @@ static void print_human(FILE *out, const char *name, const struct explain *e,
             wrap(out, 6, 6, f->change);
         }
         for (size_t i = 0; i < nf; i++)
-            print_finding(out, e, i, explain_finding_at(e, i), sims ? &sims[i] : NULL);
+            print_finding(out, e, i, explain_finding_at(e, i), sc);
     }
 
     fprintf(out, "\nContext from the log\n");
@@ -318,7 +366,7 @@ static json_t *jtime(bool has, int64_t ns)
     return has ? json_real((double)ns / 1e9) : json_null();
 }
 
-static json_t *json_finding(const struct explain_finding *f, const struct sim_outcome *sim)
+static json_t *json_finding(const struct explain_finding *f, const struct sim_ctx *sc)
 {
     const struct explain_sig *s = f->sig;
     char b[32];
@@ -386,14 +434,18 @@ static json_t *json_finding(const struct explain_finding *f, const struct sim_ou
     for (size_t k = 0; k < f->ncollect; k++)
         json_array_append_new(co, json_string(f->collect[k]));
     json_object_set_new(j, "collect", co);
-    json_object_set_new(j, "simulation",
-                        sim ? json_pack("{s:b, s:s}", "ran", sim->ran, "outcome", sim->text)
-                            : json_null());
+    json_t *sim = NULL;
+    if (sc->on) {
+        struct explain_sim_req req;
+        sim_request(sc, f, &req);
+        explain_sim_run(&req, NULL, &sim);
+    }
+    json_object_set_new(j, "simulation", sim ? sim : json_null());
     return j;
 }
 
 static int print_json(FILE *out, const char *name, const struct explain *e,
-                      const struct klog_stats *st, const struct sim_outcome *sims)
+                      const struct klog_stats *st, const struct sim_ctx *sc)
 {
     const struct explain_counts *c = explain_get_counts(e);
     const struct explain_ctx *x = explain_context(e);
@@ -402,7 +454,7 @@ static int print_json(FILE *out, const char *name, const struct explain *e,
     json_object_set_new(root, "input", json_string(name));
     json_t *fa = json_array();
     for (size_t i = 0; i < explain_nfindings(e); i++)
-        json_array_append_new(fa, json_finding(explain_finding_at(e, i), sims ? &sims[i] : NULL));
+        json_array_append_new(fa, json_finding(explain_finding_at(e, i), sc));
     json_object_set_new(root, "findings", fa);
     json_t *devs = json_array();
     for (size_t i = 0; i < x->ndev; i++) {
@@ -628,17 +680,11 @@ int cmd_explain(int argc, char **argv)
     }
     struct klog_stats st;
     klog_get_stats(r, &st);
-    struct sim_outcome *sims = NULL;
-    if (simulate && explain_nfindings(e)) {
-        sims = calloc(explain_nfindings(e), sizeof *sims);
-        for (size_t i = 0; sims && i < explain_nfindings(e); i++)
-            simulate_finding(e, explain_finding_at(e, i), nlspci ? &db : NULL, &sims[i]);
-    }
+    struct sim_ctx sc = {.on = simulate, .e = e, .db = nlspci ? &db : NULL};
     if (json)
-        status = print_json(stdout, name, e, &st, sims) < 0 ? 1 : 0;
+        status = print_json(stdout, name, e, &st, &sc) < 0 ? 1 : 0;
     else
-        print_human(stdout, name, e, &st, sims);
-    free(sims);
+        print_human(stdout, name, e, &st, &sc);
 out:
     klog_reader_free(r);
     explain_destroy(e);
