@@ -258,8 +258,25 @@ static void dma_debug_fields(const char *p, const char *end, struct kmsg *m)
 static enum kmsg_status dma_debug(struct kmsg_cur *c, struct kmsg *m)
 {
     struct kmsg_cur t = *c;
-    if (!kc_lit(&t, "DMA-API: "))
-        return KMSG_NO_MATCH;
+    if (!kc_lit(&t, "DMA-API: ")) {
+        /* 4.x: WARN's text is "%s %s: " + "DMA-API: device driver ...", so
+         * the record starts with the device: "<drv> <bdf>: DMA-API: ..." */
+        struct kmsg_cur d = *c, s;
+        if (!kc_printer(&d, m) || !kc_lit(&d, "DMA-API: "))
+            return KMSG_NO_MATCH;
+        s = d;
+        if (!kc_lit(&s, "device driver "))
+            return KMSG_NO_MATCH;
+        m->family = KMSG_FAM_DMA_DEBUG;
+        m->kind = KMSG_DMA_DEBUG;
+        m->has_bdf = true;
+        m->segment = m->printer_segment;
+        m->bdf = m->printer_bdf;
+        kmsg_copy(m->detail, sizeof m->detail, d.p, (size_t)(d.end - d.p));
+        dma_debug_fields(d.p, d.end, m);
+        set_fmt(m, "dma-debug-4.x");
+        return KMSG_MATCH;
+    }
     m->family = KMSG_FAM_DMA_DEBUG;
     m->kind = KMSG_DMA_DEBUG;
     static const char *const global[] = {

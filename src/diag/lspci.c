@@ -275,6 +275,7 @@ struct pline {
     size_t n;
     unsigned no;
     enum lk kind;
+    size_t width;   /* columns, tabs to multiples of 8 */
 };
 
 /* Byte pairs separated by blanks only (at least one). */
@@ -566,7 +567,7 @@ static int set_parent(struct ps *p, struct work *w, uint16_t parent, unsigned li
         char a[16], b[16];
         bdf_str(a, sizeof a, w->f.segment, parent);
         bdf_str(b, sizeof b, w->f.segment, w->f.parent_bdf);
-        return contra(p, line, w, "below", a, b, w->m.l_parent);
+        return contra(p, line, w, "its parent", a, b, w->m.l_parent);
     }
     if (!w->f.has_parent) {
         w->f.has_parent = true;
@@ -578,15 +579,13 @@ static int set_parent(struct ps *p, struct work *w, uint16_t parent, unsigned li
 
 static int set_driver(struct ps *p, struct work *w, const char *s, size_t n, unsigned line)
 {
+    /* the whole rest: old kernels' driver names had blanks ("HDA Intel") */
     char d[sizeof w->f.driver];
-    size_t k = 0;
-    while (k < n && !is_blank(s[k]))
-        k++;
-    copy_text(d, sizeof d, s, k);
+    copy_text(d, sizeof d, s, n);
     if (!d[0])
         return 0;
     if (w->f.driver[0] && strcmp(w->f.driver, d) != 0)
-        return contra(p, line, w, "driven by", d, w->f.driver, w->m.l_driver);
+        return contra(p, line, w, "its driver", d, w->f.driver, w->m.l_driver);
     if (!w->f.driver[0]) {
         memcpy(w->f.driver, d, sizeof d);
         w->m.l_driver = line;
@@ -610,7 +609,7 @@ static const char *port_type_text(int t)
 static int set_exp(struct ps *p, struct work *w, int type, unsigned line)
 {
     if (w->m.exp_type >= 0 && w->m.exp_type != type)
-        return contra(p, line, w, "an Express", port_type_text(type),
+        return contra(p, line, w, "its Express type", port_type_text(type),
                       port_type_text(w->m.exp_type), w->m.l_exp);
     if (w->m.exp_type < 0) {
         w->m.exp_type = type;
@@ -1265,13 +1264,24 @@ static int split_lines(const char *text, size_t len, struct pline **out, size_t 
         for (size_t i = 0; i < n; i++)
             if (((unsigned char)s[i] < 0x20 && s[i] != '\t') || s[i] == 0x7f)
                 bin = true;
+        size_t width = 0;
+        for (size_t i = 0; i < n; i++)
+            width = s[i] == '\t' ? (width / 8 + 1) * 8 : width + 1;
         v[k] = (struct pline){.s = s, .n = n, .no = no,
-                              .kind = bin ? LK_ORPHAN : classify(s, n)};
+                              .kind = bin ? LK_ORPHAN : classify(s, n), .width = width};
         k++;
     }
     *out = v;
     *count = k;
     return 0;
+}
+
+/* Shell prompts and comments pasted around the output: never the rest of
+ * a wrapped line. */
+static bool prompt_like(const char *s, size_t n)
+{
+    return n && (s[0] == '#' || s[0] == '$' || s[0] == '%' || starts(s, n, "lspci") ||
+                 starts(s, n, "sudo "));
 }
 
 struct order {
@@ -1326,7 +1336,8 @@ int lspci_parse(struct lspci_db *db, const char *text, size_t len, const char *n
          * are its continuation when the evidence says so (docs/explain-lspci.md). */
         size_t j = i + 1;
         if (joinable_prev(L->kind)) {
-            while (j < np && j < i + 4 && (pl[j].kind == LK_ORPHAN || pl[j].kind == LK_BYTES))
+            while (j < np && j < i + 4 && (pl[j].kind == LK_ORPHAN || pl[j].kind == LK_BYTES) &&
+                   !prompt_like(pl[j].s, pl[j].n))
                 j++;
         }
         size_t run = j - i - 1;
@@ -1338,11 +1349,12 @@ int lspci_parse(struct lspci_db *db, const char *text, size_t len, const char *n
                                                : (next == LK_INDENT || next == LK_HEADER ||
                                                   next == LK_HEX);
             bool tail = lspci_tail(last->s, last->n);
-            bool longish = pl[j - 2].n >= 60 && run == 1;
+            /* a wrapped line was long, but not longer than mail wraps at */
+            bool longish = pl[j - 2].width >= 60 && pl[j - 2].width <= 100 && run == 1;
             if (L->kind == LK_TREE)
-                join_it = tail || (sandwich && longish);
+                join_it = tail || (longish && (sandwich || next == LK_BLANK));
             else
-                join_it = sandwich || tail || (longish && L->kind == LK_INDENT);
+                join_it = tail || (L->width >= 40 && sandwich) || (longish && L->kind == LK_INDENT);
         }
         /* a hex line cut short, its rest on the next line */
         if (L->kind == LK_HEX && j < np && pl[j].kind == LK_BYTES &&

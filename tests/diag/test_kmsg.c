@@ -334,7 +334,9 @@ static const struct kcase cases[] = {
      * driver ..." formats */
     {"dma-debug 4.9 free unallocated",
      "ecp5_dma 0000:01:00.0: DMA-API: device driver tries to free DMA memory it has not allocated [device address=0x00000000ffbf8000] [size=4096 bytes]",
-     KMSG_NO_MATCH},
+     KMSG_MATCH, KMSG_FAM_DMA_DEBUG, KMSG_DMA_DEBUG, "dma-debug-4.x",
+     1, 0, BDF(1, 0, 0), 0, 0, 1, SEED_ADDR, .chk = C_NUMBER | C_DETAIL, .number = 4096,
+     .detail = "device driver tries to free DMA memory it has not allocated [device address=0x00000000ffbf8000] [size=4096 bytes]"},
     {"dma-debug 4.9 as WARN prints it",
      "DMA-API: ecp5_dma 0000:01:00.0: DMA-API: device driver frees DMA memory with different size [device address=0x0000000012340000] [map size=8192 bytes] [unmap size=4096 bytes]",
      KMSG_MATCH, KMSG_FAM_DMA_DEBUG, KMSG_DMA_DEBUG, "dma-debug-4.x",
@@ -343,6 +345,8 @@ static const struct kcase cases[] = {
      KMSG_FAM_DMA_DEBUG, KMSG_DMA_DEBUG, "dma-debug-global", .chk = C_DETAIL,
      .detail = "debugging out of memory - disabling"},
     {"dma-debug neg: preallocated", "DMA-API: preallocated 65536 debug entries", KMSG_NO_MATCH},
+    {"dma-debug neg: 4.x prefix, other sentence",
+     "ecp5_dma 0000:01:00.0: DMA-API: hello", KMSG_NO_MATCH},
 
     /* ---- swiotlb ---- */
     /* v4.9.80 lib/swiotlb.c dev_warn(hwdev, "swiotlb buffer is full (sz: %zd
