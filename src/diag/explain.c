@@ -11,7 +11,7 @@
 #include "iommu/amdvi_fmt.h"
 
 #define PAGE_SHIFT_4K 12
-#define PAGES_PER_KEY 4    /* exact-page signatures of one key before merging */
+#define PAGES_PER_KEY 1    /* signatures of one key (other pages make it a pattern) */
 #define PEND_MAX 2048      /* a partial record waiting for its rest */
 #define PEND_PIECES 4
 
@@ -334,9 +334,10 @@ static bool same_key(const struct explain_sig *s, const struct kmsg *m)
         return false;
     if (s->has_bdf && (s->segment != m->segment || s->bdf != m->bdf))
         return false;
-    if (s->has_domain && s->domain != m->domain)
+    if (s->has_domain && s->domain != m->domain && s->family != KMSG_FAM_SWIOTLB)
         return false;
-    if (s->has_flags && s->flags != m->flags)
+    /* swiotlb's "total/used (slots)" (kmsg: domain/flags) change from line to line */
+    if (s->has_flags && s->flags != m->flags && s->family != KMSG_FAM_SWIOTLB)
         return false;
     if (s->has_reason && s->reason != m->reason)
         return false;
@@ -808,6 +809,20 @@ static enum explain_req_role role_of_class(uint32_t cls)
     }
 }
 
+/* The words lspci's device names use for the roles (pci.ids names). */
+static enum explain_req_role role_of_name(const char *n)
+{
+    if (strstr(n, "Host bridge") || strstr(n, "Host Bridge") || strstr(n, "Root Complex"))
+        return EXPLAIN_REQ_HOST_BRIDGE;
+    if (strstr(n, "Root Port"))
+        return EXPLAIN_REQ_ROOT_PORT;
+    if (strstr(n, "PCI bridge") || strstr(n, "PCIe to PCI") || strstr(n, "PCI-to-PCI"))
+        return EXPLAIN_REQ_BRIDGE;
+    if (strstr(n, "IOMMU") || strstr(n, "I/O Memory Management Unit"))
+        return EXPLAIN_REQ_IOMMU;
+    return EXPLAIN_REQ_UNKNOWN;
+}
+
 static bool any_enumerated(const struct explain *e)
 {
     for (size_t i = 0; i < e->ctx.ndev; i++)
@@ -834,19 +849,23 @@ static void classify_requester(const struct explain *e, const struct explain_sig
     const struct explain_dev *d = ctx_dev_find(e, seg, bdf);
     if (d && d->driver[0])
         scopy(r->driver, sizeof r->driver, d->driver, strlen(d->driver));
-    if (db && db->n) {
-        const struct lspci_fn *fn = lspci_find(db, seg, bdf);
-        if (fn) {
-            r->role = role_of_lspci(fn->role);
-            scopy(r->name, sizeof r->name, fn->name, strlen(fn->name));
-            if (fn->driver[0])
-                scopy(r->driver, sizeof r->driver, fn->driver, strlen(fn->driver));
-            r->npath = lspci_path(db, fn, r->path, 8);
-            sfmt(r->how, sizeof r->how, "lspci: %s", lspci_role_name(fn->role));
-        } else {
-            r->role = EXPLAIN_REQ_NO_DEVICE;
-            sfmt(r->how, sizeof r->how, "lspci lists no function at this BDF");
-        }
+    const struct lspci_fn *fn = db && db->n ? lspci_find(db, seg, bdf) : NULL;
+    if (fn) {
+        scopy(r->name, sizeof r->name, fn->name, strlen(fn->name));
+        if (fn->driver[0])
+            scopy(r->driver, sizeof r->driver, fn->driver, strlen(fn->driver));
+        r->npath = lspci_path(db, fn, r->path, 8);
+    }
+    if (fn && fn->role != LSPCI_ROLE_UNKNOWN) {
+        r->role = role_of_lspci(fn->role);
+        sfmt(r->how, sizeof r->how, "lspci: %s", lspci_role_name(fn->role));
+    } else if (fn && role_of_name(fn->name) != EXPLAIN_REQ_UNKNOWN) {
+        /* lspci -tv names without classes: the device's name says it */
+        r->role = role_of_name(fn->name);
+        sfmt(r->how, sizeof r->how, "lspci names it so");
+    } else if (db && db->n && !fn) {
+        r->role = EXPLAIN_REQ_NO_DEVICE;
+        sfmt(r->how, sizeof r->how, "lspci lists no function at this BDF");
     } else if (d && d->has_class) {
         r->role = role_of_class(d->class_code);
         sfmt(r->how, sizeof r->how, "the log's PCI enumeration: class 0x%06x",
@@ -1005,7 +1024,7 @@ static const char *smmuv3_event_name(uint32_t id)
 static void decode_fields(const struct explain *e, const struct explain_sig *s,
                           const struct addr_facts *af, struct explain_finding *f)
 {
-    char b[16], buf[240];
+    char b[16], buf[480];
     add_field(f, "event", "%s %s", kmsg_family_name(s->family), kmsg_kind_name(s->kind));
     if (s->format[0])
         add_field(f, "format", "%s", s->format);
@@ -1164,7 +1183,7 @@ static void rule_rid(const struct explain *e, const struct explain_sig *s,
     char b[16], sb[16], senders[160];
     const struct explain_requester *r = &f->req;
     int score = 0;
-    bool from_lspci = e->o.lspci && e->o.lspci->n;
+    bool from_lspci = !strncmp(r->how, "lspci", 5);
     switch (r->role) {
     case EXPLAIN_REQ_HOST_BRIDGE: score += from_lspci || strstr(r->how, "class") ? 3 : 2; break;
     case EXPLAIN_REQ_NO_DEVICE: score += from_lspci ? 3 : 2; break;
@@ -1353,9 +1372,9 @@ static void rule_page_fault(const struct explain *e, const struct explain_sig *s
         add_fix(f, EXPLAIN_FIX_DEVICE_LOGIC, false, "",
                 "Use 4 DW headers with all 64 address bits for addresses at or above 4 GiB "
                 "(PCIe Base 5.0 2.2.4.1).");
-    } else if (af->printed || (af->likely_phys && !(amd && (fl & AMDVI_EVF_PR)))) {
+    } else if (af->printed) {
         f->category = DIAG_DRIVER_API_MISUSE;
-        f->confidence = af->printed ? DIAG_CONF_HIGH : DIAG_CONF_LOW;
+        f->confidence = DIAG_CONF_HIGH;
         sfmt(f->why, sizeof f->why,
              "0x%llx %s: the device was given a physical address instead of the DMA "
              "handle the DMA API returns, and with the IOMMU on no mapping exists there.",
@@ -1370,11 +1389,14 @@ static void rule_page_fault(const struct explain *e, const struct explain_sig *s
                 "return to the device, not virt_to_phys() or page_to_phys().");
         notfix_iommu_off(f, " because then the bus address equals the physical one");
     } else if (af->low) {
-        f->category = DIAG_DRIVER_API_MISUSE;
-        f->confidence = DIAG_CONF_MEDIUM;
+        /* an address no DMA API handle has: the log does not say who
+         * left it there (driver, device, firmware) */
+        f->category = DIAG_UNKNOWN;
+        f->confidence = DIAG_CONF_LOW;
         sfmt(f->why, sizeof f->why,
-             "0x%llx is an address no mapping has: the device DMAs before its driver wrote "
-             "the buffer address, or after it was cleared.",
+             "0x%llx is an address no DMA mapping has: the device DMAs with an address it was "
+             "never given (its reset value, a cleared register), before its driver wrote the "
+             "buffer address or after it was cleared; the log does not tell which.",
              (unsigned long long)af->a);
         sfmt(f->change, sizeof f->change,
              "Program the buffer's DMA handle before starting the device's DMA, and stop "
@@ -1421,10 +1443,12 @@ static void rule_page_fault(const struct explain *e, const struct explain_sig *s
                   "DTE, not a missing page");
     } else if (amd && (fl & AMDVI_EVF_PR) && (fl & AMDVI_EVF_PE)) {
         f->category = DIAG_PERMISSION;
-        f->confidence = DIAG_CONF_HIGH;
+        f->confidence = DIAG_CONF_MEDIUM;
         sfmt(f->why, sizeof f->why,
              "The page is mapped for %s (PR) but its rights refuse a %s (PE): the buffer was "
-             "mapped with the wrong direction.",
+             "mapped with the wrong direction, or the device used a stale address whose IOVA "
+             "was reused by a mapping of the other direction (the log cannot tell these "
+             "apart).",
              req, dir_name(d));
         sfmt(f->change, sizeof f->change,
              "Map the buffer with the direction the device uses (%s).",
@@ -1497,10 +1521,20 @@ static void rule_page_fault(const struct explain *e, const struct explain_sig *s
         f->category = DIAG_MISSING_MAPPING;
         f->confidence = vtd ? DIAG_CONF_MEDIUM : DIAG_CONF_HIGH;
         sfmt(f->why, sizeof f->why,
-             "%s %s 0x%llx, which is not mapped in its domain: the buffer was never mapped, "
-             "was unmapped before the device was done, or the device runs past its end.",
+             "%s %s 0x%llx, which is not mapped in its domain: %s",
              req, d == KMSG_DIR_WRITE ? "wrote to" : d == KMSG_DIR_READ ? "read from" : "used",
-             (unsigned long long)s->addr);
+             (unsigned long long)s->addr,
+             af->likely_phys
+                 ? "the address looks physical, not like an IOVA, so the device was most "
+                   "likely given physical addresses (virt_to_phys, a user-space driver) "
+                   "instead of DMA API handles."
+                 : "the buffer was never mapped, was unmapped before the device was done, or "
+                   "the device runs past its end.");
+        if (af->likely_phys)
+            add_fix(f, EXPLAIN_FIX_DRIVER, false, "",
+                    "Give the device the dma_addr_t from dma_map_*/dma_alloc_coherent, never "
+                    "a physical address; a device whose DMA a user-space program drives needs "
+                    "a kernel driver (or VFIO) that maps its buffers through the IOMMU.");
         sfmt(f->change, sizeof f->change,
              "Map the whole buffer the device touches and keep it mapped until the device "
              "is done with it.");
@@ -1556,26 +1590,74 @@ static void rule_other(const struct explain *e, const struct explain_sig *s,
                 "pci=noats when IOTLB_INV_TIMEOUT names a device with ATS.");
         break;
     case KMSG_SWIOTLB_FULL:
-    case KMSG_SW_IOMMU_SPACE:
-        f->category = DIAG_SWIOTLB_EXHAUSTION;
-        f->confidence = DIAG_CONF_HIGH;
-        sfmt(f->why, sizeof f->why,
-             "The bounce buffer pool (swiotlb) ran out: %s's DMA mask cannot reach the "
-             "buffers, so every mapping is copied through the pool%s.",
-             req, e->ctx.iommu == EXPLAIN_IOMMU_OFF ? " (the IOMMU is off)" : "");
-        sfmt(f->change, sizeof f->change,
-             "Let the device address all RAM (a 64-bit DMA mask if it can), unmap promptly, "
-             "or enlarge the pool.");
-        add_fix(f, EXPLAIN_FIX_DRIVER, false, "",
-                "dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)) if the device drives 64 "
-                "address bits; unmap each buffer as soon as the device is done.");
-        add_fix(f, EXPLAIN_FIX_KERNEL_PARAMETER, false,
-                "the pool's RAM is reserved at boot",
-                "swiotlb=N (N slabs of 2 KiB) enlarges the pool.");
-        add_fix(f, EXPLAIN_FIX_KERNEL_PARAMETER, false, "",
-                "With the IOMMU on (no iommu=off/soft), the IOMMU maps high memory for a "
-                "32-bit device without bouncing.");
+    case KMSG_SW_IOMMU_SPACE: {
+        /* One mapping is at most IO_TLB_SEGSIZE (128) slots of 1 << IO_TLB_SHIFT
+         * (2 KiB) = 256 KiB (include/linux/swiotlb.h, 4.9 ... 6.1). kmsg puts
+         * 5.x's "total N (slots), used N (slots)" in domain and flags. */
+        uint64_t sz = s->number;
+        bool slots = s->has_domain && s->has_flags && s->domain;
+        bool full = slots && (uint64_t)s->flags * 100 >= (uint64_t)s->domain * 99;
+        char pool[96] = "";
+        if (slots)
+            sfmt(pool, sizeof pool, " (pool: %u of %u slots of 2 KiB used)", s->flags, s->domain);
+        if (sz > 256 * 1024) {
+            f->category = DIAG_DRIVER_API_MISUSE;
+            f->confidence = DIAG_CONF_HIGH;
+            sfmt(f->why, sizeof f->why,
+                 "%s asked swiotlb to bounce %llu bytes in one mapping; swiotlb maps at most "
+                 "256 KiB (128 slots of 2 KiB) at once, however empty the pool%s: the driver's "
+                 "request or segment size ignores dma_max_mapping_size().",
+                 req, (unsigned long long)sz, pool);
+            sfmt(f->change, sizeof f->change,
+                 "Cap the driver's maximum request/segment size at dma_max_mapping_size(dev).");
+            add_fix(f, EXPLAIN_FIX_DRIVER, false, "",
+                    "Limit max_req_size / max_segment_size (block and MMC drivers: "
+                    "blk_queue_max_segment_size, mmc->max_seg_size) to "
+                    "dma_max_mapping_size(dev).");
+            add_ruled(f, DIAG_SWIOTLB_EXHAUSTION,
+                      "a larger pool does not help: the limit is per mapping, not the pool");
+        } else if (sz && sz < 64 * 1024 && (!slots || full)) {
+            f->category = DIAG_DRIVER_API_MISUSE;
+            f->confidence = full ? DIAG_CONF_MEDIUM : DIAG_CONF_LOW;
+            sfmt(f->why, sizeof f->why,
+                 "A %llu-byte mapping did not fit in the bounce pool%s: small mappings fill "
+                 "a pool of thousands of slots only when they are not given back, i.e. a "
+                 "driver maps without unmapping (a leak); a genuinely larger load (every DMA "
+                 "bounced, as in confidential VMs) is the alternative.",
+                 (unsigned long long)sz, pool);
+            sfmt(f->change, sizeof f->change,
+                 "Find the dma_map_* without its dma_unmap_* in %s's driver (dma-debug names "
+                 "it); a bigger pool only delays the failure.",
+                 req);
+            add_fix(f, EXPLAIN_FIX_DRIVER, false, "",
+                    "Pair every dma_map_single/dma_map_page/dma_map_sg with its unmap on every "
+                    "path (errors, completions, teardown).");
+            add_fix(f, EXPLAIN_FIX_KERNEL_PARAMETER, true, "the pool's RAM is reserved at boot",
+                    "swiotlb=N (a bigger pool) only delays a leak");
+            add_collect(f, "a boot with CONFIG_DMA_API_DEBUG=y: on unbinding the driver it "
+                           "reports the mappings it still holds");
+            add_collect(f, "/sys/kernel/debug/swiotlb/io_tlb_used over time (growing = a leak)");
+        } else {
+            f->category = DIAG_SWIOTLB_EXHAUSTION;
+            f->confidence = sz ? DIAG_CONF_MEDIUM : DIAG_CONF_LOW;
+            sfmt(f->why, sizeof f->why,
+                 "The bounce buffer pool (swiotlb) ran out%s: %s's DMA goes through it (its "
+                 "mask cannot reach the buffers, or the platform bounces every DMA)%s.",
+                 pool, req, e->ctx.iommu == EXPLAIN_IOMMU_OFF ? " (the IOMMU is off)" : "");
+            sfmt(f->change, sizeof f->change,
+                 "Enlarge the pool, or let the device address all RAM so it need not bounce.");
+            add_fix(f, EXPLAIN_FIX_KERNEL_PARAMETER, false, "the pool's RAM is reserved at boot",
+                    "swiotlb=N (N slabs of 2 KiB) enlarges the pool (or CONFIG_SWIOTLB_DYNAMIC "
+                    "on 6.x, which grows it at run time).");
+            add_fix(f, EXPLAIN_FIX_DRIVER, false, "",
+                    "dma_set_mask_and_coherent(dev, DMA_BIT_MASK(64)) if the device drives 64 "
+                    "address bits; unmap each buffer as soon as the device is done.");
+            add_ruled(f, DIAG_DRIVER_API_MISUSE,
+                      sz ? "the request is large; no sign of a leak in the log"
+                         : "the log gives no size to judge a leak by");
+        }
         break;
+    }
     case KMSG_DMA_DEBUG:
         f->category = DIAG_DRIVER_API_MISUSE;
         f->confidence = DIAG_CONF_HIGH;

@@ -151,7 +151,7 @@ struct explain_fix {
 
 struct explain_field {
     char key[24];             /* "flags", "flags.PR", "reason", "address", ... */
-    char value[240];
+    char value[480];
 };
 
 struct explain_ruled {

@@ -383,21 +383,23 @@ static void test_physical_address(void **state)
     assert_int_equal(f->category, DIAG_DRIVER_API_MISUSE);
     assert_int_equal(f->confidence, DIAG_CONF_HIGH);
     explain_destroy(e);
-    /* above 4 GiB, far below the top: likely physical, low confidence */
+    /* above 4 GiB, far below the top: not mapped, likely a physical address */
     e = explain_create(NULL);
     m = amd_fault(0x0100, 3, 0x21f000000ull, AMDVI_EVF_RW);
     add_at(e, &m, 2, "x");
     f = one(e);
-    assert_int_equal(f->category, DIAG_DRIVER_API_MISUSE);
-    assert_int_equal(f->confidence, DIAG_CONF_LOW);
+    assert_int_equal(f->category, DIAG_MISSING_MAPPING);
     assert_non_null(strstr(field(f, "address")->value, "likely a physical address"));
+    assert_non_null(strstr(f->why, "physical addresses"));
+    assert_non_null(fix_with(f, "never a physical address"));
     explain_destroy(e);
-    /* address 0 */
+    /* address 0: the log does not say who left it there */
     e = explain_create(NULL);
     m = amd_fault(0x0100, 3, 0x0, AMDVI_EVF_RW);
     add_at(e, &m, 2, "x");
     f = one(e);
-    assert_int_equal(f->category, DIAG_DRIVER_API_MISUSE);
+    assert_int_equal(f->category, DIAG_UNKNOWN);
+    assert_int_equal(f->confidence, DIAG_CONF_LOW);
     assert_non_null(strstr(field(f, "address")->value, "never given"));
     explain_destroy(e);
 }
@@ -461,6 +463,51 @@ static void test_other_families(void **state)
     }
 }
 
+static struct kmsg swiotlb_full(uint64_t sz, bool slots, uint32_t total, uint32_t used)
+{
+    struct kmsg m = simple(KMSG_FAM_SWIOTLB, KMSG_SWIOTLB_FULL);
+    m.number = sz;
+    m.has_domain = m.has_flags = slots;
+    m.domain = total;
+    m.flags = used;
+    return m;
+}
+
+static void test_swiotlb(void **state)
+{
+    (void)state;
+    /* larger than one mapping may be: the driver's size, whatever the pool */
+    struct explain *e = explain_create(NULL);
+    struct kmsg m = swiotlb_full(524276, true, 32768, 0);
+    add_at(e, &m, 1, "x");
+    const struct explain_finding *f = one(e);
+    assert_int_equal(f->category, DIAG_DRIVER_API_MISUSE);
+    assert_int_equal(f->confidence, DIAG_CONF_HIGH);
+    assert_true(has_ruled(f, DIAG_SWIOTLB_EXHAUSTION, "per mapping"));
+    explain_destroy(e);
+    /* small requests, a full pool: a leak; lines with other "used" counts group */
+    e = explain_create(NULL);
+    m = swiotlb_full(4000, true, 32768, 32768);
+    add_at(e, &m, 1, "x");
+    m.flags = 32767;
+    add_at(e, &m, 2, "x");
+    f = one(e);
+    assert_int_equal(explain_nsigs(e), 1);
+    assert_int_equal(f->sig->count, 2);
+    assert_int_equal(f->category, DIAG_DRIVER_API_MISUSE);
+    assert_int_equal(f->confidence, DIAG_CONF_MEDIUM);
+    assert_true(fix_with(f, "swiotlb=N")->not_a_fix);
+    explain_destroy(e);
+    /* a big request in a full big pool: exhaustion */
+    e = explain_create(NULL);
+    m = swiotlb_full(262144, true, 524288, 523564);
+    add_at(e, &m, 1, "x");
+    f = one(e);
+    assert_int_equal(f->category, DIAG_SWIOTLB_EXHAUSTION);
+    assert_false(fix_with(f, "swiotlb=N")->not_a_fix);
+    explain_destroy(e);
+}
+
 /* ---- grouping, bounds, order ---- */
 
 static void test_grouping(void **state)
@@ -474,17 +521,17 @@ static void test_grouping(void **state)
     /* another direction: its own signature */
     struct kmsg r = amd_fault(0x0000, 0, 0xffbf8000, 0x50);
     add_at(e, &r, 30, "r");
-    /* six more pages of the first key: 3 more signatures, then a range */
+    /* six more pages of the first key: the same signature, now a pattern */
     for (unsigned p = 1; p <= 6; p++) {
         struct kmsg m = amd_fault(0x0000, 0, 0xffbf8000 + 0x1000ull * p, 0x70);
         add_at(e, &m, 40 + p, "x");
     }
     explain_finish(e);
-    assert_int_equal(explain_nsigs(e), 5);
+    assert_int_equal(explain_nsigs(e), 2);
     const struct explain_sig *s = explain_sig_at(e, 0);
-    assert_int_equal(s->count, 10 + 3);
+    assert_int_equal(s->count, 10 + 6);
     assert_true(s->range);
-    assert_int_equal(s->npages, 4);
+    assert_int_equal(s->npages, 7);
     assert_int_equal(s->first_line, 10);
     assert_int_equal(s->last_line, 46);
     assert_int_equal(s->first_ns, 10 * 1000000);
@@ -493,6 +540,10 @@ static void test_grouping(void **state)
     assert_int_equal(explain_sig_at(e, 1)->count, 1);
     assert_int_equal(explain_sig_at(e, 1)->flags, 0x50);
     assert_int_equal(explain_get_counts(e)->faults, 17);
+    analysed(e);
+    const struct explain_finding *f = explain_finding_at(e, 0);
+    assert_non_null(strstr(field(f, "address")->value, "6 events on other pages"));
+    assert_non_null(strstr(field(f, "address")->value, "cross a page boundary"));
     explain_destroy(e);
 }
 
@@ -629,6 +680,7 @@ int main(void)
         cmocka_unit_test(test_physical_address),
         cmocka_unit_test(test_rmrr),
         cmocka_unit_test(test_other_families),
+        cmocka_unit_test(test_swiotlb),
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_order_and_confidence),
