@@ -26,5 +26,6 @@ void bench_link(struct bench_report *r);
 void bench_iova(struct bench_report *r);
 void bench_amdvi(struct bench_report *r);
 void bench_amd_dma(struct bench_report *r);
+void bench_explain(struct bench_report *r);
 
 #endif

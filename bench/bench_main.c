@@ -101,6 +101,7 @@ static const struct {
     {"iova", bench_iova},
     {"amdvi", bench_amdvi},
     {"amd_dma", bench_amd_dma},
+    {"explain", bench_explain},
     {NULL, NULL},
 };
 

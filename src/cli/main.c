@@ -7,6 +7,7 @@
 
 static const struct cli_command commands[] = {
     {"run", "simulate a scenario (default: the built-in seed machine)", cmd_run},
+    {"explain", "explain a real kernel log's IOMMU and DMA faults", cmd_explain},
     {"lspci", "show a scenario's machine with the real lspci", cmd_lspci},
     {"scenarios", "list the built-in scenarios", cmd_scenarios},
     {"explain-simulate", "reproduce one AMD-Vi fault line by simulation", cmd_explain_sim},

@@ -86,5 +86,9 @@ int klog_feed(struct klog_reader *r, const void *buf, size_t len, klog_rec_fn fn
 int klog_finish(struct klog_reader *r, klog_rec_fn fn, void *ctx);
 
 void klog_get_stats(const struct klog_reader *r, struct klog_stats *out);
+/* The most memory the reader has held at once (its own structure and line
+ * buffers, bytes): it depends on the longest line seen (at most about
+ * 3 * max_line), never on the size of the log. */
+size_t klog_reader_mem_peak(const struct klog_reader *r);
 
 #endif

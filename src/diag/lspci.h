@@ -47,6 +47,10 @@ struct lspci_fn {
 struct lspci_db {
     struct lspci_fn *fn;      /* sorted by (segment, bdf) */
     size_t n;
+    /* The first problem tolerated rather than fatal: a configuration dump
+     * block the dump reader rejected (its lines are then skipped and
+     * counted); code 0 when there was none. */
+    struct pcilab_err note;
 };
 
 /* Parses text (any of the forms above, mixed); name is the file name for
