@@ -8,7 +8,10 @@
 
 #include "cli/cli.h"
 #include "cli/machine.h"
+#include "diag/explain.h"
 #include "diag/iommu_rec.h"
+#include "diag/klog.h"
+#include "diag/lspci.h"
 #include "pcie/tlp.h"
 #include "pcie/topology.h"
 #include "scenario/build.h"
@@ -340,17 +343,126 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
     return rc;
 }
 
-/* ---- pcilab explain-simulate LINE ---- */
+/* ---- pcilab explain-simulate LINE | --log FILE ---- */
+
+static char *slurp(const char *path, size_t *len, struct pcilab_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        pcilab_err_at(err, PCILAB_EIO, path, 0, 0, "%s", strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0, k;
+    char *b = malloc(cap);
+    while (b && (k = fread(b + n, 1, cap - n - 1, f)) > 0) {
+        n += k;
+        if (n + 1 == cap) {
+            char *nb = realloc(b, cap * 2);
+            if (!nb) {
+                free(b);
+                b = NULL;
+                break;
+            }
+            b = nb;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!b) {
+        pcilab_errf(err, PCILAB_ENOMEM, "out of memory reading %s", path);
+        return NULL;
+    }
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+/* Every finding of a log, through pcilab explain's reader (klog.h, explain.h),
+ * each simulated: what `pcilab explain --simulate` does per finding. */
+static int simulate_log(const char *path, const char *lspci_path, bool as_json)
+{
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    struct lspci_db db = {0};
+    bool have_db = false;
+    if (lspci_path) {
+        size_t n;
+        char *t = slurp(lspci_path, &n, &err);
+        if (!t || lspci_parse(&db, t, n, lspci_path, NULL, &err) < 0) {
+            free(t);
+            lspci_free(&db);
+            return cli_fail("explain-simulate", &err);
+        }
+        free(t);
+        have_db = true;
+    }
+    struct explain_opts eo = {.lspci = have_db ? &db : NULL};
+    struct explain *e = explain_create(&eo);
+    struct klog_reader *r = klog_reader_new(0);
+    size_t n = 0;
+    char *text = e && r ? slurp(path, &n, &err) : NULL;
+    int rc = 0;
+    if (!e || !r || !text) {
+        if (e && r)
+            rc = cli_fail("explain-simulate", &err);
+        else
+            rc = 1, fprintf(stderr, "pcilab explain-simulate: out of memory\n");
+        goto out;
+    }
+    klog_feed(r, text, n, explain_klog_rec, e);
+    klog_finish(r, explain_klog_rec, e);
+    explain_finish(e);
+    if (explain_analyse(e, &err) < 0) {
+        rc = cli_fail("explain-simulate", &err);
+        goto out;
+    }
+    size_t nf = explain_nfindings(e);
+    json_t *arr = as_json ? json_array() : NULL;
+    if (!nf && !as_json)
+        printf("%s: no finding to simulate\n", path);
+    rc = nf ? 0 : 1;
+    for (size_t i = 0; i < nf; i++) {
+        const struct explain_finding *f = explain_finding_at(e, i);
+        struct explain_sim_req req;
+        explain_sim_req_from_finding(&req, e, f, have_db ? &db : NULL);
+        if (!as_json)
+            printf("%sFinding %zu: %s\n", i ? "\n" : "", i + 1,
+                   diag_category_name(f->category));
+        json_t *j = NULL;
+        int one = explain_sim_run(&req, as_json ? NULL : stdout, as_json ? &j : NULL);
+        if (arr && j)
+            json_array_append_new(arr, j);
+        int code = one < 0 ? 1 : one;
+        if (code > rc)
+            rc = code;
+    }
+    if (arr) {
+        char *txt = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+        if (txt)
+            printf("%s\n", txt);
+        free(txt);
+        json_decref(arr);
+    }
+out:
+    free(text);
+    klog_reader_free(r);
+    explain_destroy(e);
+    lspci_free(&db);
+    return rc;
+}
 
 static int usage(FILE *f)
 {
     fprintf(f,
             "usage: pcilab explain-simulate LINE [--kernel VER] [--device BB:DD.F]\n"
             "                               [--count N --first SECONDS --last SECONDS]\n"
-            "                               [--category NAME] [--print-scenario] [--json]\n\n"
+            "                               [--category NAME] [--print-scenario] [--json]\n"
+            "       pcilab explain-simulate --log FILE [--lspci FILE] [--json]\n\n"
             "Reproduces one pasted AMD-Vi IO_PAGE_FAULT line with a pcilab scenario and\n"
             "shows that giving the device its own requester ID removes it (what\n"
             "'pcilab explain --simulate' does for a finding; docs/explain-simulate.md).\n\n"
+            "  --log FILE          a whole log: every finding pcilab explain makes of it\n"
+            "  --lspci FILE        that machine's lspci output (with --log)\n"
             "  --kernel VER        the release of the log's \"Linux version\" line\n"
             "                      (default: from the line's form)\n"
             "  --device BDF        the device a driver printed on ([ssss:]bb:dd.f)\n"
@@ -369,7 +481,7 @@ int cmd_explain_sim(int argc, char **argv)
     req.family = KMSG_FAM_AMDVI;
     req.kind = KMSG_AMDVI_IO_PAGE_FAULT;
     req.category = DIAG_REQUESTER_ID_MISMATCH;
-    const char *line = NULL;
+    const char *line = NULL, *log = NULL, *lspci = NULL;
     bool as_json = false, print_yaml = false, has_first = false, has_last = false;
     double first = 0, last = 0;
     for (int i = 1; i < argc; i++) {
@@ -381,6 +493,12 @@ int cmd_explain_sim(int argc, char **argv)
             as_json = true;
         } else if (!strcmp(a, "--print-scenario")) {
             print_yaml = true;
+        } else if (!strcmp(a, "--log") && v) {
+            log = v;
+            i++;
+        } else if (!strcmp(a, "--lspci") && v) {
+            lspci = v;
+            i++;
         } else if (!strcmp(a, "--kernel") && v) {
             snprintf(req.kernel, sizeof req.kernel, "%s", v);
             i++;
@@ -437,6 +555,13 @@ int cmd_explain_sim(int argc, char **argv)
             fprintf(stderr, "pcilab explain-simulate: one line only ('%s' is a second)\n", a);
             return 2;
         }
+    }
+    if (log) {
+        if (line) {
+            fprintf(stderr, "pcilab explain-simulate: a LINE or --log, not both\n");
+            return 2;
+        }
+        return simulate_log(log, lspci, as_json);
     }
     if (!line) {
         fprintf(stderr, "pcilab explain-simulate: no line given\n");

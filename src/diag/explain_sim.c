@@ -211,7 +211,7 @@ int explain_sim_fault_parse(const char *text, size_t len, struct explain_sim_fau
     /* the form: 4.9 prints "IO_PAGE_FAULT" as a record of its own; 4.x
      * writes the address with 16 digits, 5.x with %llx; 6.1 adds the
      * segment to device= (its dev_err form is 5.x's) */
-    if (!logged)
+    if (!logged || ev > logged + 14) /* "[ IO_PAGE_FAULT": 4.9's two records joined by a reader */
         out->form = EXPLAIN_SIM_FORM_4_9;
     else if (dev && out->has_segment)
         out->form = EXPLAIN_SIM_FORM_6_1;
@@ -255,20 +255,74 @@ void explain_sim_req_from_kmsg(struct explain_sim_req *req, const struct kmsg *m
     }
 }
 
+void explain_sim_req_from_finding(struct explain_sim_req *req, const struct explain *e,
+                                  const struct explain_finding *f, const struct lspci_db *db)
+{
+    memset(req, 0, sizeof *req);
+    const struct explain_sig *g = f->sig;
+    const struct explain_ctx *x = e ? explain_context(e) : NULL;
+    req->category = f->category;
+    req->lspci = db;
+    if (x)
+        snprintf(req->kernel, sizeof req->kernel, "%s", x->kernel);
+    switch (f->req.role) {
+    case EXPLAIN_REQ_HOST_BRIDGE: req->rid_role = LSPCI_ROLE_HOST_BRIDGE; break;
+    case EXPLAIN_REQ_ROOT_PORT: req->rid_role = LSPCI_ROLE_ROOT_PORT; break;
+    case EXPLAIN_REQ_BRIDGE: req->rid_role = LSPCI_ROLE_BRIDGE; break;
+    case EXPLAIN_REQ_IOMMU: req->rid_role = LSPCI_ROLE_IOMMU; break;
+    case EXPLAIN_REQ_ENDPOINT: req->rid_role = LSPCI_ROLE_ENDPOINT; break;
+    default: req->rid_role = LSPCI_ROLE_UNKNOWN; break;
+    }
+    if (!g)
+        return;
+    /* the signature as one message */
+    struct kmsg m;
+    memset(&m, 0, sizeof m);
+    m.family = g->family;
+    m.kind = g->kind;
+    snprintf(m.format, sizeof m.format, "%s", g->format);
+    m.has_bdf = g->has_bdf;
+    m.segment = g->segment;
+    m.bdf = g->bdf;
+    m.has_printer = g->has_printer;
+    snprintf(m.printer_driver, sizeof m.printer_driver, "%s", g->printer_driver);
+    m.printer_segment = g->printer_segment;
+    m.printer_bdf = g->printer_bdf;
+    m.has_domain = g->has_domain;
+    m.domain = g->domain;
+    m.has_addr = g->has_addr;
+    m.addr = g->addr;
+    m.has_flags = g->has_flags;
+    m.flags = g->flags;
+    m.dir = g->dir;
+    explain_sim_req_from_kmsg(req, &m);
+    if (g->nevidence) {
+        /* the form from the text itself: a reader that joined 4.9's two
+         * records ("Event logged [ IO_PAGE_FAULT") names them as one */
+        struct explain_sim_fault t;
+        const char *ev = g->evidence[0].text;
+        if (explain_sim_fault_parse(ev, strlen(ev), &t, NULL) == 0 &&
+            t.form != EXPLAIN_SIM_FORM_UNKNOWN)
+            req->line.form = t.form;
+        snprintf(req->line.text, sizeof req->line.text, "%s", ev);
+    }
+    req->count = g->count;
+    req->has_times = g->has_time;
+    req->first_ns = g->first_ns;
+    req->last_ns = g->last_ns;
+    /* the device: a driver printing on it (the finding's senders) */
+    if (!req->has_device && f->nsenders) {
+        req->has_device = true;
+        req->device_segment = req->line.segment;
+        req->device_bdf = f->sender_bdf[0];
+        snprintf(req->device_driver, sizeof req->device_driver, "%s", f->sender_driver[0]);
+        req->candidates = f->nsenders;
+    }
+}
+
 /* ---- building ---- */
 
-/* (kmsg_family_name's words; kmsg.c is another branch's, not linked here yet) */
-static const char *family_words(enum kmsg_family f)
-{
-    switch (f) {
-    case KMSG_FAM_SMMU: return "ARM SMMU";
-    case KMSG_FAM_DMA_DEBUG: return "dma-debug";
-    case KMSG_FAM_SWIOTLB: return "swiotlb";
-    case KMSG_FAM_AER: return "AER";
-    default: break;
-    }
-    return "these";
-}
+
 
 static void cat(char *buf, size_t len, size_t *used, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -397,15 +451,35 @@ static int choose_kernel(const struct explain_sim_req *req, struct explain_sim_s
 /* The seed's machine (src/scenario/builtin/seed.yaml) fits when the log
  * names 0000:00:00.0 as the requester, nothing else in the log contradicts
  * the seed's board at 01:00.0, and no lspci gives the user's own machine. */
-static bool fits_seed(const struct explain_sim_req *req)
+static bool fits_seed(const struct explain_sim_req *req, char *why, size_t len)
 {
     const struct explain_sim_fault *l = &req->line;
-    if (req->lspci || l->segment != 0 || l->rid != 0)
+    why[0] = '\0';
+    if (l->segment != 0 || l->rid != 0)
         return false;
     if (req->rid_role != LSPCI_ROLE_UNKNOWN && req->rid_role != LSPCI_ROLE_HOST_BRIDGE)
         return false;
     if (req->has_device && (req->device_segment != 0 || req->device_bdf != 0x0100))
         return false;
+    if (!req->lspci)
+        return true;
+    /* lspci must show the seed's shape: 00:00.0 a host bridge (or not
+     * listed), the board at 01:00.0 right below a root port on bus 0 */
+    const struct lspci_fn *rc = lspci_find(req->lspci, 0, 0x0000);
+    const struct lspci_fn *dev = lspci_find(req->lspci, 0, 0x0100);
+    if (rc && rc->role != LSPCI_ROLE_HOST_BRIDGE && rc->role != LSPCI_ROLE_UNKNOWN)
+        return false;
+    if (!dev)
+        return false;
+    if (dev->has_parent) {
+        const struct lspci_fn *rp = lspci_find(req->lspci, 0, dev->parent_bdf);
+        if (dev->parent_bdf >> 8 != 0 || (rp && rp->role != LSPCI_ROLE_ROOT_PORT))
+            return false;
+        snprintf(why, len, "; lspci shows the same shape: 01:00.0 below root port "
+                 "00:%02x.%x", pcie_bdf_dev(dev->parent_bdf), pcie_bdf_fn(dev->parent_bdf));
+    } else {
+        snprintf(why, len, "; lspci lists 01:00.0 and gives no tree to contradict it");
+    }
     return true;
 }
 
@@ -600,11 +674,11 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     if (req->family != KMSG_FAM_AMDVI)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED,
                            "%s faults are not modelled: --simulate reproduces AMD-Vi "
-                           "IO_PAGE_FAULT lines", family_words(req->family));
+                           "IO_PAGE_FAULT lines", kmsg_family_name(req->family));
     if (req->kind != KMSG_AMDVI_IO_PAGE_FAULT)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED,
-                           "this AMD-Vi event is not reproduced: --simulate models "
-                           "IO_PAGE_FAULT");
+                           "AMD-Vi %s events are not reproduced: --simulate models "
+                           "IO_PAGE_FAULT", kmsg_kind_name(req->kind));
     if (req->category != DIAG_REQUESTER_ID_MISMATCH)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED,
                            "a %s finding is not reproduced: the device model can send a wrong "
@@ -634,7 +708,8 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
             s->expect.form = release_form(kv);
     }
     snprintf(s->name, sizeof s->name, "explain-simulate");
-    bool seed = fits_seed(req);
+    char lwhy[120];
+    bool seed = fits_seed(req, lwhy, sizeof lwhy);
     char rv[16];
     rid_value(l->rid, rv, sizeof rv);
     if (seed) {
@@ -643,8 +718,8 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
         s->device_segment = 0;
         s->device_bdf = 0x0100;
         note(s, "the seed's machine (built-in scenario seed): requester 0000:00:00.0 is its "
-             "host bridge, the sending board is its ECP5 at 01:00.0%s",
-             req->has_device ? ", as the log shows" : " (the log names no other)");
+             "host bridge, the sending board is its ECP5 at 01:00.0%s%s",
+             req->has_device ? ", as the log shows" : " (the log names no other)", lwhy);
     } else {
         snprintf(s->label, sizeof s->label, "fpga");
         s->device_segment = req->has_device ? req->device_segment : l->segment;
@@ -657,8 +732,8 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
                                l->segment, req->device_segment);
         }
         if (req->lspci)
-            note(s, "lspci was given but --simulate does not rebuild its tree yet: a generic "
-                 "machine is used");
+            note(s, "lspci does not show the seed's shape and --simulate does not rebuild its "
+                 "tree yet: a generic machine is used");
         note(s, "a generic AMD machine (root complex 00:00.0, IOMMU 00:00.2, the builder's "
              "IVRS, no IVMD): requester %04x:%02x:%02x.%x %s, the board at %04x:%02x:%02x.%x "
              "behind a root port%s", l->segment, l->rid >> 8, pcie_bdf_dev(l->rid),
@@ -669,6 +744,11 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
              pcie_bdf_fn(s->device_bdf),
              req->has_device ? "" : " (the log names no device: 01:00.0 assumed)");
     }
+    if (req->candidates > 1)
+        note(s, "the log shows drivers printing on %zu devices; %04x:%02x:%02x.%x (%s) is taken "
+             "as the sender", req->candidates, req->device_segment, req->device_bdf >> 8,
+             pcie_bdf_dev(req->device_bdf), pcie_bdf_fn(req->device_bdf),
+             req->device_driver[0] ? req->device_driver : "no driver name");
     note(s, "the board model is the seed's ECP5 (ecp5_dma): its %s engine sends requester ID "
          "%s instead of its own", write ? "write" : "read", rv);
 

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "diag/diag.h"
+#include "diag/explain.h"
 #include "diag/kmsg.h"
 #include "diag/lspci.h"
 #include "sim/err.h"
@@ -97,6 +98,7 @@ struct explain_sim_req {
     uint64_t transfers;           /* distinct times among them (0: assume one line each) */
     bool has_times;
     int64_t first_ns, last_ns;    /* the first and last line's times */
+    size_t candidates;            /* devices the log offers as the sender (0 or 1: no choice) */
     const struct lspci_db *lspci; /* optional (lspci.h), not kept */
 };
 
@@ -105,6 +107,13 @@ struct explain_sim_req {
  * from one parsed message. The rest (kernel, category, count, times, role,
  * lspci) is the caller's. */
 void explain_sim_req_from_kmsg(struct explain_sim_req *req, const struct kmsg *m);
+
+/* The whole request from one finding of pcilab explain (explain.h): the
+ * signature's line, count and times, the log's kernel version, the
+ * requester's role, the device a driver printed on (the first of the
+ * finding's senders) and lspci. db may be NULL. */
+void explain_sim_req_from_finding(struct explain_sim_req *req, const struct explain *e,
+                                  const struct explain_finding *f, const struct lspci_db *db);
 
 #define EXPLAIN_SIM_MAX_SETS  8
 #define EXPLAIN_SIM_MAX_NOTES 10

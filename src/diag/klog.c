@@ -209,8 +209,9 @@ static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad)
 /* The slow path: copies s into scratch without ANSI escape sequences (ECMA-48
  * section 5.4 control sequences: ESC '[' parameters 0x30-0x3f, intermediates
  * 0x20-0x2f, final 0x40-0x7e; and two-byte ESC Fe sequences) and with each
- * invalid UTF-8 subpart replaced by '?'. Returns the new length, or -1 when
- * the line holds other control bytes (binary). TAB is text. */
+ * invalid UTF-8 subpart replaced by '?', U+00A0 made a space and U+FEFF
+ * dropped. Returns the new length, or -1 when the line holds other control
+ * bytes (binary), -2 when out of memory. TAB is text. */
 static long clean_line(struct klog_reader *r, const unsigned char *s, size_t len,
                        uint64_t *bad_utf8)
 {
@@ -243,7 +244,16 @@ static long clean_line(struct klog_reader *r, const unsigned char *s, size_t len
             }
         } else if (c >= 0x80) {
             size_t bad = 1, k = utf8_seq(s + i, len - i, &bad);
-            if (k) {
+            if (k == 2 && c == 0xc2 && s[i + 1] == 0xa0) {
+                /* U+00A0 NO-BREAK SPACE: what web archives and HTML mail
+                 * turn the spaces of "[   49.001605]" into */
+                o[n++] = ' ';
+                i += 2;
+            } else if (k == 3 && c == 0xef && s[i + 1] == 0xbb && s[i + 2] == 0xbf) {
+                /* U+FEFF, the byte order mark an editor puts at the start
+                 * of a saved file: no text */
+                i += 3;
+            } else if (k) {
                 memcpy(o + n, s + i, k);
                 n += k;
                 i += k;

@@ -16,17 +16,22 @@
  *               and v4.19): "[%s] Request device [%02x:%02x.%d] fault addr
  *               %llx [fault reason %02d] %s" and "[INTR-REMAP] Request device
  *               [%02x:%02x.%d] fault index %llx [fault reason %02d] %s".
- *   v5.x..v5.10 drivers/iommu/dmar.c, drivers/iommu/intel/dmar.c (read at
- *               v5.10.13): "[%s] Request device [%02x:%02x.%d] PASID %x fault
+ *   >v4.19..<v5.15 drivers/iommu/intel/dmar.c (read at v5.10.13; absent
+ *               at v4.19): "[%s] Request device [%02x:%02x.%d] PASID %x fault
  *               addr %llx [fault reason %02d] %s", pasid -1 (ffffffff) when
  *               the record has none; the scalable-mode reasons 0x30.. added.
- *   v5.15..now  drivers/iommu/intel/dmar.c (read at v5.15.85 and torvalds
+ *   v5.15..now  drivers/iommu/intel/dmar.c (absent at v5.10.13; read at
+ *               v5.15.85 and torvalds
  *               c34e9ab9a612, 6.1x): "[%s NO_PASID] Request device
  *               [%02x:%02x.%d] fault addr 0x%llx [fault reason 0x%02x] %s",
  *               "[%s PASID 0x%x] Request device ...", "[INTR-REMAP] Request
  *               device [%02x:%02x.%d] fault index 0x%llx [fault reason
- *               0x%02x] %s". No version prints the PCI segment in a fault
- *               line; "[ssss:bb:dd.f]" is accepted anyway.
+ *               0x%02x] %s"; v6.18-based greearb/linux-ct-6.18 the same
+ *               under pr_info. These print no PCI segment.
+ *   7.x         greearb/linux-ct-7.2 (a 7.2-based tree carrying its
+ *               maintainer's patches; not confirmed in torvalds/linux):
+ *               "Request device [%04x:%02x:%02x.%d]" with iommu->segment in
+ *               all three fault forms. Parsed as the 5.15 forms plus "-seg".
  *   all         "DRHD: handling fault status reg %x" (dmar_fault).
  * %s is "DMA Read" when the record's type bit is set, else "DMA Write".
  * "%02d" prints the reason in decimal (so 0x20 is "32"), "0x%02x" in hex.
@@ -39,7 +44,7 @@
 /* ---- the fault reason tables -------------------------------------------
  * drivers/iommu/intel/dmar.c (v4.4 .. current, identical in every version
  * read): dma_remap_fault_reasons (0x00..0x0d), irq_remap_fault_reasons
- * (0x20..0x26), dma_remap_sm_fault_reasons (0x30..0x90, v5.1 and later;
+ * (0x20..0x26), dma_remap_sm_fault_reasons (0x30..0x90; absent at v4.19,
  * read at v5.10.13, v5.15.85 and torvalds c34e9ab9a612). The kernel's
  * "Unknown" fillers inside the scalable-mode table are left NULL here: the
  * kernel prints "Unknown" for them as for any code outside the tables. The
@@ -443,7 +448,7 @@ static enum kmsg_status parse_fault(const char *start, const char *rd,
         f = addr_hex0x || hex ? "vtd-ir-5.15" : "vtd-ir-4.7";
     else if (no_pasid || pasid_hdr)
         f = pasid_hdr ? "vtd-5.15-pasid" : "vtd-5.15";
-    else if (pasid_mid)
+    else if (pasid_mid) /* between v4.19 and v5.15; read at v5.10.13 */
         f = "vtd-5.1-pasid";
     else
         f = "vtd-4.7";
@@ -541,7 +546,7 @@ static enum kmsg_status parse_table(struct cur c, const char *line, struct kmsg 
  * v4.4 .. current: intel_iommu_setup "IOMMU enabled" / "IOMMU disabled"
  * for intel_iommu=on/off, intel_iommu_init's last line "Intel(R)
  * Virtualization Technology for Directed I/O", platform_optin_force_iommu
- * (v5.1 ..) "Intel-IOMMU force enabled due to platform opt in";
+ * (5.x ..) "Intel-IOMMU force enabled due to platform opt in";
  * irq_remapping.c intel_enable_irq_remapping "Enabled IRQ remapping in %s
  * mode" under "DMAR-IR: "). */
 static enum kmsg_status parse_context(struct cur c, int prefix, struct kmsg *out)

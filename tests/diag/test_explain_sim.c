@@ -77,6 +77,10 @@ static void test_parse_forms(void **state)
     assert_int_equal(f.flags, 0x20);
     assert_string_equal(f.text, "IO_PAGE_FAULT device=01:00.0 domain=0x0002 address="
                                 "0x00000000ffbf8000 flags=0x0020]");
+    /* the two records joined by a reader (explain joins with a space) */
+    parse("AMD-Vi: Event logged [ IO_PAGE_FAULT device=00:00.0 domain=0x0000 "
+          "address=0x00000000ffbf8000 flags=0x0070]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_4_9);
     /* 4.20: one record, 16 digits */
     parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0x0000 "
           "address=0x00000000ffbf8000 flags=0x0070]", &f);

@@ -513,6 +513,16 @@ static void test_utf8(void **state)
     assert_string_equal(o.r[1].text, "a?b??c?d???e");
     assert_int_equal(st.bad_utf8, 7);
     assert_int_equal(st.binary, 0);
+
+    /* a file saved with a byte order mark; no-break spaces from a web
+     * archive inside the time */
+    read_str("\xef\xbb\xbf[    1.000000] bom\n[\xc2\xa0\xc2\xa0 49.001605]\xc2\xa0nbsp\n", &o, &st);
+    assert_int_equal(o.n, 2);
+    assert_int_equal(o.r[0].form, KLOG_FORM_DMESG);
+    assert_string_equal(o.r[0].text, "bom");
+    assert_int_equal(o.r[1].mono_ns, 49001605000ll);
+    assert_string_equal(o.r[1].text, "nbsp");
+    assert_int_equal(st.bad_utf8, 0);
 }
 
 static void test_too_long(void **state)
@@ -563,6 +573,50 @@ static void test_too_long(void **state)
     read_all(line, 101, 99, &o, &st);
     assert_int_equal(o.n, 0);
     assert_int_equal(st.too_long, 1);
+}
+
+static int count_only(void *ctx, const struct klog_rec *k)
+{
+    (void)k;
+    (*(uint64_t *)ctx)++;
+    return 0;
+}
+
+static void test_memory_independent_of_size(void **state)
+{
+    (void)state;
+    /* the same kind of log, 100 KB and 10 MB, in odd chunks: the reader
+     * holds the same memory */
+    const char *lines[] = {
+        "[   49.001605] AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0x0000 "
+        "address=0x00000000ffbf8000 flags=0x0070]\n",
+        "[   49.001606] IO_PAGE_FAULT device=00:00.0 domain=0x0000 \naddress=0x0 flags=0x0070]\n",
+        "Dec  6 15:00:01 box kernel: [    1.000000] pci 0000:00:00.0: [1022:1576] type 00\r\n",
+    };
+    size_t peak[2];
+    uint64_t recs[2];
+    size_t sizes[2] = {100000, 10000000};
+    char *buf = malloc(sizes[1] + 256);
+    assert_non_null(buf);
+    for (int k = 0; k < 2; k++) {
+        size_t o = 0;
+        for (unsigned i = 0; o < sizes[k]; i++) {
+            size_t l = strlen(lines[i % 3]);
+            memcpy(buf + o, lines[i % 3], l);
+            o += l;
+        }
+        struct klog_reader *r = klog_reader_new(0);
+        recs[k] = 0;
+        for (size_t at = 0; at < o; at += 4093)
+            klog_feed(r, buf + at, o - at < 4093 ? o - at : 4093, count_only, &recs[k]);
+        klog_finish(r, count_only, &recs[k]);
+        peak[k] = klog_reader_mem_peak(r);
+        klog_reader_free(r);
+    }
+    free(buf);
+    assert_true(recs[1] > 50 * recs[0]);
+    assert_int_equal(peak[0], peak[1]);
+    assert_true(peak[1] < 4096);
 }
 
 static void test_empty_and_no_newline(void **state)
@@ -714,6 +768,7 @@ int main(void)
         cmocka_unit_test(test_binary),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_too_long),
+        cmocka_unit_test(test_memory_independent_of_size),
         cmocka_unit_test(test_empty_and_no_newline),
         cmocka_unit_test(test_callback_stops),
         cmocka_unit_test(test_chunking),

@@ -156,6 +156,37 @@ static void test_dma_segment(void **state)
     assert_int_equal(m.reason, 2);
 }
 
+/* greearb/linux-ct-7.2 (7.2-based tree) prints iommu->segment:
+ * "[%s NO_PASID] Request device [%04x:%02x:%02x.%d] fault addr 0x%llx ..." and
+ * "[INTR-REMAP] Request device [%04x:%02x:%02x.%d] fault index 0x%llx ...". */
+static void test_7x_segment(void **state)
+{
+    (void)state;
+    struct kmsg m;
+    assert_int_equal(parse("DMAR: [DMA Write NO_PASID] Request device [0000:01:00.0] fault addr "
+                           "0xffbf8000 [fault reason 0x05] PTE Write access is not set",
+                           &m),
+                     KMSG_MATCH);
+    assert_string_equal(m.format, "vtd-5.15-seg");
+    assert_int_equal(m.segment, 0);
+    assert_int_equal(m.bdf, BDF(1, 0, 0));
+    assert_int_equal(m.addr, 0xffbf8000u);
+    assert_int_equal(parse("DMAR: [DMA Read PASID 0x2] Request device [0002:3b:00.0] fault addr "
+                           "0x7000 [fault reason 0x79] SM: Read/Write permission error in "
+                           "second-level paging entry",
+                           &m),
+                     KMSG_MATCH);
+    assert_string_equal(m.format, "vtd-5.15-pasid-seg");
+    assert_int_equal(m.segment, 2);
+    assert_int_equal(m.pasid, 2);
+    assert_int_equal(parse("DMAR: [INTR-REMAP] Request device [0000:00:1f.0] fault index 0x3 "
+                           "[fault reason 0x22] Present field in the IRTE entry is clear",
+                           &m),
+                     KMSG_MATCH);
+    assert_string_equal(m.format, "vtd-ir-5.15-seg");
+    assert_int_equal(m.number, 3);
+}
+
 /* A one-line form wrapped by a mail after the address: the head is partial,
  * head + next record parses. */
 static void test_dma_wrapped(void **state)
@@ -565,6 +596,7 @@ int main(void)
         cmocka_unit_test(test_dma_5_1_pasid),
         cmocka_unit_test(test_dma_4_4_split),
         cmocka_unit_test(test_dma_segment),
+        cmocka_unit_test(test_7x_segment),
         cmocka_unit_test(test_dma_wrapped),
         cmocka_unit_test(test_ir_5_15),
         cmocka_unit_test(test_ir_4_7),
