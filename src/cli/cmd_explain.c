@@ -4,6 +4,7 @@
  * chunks through the klog reader into the explainer (src/diag/explain.h);
  * it is never held whole in memory. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,6 +47,17 @@ static void explain_usage(FILE *f)
             "2 usage\n");
 }
 
+/* snprintf without the compiler's truncation guesses: output is cut at len,
+ * as intended, for every text here. */
+static void sfmt(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void sfmt(char *buf, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, len, fmt, ap);
+    va_end(ap);
+}
+
 /* ---- printing helpers ---- */
 
 /* Prints text wrapped at WIDTH, the first line after `first` (already
@@ -85,16 +97,16 @@ static void labelled(FILE *out, size_t indent, const char *label, size_t lw, con
 
 static const char *bdf_s(uint16_t seg, uint16_t bdf, char *buf, size_t len)
 {
-    snprintf(buf, len, "%04x:%02x:%02x.%x", seg, bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7);
+    sfmt(buf, len, "%04x:%02x:%02x.%x", seg, bdf >> 8, (bdf >> 3) & 0x1f, bdf & 7);
     return buf;
 }
 
 static void time_s(bool has, int64_t ns, char *buf, size_t len)
 {
     if (!has)
-        snprintf(buf, len, "-");
+        sfmt(buf, len, "-");
     else
-        snprintf(buf, len, "%lld.%06lld s", (long long)(ns / 1000000000),
+        sfmt(buf, len, "%lld.%06lld s", (long long)(ns / 1000000000),
                  (long long)(ns % 1000000000 / 1000));
 }
 
@@ -130,12 +142,12 @@ static void sim_request(const struct sim_ctx *sc, const struct explain_finding *
     memset(&m, 0, sizeof m);
     m.family = s->family;
     m.kind = s->kind;
-    snprintf(m.format, sizeof m.format, "%s", s->format);
+    sfmt(m.format, sizeof m.format, "%s", s->format);
     m.has_bdf = s->has_bdf;
     m.segment = s->segment;
     m.bdf = s->bdf;
     m.has_printer = s->has_printer;
-    snprintf(m.printer_driver, sizeof m.printer_driver, "%s", s->printer_driver);
+    sfmt(m.printer_driver, sizeof m.printer_driver, "%s", s->printer_driver);
     m.printer_segment = s->printer_segment;
     m.printer_bdf = s->printer_bdf;
     m.has_domain = s->has_domain;
@@ -148,13 +160,13 @@ static void sim_request(const struct sim_ctx *sc, const struct explain_finding *
     memset(req, 0, sizeof *req);
     explain_sim_req_from_kmsg(req, &m);
     req->category = f->category;
-    snprintf(req->kernel, sizeof req->kernel, "%s", explain_context(sc->e)->kernel);
+    sfmt(req->kernel, sizeof req->kernel, "%s", explain_context(sc->e)->kernel);
     req->rid_role = lspci_role_of(f->req.role);
     if (!req->has_device && f->nsenders == 1) {
         req->has_device = true;
         req->device_segment = f->req.segment;
         req->device_bdf = f->sender_bdf[0];
-        snprintf(req->device_driver, sizeof req->device_driver, "%s", f->sender_driver[0]);
+        sfmt(req->device_driver, sizeof req->device_driver, "%s", f->sender_driver[0]);
     }
     req->count = s->count;
     req->has_times = s->has_time;
@@ -162,7 +174,7 @@ static void sim_request(const struct sim_ctx *sc, const struct explain_finding *
     req->last_ns = s->last_ns;
     req->lspci = sc->db;
     if (s->nevidence)
-        snprintf(req->line.text, sizeof req->line.text, "%s", s->evidence[0].text);
+        sfmt(req->line.text, sizeof req->line.text, "%s", s->evidence[0].text);
 }
 
 /* ---- human output ---- */
@@ -177,16 +189,16 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
     fprintf(out, "  ");
     wrap(out, 2, 2, f->what);
     if (f->req.known) {
-        snprintf(buf, sizeof buf, "%s: %s (%s)", bdf_s(f->req.segment, f->req.bdf, b, sizeof b),
+        sfmt(buf, sizeof buf, "%s: %s (%s)", bdf_s(f->req.segment, f->req.bdf, b, sizeof b),
                  explain_req_role_name(f->req.role), f->req.how);
         if (f->req.name[0])
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", f->req.name);
+            sfmt(buf + strlen(buf), sizeof buf - strlen(buf), "; %s", f->req.name);
         if (f->req.driver[0])
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; driver %s", f->req.driver);
+            sfmt(buf + strlen(buf), sizeof buf - strlen(buf), "; driver %s", f->req.driver);
         if (f->req.npath > 1) {
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "; path");
+            sfmt(buf + strlen(buf), sizeof buf - strlen(buf), "; path");
             for (size_t k = 0; k < f->req.npath; k++)
-                snprintf(buf + strlen(buf), sizeof buf - strlen(buf), " %s%02x:%02x.%x",
+                sfmt(buf + strlen(buf), sizeof buf - strlen(buf), " %s%02x:%02x.%x",
                          k ? "<- " : "", f->req.path[k] >> 8, (f->req.path[k] >> 3) & 0x1f,
                          f->req.path[k] & 7);
         }
@@ -195,10 +207,10 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
     time_s(s->has_time, s->first_ns, t1, sizeof t1);
     time_s(s->has_time, s->last_ns, t2, sizeof t2);
     if (s->count == 1)
-        snprintf(buf, sizeof buf, "1 event, at %s (line %llu)", t1,
+        sfmt(buf, sizeof buf, "1 event, at %s (line %llu)", t1,
                  (unsigned long long)s->first_line);
     else
-        snprintf(buf, sizeof buf, "%llu events, first at %s (line %llu), last at %s (line %llu)",
+        sfmt(buf, sizeof buf, "%llu events, first at %s (line %llu), last at %s (line %llu)",
                  (unsigned long long)s->count, t1, (unsigned long long)s->first_line, t2,
                  (unsigned long long)s->last_line);
     labelled(out, 2, "Count", 11, buf);
@@ -214,10 +226,10 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
     for (size_t k = 0; k < s->nevidence; k++) {
         const struct explain_line *l = &s->evidence[k];
         if (l->line_last > l->line)
-            snprintf(b, sizeof b, "%llu-%llu:", (unsigned long long)l->line,
+            sfmt(b, sizeof b, "%llu-%llu:", (unsigned long long)l->line,
                      (unsigned long long)l->line_last);
         else
-            snprintf(b, sizeof b, "%llu:", (unsigned long long)l->line);
+            sfmt(b, sizeof b, "%llu:", (unsigned long long)l->line);
         fprintf(out, "    line %-8s %s\n", b, l->text);
     }
     if (s->count > s->nevidence)
@@ -226,7 +238,7 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
     if (f->nruled) {
         fprintf(out, "  Ruled out\n");
         for (size_t k = 0; k < f->nruled; k++) {
-            snprintf(buf, sizeof buf, "%s: %s", diag_category_name(f->ruled[k].category),
+            sfmt(buf, sizeof buf, "%s: %s", diag_category_name(f->ruled[k].category),
                      f->ruled[k].why);
             fprintf(out, "    - ");
             wrap(out, 6, 6, buf);
@@ -238,11 +250,11 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
         const struct explain_fix *x = &f->fix[k];
         if (x->not_a_fix)
             continue;
-        snprintf(buf, sizeof buf, "%zu. [%s] %s", ++n, explain_fix_kind_name(x->kind), x->text);
+        sfmt(buf, sizeof buf, "%zu. [%s] %s", ++n, explain_fix_kind_name(x->kind), x->text);
         fprintf(out, "    ");
         wrap(out, 4, 7, buf);
         if (x->cost[0]) {
-            snprintf(buf, sizeof buf, "cost: %s", x->cost);
+            sfmt(buf, sizeof buf, "cost: %s", x->cost);
             fprintf(out, "       ");
             wrap(out, 7, 7, buf);
         }
@@ -251,7 +263,7 @@ static void print_finding(FILE *out, const struct explain *e, size_t i,
         const struct explain_fix *x = &f->fix[k];
         if (!x->not_a_fix)
             continue;
-        snprintf(buf, sizeof buf, "not a fix [%s]: %s (cost: %s)", explain_fix_kind_name(x->kind),
+        sfmt(buf, sizeof buf, "not a fix [%s]: %s (cost: %s)", explain_fix_kind_name(x->kind),
                  x->text, x->cost);
         fprintf(out, "    - ");
         wrap(out, 6, 6, buf);
@@ -291,7 +303,7 @@ static void print_human(FILE *out, const char *name, const struct explain *e,
         for (size_t i = 0; i < nf; i++) {
             const struct explain_finding *f = explain_finding_at(e, i);
             char head[512];
-            snprintf(head, sizeof head, "[%zu] %s (%s): %s.", i + 1,
+            sfmt(head, sizeof head, "[%zu] %s (%s): %s.", i + 1,
                      diag_category_name(f->category), diag_confidence_name(f->confidence),
                      f->what);
             fprintf(out, "  ");
@@ -310,21 +322,21 @@ static void print_human(FILE *out, const char *name, const struct explain *e,
     labelled(out, 2, "Cmdline", 10, x->cmdline[0] ? x->cmdline : "not in the log");
     char buf[256];
     if (x->iommu == EXPLAIN_IOMMU_UNKNOWN)
-        snprintf(buf, sizeof buf, "not said in the log");
+        sfmt(buf, sizeof buf, "not said in the log");
     else
-        snprintf(buf, sizeof buf, "%s (line %llu: %s)", x->iommu == EXPLAIN_IOMMU_ON ? "on" : "off",
+        sfmt(buf, sizeof buf, "%s (line %llu: %s)", x->iommu == EXPLAIN_IOMMU_ON ? "on" : "off",
                  (unsigned long long)x->iommu_line, x->iommu_text);
     labelled(out, 2, "IOMMU", 10, buf);
     for (size_t i = 0; i < x->ndev; i++) {
         const struct explain_dev *d = &x->dev[i];
         char b[32];
-        snprintf(buf, sizeof buf, "%s%s%s", d->driver[0] ? "driver " : "", d->driver,
+        sfmt(buf, sizeof buf, "%s%s%s", d->driver[0] ? "driver " : "", d->driver,
                  d->driver[0] ? "" : "enumerated");
         if (d->has_class)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", class 0x%06x",
+            sfmt(buf + strlen(buf), sizeof buf - strlen(buf), ", class 0x%06x",
                      (unsigned)d->class_code);
         if (d->has_group)
-            snprintf(buf + strlen(buf), sizeof buf - strlen(buf), ", iommu group %u",
+            sfmt(buf + strlen(buf), sizeof buf - strlen(buf), ", iommu group %u",
                      (unsigned)d->group);
         fprintf(out, "  %-10s %s  %s\n", i ? "" : "Devices", bdf_s(d->segment, d->bdf, b, sizeof b),
                 buf);
@@ -341,7 +353,7 @@ static void print_human(FILE *out, const char *name, const struct explain *e,
         fprintf(out, "  line %-6llu %s\n", (unsigned long long)u->line, u->text);
     }
     char rd[640];
-    snprintf(rd, sizeof rd,
+    sfmt(rd, sizeof rd,
             "Reader: %llu bytes, %llu lines, %llu records (%llu continuation lines joined), "
             "%llu binary, %llu too long, %llu bad UTF-8, %llu quoted, %llu CRLF; "
             "%llu recognised, %llu partial joins",
@@ -352,7 +364,7 @@ static void print_human(FILE *out, const char *name, const struct explain *e,
             (unsigned long long)st->crlf, (unsigned long long)c->recognised,
             (unsigned long long)c->partial_joins);
     if (c->sigs_dropped)
-        snprintf(rd + strlen(rd), sizeof rd - strlen(rd), ", %llu events beyond the signature cap",
+        sfmt(rd + strlen(rd), sizeof rd - strlen(rd), ", %llu events beyond the signature cap",
                  (unsigned long long)c->sigs_dropped);
     wrap(out, 0, 2, rd);
 }
@@ -376,7 +388,7 @@ static json_t *json_finding(const struct explain_finding *f, const struct sim_ct
     json_object_set_new(j, "summary", json_pack("{s:s, s:s, s:s}", "what", f->what, "why",
                                                 f->why, "change", f->change));
     if (f->req.known) {
-        snprintf(b, sizeof b, "%02x:%02x.%x", f->req.bdf >> 8, (f->req.bdf >> 3) & 0x1f,
+        sfmt(b, sizeof b, "%02x:%02x.%x", f->req.bdf >> 8, (f->req.bdf >> 3) & 0x1f,
                  f->req.bdf & 7);
         json_t *r = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "segment", (int)f->req.segment,
                               "bdf", b, "name", f->req.name, "role",
@@ -384,7 +396,7 @@ static json_t *json_finding(const struct explain_finding *f, const struct sim_ct
                               f->req.driver);
         json_t *path = json_array();
         for (size_t k = 0; k < f->req.npath; k++) {
-            snprintf(b, sizeof b, "%02x:%02x.%x", f->req.path[k] >> 8,
+            sfmt(b, sizeof b, "%02x:%02x.%x", f->req.path[k] >> 8,
                      (f->req.path[k] >> 3) & 0x1f, f->req.path[k] & 7);
             json_array_append_new(path, json_string(b));
         }
@@ -402,7 +414,7 @@ static json_t *json_finding(const struct explain_finding *f, const struct sim_ct
     json_object_set_new(j, "kind", json_string(kmsg_kind_name(s->kind)));
     json_object_set_new(j, "format", json_string(s->format));
     if (s->has_addr) {
-        snprintf(b, sizeof b, "0x%llx", (unsigned long long)s->addr);
+        sfmt(b, sizeof b, "0x%llx", (unsigned long long)s->addr);
         json_object_set_new(j, "address", json_string(b));
     } else {
         json_object_set_new(j, "address", json_null());
@@ -460,7 +472,7 @@ static int print_json(FILE *out, const char *name, const struct explain *e,
     for (size_t i = 0; i < x->ndev; i++) {
         const struct explain_dev *d = &x->dev[i];
         char b[32];
-        snprintf(b, sizeof b, "%02x:%02x.%x", d->bdf >> 8, (d->bdf >> 3) & 0x1f, d->bdf & 7);
+        sfmt(b, sizeof b, "%02x:%02x.%x", d->bdf >> 8, (d->bdf >> 3) & 0x1f, d->bdf & 7);
         json_t *jd = json_pack("{s:i, s:s, s:s, s:b}", "segment", (int)d->segment, "bdf", b,
                                "driver", d->driver, "enumerated", d->enumerated);
         json_object_set_new(jd, "class", d->has_class ? ju64(d->class_code) : json_null());
@@ -523,7 +535,7 @@ static int read_lspci(char **files, size_t nfiles, struct lspci_db *db, char *na
             free(text);
             return pcilab_err_at(err, PCILAB_EIO, files[i], 0, 0, "%s", strerror(errno));
         }
-        snprintf(name + strlen(name), namelen - strlen(name), "%s%s", i ? "+" : "", files[i]);
+        sfmt(name + strlen(name), namelen - strlen(name), "%s%s", i ? "+" : "", files[i]);
         for (;;) {
             if (n + CHUNK + 2 > cap) {
                 size_t nc = cap ? cap * 2 : CHUNK * 2;
