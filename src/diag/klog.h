@@ -19,8 +19,12 @@
  * Wrapped lines are joined when the evidence is strong: a line with no time
  * or syslog prefix that follows a prefixed one in a log whose lines are
  * prefixed is a continuation (joined with one space, the pieces' line
- * numbers kept). Joins the text alone can justify (two unprefixed lines of
- * a known message split in two) are kmsg.h's business (KMSG_PARTIAL).
+ * numbers kept). Precisely (docs/explain-input.md): same quote depth, not a
+ * shell prompt, at most 16 pieces, and either the record began among
+ * prefixed lines (or at the start of the input) or the line before shows a
+ * wrap (it ended in a blank, or the next word would not have fit in 72
+ * columns). Joins the text alone can justify (two unprefixed lines of a
+ * known message split in two) are kmsg.h's business (KMSG_PARTIAL).
  */
 #ifndef PCILAB_DIAG_KLOG_H
 #define PCILAB_DIAG_KLOG_H
@@ -80,7 +84,8 @@ struct klog_reader *klog_reader_new(size_t max_line);
 void klog_reader_free(struct klog_reader *r);
 
 /* Any number of bytes, any chunking: the records are the same. Returns 0,
- * or the callback's non-zero value. */
+ * or the callback's non-zero value (the reader then stops where it was; the
+ * line being read is not delivered). */
 int klog_feed(struct klog_reader *r, const void *buf, size_t len, klog_rec_fn fn, void *ctx);
 /* End of input: flushes the last line and any record held for joining. */
 int klog_finish(struct klog_reader *r, klog_rec_fn fn, void *ctx);
