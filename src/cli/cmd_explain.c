@@ -115,66 +115,18 @@ static void time_s(bool has, int64_t ns, char *buf, size_t len)
 /* HOOK(simulate): src/diag/explain_sim.h (branch `simulate`) builds a pcilab
  * scenario reproducing one finding; src/cli/explain_sim_run.h runs it as seen
  * and with the fix, printing the outcome (human) or making the "simulation"
- * value (JSON). Here: the request from what the explainer found. */
+ * value (JSON); explain_sim_req_from_finding makes the request from what
+ * the explainer found. */
 struct sim_ctx {
     bool on;
     const struct explain *e;
     const struct lspci_db *db; /* NULL without --lspci */
 };
 
-static enum lspci_role lspci_role_of(enum explain_req_role r)
-{
-    switch (r) {
-    case EXPLAIN_REQ_HOST_BRIDGE: return LSPCI_ROLE_HOST_BRIDGE;
-    case EXPLAIN_REQ_ROOT_PORT: return LSPCI_ROLE_ROOT_PORT;
-    case EXPLAIN_REQ_BRIDGE: return LSPCI_ROLE_BRIDGE;
-    case EXPLAIN_REQ_IOMMU: return LSPCI_ROLE_IOMMU;
-    case EXPLAIN_REQ_ENDPOINT: return LSPCI_ROLE_ENDPOINT;
-    default: return LSPCI_ROLE_UNKNOWN;
-    }
-}
-
 static void sim_request(const struct sim_ctx *sc, const struct explain_finding *f,
                         struct explain_sim_req *req)
 {
-    const struct explain_sig *s = f->sig;
-    struct kmsg m;
-    memset(&m, 0, sizeof m);
-    m.family = s->family;
-    m.kind = s->kind;
-    sfmt(m.format, sizeof m.format, "%s", s->format);
-    m.has_bdf = s->has_bdf;
-    m.segment = s->segment;
-    m.bdf = s->bdf;
-    m.has_printer = s->has_printer;
-    sfmt(m.printer_driver, sizeof m.printer_driver, "%s", s->printer_driver);
-    m.printer_segment = s->printer_segment;
-    m.printer_bdf = s->printer_bdf;
-    m.has_domain = s->has_domain;
-    m.domain = s->domain;
-    m.has_addr = s->has_addr;
-    m.addr = s->addr;
-    m.has_flags = s->has_flags;
-    m.flags = s->flags;
-    m.dir = s->dir;
-    memset(req, 0, sizeof *req);
-    explain_sim_req_from_kmsg(req, &m);
-    req->category = f->category;
-    sfmt(req->kernel, sizeof req->kernel, "%s", explain_context(sc->e)->kernel);
-    req->rid_role = lspci_role_of(f->req.role);
-    if (!req->has_device && f->nsenders == 1) {
-        req->has_device = true;
-        req->device_segment = f->req.segment;
-        req->device_bdf = f->sender_bdf[0];
-        sfmt(req->device_driver, sizeof req->device_driver, "%s", f->sender_driver[0]);
-    }
-    req->count = s->count;
-    req->has_times = s->has_time;
-    req->first_ns = s->first_ns;
-    req->last_ns = s->last_ns;
-    req->lspci = sc->db;
-    if (s->nevidence)
-        sfmt(req->line.text, sizeof req->line.text, "%s", s->evidence[0].text);
+    explain_sim_req_from_finding(req, sc->e, f, sc->db);
 }
 
 /* ---- human output ---- */

@@ -142,4 +142,12 @@ for b in bad:
 sys.exit(1 if bad else 0)
 EOF
 
+# --simulate: the seed's line reproduced on the model, and gone with the fix
+run explain 0 --simulate "$seed"
+has out "(matches the log's: requester, flags, domain, address)"
+has out "with the fix: 0 faults"
+run explain 0 --simulate --json "$seed"
+python3 -c 'import json,sys; s=json.load(open(sys.argv[1]))["findings"][0]["simulation"]; sys.exit(0 if s and s["status"] == "reproduced" else 1)' "$tmp/out" ||
+    { echo "FAIL: --simulate --json: not reproduced"; fails=$((fails + 1)); }
+
 finish
