@@ -13,6 +13,7 @@ int cmd_scenarios(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_lspci(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_explain(int argc, char **argv);
 
 struct pcilab_err;
 /* Prints "pcilab CMD: file:line:col: message" to stderr; returns 1. */

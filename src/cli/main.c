@@ -1,13 +1,16 @@
 /* pcilab: the command line. Only this layer prints and exits. */
 #include "cli/cli.h"
+#include "cli/explain_sim_run.h"
 
 #include <stdio.h>
 #include <string.h>
 
 static const struct cli_command commands[] = {
     {"run", "simulate a scenario (default: the built-in seed machine)", cmd_run},
+    {"explain", "explain a real kernel log's IOMMU and DMA faults", cmd_explain},
     {"lspci", "show a scenario's machine with the real lspci", cmd_lspci},
     {"scenarios", "list the built-in scenarios", cmd_scenarios},
+    {"explain-simulate", "reproduce one AMD-Vi fault line by simulation", cmd_explain_sim},
     {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
     {"bench", "performance figures against their targets (pcilab-bench)", cmd_bench},
     {"help", "show this help", cmd_help},

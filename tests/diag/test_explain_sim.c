@@ -1,0 +1,396 @@
+/* pcilab explain --simulate (src/diag/explain_sim.h): a request becomes a
+ * scenario the loader takes, whose machine puts the board where the log says
+ * and makes it send the logged requester ID; VT-d is refused; fault lines
+ * are read in each version's form and compared field by field. The runs
+ * themselves are tests/cli/explain_sim.sh. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "diag/explain_sim.h"
+#include "pcie/enumerate.h"
+#include "pcie/topology.h"
+#include "scenario/build.h"
+#include "scenario/scenario.h"
+#include "sim/sim.h"
+
+#define SEED_LINE "IO_PAGE_FAULT device=00:00.0 domain=0x0000 address=0x00000000ffbf8000 flags=0x0070]"
+
+static void parse(const char *text, struct explain_sim_fault *f)
+{
+    struct pcilab_err err;
+    assert_int_equal(explain_sim_fault_parse(text, strlen(text), f, &err), 0);
+}
+
+static bool has_set(const char (*sets)[EXPLAIN_SIM_SET_LEN], size_t n, const char *want)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(sets[i], want))
+            return true;
+    return false;
+}
+
+/* The scenario text, loaded with its --set keys applied as pcilab run would. */
+static void load(const struct explain_sim_scn *s, bool fixed, struct scn_machine *m)
+{
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    int r = scn_load_string("explain.yaml", s->yaml, strlen(s->yaml), m, &err);
+    if (r < 0)
+        fail_msg("%s:%u:%u: %s\n%s", err.file, err.line, err.col, err.msg, s->yaml);
+    size_t n = fixed ? s->nfixed : s->nseen;
+    for (size_t i = 0; i < n; i++) {
+        char key[EXPLAIN_SIM_SET_LEN];
+        const char *set = fixed ? s->fixed[i] : s->seen[i];
+        const char *eq = strchr(set, '=');
+        assert_non_null(eq);
+        snprintf(key, sizeof key, "%.*s", (int)(eq - set), set);
+        if (scn_set(m, key, eq + 1, &err) < 0)
+            fail_msg("--set %s: %s", set, err.msg);
+    }
+}
+
+static void test_parse_forms(void **state)
+{
+    (void)state;
+    struct explain_sim_fault f;
+    /* the seed's fragment: 4.9's second record, mail damage already joined */
+    parse(SEED_LINE, &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_4_9);
+    assert_true(f.has_rid && !f.has_segment);
+    assert_int_equal(f.rid, 0x0000);
+    assert_true(f.has_domain && f.domain == 0);
+    assert_true(f.has_addr && f.addr == 0xffbf8000ull);
+    assert_true(f.has_flags && f.flags == 0x70);
+    /* with a dmesg time */
+    parse("[   49.001605] IO_PAGE_FAULT device=01:00.0 domain=0x0002 address=0x00000000ffbf8000 "
+          "flags=0x0020]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_4_9);
+    assert_int_equal(f.rid, 0x0100);
+    assert_int_equal(f.domain, 2);
+    assert_int_equal(f.flags, 0x20);
+    assert_string_equal(f.text, "IO_PAGE_FAULT device=01:00.0 domain=0x0002 address="
+                                "0x00000000ffbf8000 flags=0x0020]");
+    /* the two records joined by a reader (explain joins with a space) */
+    parse("AMD-Vi: Event logged [ IO_PAGE_FAULT device=00:00.0 domain=0x0000 "
+          "address=0x00000000ffbf8000 flags=0x0070]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_4_9);
+    /* 4.20: one record, 16 digits */
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0x0000 "
+          "address=0x00000000ffbf8000 flags=0x0070]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_4_20);
+    /* 5.x: %llx */
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=03:00.0 domain=0x000e address=0x1000 "
+          "flags=0x0010]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_5_15);
+    assert_int_equal(f.rid, 0x0300);
+    assert_int_equal(f.addr, 0x1000);
+    /* 6.1: the segment */
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=0001:0a:00.1 domain=0x0000 "
+          "address=0xfff00000 flags=0x0070]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_6_1);
+    assert_true(f.has_segment);
+    assert_int_equal(f.segment, 1);
+    assert_int_equal(f.rid, 0x0a01);
+    /* the per-device form: the requester is the device printed on */
+    parse("ecp5_dma 0000:01:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0002 "
+          "address=0xffbf8000 flags=0x0020]", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_5_15);
+    assert_true(f.has_rid && f.has_segment);
+    assert_int_equal(f.rid, 0x0100);
+    assert_int_equal(f.domain, 2);
+    /* not a fault line: 4.9's first record, a VT-d line */
+    struct pcilab_err err;
+    assert_int_equal(explain_sim_fault_parse("AMD-Vi: Event logged [", 22, &f, &err),
+                     -PCILAB_EINVAL);
+    const char *dmar = "DMAR: [DMA Write] Request device [00:00.0] fault addr ffbf8000";
+    assert_int_equal(explain_sim_fault_parse(dmar, strlen(dmar), &f, &err), -PCILAB_EINVAL);
+    /* kmsg's format names */
+    assert_int_equal(explain_sim_form_of_format("amdvi-split"), EXPLAIN_SIM_FORM_4_9);
+    assert_int_equal(explain_sim_form_of_format("amdvi-4.x"), EXPLAIN_SIM_FORM_4_20);
+    assert_int_equal(explain_sim_form_of_format("amdvi-dev-4.x"), EXPLAIN_SIM_FORM_4_20);
+    assert_int_equal(explain_sim_form_of_format("amdvi-5.x"), EXPLAIN_SIM_FORM_5_15);
+    assert_int_equal(explain_sim_form_of_format("amdvi-dev"), EXPLAIN_SIM_FORM_5_15);
+    assert_int_equal(explain_sim_form_of_format("amdvi-6.1-seg"), EXPLAIN_SIM_FORM_6_1);
+    assert_int_equal(explain_sim_form_of_format("vtd-4.x"), EXPLAIN_SIM_FORM_UNKNOWN);
+}
+
+static void seed_req(struct explain_sim_req *req)
+{
+    memset(req, 0, sizeof *req);
+    req->family = KMSG_FAM_AMDVI;
+    req->kind = KMSG_AMDVI_IO_PAGE_FAULT;
+    req->category = DIAG_REQUESTER_ID_MISMATCH;
+    parse(SEED_LINE, &req->line);
+}
+
+/* The seed's line: the seed machine as it is, kernel from the form. */
+static void test_seed(void **state)
+{
+    (void)state;
+    struct explain_sim_req req;
+    seed_req(&req);
+    req.count = 1;
+    struct explain_sim_scn s;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.run_arg, "seed");
+    assert_string_equal(s.kernel, "4.9.80");
+    assert_string_equal(s.label, "ecp5");
+    assert_int_equal(s.device_bdf, 0x0100);
+    assert_int_equal(s.expect.form, EXPLAIN_SIM_FORM_4_9);
+    assert_int_equal(s.expect.addr, 0xffbf8000ull);
+    assert_int_equal(s.nseen, 2); /* one line: no rate, the board's defaults */
+    assert_true(has_set(s.seen, s.nseen, "kernel.version=4.9.80"));
+    assert_true(has_set(s.seen, s.nseen, "ecp5.write_rid=zero"));
+    assert_string_equal(s.fix, "ecp5.requester_id=captured");
+    assert_int_equal(s.nfixed, s.nseen + 1);
+    assert_true(has_set(s.fixed, s.nfixed, "ecp5.requester_id=captured"));
+    assert_non_null(strstr(s.yaml, "\nbase: seed\n"));
+    /* insmod at 0.1 s, three 2.5 ms transfers, 1 ms */
+    assert_int_equal(s.until, 100 * SIM_MS + 3 * 2500 * SIM_US + SIM_MS);
+    bool said = false;
+    for (size_t i = 0; i < s.nnotes; i++)
+        said |= strstr(s.notes[i], "the seed's machine") != NULL;
+    assert_true(said);
+
+    /* the scenario: the seed's, the board's write engine sending 0000; the
+     * fix captures the ID on every engine */
+    struct scn_machine m;
+    load(&s, false, &m);
+    int i = scn_find_func(&m, "ecp5");
+    assert_true(i >= 0);
+    assert_string_equal(scn_param_get(&m.funcs[i], "write_rid"), "zero");
+    assert_string_equal(m.kernel.version, "4.9.80");
+    scn_free(&m);
+    load(&s, true, &m);
+    i = scn_find_func(&m, "ecp5");
+    assert_string_equal(scn_param_get(&m.funcs[i], "requester_id"), "captured");
+    assert_null(scn_param_get(&m.funcs[i], "write_rid"));
+    scn_free(&m);
+    explain_sim_scn_free(&s);
+
+    /* the 6.1 form of the same fault, with the log's own release */
+    seed_req(&req);
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:00:00.0 domain=0x0000 "
+          "address=0xffbf8000 flags=0x0070]", &req.line);
+    snprintf(req.kernel, sizeof req.kernel, "6.1.0-13-amd64");
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.run_arg, "seed");
+    assert_string_equal(s.kernel, "6.1");
+    assert_true(has_set(s.seen, s.nseen, "kernel.version=6.1"));
+    explain_sim_scn_free(&s);
+
+    /* a release that is not modelled: the one with the same form */
+    seed_req(&req);
+    snprintf(req.kernel, sizeof req.kernel, "4.14.0");
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.kernel, "4.9.80");
+    said = false;
+    for (size_t k = 0; k < s.nnotes; k++)
+        said |= strstr(s.notes[k], "4.14.0 is not modelled") != NULL;
+    assert_true(said);
+    explain_sim_scn_free(&s);
+}
+
+/* Another machine: a 5.x log, the driver printing on 03:00.1, twelve lines
+ * three per transfer 10 ms apart: a generic machine puts the board there
+ * with the rate and payload the log shows. */
+static void test_generic(void **state)
+{
+    (void)state;
+    struct explain_sim_req req;
+    memset(&req, 0, sizeof req);
+    req.family = KMSG_FAM_AMDVI;
+    req.kind = KMSG_AMDVI_IO_PAGE_FAULT;
+    req.category = DIAG_REQUESTER_ID_MISMATCH;
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=00:00.0 domain=0x0000 address=0xfff00000 "
+          "flags=0x0070]", &req.line);
+    req.has_device = true;
+    req.device_bdf = 0x0301;
+    snprintf(req.device_driver, sizeof req.device_driver, "myfpga");
+    req.count = 12;
+    req.transfers = 4;
+    req.has_times = true;
+    req.first_ns = 10000000000;
+    req.last_ns = 10030000000;
+    struct explain_sim_scn s;
+    struct pcilab_err err;
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.run_arg, "");
+    assert_string_equal(s.kernel, "5.15");
+    assert_string_equal(s.label, "fpga");
+    assert_int_equal(s.device_bdf, 0x0301);
+    assert_true(has_set(s.seen, s.nseen, "kernel.version=5.15"));
+    assert_true(has_set(s.seen, s.nseen, "fpga.write_rid=zero"));
+    assert_true(has_set(s.seen, s.nseen, "fpga.payload=384"));  /* 3 TLPs at MPS 128 */
+    assert_true(has_set(s.seen, s.nseen, "fpga.period=10000us"));
+    assert_string_equal(s.fix, "fpga.requester_id=captured");
+    assert_int_equal(s.until, 100 * SIM_MS + 30 * SIM_MS + SIM_MS);
+
+    /* the scenario loads and, once enumerated, has the board at 03:00.1 */
+    struct scn_machine m;
+    load(&s, false, &m);
+    assert_string_equal(m.kernel.version, "5.15");
+    int i = scn_find_func(&m, "fpga");
+    assert_true(i >= 0);
+    assert_string_equal(m.funcs[i].model, "ecp5_dma");
+    assert_string_equal(scn_param_get(&m.funcs[i], "payload"), "384");
+    struct pcilab_sim *sim = sim_create(m.seed);
+    struct scn_system *sys;
+    struct pcie_enum_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (scn_build(&m, sim, &sys, &err) < 0 || scn_enumerate(sys, &rep, &err) < 0)
+        fail_msg("%s", err.msg);
+    const struct scn_sysfn *f = scn_system_find(sys, "fpga");
+    assert_non_null(f);
+    assert_int_equal(pcie_fn_bdf(f->fn), 0x0301);
+    /* the requester 00:00.0 is the root complex, a host bridge */
+    f = scn_system_find(sys, "rc");
+    assert_non_null(f);
+    assert_int_equal(pcie_fn_bdf(f->fn), 0x0000);
+    assert_int_equal(f->kind, SCN_HOST_BRIDGE);
+    pcie_enum_report_free(&rep);
+    sim_destroy(sim);
+    scn_free(&m);
+    explain_sim_scn_free(&s);
+
+    /* a read fault from 00:02.0 with a domain of its own: a host bridge
+     * there, the read engine sending it */
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:00:05.2 domain=0x0003 "
+          "address=0x1000 flags=0x0050]", &req.line);
+    req.count = 0;
+    req.has_times = false;
+    req.device_bdf = 0x0100;
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.kernel, "6.1");
+    assert_true(has_set(s.seen, s.nseen, "fpga.read_rid=00:05.2"));
+    assert_true(has_set(s.seen, s.nseen, "fpga.write_rid=captured"));
+    load(&s, false, &m);
+    i = scn_find_func(&m, "requester");
+    assert_true(i >= 0);
+    assert_int_equal(m.funcs[i].dev, 5);
+    assert_int_equal(m.funcs[i].fn, 2);
+    assert_int_equal(m.funcs[i].kind, SCN_HOST_BRIDGE);
+    scn_free(&m);
+    explain_sim_scn_free(&s);
+}
+
+static void test_refused(void **state)
+{
+    (void)state;
+    struct explain_sim_req req;
+    seed_req(&req);
+    req.family = KMSG_FAM_VTD;
+    req.kind = KMSG_VTD_DMA_FAULT;
+    struct explain_sim_scn s;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "VT-d is not modelled yet (issue 7)"));
+    assert_null(s.yaml);
+    /* a category the model cannot send */
+    seed_req(&req);
+    req.category = DIAG_MISSING_MAPPING;
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "missing-mapping"));
+    /* the requester is the device itself: no mismatch */
+    seed_req(&req);
+    parse("IO_PAGE_FAULT device=01:00.0 domain=0x0002 address=0x00000000ffbf8000 "
+          "flags=0x0020]", &req.line);
+    req.has_device = true;
+    req.device_bdf = 0x0100;
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EINVAL);
+    /* no form and no version */
+    seed_req(&req);
+    req.line.form = EXPLAIN_SIM_FORM_UNKNOWN;
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EINVAL);
+}
+
+static void test_compare(void **state)
+{
+    (void)state;
+    struct explain_sim_fault log, run;
+    struct explain_sim_cmp c;
+    char buf[400];
+    parse(SEED_LINE, &log);
+    parse("[    0.102500] " SEED_LINE, &run);
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.requester, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.domain, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.address, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.flags, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.form, EXPLAIN_SIM_SAME);
+    assert_true(c.reproduced && c.exact);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_string_equal(buf, "matches the log's: requester, flags, domain, address");
+
+    /* the address differs: reproduced, not exact */
+    run.addr = 0xffff8000;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.address, EXPLAIN_SIM_DIFFERS);
+    assert_true(c.reproduced && !c.exact);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_string_equal(buf, "matches the log's: requester, flags, domain; address differs: "
+                             "0xffbf8000 (log) vs 0xffff8000 (run)");
+    /* each of requester, domain, flags alone breaks it */
+    parse(SEED_LINE, &run);
+    run.rid = 0x0100;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.requester, EXPLAIN_SIM_DIFFERS);
+    assert_false(c.reproduced);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_non_null(strstr(buf, "requester differs: 00:00.0 (log) vs 01:00.0 (run)"));
+    parse(SEED_LINE, &run);
+    run.domain = 2;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.domain, EXPLAIN_SIM_DIFFERS);
+    assert_false(c.reproduced);
+    parse(SEED_LINE, &run);
+    run.flags = 0x20;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.flags, EXPLAIN_SIM_DIFFERS);
+    assert_false(c.reproduced);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_non_null(strstr(buf, "flags differs: 0x0070 (log) vs 0x0020 (run)"));
+    /* the segment counts only when both lines write one */
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=0001:00:00.0 domain=0x0000 "
+          "address=0xffbf8000 flags=0x0070]", &log);
+    parse("AMD-Vi: Event logged [IO_PAGE_FAULT device=0000:00:00.0 domain=0x0000 "
+          "address=0xffbf8000 flags=0x0070]", &run);
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.requester, EXPLAIN_SIM_DIFFERS);
+    parse(SEED_LINE, &run);
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.requester, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.form, EXPLAIN_SIM_DIFFERS);
+    assert_true(c.reproduced);
+    assert_false(c.exact);
+    /* a field the log lacks is not held against the run */
+    parse(SEED_LINE, &log);
+    log.has_domain = false;
+    parse(SEED_LINE, &run);
+    run.domain = 7;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.domain, EXPLAIN_SIM_ABSENT);
+    assert_true(c.reproduced);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_parse_forms),
+        cmocka_unit_test(test_seed),
+        cmocka_unit_test(test_generic),
+        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_compare),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
