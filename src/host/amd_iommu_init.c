@@ -89,18 +89,18 @@ void amd_mmio_write64(struct amd_unit *u, unsigned off, uint64_t v)
     mem_addrmap_write(u->drv->k->map, u->mmio + off, b, 8, NULL);
 }
 
+/* readl / writel: one 32-bit access (the register path of the address map) */
 uint32_t amd_mmio_read32(struct amd_unit *u, unsigned off)
 {
-    uint8_t b[4];
-    if (mem_addrmap_read(u->drv->k->map, u->mmio + off, b, 4, NULL) < 0)
+    uint32_t v;
+    if (mem_addrmap_read32(u->drv->k->map, u->mmio + off, &v) < 0)
         return ~0u;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return v;
 }
 
 void amd_mmio_write32(struct amd_unit *u, unsigned off, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    mem_addrmap_write(u->drv->k->map, u->mmio + off, b, 4, NULL);
+    mem_addrmap_write32(u->drv->k->map, u->mmio + off, v);
 }
 
 /* iommu_feature_enable / iommu_feature_disable: read-modify-write of the
