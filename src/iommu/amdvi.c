@@ -901,12 +901,30 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
     return true;
 }
 
+/* One command entry: mem_rd's fast path with the entry's constant size (the
+ * entries are 16-byte aligned, so one never crosses a page), else mem_rd. */
+static inline int cmd_fetch(struct amdvi *a, uint64_t pa, uint8_t raw[AMDVI_CMD_SIZE],
+                            uint8_t *hw)
+{
+    if (a->ram_gen == mem_addrmap_generation(a->map) && pa >= a->ram_lo &&
+        pa <= a->ram_hi && AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa &&
+        (pa & MEM_PAGE_MASK) <= MEM_PAGE_SIZE - AMDVI_CMD_SIZE) {
+        const uint8_t *pg = mem_phys_peek(a->mem, pa);
+        if (pg)
+            memcpy(raw, pg + (pa & MEM_PAGE_MASK), AMDVI_CMD_SIZE);
+        else
+            memset(raw, 0, AMDVI_CMD_SIZE);
+        return 0;
+    }
+    return mem_rd(a, pa, raw, AMDVI_CMD_SIZE, hw);
+}
+
 static void process_commands(struct amdvi *a)
 {
     while ((a->status & AMDVI_ST_CMD_BUF_RUN) && a->cmd_head != a->cmd_tail) {
         uint64_t pa = (a->cmd_base & AMDVI_BASE_ADDR_MASK) + a->cmd_head;
         uint8_t raw[AMDVI_CMD_SIZE], hw;
-        if (mem_rd(a, pa, raw, sizeof raw, &hw) < 0) {
+        if (cmd_fetch(a, pa, raw, &hw) < 0) {
             struct amdvi_event ev = {.code = AMDVI_EV_COMMAND_HARDWARE_ERROR, .type = hw,
                                      .addr = pa};
             cmd_error(a, &ev);

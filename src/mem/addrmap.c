@@ -315,18 +315,15 @@ int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, siz
     return 0;
 }
 
-/* The region a 4-byte access at pa goes to, or NULL with *rc set. */
-static inline const struct mem_region *region4(struct mem_addrmap *map, uint64_t pa, int *rc)
-{
-    const struct mem_region *r = hint_hit(map, pa, 4);
-    return r ? r : resolve(map, pa, 4, NULL, rc);
-}
-
-int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
+/* mem_addrmap_read32/write32 when the register path does not apply: the
+ * search, RAM, a byte callback, or a failure. Out of line so that the fast
+ * path has nothing to save and restore. */
+static __attribute__((noinline)) int read32_slow(struct mem_addrmap *map, uint64_t pa,
+                                                 uint32_t *v)
 {
     int rc;
-    const struct mem_region *r = region4(map, pa, &rc);
-    if (!r)
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (!r && !(r = resolve(map, pa, 4, NULL, &rc)))
         return rc;
     if (r->kind == MEM_REGION_MMIO && r->ops->read32)
         return r->ops->read32(r->ctx, pa - r->base, v);
@@ -341,11 +338,12 @@ int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
     return 0;
 }
 
-int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v)
+static __attribute__((noinline)) int write32_slow(struct mem_addrmap *map, uint64_t pa,
+                                                  uint32_t v)
 {
     int rc;
-    const struct mem_region *r = region4(map, pa, &rc);
-    if (!r)
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (!r && !(r = resolve(map, pa, 4, NULL, &rc)))
         return rc;
     if (r->kind == MEM_REGION_MMIO && r->ops->write32)
         return r->ops->write32(r->ctx, pa - r->base, v);
@@ -356,6 +354,24 @@ int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v)
         return rc < 0 ? rc : 0;
     }
     return r->ops->write ? r->ops->write(r->ctx, pa - r->base, b, 4) : -PCILAB_EUNSUPPORTED;
+}
+
+/* The register of the last access's MMIO region, its owner having read32 /
+ * write32: straight to it. */
+int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
+{
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (r && r->kind == MEM_REGION_MMIO && r->ops->read32)
+        return r->ops->read32(r->ctx, pa - r->base, v);
+    return read32_slow(map, pa, v);
+}
+
+int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v)
+{
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (r && r->kind == MEM_REGION_MMIO && r->ops->write32)
+        return r->ops->write32(r->ctx, pa - r->base, v);
+    return write32_slow(map, pa, v);
 }
 
 const char *mem_access_info_str(const struct mem_access_info *info, char *buf, size_t len)
