@@ -533,10 +533,28 @@ static uint16_t get_alias(struct host_amd_iommu *a, struct pci_dev *p)
     return ivrs_alias;
 }
 
+int amd_own(struct host_amd_iommu *a, void *p)
+{
+    if (a->n_owned == a->cap_owned) {
+        size_t cap = a->cap_owned ? 2 * a->cap_owned : 32;
+        void **n = realloc(a->owned, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        a->owned = n;
+        a->cap_owned = cap;
+    }
+    a->owned[a->n_owned++] = p;
+    return 0;
+}
+
 static struct amd_dev_data *iommu_init_device(struct host_amd_iommu *a, struct pci_dev *p)
 {
     uint16_t devid = host_pci_bdf(p);
     struct amd_dev_data *dd = calloc(1, sizeof *dd);
+    if (dd && amd_own(a, dd) < 0) {
+        free(dd);
+        dd = NULL;
+    }
     if (!dd)
         return NULL;
     dd->devid = devid;
@@ -685,23 +703,13 @@ static void state_destroy(void *obj)
         n = d->next;
         amd_domain_free(a, d);
     }
-    if (a->dev_data) {
-        for (size_t i = 0; i < 65536; i++)
-            free(a->dev_data[i]);
+    for (size_t i = 0; i < a->n_owned; i++) /* what dev_data and irq_table point to */
+        free(a->owned[i]);
+    free(a->owned);
+    if (a->dev_data)
         sim_table_free(a->dev_data, 65536 * sizeof *a->dev_data);
-    }
-    if (a->irq_table) {
-        for (size_t i = 0; i < 65536; i++)
-            if (a->irq_table[i] && (i == 0 || a->irq_table[i] != a->irq_table[i - 1])) {
-                /* aliases share a table: free each once */
-                bool seen = false;
-                for (size_t j = 0; j < i && !seen; j++)
-                    seen = a->irq_table[j] == a->irq_table[i];
-                if (!seen)
-                    free(a->irq_table[i]);
-            }
+    if (a->irq_table)
         sim_table_free(a->irq_table, 65536 * sizeof *a->irq_table);
-    }
     for (unsigned i = 0; i < a->ngroups; i++)
         free(a->groups[i]);
     free(a->groups);
