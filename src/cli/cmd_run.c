@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "devices/devices.h"
 #include "cli/cli.h"
@@ -187,13 +190,100 @@ static void text_header(const struct cli_machine *m)
     }
 }
 
-static void text_kernel_log(const struct cli_machine *m)
+/* The kernel log as it is produced, like dmesg -w: the records stored so far,
+ * then each one as it completes (sim_log_set_sink), then after the run what is
+ * left open. The output is the same as printing the log after the run as long
+ * as the ring drops nothing (when it does, the stream has shown the records it
+ * dropped, as dmesg -w would have).
+ *
+ * When a reader may be waiting (stdout a pipe, a socket or a terminal), stdout
+ * is flushed when the clock is about to move past records just printed, but
+ * not sooner than FLUSH_GAP_NS of wall time after the previous flush: a write
+ * per batch of records costs some 7 us here, 800 batches (6 ms) per simulated
+ * second of the seed machine, several times the simulation itself; with the gap
+ * a line reaches the reader at most 0.1 ms after the simulation made it. A
+ * file is left to stdio's buffering. */
+#define FLUSH_GAP_NS 100000
+
+struct log_stream {
+    uint64_t next_seq;  /* the first record not printed yet */
+    bool dirty;         /* printed since the last flush */
+    bool flush;         /* a reader may be waiting */
+    uint64_t flushed;   /* CLOCK_MONOTONIC of the last flush, ns */
+};
+
+static uint64_t mono_ns(void)
 {
-    if (!m->kernel)
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void stream_rec(void *ctx, const struct sim_log_rec *rec)
+{
+    struct log_stream *s = ctx;
+    sim_log_write(rec, stdout, 0);
+    s->next_seq = rec->seq + 1;
+    s->dirty = true;
+}
+
+/* sim_set_advance_hook: the events of one instant have run. */
+static void stream_flush(void *ctx, sim_time_t now, sim_time_t next)
+{
+    struct log_stream *s = ctx;
+    (void)now;
+    (void)next;
+    if (!s->dirty)
         return;
+    uint64_t t = mono_ns();
+    if (t - s->flushed < FLUSH_GAP_NS)
+        return;
+    fflush(stdout);
+    s->dirty = false;
+    s->flushed = t;
+}
+
+static void text_kernel_log_header(const struct cli_machine *m)
+{
     printf("\nKernel log (Linux %s, command line \"%s\"):\n", host_kver_name(m->kernel->kver),
            m->kernel->cmdline);
-    sim_log_dump(sim_log(m->sim), stdout, 0);
+}
+
+static void text_kernel_log_start(const struct cli_machine *m, struct log_stream *s)
+{
+    text_kernel_log_header(m);
+    struct sim_log *log = sim_log(m->sim);
+    s->next_seq = sim_log_next_seq(log);
+    s->dirty = true;
+    struct sim_log_rec rec;
+    for (size_t i = 0; i < sim_log_count(log) && sim_log_get(log, i, &rec); i++) {
+        if (rec.open) { /* the newest, still open: the sink gets it when it completes */
+            s->next_seq = rec.seq;
+            break;
+        }
+        sim_log_write(&rec, stdout, 0);
+    }
+    sim_log_set_sink(log, stream_rec, s);
+    struct stat st;
+    s->flush = fstat(STDOUT_FILENO, &st) == 0 &&
+               (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) || isatty(STDOUT_FILENO));
+    if (s->flush) {
+        sim_set_advance_hook(m->sim, stream_flush, s);
+        fflush(stdout);
+        s->dirty = false;
+        s->flushed = mono_ns();
+    }
+}
+
+/* After the run: what is still open; the reader gets the log whole before the
+ * diagnosis (which runs the machine again) is worked out. */
+static void text_kernel_log_end(const struct cli_machine *m, struct log_stream *s)
+{
+    sim_log_set_sink(sim_log(m->sim), NULL, NULL);
+    sim_set_advance_hook(m->sim, NULL, NULL);
+    sim_log_dump_from(sim_log(m->sim), s->next_seq, stdout, 0);
+    if (s->flush)
+        fflush(stdout);
 }
 
 static void text_functions(const struct cli_machine *m)
@@ -259,10 +349,9 @@ static void text_footer(const struct cli_machine *m)
            (unsigned long long)(now % SIM_S / SIM_NS), (unsigned long long)sim_events_run(m->sim));
 }
 
+/* What comes after the kernel log. */
 static void print_machine(const struct cli_machine *m, struct run_diag *dg)
 {
-    text_header(m);
-    text_kernel_log(m);
     text_functions(m);
     text_devices(m);
     run_diag_print(dg); /* "Diagnosis" (src/diag/iommu_diag.h), with the fix re-run */
@@ -569,7 +658,27 @@ int cmd_run(int argc, char **argv)
         return set_refused ? 2 : st;
     }
     struct run_diag *dg = diagnose ? run_diag_start(&m, scenario, &opts, until) : NULL;
+    /* text: the header, then the kernel log as the run makes it (with a trace
+     * on stdout, both after the run as before: the trace comes first) */
+    struct log_stream ls = {0, false, false, 0};
+    bool stream = !json && !(opts.trace && !strcmp(opts.trace, "-")) &&
+                  !(opts.vcd && !strcmp(opts.vcd, "-"));
+    if (stream) {
+        text_header(&m);
+        if (m.kernel)
+            text_kernel_log_start(&m, &ls);
+    }
     sim_run_until(m.sim, until);
+    if (stream) {
+        if (m.kernel)
+            text_kernel_log_end(&m, &ls);
+    } else if (!json) {
+        text_header(&m);
+        if (m.kernel) {
+            text_kernel_log_header(&m);
+            sim_log_dump(sim_log(m.sim), stdout, 0);
+        }
+    }
     int status = json ? print_json(&m, until, dg) : (print_machine(&m, dg), 0);
     run_diag_end(dg);
     if ((opts.trace || opts.vcd) && sim_trace_close(sim_trace(m.sim), &err) < 0)

@@ -89,18 +89,18 @@ void amd_mmio_write64(struct amd_unit *u, unsigned off, uint64_t v)
     mem_addrmap_write(u->drv->k->map, u->mmio + off, b, 8, NULL);
 }
 
+/* readl / writel: one 32-bit access (the register path of the address map) */
 uint32_t amd_mmio_read32(struct amd_unit *u, unsigned off)
 {
-    uint8_t b[4];
-    if (mem_addrmap_read(u->drv->k->map, u->mmio + off, b, 4, NULL) < 0)
+    uint32_t v;
+    if (mem_addrmap_read32(u->drv->k->map, u->mmio + off, &v) < 0)
         return ~0u;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    return v;
 }
 
 void amd_mmio_write32(struct amd_unit *u, unsigned off, uint32_t v)
 {
-    uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
-    mem_addrmap_write(u->drv->k->map, u->mmio + off, b, 4, NULL);
+    mem_addrmap_write32(u->drv->k->map, u->mmio + off, v);
 }
 
 /* iommu_feature_enable / iommu_feature_disable: read-modify-write of the
@@ -533,10 +533,28 @@ static uint16_t get_alias(struct host_amd_iommu *a, struct pci_dev *p)
     return ivrs_alias;
 }
 
+int amd_own(struct host_amd_iommu *a, void *p)
+{
+    if (a->n_owned == a->cap_owned) {
+        size_t cap = a->cap_owned ? 2 * a->cap_owned : 32;
+        void **n = realloc(a->owned, cap * sizeof *n);
+        if (!n)
+            return -ENOMEM;
+        a->owned = n;
+        a->cap_owned = cap;
+    }
+    a->owned[a->n_owned++] = p;
+    return 0;
+}
+
 static struct amd_dev_data *iommu_init_device(struct host_amd_iommu *a, struct pci_dev *p)
 {
     uint16_t devid = host_pci_bdf(p);
     struct amd_dev_data *dd = calloc(1, sizeof *dd);
+    if (dd && amd_own(a, dd) < 0) {
+        free(dd);
+        dd = NULL;
+    }
     if (!dd)
         return NULL;
     dd->devid = devid;
@@ -685,23 +703,13 @@ static void state_destroy(void *obj)
         n = d->next;
         amd_domain_free(a, d);
     }
-    if (a->dev_data) {
-        for (size_t i = 0; i < 65536; i++)
-            free(a->dev_data[i]);
+    for (size_t i = 0; i < a->n_owned; i++) /* what dev_data and irq_table point to */
+        free(a->owned[i]);
+    free(a->owned);
+    if (a->dev_data)
         sim_table_free(a->dev_data, 65536 * sizeof *a->dev_data);
-    }
-    if (a->irq_table) {
-        for (size_t i = 0; i < 65536; i++)
-            if (a->irq_table[i] && (i == 0 || a->irq_table[i] != a->irq_table[i - 1])) {
-                /* aliases share a table: free each once */
-                bool seen = false;
-                for (size_t j = 0; j < i && !seen; j++)
-                    seen = a->irq_table[j] == a->irq_table[i];
-                if (!seen)
-                    free(a->irq_table[i]);
-            }
+    if (a->irq_table)
         sim_table_free(a->irq_table, 65536 * sizeof *a->irq_table);
-    }
     for (unsigned i = 0; i < a->ngroups; i++)
         free(a->groups[i]);
     free(a->groups);

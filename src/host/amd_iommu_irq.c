@@ -327,15 +327,17 @@ static struct amd_irt *get_irq_table(struct host_amd_iommu *a, uint16_t devid)
         return t;
     }
     t = calloc(1, sizeof *t);
+    if (t && amd_own(a, t) < 0) {
+        free(t);
+        t = NULL;
+    }
     if (!t)
         return NULL;
     /* kmem_cache of MAX_IRQS_PER_TABLE entries, aligned to 128 bytes: a page
      * (the model's allocator has no such cache; the address differs) */
     t->table = host_alloc_pages(a->k, GFP_KERNEL | __GFP_ZERO, 0, &t->pa);
-    if (!t->table) {
-        free(t);
-        return NULL;
-    }
+    if (!t->table)
+        return NULL; /* t is owned: freed at teardown */
     a->irq_table[devid] = t;
     set_dte_irq_entry(a, devid, t);
     amd_flush_dte(u, devid);

@@ -150,6 +150,10 @@ struct host_amd_iommu {
     unsigned dev_table_order;
     struct amd_dev_data **dev_data;  /* [devid] */
     struct amd_irt **irq_table;      /* irq_lookup_table[devid] */
+    /* every dev_data and irq_table allocation, once each (aliases share an
+     * irq table): freed at teardown without scanning both 65,536 entries */
+    void **owned;
+    size_t n_owned, cap_owned;
     uint8_t pd_bitmap[65536 / 8];    /* amd_iommu_pd_alloc_bitmap */
     struct amd_domain *pd_list;
     struct amd_group **groups;
@@ -200,6 +204,9 @@ int amd_init_reserved_iova_ranges(struct host_amd_iommu *a, struct pcilab_err *e
  * dm regions; 5.x: PCI windows + resv regions + direct mappings) */
 int amd_domain_prepare_for_dev(struct host_amd_iommu *a, struct amd_domain *d,
                                struct amd_dev_data *dd, struct pcilab_err *err);
+/* Records a calloc'd dev_data or irq table for state_destroy to free. 0, or
+ * -ENOMEM (then the caller frees it). */
+int amd_own(struct host_amd_iommu *a, void *p);
 int amd_map_range(struct host_amd_iommu *a, struct amd_domain *d, uint64_t iova, uint64_t pa,
                   uint64_t size, int prot);
 void amd_dma_ops_init(struct host_amd_iommu *a);

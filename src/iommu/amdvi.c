@@ -901,12 +901,30 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
     return true;
 }
 
+/* One command entry: mem_rd's fast path with the entry's constant size (the
+ * entries are 16-byte aligned, so one never crosses a page), else mem_rd. */
+static inline int cmd_fetch(struct amdvi *a, uint64_t pa, uint8_t raw[AMDVI_CMD_SIZE],
+                            uint8_t *hw)
+{
+    if (a->ram_gen == mem_addrmap_generation(a->map) && pa >= a->ram_lo &&
+        pa <= a->ram_hi && AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa &&
+        (pa & MEM_PAGE_MASK) <= MEM_PAGE_SIZE - AMDVI_CMD_SIZE) {
+        const uint8_t *pg = mem_phys_peek(a->mem, pa);
+        if (pg)
+            memcpy(raw, pg + (pa & MEM_PAGE_MASK), AMDVI_CMD_SIZE);
+        else
+            memset(raw, 0, AMDVI_CMD_SIZE);
+        return 0;
+    }
+    return mem_rd(a, pa, raw, AMDVI_CMD_SIZE, hw);
+}
+
 static void process_commands(struct amdvi *a)
 {
     while ((a->status & AMDVI_ST_CMD_BUF_RUN) && a->cmd_head != a->cmd_tail) {
         uint64_t pa = (a->cmd_base & AMDVI_BASE_ADDR_MASK) + a->cmd_head;
         uint8_t raw[AMDVI_CMD_SIZE], hw;
-        if (mem_rd(a, pa, raw, sizeof raw, &hw) < 0) {
+        if (cmd_fetch(a, pa, raw, &hw) < 0) {
             struct amdvi_event ev = {.code = AMDVI_EV_COMMAND_HARDWARE_ERROR, .type = hw,
                                      .addr = pa};
             cmd_error(a, &ev);
@@ -1043,7 +1061,41 @@ static int mmio_write(void *ctx, uint64_t off, const void *buf, size_t len)
     return 0;
 }
 
-static const struct mem_mmio_ops amdvi_mmio_ops = {mmio_read, mmio_write};
+/* readl/writel of one register, what mmio_read/mmio_write do for 4 bytes
+ * (the address map calls these for a CPU's 32-bit accesses). The driver polls
+ * the command buffer's head and tail and writes the tail once per command
+ * (200,000 times in a 4.x boot): those skip the general path. */
+static int mmio_read32(void *ctx, uint64_t off, uint32_t *v)
+{
+    const struct amdvi *a = ctx;
+    if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
+        return -PCILAB_EINVAL;
+    if (off == AMDVI_REG_CMD_HEAD)
+        *v = a->cmd_head;
+    else if (off == AMDVI_REG_CMD_TAIL)
+        *v = a->cmd_tail;
+    else
+        *v = (uint32_t)(reg_read(a, off & ~7ull) >> (8 * (off & 7)));
+    return 0;
+}
+
+static int mmio_write32(void *ctx, uint64_t off, uint32_t v)
+{
+    struct amdvi *a = ctx;
+    if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
+        return -PCILAB_EINVAL;
+    if (off == AMDVI_REG_CMD_TAIL) { /* reg_write's case with all 32 bits written */
+        a->cmd_tail = ring_wrap(a->cmd_base, v & AMDVI_PTR_MASK);
+        process_commands(a);
+        return 0;
+    }
+    unsigned sh = (unsigned)(8 * (off & 7));
+    reg_write(a, off & ~7ull, (uint64_t)v << sh, 0xffffffffull << sh);
+    return 0;
+}
+
+static const struct mem_mmio_ops amdvi_mmio_ops = {
+    .read = mmio_read, .write = mmio_write, .read32 = mmio_read32, .write32 = mmio_write32};
 
 /* ---- life cycle ---- */
 

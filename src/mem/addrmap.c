@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sim/bytes.h"
+
 struct mem_addrmap {
     struct mem_phys *ram;
     struct mem_region *regions; /* sorted by base, non-overlapping */
@@ -311,6 +313,65 @@ int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, siz
     if (d < 0)
         return fail(info, MEM_ACCESS_DEVICE_ERROR, pa, r, NULL, d);
     return 0;
+}
+
+/* mem_addrmap_read32/write32 when the register path does not apply: the
+ * search, RAM, a byte callback, or a failure. Out of line so that the fast
+ * path has nothing to save and restore. */
+static __attribute__((noinline)) int read32_slow(struct mem_addrmap *map, uint64_t pa,
+                                                 uint32_t *v)
+{
+    int rc;
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (!r && !(r = resolve(map, pa, 4, NULL, &rc)))
+        return rc;
+    if (r->kind == MEM_REGION_MMIO && r->ops->read32)
+        return r->ops->read32(r->ctx, pa - r->base, v);
+    uint8_t b[4];
+    if (r->kind == MEM_REGION_RAM)
+        rc = mem_phys_read(map->ram, pa, b, 4, NULL);
+    else
+        rc = r->ops->read ? r->ops->read(r->ctx, pa - r->base, b, 4) : -PCILAB_EUNSUPPORTED;
+    if (rc < 0)
+        return rc;
+    *v = sim_get_le32(b);
+    return 0;
+}
+
+static __attribute__((noinline)) int write32_slow(struct mem_addrmap *map, uint64_t pa,
+                                                  uint32_t v)
+{
+    int rc;
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (!r && !(r = resolve(map, pa, 4, NULL, &rc)))
+        return rc;
+    if (r->kind == MEM_REGION_MMIO && r->ops->write32)
+        return r->ops->write32(r->ctx, pa - r->base, v);
+    uint8_t b[4];
+    sim_put_le32(b, v);
+    if (r->kind == MEM_REGION_RAM) {
+        rc = mem_phys_write(map->ram, pa, b, 4, NULL);
+        return rc < 0 ? rc : 0;
+    }
+    return r->ops->write ? r->ops->write(r->ctx, pa - r->base, b, 4) : -PCILAB_EUNSUPPORTED;
+}
+
+/* The register of the last access's MMIO region, its owner having read32 /
+ * write32: straight to it. */
+int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
+{
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (r && r->kind == MEM_REGION_MMIO && r->ops->read32)
+        return r->ops->read32(r->ctx, pa - r->base, v);
+    return read32_slow(map, pa, v);
+}
+
+int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v)
+{
+    const struct mem_region *r = hint_hit(map, pa, 4);
+    if (r && r->kind == MEM_REGION_MMIO && r->ops->write32)
+        return r->ops->write32(r->ctx, pa - r->base, v);
+    return write32_slow(map, pa, v);
 }
 
 const char *mem_access_info_str(const struct mem_access_info *info, char *buf, size_t len)

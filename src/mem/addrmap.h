@@ -35,6 +35,12 @@ enum mem_region_kind {
 struct mem_mmio_ops {
     int (*read)(void *ctx, uint64_t offset, void *buf, size_t len);
     int (*write)(void *ctx, uint64_t offset, const void *buf, size_t len);
+    /* Optional: a 4-byte register access with the value as a number (the
+     * bytes little-endian), for owners whose registers a CPU polls at a high
+     * rate. They must do exactly what read/write of 4 bytes at offset do;
+     * without them mem_addrmap_read32/write32 use read/write. */
+    int (*read32)(void *ctx, uint64_t offset, uint32_t *v);
+    int (*write32)(void *ctx, uint64_t offset, uint32_t v);
 };
 
 #define MEM_REGION_NAME_MAX 48
@@ -117,6 +123,13 @@ int mem_addrmap_read(struct mem_addrmap *map, uint64_t pa, void *buf, size_t len
                      struct mem_access_info *info);
 int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, size_t len,
                       struct mem_access_info *info);
+
+/* A 4-byte CPU load or store (readl/writel), the value little-endian in
+ * memory: the same as mem_addrmap_read/write of 4 bytes without info, but an
+ * MMIO register whose owner has read32/write32 is reached without a byte
+ * buffer. A failed read leaves *v unchanged. */
+int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v);
+int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v);
 
 /* One line for people: "unclaimed address 0x00000000ffbf8000",
  * "reserved address 0x00000000fee00000 (MSI window)",

@@ -303,6 +303,14 @@ static size_t slot_find(const struct mem_phys *m, uint64_t pfn)
 int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
                         struct pcilab_err *err)
 {
+    bool fresh;
+    return mem_phys_contiguous_fresh(m, pa, npages, host, &fresh, err);
+}
+
+int mem_phys_contiguous_fresh(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
+                              bool *fresh, struct pcilab_err *err)
+{
+    *fresh = false;
     if (!npages || (pa & MEM_PAGE_MASK))
         return pcilab_errf(err, PCILAB_EINVAL,
                            "contiguous view of %llu pages at 0x%llx: needs whole, aligned pages",
@@ -359,10 +367,12 @@ int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_
                            (unsigned long long)npages);
     m->block_pages[m->nblocks] = npages;
     m->blocks[m->nblocks++] = block;
+    bool untouched = true;
     for (uint64_t i = 0; i < npages; i++) {
         uint8_t *dst = block + i * MEM_PAGE_SIZE;
         size_t s = slot_find(m, pfn0 + i);
         if (s != SIZE_MAX) {
+            untouched = false;
             memcpy(dst, m->page[s], MEM_PAGE_SIZE);
             if (m->owned[s])
                 free(m->page[s]);
@@ -378,6 +388,7 @@ int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_
     m->st.bytes = m->count * MEM_PAGE_SIZE;
     memset(m->recent_page, 0, sizeof m->recent_page); /* pages moved */
     *host = block;
+    *fresh = untouched;
     return 0;
 }
 

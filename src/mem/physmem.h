@@ -18,6 +18,7 @@
 #define PCILAB_MEM_PHYSMEM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sim/err.h"
@@ -76,6 +77,11 @@ int mem_phys_write64(struct mem_phys *m, uint64_t pa, uint64_t v, struct pcilab_
  * -PCILAB_ERANGE, -PCILAB_ENOMEM. */
 int mem_phys_contiguous(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
                         struct pcilab_err *err);
+/* The same; *fresh is true when the block was made now out of pages that had
+ * never been written (so it is all zeros and its host pages untouched: a
+ * caller that must zero it need not, and spares the first writes). */
+int mem_phys_contiguous_fresh(struct mem_phys *m, uint64_t pa, uint64_t npages, uint8_t **host,
+                              bool *fresh, struct pcilab_err *err);
 
 /* The bytes of the page holding pa (MEM_PAGE_SIZE of them, the page base
  * first), or NULL when the page was never written (it reads as zeros). For

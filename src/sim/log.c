@@ -64,6 +64,8 @@ struct sim_log {
     size_t offs_cap, head, count;
     uint64_t first_seq, dropped;
     bool open;          /* the newest record may still be continued */
+    sim_log_sink_fn sink;
+    void *sink_ctx;
     char line[SIM_LOG_LINE_MAX];
     char merged[SIM_LOG_LINE_MAX + 1];
 };
@@ -203,6 +205,14 @@ static size_t make_room(struct sim_log *log, size_t sz)
     }
 }
 
+/* The newest record is complete: the sink sees it. */
+static void emit_newest(struct sim_log *log)
+{
+    struct sim_log_rec rec;
+    if (sim_log_get(log, log->count - 1, &rec))
+        log->sink(log->sink_ctx, &rec);
+}
+
 /* Appends a record; text_len must already fit the ring. */
 static void append_rec(struct sim_log *log, sim_time_t ts, int facility, int level, bool open,
                        const char *text, size_t text_len)
@@ -223,6 +233,8 @@ static void append_rec(struct sim_log *log, sim_time_t ts, int facility, int lev
     if (log->next_off == log->size)
         log->next_off = 0;
     log->open = open;
+    if (!open && log->sink)
+        emit_newest(log);
 }
 
 /* Stores a new record, truncating a text that would not fit an empty ring the
@@ -252,6 +264,8 @@ static void close_open(struct sim_log *log)
     struct rec_hdr *h = hdr_at(log, off_index(log, log->count - 1));
     h->level &= (uint8_t)~LEVEL_OPEN;
     log->open = false;
+    if (log->sink)
+        emit_newest(log);
 }
 
 /* Appends text to the open record. False (nothing changed) when the result would
@@ -275,6 +289,8 @@ static bool extend_open(struct sim_log *log, const char *text, size_t len, bool 
         if (!still_open)
             h->level &= (uint8_t)~LEVEL_OPEN;
         log->open = still_open;
+        if (!still_open && log->sink)
+            emit_newest(log);
         return true;
     }
     /* Take the record out (it is the newest) and store it again, larger. */
@@ -497,24 +513,43 @@ size_t sim_log_format(const struct sim_log_rec *rec, char *buf, size_t len)
     return sim_log_format_flags(rec, 0, buf, len);
 }
 
-int sim_log_dump(const struct sim_log *log, FILE *f, unsigned flags)
+void sim_log_set_sink(struct sim_log *log, sim_log_sink_fn fn, void *ctx)
+{
+    log->sink = fn;
+    log->sink_ctx = fn ? ctx : NULL;
+}
+
+int sim_log_write(const struct sim_log_rec *rec, FILE *f, unsigned flags)
+{
+    char pfx[64];
+    size_t plen = prefix_of(rec, flags, pfx, sizeof pfx);
+    const char *t = rec->text, *end = rec->text + rec->len;
+    for (;;) {
+        const char *nl = memchr(t, '\n', (size_t)(end - t));
+        const char *stop = nl ? nl : end;
+        if (fwrite(pfx, 1, plen, f) != plen ||
+            fwrite(t, 1, (size_t)(stop - t), f) != (size_t)(stop - t) || fputc('\n', f) == EOF)
+            return -PCILAB_EIO;
+        if (!nl)
+            break;
+        t = nl + 1;
+    }
+    return 0;
+}
+
+int sim_log_dump_from(const struct sim_log *log, uint64_t from_seq, FILE *f, unsigned flags)
 {
     struct sim_log_rec rec;
-    char pfx[64];
-    for (size_t i = 0; i < log->count; i++) {
+    size_t i = from_seq > log->first_seq ? (size_t)(from_seq - log->first_seq) : 0;
+    for (; i < log->count; i++) {
         sim_log_get(log, i, &rec);
-        size_t plen = prefix_of(&rec, flags, pfx, sizeof pfx);
-        const char *t = rec.text, *end = rec.text + rec.len;
-        for (;;) {
-            const char *nl = memchr(t, '\n', (size_t)(end - t));
-            const char *stop = nl ? nl : end;
-            if (fwrite(pfx, 1, plen, f) != plen ||
-                fwrite(t, 1, (size_t)(stop - t), f) != (size_t)(stop - t) || fputc('\n', f) == EOF)
-                return -PCILAB_EIO;
-            if (!nl)
-                break;
-            t = nl + 1;
-        }
+        if (sim_log_write(&rec, f, flags) < 0)
+            return -PCILAB_EIO;
     }
     return ferror(f) ? -PCILAB_EIO : 0;
+}
+
+int sim_log_dump(const struct sim_log *log, FILE *f, unsigned flags)
+{
+    return sim_log_dump_from(log, 0, f, flags);
 }

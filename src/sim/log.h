@@ -154,6 +154,17 @@ uint64_t sim_log_next_seq(const struct sim_log *log);
 /* Empties the ring (dmesg -C); sequence numbers continue. */
 void sim_log_clear(struct sim_log *log);
 
+/* A sink sees every record once, when it is complete: stored with its ending
+ * '\n', or closed by a later message (a record left open can still be
+ * continued, so it is not complete yet). Records arrive in sequence order, so
+ * a sink that is set on a log with records already stored sees the ones that
+ * complete from then on (an open newest record among them); records open when
+ * the caller stops listening were never sent. The sink runs inside printk and
+ * must not write to this log. rec is valid only during the call. NULL fn
+ * removes it. Like dmesg -w, a sink sees records the ring drops later. */
+typedef void (*sim_log_sink_fn)(void *ctx, const struct sim_log_rec *rec);
+void sim_log_set_sink(struct sim_log *log, sim_log_sink_fn fn, void *ctx);
+
 /* Output forms, as dmesg prints them. */
 enum {
     SIM_LOG_FMT_RAW    = 1u << 0, /* "<6>[    1.000000] text", as dmesg -r */
@@ -168,5 +179,9 @@ size_t sim_log_format_flags(const struct sim_log_rec *rec, unsigned flags, char 
                             size_t len);
 /* Every retained record, like dmesg. 0 or -PCILAB_EIO. */
 int sim_log_dump(const struct sim_log *log, FILE *f, unsigned flags);
+/* The retained records whose sequence number is from_seq or later. */
+int sim_log_dump_from(const struct sim_log *log, uint64_t from_seq, FILE *f, unsigned flags);
+/* One record as sim_log_dump prints it. 0 or -PCILAB_EIO. */
+int sim_log_write(const struct sim_log_rec *rec, FILE *f, unsigned flags);
 
 #endif

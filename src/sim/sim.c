@@ -18,6 +18,8 @@ struct pcilab_sim {
     struct sim_trace *trace;
     bool stop_requested, stopped;
     uint64_t events_run, late;
+    sim_advance_fn advance;
+    void *advance_ctx;
     struct owned *owned;
     size_t n_owned, cap_owned;
 };
@@ -104,8 +106,16 @@ bool sim_next_time(const struct pcilab_sim *sim, sim_time_t *t)
     return sim_evq_peek_time(sim->q, t);
 }
 
+void sim_set_advance_hook(struct pcilab_sim *sim, sim_advance_fn fn, void *ctx)
+{
+    sim->advance = fn;
+    sim->advance_ctx = fn ? ctx : NULL;
+}
+
 static void run_one(struct pcilab_sim *sim, const struct sim_event *ev)
 {
+    if (sim->advance && ev->time != sim->now)
+        sim->advance(sim->advance_ctx, sim->now, ev->time);
     sim->now = ev->time;
     sim->events_run++;
     if (ev->fn)
@@ -138,8 +148,11 @@ uint64_t sim_run_until(struct pcilab_sim *sim, sim_time_t end)
             return n;
         }
     }
-    if (end > sim->now)
+    if (end > sim->now) {
+        if (sim->advance)
+            sim->advance(sim->advance_ctx, sim->now, end);
         sim->now = end;
+    }
     return n;
 }
 

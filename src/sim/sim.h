@@ -54,6 +54,13 @@ void sim_stop(struct pcilab_sim *sim);
 /* True when the last run ended because of sim_stop. */
 bool sim_stopped(const struct pcilab_sim *sim);
 
+/* fn(ctx, now, next) is called whenever the clock is about to move from now
+ * to a later time: every event of time `now` has run (a caller streaming
+ * output flushes what those events produced). NULL fn removes it; fn must not
+ * schedule or cancel events. */
+typedef void (*sim_advance_fn)(void *ctx, sim_time_t now, sim_time_t next);
+void sim_set_advance_hook(struct pcilab_sim *sim, sim_advance_fn fn, void *ctx);
+
 /* Total events run, and sim_at calls clamped because t < now. */
 uint64_t sim_events_run(const struct pcilab_sim *sim);
 uint64_t sim_late_count(const struct pcilab_sim *sim);

@@ -48,7 +48,38 @@ static int regs_write(void *ctx, uint64_t off, const void *buf, size_t len)
     return 0;
 }
 
-static const struct mem_mmio_ops regs_ops = {regs_read, regs_write};
+static const struct mem_mmio_ops regs_ops = {.read = regs_read, .write = regs_write};
+
+/* The same registers with the 32-bit register path; counts its calls. */
+struct regs32 {
+    struct regs r;
+    int reads32, writes32;
+};
+
+static int regs32_read(void *ctx, uint64_t off, uint32_t *v)
+{
+    struct regs32 *d = ctx;
+    d->reads32++;
+    if (d->r.refuse)
+        return d->r.refuse;
+    *v = (uint32_t)d->r.r[off] | (uint32_t)d->r.r[off + 1] << 8 |
+         (uint32_t)d->r.r[off + 2] << 16 | (uint32_t)d->r.r[off + 3] << 24;
+    return 0;
+}
+
+static int regs32_write(void *ctx, uint64_t off, uint32_t v)
+{
+    struct regs32 *d = ctx;
+    d->writes32++;
+    if (d->r.refuse)
+        return d->r.refuse;
+    for (int i = 0; i < 4; i++)
+        d->r.r[off + (uint64_t)i] = (uint8_t)(v >> (8 * i));
+    return 0;
+}
+
+static const struct mem_mmio_ops regs32_ops = {.read = regs_read, .write = regs_write,
+                                               .read32 = regs32_read, .write32 = regs32_write};
 
 static int setup(void **state)
 {
@@ -266,6 +297,64 @@ static void abutting_ram_regions_form_one_stretch(void **state)
     assert_string_equal(info.region->name, "high");
 }
 
+/* readl/writel through the map: the register path when the owner has one,
+ * else the byte path, little-endian either way, and RAM and failures as a
+ * 4-byte mem_addrmap_read/write. */
+static void register_accesses(void **state)
+{
+    struct fixture *f = *state;
+    struct pcilab_err e = {0};
+    struct regs plain;
+    struct regs32 fast;
+    memset(&plain, 0, sizeof plain);
+    memset(&fast, 0, sizeof fast);
+    assert_int_equal(mem_addrmap_add_ram(f->map, 0, 0x10000, "RAM", &e), 0);
+    assert_int_equal(mem_addrmap_add_mmio(f->map, 0xa0000, 0x100, "plain", &regs_ops, &plain, &e),
+                     0);
+    assert_int_equal(mem_addrmap_add_mmio(f->map, 0xb0000, 0x100, "fast", &regs32_ops, &fast, &e),
+                     0);
+    uint32_t v = 0;
+    /* without read32/write32: the byte callbacks, 4 bytes */
+    assert_int_equal(mem_addrmap_write32(f->map, 0xa0010, 0x11223344u), 0);
+    assert_int_equal(plain.writes, 1);
+    assert_int_equal(plain.last_len, 4);
+    assert_int_equal(plain.r[0x10], 0x44);
+    assert_int_equal(plain.r[0x13], 0x11);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xa0010, &v), 0);
+    assert_int_equal(v, 0x11223344u);
+    assert_int_equal(plain.reads, 1);
+    /* with them: no byte callback, the same bytes */
+    assert_int_equal(mem_addrmap_write32(f->map, 0xb0020, 0xcafef00du), 0);
+    assert_int_equal(mem_addrmap_write32(f->map, 0xb0020, 0xdeadbeefu), 0);
+    assert_int_equal(fast.writes32, 2);
+    assert_int_equal(fast.r.writes, 0);
+    assert_int_equal(fast.r.r[0x20], 0xef);
+    uint8_t b[4];
+    assert_int_equal(mem_addrmap_read(f->map, 0xb0020, b, 4, NULL), 0);
+    assert_int_equal(b[3], 0xde);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xb0020, &v), 0);
+    assert_int_equal(v, 0xdeadbeefu);
+    assert_int_equal(fast.reads32, 1); /* and the byte read went to read */
+    assert_int_equal(fast.r.reads, 1);
+    /* RAM, little-endian */
+    assert_int_equal(mem_addrmap_write32(f->map, 0x100, 0x01020304u), 0);
+    assert_int_equal(mem_addrmap_read(f->map, 0x100, b, 4, NULL), 0);
+    assert_int_equal(b[0], 0x04);
+    assert_int_equal(mem_addrmap_read32(f->map, 0x100, &v), 0);
+    assert_int_equal(v, 0x01020304u);
+    /* failures: the device's code, unclaimed space, across a region's end;
+     * *v untouched */
+    fast.r.refuse = -PCILAB_EIO;
+    v = 7;
+    assert_int_equal(mem_addrmap_read32(f->map, 0xb0020, &v), -PCILAB_EIO);
+    assert_int_equal(mem_addrmap_write32(f->map, 0xb0020, 1), -PCILAB_EIO);
+    assert_int_equal(v, 7);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xc0000, &v), -PCILAB_ERANGE);
+    assert_int_equal(mem_addrmap_write32(f->map, 0xc0000, 1), -PCILAB_ERANGE);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xb00fe, &v), -PCILAB_ERANGE);
+    assert_int_equal(v, 7);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -275,6 +364,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(dispatch_ram_and_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(dispatch_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(abutting_ram_regions_form_one_stretch, setup, teardown),
+        cmocka_unit_test_setup_teardown(register_accesses, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
