@@ -26,7 +26,7 @@ int cmd_help(int argc, char **argv)
            "A transaction-level laboratory for DMA from PCIe devices through an IOMMU.\n\n"
            "commands:\n");
     for (size_t i = 0; i < ncommands; i++)
-        printf("  %-10s %s\n", commands[i].name, commands[i].summary);
+        printf("  %-17s %s\n", commands[i].name, commands[i].summary);
     printf("\n'pcilab COMMAND --help' shows a command's options.\n");
     return 0;
 }
