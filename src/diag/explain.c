@@ -1791,6 +1791,11 @@ static int finding_cmp(const void *a, const void *b)
         return ux - uy;
     if (x->confidence != y->confidence)
         return (int)y->confidence - (int)x->confidence;
+    /* a finding that names its device says what to act on: before an
+     * anonymous one of the same weight (an IOTLB_INV_TIMEOUT from one
+     * device before the IOMMU's own Completion-Wait timeouts) */
+    if (x->sig->has_bdf != y->sig->has_bdf)
+        return x->sig->has_bdf ? -1 : 1;
     if (x->sig->count != y->sig->count)
         return x->sig->count > y->sig->count ? -1 : 1;
     return x->sig->first_line < y->sig->first_line ? -1 : x->sig->first_line > y->sig->first_line;
