@@ -98,6 +98,20 @@ static const struct kcase cases[] = {
      KMSG_MATCH, KMSG_FAM_AMDVI, KMSG_AMDVI_IO_PAGE_FAULT, "amdvi-dev",
      1, 0, BDF(1, 0, 0), 1, 0xb, 1, SEED_ADDR, 1, 0x20, KMSG_DIR_WRITE,
      C_PRINTER, .printer = "pci", .pbdf = BDF(1, 0, 0)},
+    /* the pci_err form quoted without its device prefix (amd/xdna-driver
+     * PR 181): the event is whole, the requester unknown */
+    {"amdvi pci_err without its prefix",
+     "AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x001a address=0xfffc8000 flags=0x0050]",
+     KMSG_MATCH, KMSG_FAM_AMDVI, KMSG_AMDVI_IO_PAGE_FAULT, "amdvi-dev-5.x-cut",
+     0, 0, 0, 1, 0x1a, 1, 0xfffc8000ull, 1, 0x50, KMSG_DIR_READ},
+    {"amdvi 4.20 dev_err without its prefix",
+     "AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x000b address=0x00000000ffbf8000 flags=0x0070]",
+     KMSG_MATCH, KMSG_FAM_AMDVI, KMSG_AMDVI_IO_PAGE_FAULT, "amdvi-dev-4.x-cut",
+     0, 0, 0, 1, 0xb, 1, SEED_ADDR, 1, 0x70, KMSG_DIR_WRITE},
+    /* an event that always names device= is not completed by the cut rule */
+    {"amdvi IOTLB_INV_TIMEOUT without device=",
+     "AMD-Vi: Event logged [IOTLB_INV_TIMEOUT address=0x100215ba0]",
+     KMSG_NO_MATCH},
     {"amdvi 6.1 pci_err on segment 1",
      "nvme 0001:02:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0010 address=0x0 flags=0x0000]",
      KMSG_MATCH, KMSG_FAM_AMDVI, KMSG_AMDVI_IO_PAGE_FAULT, "amdvi-dev",
