@@ -190,6 +190,87 @@ static bool driver_is_iommu(const char *d)
            !strncmp(d, "arm-smmu", 8);
 }
 
+/* needle in t[0..n) (t need not end in NUL) */
+static const char *sub(const char *t, size_t n, const char *needle)
+{
+    size_t k = strlen(needle);
+    for (size_t i = 0; k && i + k <= n; i++)
+        if (t[i] == needle[0] && !memcmp(t + i, needle, k))
+            return t + i;
+    return NULL;
+}
+
+/* A DMA direction named in a driver's line: 1 DMA_TO_DEVICE ("to device"),
+ * 0 DMA_FROM_DEVICE ("from device"), -1 none, both or DMA_BIDIRECTIONAL
+ * (include/linux/dma-direction.h names, and how drivers spell them). */
+static int text_dma_dir(const char *t, size_t n)
+{
+    static const char *const to[] = {"DMA_TO_DEVICE", "to device", "to-device", "TO_DEVICE"};
+    static const char *const from[] = {"DMA_FROM_DEVICE", "from device", "from-device",
+                                       "FROM_DEVICE"};
+    bool hto = false, hfrom = false;
+    for (size_t i = 0; i < 4; i++) {
+        hto = hto || sub(t, n, to[i]);
+        hfrom = hfrom || sub(t, n, from[i]);
+    }
+    if (sub(t, n, "BIDIRECTIONAL") || sub(t, n, "bidirectional") || hto == hfrom)
+        return -1;
+    return hto ? 1 : 0;
+}
+
+/* Records a driver's line naming DMA addresses and a direction. */
+static void dirline_add(struct explain_ctx *c, const struct kmsg *m, const struct explain_src *src)
+{
+    if (!m->has_bdf || !src->text || (m->has_printer && driver_is_infrastructure(m->printer_driver)))
+        return;
+    const char *t = src->text;
+    size_t n = src->len;
+    int dir = text_dma_dir(t, n);
+    if (dir < 0)
+        return;
+    struct explain_dirline d;
+    memset(&d, 0, sizeof d);
+    for (size_t i = 0; i + 2 < n && d.naddr < EXPLAIN_DIRLINE_ADDRS; i++) {
+        if (t[i] != '0' || t[i + 1] != 'x' || !isxdigit((unsigned char)t[i + 2]) ||
+            (i && isalnum((unsigned char)t[i - 1])))
+            continue;
+        size_t j = i + 2;
+        uint64_t v = 0;
+        int nd = 0;
+        while (j < n && isxdigit((unsigned char)t[j]) && nd < 17) {
+            int x = t[j] <= '9' ? t[j] - '0' : (t[j] | 0x20) - 'a' + 10;
+            v = v << 4 | (uint64_t)x;
+            j++, nd++;
+        }
+        bool phys = (i >= 5 && !memcmp(t + i - 5, "phys ", 5)) ||
+                    (i >= 5 && !memcmp(t + i - 5, "phys=", 5));
+        if (nd <= 16 && !phys)
+            d.addr[d.naddr++] = v;
+        i = j - 1;
+    }
+    if (!d.naddr)
+        return;
+    const char *b = sub(t, n, " bytes");
+    if (b) {
+        const char *q = b;
+        while (q > t && isdigit((unsigned char)q[-1]))
+            q--;
+        for (; q < b && d.size < UINT64_C(1) << 48; q++)
+            d.size = d.size * 10 + (uint64_t)(*q - '0');
+    }
+    d.segment = m->segment;
+    d.bdf = m->bdf;
+    d.to_device = dir == 1;
+    d.line = src->line;
+    d.line_last = src->line_last ? src->line_last : src->line;
+    scopy(d.text, sizeof d.text, t, n);
+    if (c->ndirline == EXPLAIN_MAX_DIRLINES) {
+        memmove(&c->dirline[0], &c->dirline[1], (EXPLAIN_MAX_DIRLINES - 1) * sizeof d);
+        c->ndirline--;
+    }
+    c->dirline[c->ndirline++] = d;
+}
+
 /* "class 0x060000" anywhere in s. */
 static bool find_class(const char *s, size_t len, uint32_t *out)
 {
@@ -293,6 +374,7 @@ static void add_context(struct explain *e, const struct kmsg *m, const struct ex
         }
         if (m->has_addr)
             add_range(c->phys, &c->nphys, m->addr, m->addr, src->line);
+        dirline_add(c, m, src);
         break;
     case KMSG_CTX_RMRR_IVMD:
         if (m->has_addr) {
@@ -1309,9 +1391,64 @@ static void rule_rid(const struct explain *e, const struct explain_sig *s,
     collect_common(e, f, false);
 }
 
+/* The driver's line on the requester that names the faulting page (or a
+ * buffer of "N bytes" at a handle covering the address) with a direction
+ * the fault contradicts: the last such line before the fault, else the
+ * first after. VT-d prints the same "PTE Write access is not set" for an
+ * unmapped page and for a write to a DMA_TO_DEVICE mapping (intel/iommu.c
+ * v6.1 dma_pte_write / fault reason 0x05); only this line tells them
+ * apart. Not for an AMD-Vi event with PR clear: no page was present. */
+static bool is_translation_fault(const struct explain_sig *s);
+static const struct explain_dirline *dir_conflict(const struct explain *e,
+                                                  const struct explain_sig *s)
+{
+    enum kmsg_dir d = sig_dir(s);
+    if (!is_translation_fault(s) || !s->has_bdf || !s->has_addr ||
+        (d != KMSG_DIR_READ && d != KMSG_DIR_WRITE))
+        return NULL;
+    if (s->family == KMSG_FAM_AMDVI && s->has_flags && !(s->flags & AMDVI_EVF_PR))
+        return NULL;
+    uint64_t a = s->addr;
+    const struct explain_dirline *before = NULL, *after = NULL;
+    for (size_t i = 0; i < e->ctx.ndirline; i++) {
+        const struct explain_dirline *l = &e->ctx.dirline[i];
+        if (l->segment != s->segment || l->bdf != s->bdf ||
+            l->to_device != (d == KMSG_DIR_WRITE))
+            continue;
+        bool hit = false;
+        for (size_t k = 0; k < l->naddr && !hit; k++)
+            hit = (l->addr[k] & ~UINT64_C(0xfff)) == (a & ~UINT64_C(0xfff)) ||
+                  (l->size && a >= l->addr[k] && a - l->addr[k] < l->size);
+        if (!hit)
+            continue;
+        if (l->line <= s->first_line)
+            before = l;
+        else if (!after)
+            after = l;
+    }
+    return before ? before : after;
+}
+
+/* Adds the mapping line to the signature's evidence (once). */
+static void sig_add_dirline(const struct explain *e, struct explain_sig *s)
+{
+    const struct explain_dirline *l = dir_conflict(e, s);
+    if (!l || !e->o.max_evidence)
+        return;
+    for (size_t i = 0; i < s->nevidence; i++)
+        if (s->evidence[i].line == l->line)
+            return;
+    size_t at = s->nevidence < e->o.max_evidence ? s->nevidence++ : s->nevidence - 1;
+    struct explain_line *ev = &s->evidence[at];
+    ev->line = l->line;
+    ev->line_last = l->line_last;
+    scopy(ev->text, sizeof ev->text, l->text, strlen(l->text));
+}
+
 static void rule_page_fault(const struct explain *e, const struct explain_sig *s,
                             const struct addr_facts *af, struct explain_finding *f)
 {
+    const struct explain_dirline *dl = dir_conflict(e, s);
     char b[16];
     bool amd = s->family == KMSG_FAM_AMDVI && s->has_flags;
     bool vtd = s->family == KMSG_FAM_VTD && s->has_reason;
@@ -1342,6 +1479,32 @@ static void rule_page_fault(const struct explain *e, const struct explain_sig *s
                 "intremap=off / amd_iommu_intr=legacy hide it without fixing the message");
         add_collect(f, "lspci -vvv (the MSI/MSI-X capability: address, data, vectors enabled)");
         add_collect(f, "/proc/interrupts");
+    } else if (dl) {
+        const char *mapped = dl->to_device ? "DMA_TO_DEVICE" : "DMA_FROM_DEVICE";
+        f->category = DIAG_PERMISSION;
+        f->confidence = DIAG_CONF_HIGH;
+        sfmt(f->why, sizeof f->why,
+             "%s's driver says at line %llu that the buffer at 0x%llx is mapped %s (the device "
+             "may only %s it), and the device %s it: the IOMMU refuses the access (a direction "
+             "mismatch, not a missing page).",
+             req, (unsigned long long)dl->line, (unsigned long long)af->a, mapped,
+             dl->to_device ? "read" : "write", d == KMSG_DIR_WRITE ? "wrote" : "read");
+        sfmt(f->change, sizeof f->change,
+             "Map the buffer with the direction the device uses (%s), or stop the device "
+             "%s it.",
+             d == KMSG_DIR_WRITE ? "DMA_FROM_DEVICE or DMA_BIDIRECTIONAL"
+                                 : "DMA_TO_DEVICE or DMA_BIDIRECTIONAL",
+             d == KMSG_DIR_WRITE ? "writing" : "reading");
+        add_field(f, "mapping", "line %llu: %s", (unsigned long long)dl->line, dl->text);
+        add_fix(f, EXPLAIN_FIX_DRIVER, false, "",
+                "dma_map_single/dma_map_page with %s for a buffer the device %s, instead of %s.",
+                d == KMSG_DIR_WRITE ? "DMA_FROM_DEVICE (or DMA_BIDIRECTIONAL)"
+                                    : "DMA_TO_DEVICE (or DMA_BIDIRECTIONAL)",
+                d == KMSG_DIR_WRITE ? "writes" : "reads", mapped);
+        add_ruled(f, DIAG_MISSING_MAPPING,
+                  "line %llu maps this address for the device, %s: the page is there, its "
+                  "direction refuses the %s",
+                  (unsigned long long)dl->line, mapped, dir_name(d));
     } else if (af->reserved) {
         f->category = DIAG_FIRMWARE_RMRR_IVMD;
         f->confidence = DIAG_CONF_MEDIUM;
@@ -1791,6 +1954,11 @@ static int finding_cmp(const void *a, const void *b)
         return ux - uy;
     if (x->confidence != y->confidence)
         return (int)y->confidence - (int)x->confidence;
+    /* a finding that names its device says what to act on: before an
+     * anonymous one of the same weight (an IOTLB_INV_TIMEOUT from one
+     * device before the IOMMU's own Completion-Wait timeouts) */
+    if (x->sig->has_bdf != y->sig->has_bdf)
+        return x->sig->has_bdf ? -1 : 1;
     if (x->sig->count != y->sig->count)
         return x->sig->count > y->sig->count ? -1 : 1;
     return x->sig->first_line < y->sig->first_line ? -1 : x->sig->first_line > y->sig->first_line;
@@ -1806,8 +1974,10 @@ int explain_analyse(struct explain *e, struct pcilab_err *err)
     e->find = calloc(e->nsig, sizeof *e->find);
     if (!e->find)
         return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for %zu findings", e->nsig);
-    for (size_t i = 0; i < e->nsig; i++)
+    for (size_t i = 0; i < e->nsig; i++) {
+        sig_add_dirline(e, &e->sig[i]);
         analyse_sig(e, &e->sig[i], &e->find[i]);
+    }
     e->nfind = e->nsig;
     qsort(e->find, e->nfind, sizeof *e->find, finding_cmp);
     return 0;

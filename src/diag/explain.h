@@ -72,6 +72,22 @@ struct explain_range {
     uint64_t line;
 };
 
+/* A driver's line on a device that names DMA addresses with a direction
+ * ("store buffer ... handle 0xffff000 (DMA_TO_DEVICE)"): the log's own
+ * word on how a buffer was mapped. */
+#define EXPLAIN_MAX_DIRLINES 16
+#define EXPLAIN_DIRLINE_ADDRS 4
+struct explain_dirline {
+    uint16_t segment, bdf;
+    bool to_device;           /* DMA_TO_DEVICE: the device may only read; else
+                                 DMA_FROM_DEVICE: it may only write */
+    uint64_t addr[EXPLAIN_DIRLINE_ADDRS]; /* the 0x... numbers, not "phys 0x..." */
+    size_t naddr;
+    uint64_t size;            /* "N bytes", 0 when none */
+    uint64_t line, line_last;
+    char text[240];
+};
+
 struct explain_ctx {
     char kernel[64];          /* "4.9.80" ..., "" when not seen */
     char cmdline[256];
@@ -86,6 +102,8 @@ struct explain_ctx {
     size_t nphys;
     struct explain_range reserved[EXPLAIN_MAX_ADDRS]; /* RMRR / IVMD / unity ranges */
     size_t nreserved;
+    struct explain_dirline dirline[EXPLAIN_MAX_DIRLINES]; /* the last ones */
+    size_t ndirline;
     uint64_t overflow_line;   /* AMD-Vi event log overflow seen (0: not) */
     uint64_t context_records;
 };

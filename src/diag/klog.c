@@ -437,6 +437,10 @@ static const char *parse_iso(const char *p, const char *e, bool *comma)
  * message. kernel_only: accept only "kernel". */
 static bool parse_host_tag(const char *p, const char *e, struct pfx *o, bool kernel_only)
 {
+    /* a host name blanked out by the poster leaves its spaces:
+     * "Jun 15 11:58:56   kernel: " */
+    while (p < e && *p == ' ')
+        p++;
     const char *h = p;
     while (p < e && *p != ' ')
         p++;
@@ -624,6 +628,22 @@ static void parse_prefix(const char *s, const char *e, enum klog_form log_form, 
         return;
     if (!o->any && is_digit(*p) && parse_devkmsg(p, e, o))
         return;
+    /* A syslog line with its date and host cut away by the poster, the
+     * kernel's time kept inside: "kernel: [   13.134460] text" (the tail of
+     * RFC 3164's "Mmm dd hh:mm:ss host kernel: " with rsyslog imklog's
+     * inner time). Only with that time, so a text "kernel: ..." stays text. */
+    if (e - p > 8 && !memcmp(p, "kernel: [", 9)) {
+        int64_t ns;
+        const char *q = parse_mono(p + 8, e, &ns);
+        if (q) {
+            o->any = true;
+            o->form = KLOG_FORM_SYSLOG;
+            o->has_mono = true;
+            o->mono_ns = ns;
+            o->text = q < e && *q == ' ' ? q + 1 : q;
+            return;
+        }
+    }
     if (*p == '[') {
         int64_t ns;
         const char *q = parse_mono(p, e, &ns);

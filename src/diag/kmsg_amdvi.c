@@ -19,6 +19,8 @@
  *  5.x - 6.0   pr_fmt "AMD-Vi: ", one record, address=0x%llx -> "amdvi-5.x",
  *              pci_err form                                  -> "amdvi-dev"
  *  6.1 -       device=%04x:%02x:%02x.%x (PCI segment)        -> "amdvi-6.1-seg"
+ *  a dev_err/pci_err form pasted without its device prefix: no requester
+ *              -> "amdvi-dev-4.x-cut" (0x%016llx) / "amdvi-dev-5.x-cut"
  *
  * Field names decide what goes where: device= -> bdf (segment), domain= ->
  * domain, pasid= -> pasid, address=/gpa=/spa= -> addr, flags= -> flags,
@@ -177,6 +179,17 @@ static enum kmsg_status parse_event(struct kmsg_cur *c, const struct amdvi_head 
     unsigned need = ev->need;
     if (h->printer_bdf)
         need &= ~(unsigned)F_DEV; /* the prefix names the device */
+    /* The dev_err/pci_err forms (IO_PAGE_FAULT 4.20+, RMP_* 6.x) quoted
+     * without their "<drv> 0000:01:00.0: " prefix: "AMD-Vi: Event logged
+     * [IO_PAGE_FAULT domain=... address=... flags=...]". No version's
+     * pr_err form leaves device= out, so the event is whole; only the
+     * requester is unknown. */
+    bool cut = !h->printer_bdf && !h->printer_ivhd && h->tag && h->logged &&
+               !(seen & F_DEV) &&
+               (ev->kind == KMSG_AMDVI_IO_PAGE_FAULT || ev->kind == KMSG_AMDVI_RMP_PAGE_FAULT ||
+                ev->kind == KMSG_AMDVI_RMP_HW_ERROR);
+    if (cut)
+        need &= ~(unsigned)F_DEV;
     if ((seen & need) != need)
         return KMSG_NO_MATCH;
     if (ev->kind == KMSG_AMDVI_PAGE_TAB_HARDWARE_ERROR && !(seen & (F_DOM | F_PASID)))
@@ -198,6 +211,8 @@ static enum kmsg_status parse_event(struct kmsg_cur *c, const struct amdvi_head 
         fmt = h->printer_ivhd ? "amdvi-6.1-seg-ivhd" : "amdvi-6.1-seg";
     else if (h->printer_bdf)
         fmt = wide ? "amdvi-dev-4.x" : "amdvi-dev";
+    else if (cut)
+        fmt = wide ? "amdvi-dev-4.x-cut" : "amdvi-dev-5.x-cut";
     else if (!h->logged)
         fmt = "amdvi-split";
     else if (h->printer_ivhd)

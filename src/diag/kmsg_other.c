@@ -255,23 +255,44 @@ static void dma_debug_fields(const char *p, const char *end, struct kmsg *m)
     }
 }
 
+/* s: after "device driver ". Every err_printk sentence but one names its
+ * values in brackets ("[device address=0x%016llx] [size=%llu bytes]",
+ * "[addr=%p]", "[count=%d]" ...; lib/dma-debug.c v4.9.80, kernel/dma/debug.c
+ * v6.1); the one without is "tries to free an invalid DMA memory address"
+ * (check_unmap). A sentence without '[' was wrapped before its values: the
+ * rest is the next record. A wrap inside the values ("[size=2048") keeps
+ * what was read: the next line of such a paste is the WARN's backtrace. */
+static bool dma_debug_wrapped(const struct kmsg_cur *s)
+{
+    struct kmsg_cur t = *s;
+    if (kc_lit(&t, "tries to free an invalid DMA memory address"))
+        return false;
+    return memchr(s->p, '[', (size_t)(s->end - s->p)) == NULL;
+}
+
 static enum kmsg_status dma_debug(struct kmsg_cur *c, struct kmsg *m)
 {
     struct kmsg_cur t = *c;
     if (!kc_lit(&t, "DMA-API: ")) {
         /* 4.x: WARN's text is "%s %s: " + "DMA-API: device driver ...", so
-         * the record starts with the device: "<drv> <bdf>: DMA-API: ..." */
+         * the record starts with the device: "<drv> <dev>: DMA-API: ..."
+         * (a PCI function's BDF, or any other device: "net eth0: ",
+         * "dwc_otg bcm2708_usb: ") */
         struct kmsg_cur d = *c, s;
-        if (!kc_printer(&d, m) || !kc_lit(&d, "DMA-API: "))
+        if (!any_printer(&d, m) || !kc_lit(&d, "DMA-API: "))
             return KMSG_NO_MATCH;
         s = d;
         if (!kc_lit(&s, "device driver "))
             return KMSG_NO_MATCH;
         m->family = KMSG_FAM_DMA_DEBUG;
         m->kind = KMSG_DMA_DEBUG;
-        m->has_bdf = true;
-        m->segment = m->printer_segment;
-        m->bdf = m->printer_bdf;
+        if (dma_debug_wrapped(&s))
+            return KMSG_PARTIAL;
+        if (m->has_printer) {
+            m->has_bdf = true;
+            m->segment = m->printer_segment;
+            m->bdf = m->printer_bdf;
+        }
         kmsg_copy(m->detail, sizeof m->detail, d.p, (size_t)(d.end - d.p));
         dma_debug_fields(d.p, d.end, m);
         set_fmt(m, "dma-debug-4.x");
@@ -304,8 +325,13 @@ static enum kmsg_status dma_debug(struct kmsg_cur *c, struct kmsg *m)
     }
     bool old = kc_lit(&d, "DMA-API: "); /* 4.x repeats it in the format */
     struct kmsg_cur s = d;
-    if (!kc_lit(&s, "device driver ") && !kc_lit(&s, "cpu touching"))
+    struct kmsg_cur dd = s;
+    if (kc_lit(&dd, "device driver ")) {
+        if (dma_debug_wrapped(&dd))
+            return KMSG_PARTIAL;
+    } else if (!kc_lit(&s, "cpu touching")) {
         return KMSG_NO_MATCH;
+    }
     kmsg_copy(m->detail, sizeof m->detail, d.p, (size_t)(d.end - d.p));
     dma_debug_fields(d.p, d.end, m);
     set_fmt(m, old ? "dma-debug-4.x" : "dma-debug-5.x");
@@ -351,16 +377,21 @@ static enum kmsg_status swiotlb(struct kmsg_cur *c, struct kmsg *m)
         set_fmt(m, "swiotlb-full-bare");
         return KMSG_MATCH;
     }
+    /* a line wrapped inside the sentence ("... (sz: 262144 bytes)," then
+     * "total 524288 (slots), used 523564 (slots)"): the rest is the next
+     * record (KMSG_PARTIAL), which the caller joins with a space */
+    t.short_text = false;
     if (!kc_lit(&t, " (sz: ") || !kc_dec(&t, 20, &sz) || !kc_lit(&t, " bytes)"))
-        return KMSG_NO_MATCH;
+        return t.short_text ? KMSG_PARTIAL : KMSG_NO_MATCH;
     m->number = sz;
     if (kc_at_end(&t)) {
         set_fmt(m, "swiotlb-full-4.x");
         return KMSG_MATCH;
     }
+    t.short_text = false;
     if (!kc_lit(&t, ", total ") || !kc_dec(&t, 20, &total) || !kc_lit(&t, " (slots), used ") ||
         !kc_dec(&t, 20, &used) || !kc_lit(&t, " (slots)") || !kc_at_end(&t))
-        return KMSG_NO_MATCH;
+        return t.short_text ? KMSG_PARTIAL : KMSG_NO_MATCH;
     m->has_domain = true;
     m->domain = (uint32_t)total;
     m->has_flags = true;

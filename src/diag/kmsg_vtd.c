@@ -575,7 +575,8 @@ static enum kmsg_status parse_context(struct cur c, int prefix, struct kmsg *out
  * intel_iommu_attach_device (intel-iommu.c v4.4 .., intel/iommu.c; dropped
  * when the IOMMU core's RESV_DIRECT check took its place, which prints
  * "Firmware has requested this device have a 1:1 IOMMU mapping ..."). The
- * dev_warn prefix "<driver> <ssss:bb:dd.f>: " names the device. */
+ * dev_warn prefix "<driver> <ssss:bb:dd.f>: " (then "DMAR: " where dev_fmt
+ * is pr_fmt, v5.15) names the device. */
 static enum kmsg_status parse_ineligible(const char *text, const char *hit,
                                          const char *end, struct kmsg *out)
 {
@@ -592,7 +593,10 @@ static enum kmsg_status parse_ineligible(const char *text, const char *hit,
         struct cur b = {sp + 1, hit};
         bool seg;
         uint16_t s, d;
-        if (bdf(&b, &seg, &s, &d) && lit(&b, ": ") && b.p == hit) {
+        /* v5.15 intel/iommu.c: dev_fmt(fmt) pr_fmt(fmt), pr_fmt "DMAR: ",
+         * so dev_warn prints "<driver> <bdf>: DMAR: Device is ..." */
+        if (bdf(&b, &seg, &s, &d) && lit(&b, ": ") && (b.p == hit || lit(&b, "DMAR: ")) &&
+            b.p == hit) {
             m.has_printer = true;
             memcpy(m.printer_driver, text, (size_t)(sp - text));
             m.printer_driver[sp - text] = '\0';

@@ -293,6 +293,75 @@ static void test_permission(void **state)
     explain_destroy(e);
 }
 
+/* VT-d reason 0x05 for a write to a page the driver's own line says it
+ * mapped DMA_TO_DEVICE (tests/linux/edu_bugs.sh write-to-device-map): a
+ * direction mismatch, with that line as evidence; without such a line (or
+ * with one that does not fit) the same fault stays missing-mapping. */
+static enum diag_category vtd_write_after(const char *line_text, uint16_t line_bdf,
+                                          const struct explain_finding **out, struct explain **pe)
+{
+    struct explain *e = explain_create(NULL);
+    struct kmsg d = driver_line("edu", line_bdf);
+    add_at(e, &d, 1, line_text);
+    struct kmsg m = vtd_fault(0x0018, KMSG_DIR_WRITE, 0xffff000, 5);
+    add_at(e, &m, 2, "DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0xffff000 "
+                     "[fault reason 0x05] PTE Write access is not set");
+    const struct explain_finding *f = one(e);
+    *out = f;
+    *pe = e;
+    return f->category;
+}
+
+static void test_direction_mismatch(void **state)
+{
+    (void)state;
+    const struct explain_finding *f;
+    struct explain *e;
+    static const char store[] = "edu 0000:00:03.0: store buffer: 4096 bytes at phys 0x2c6a000, "
+                                "handle 0xffff000 (DMA_TO_DEVICE)";
+    assert_int_equal(vtd_write_after(store, 0x0018, &f, &e), DIAG_PERMISSION);
+    assert_int_equal(f->confidence, DIAG_CONF_HIGH);
+    assert_non_null(strstr(f->why, "DMA_TO_DEVICE"));
+    assert_non_null(strstr(f->why, "line 1"));
+    assert_non_null(strstr(f->change, "DMA_FROM_DEVICE"));
+    assert_non_null(strstr(field(f, "mapping")->value, "handle 0xffff000"));
+    assert_true(has_ruled(f, DIAG_MISSING_MAPPING, "DMA_TO_DEVICE"));
+    /* the line is evidence, once, even when analysed again */
+    struct pcilab_err err;
+    assert_int_equal(explain_analyse(e, &err), 0);
+    f = explain_finding_at(e, 0);
+    assert_int_equal(f->sig->nevidence, 2);
+    assert_int_equal(f->sig->evidence[1].line, 1);
+    assert_string_equal(f->sig->evidence[1].text, store);
+    explain_destroy(e);
+
+    /* a buffer of N bytes at a handle covering the address, words spelled out */
+    assert_int_equal(vtd_write_after("edu 0000:00:03.0: ring: 16384 bytes at 0xfffc000, "
+                                     "mapped to device", 0x0018, &f, &e),
+                     DIAG_PERMISSION);
+    explain_destroy(e);
+
+    /* the contrary cases: no mismatch, so no permission */
+    static const char *const neg[] = {
+        /* the direction agrees with the write */
+        "edu 0000:00:03.0: store buffer: handle 0xffff000 (DMA_FROM_DEVICE)",
+        "edu 0000:00:03.0: store buffer: handle 0xffff000 (DMA_BIDIRECTIONAL)",
+        /* another page */
+        "edu 0000:00:03.0: store buffer: 4096 bytes, handle 0xfffe000 (DMA_TO_DEVICE)",
+        /* only a physical address equal to the IOVA */
+        "edu 0000:00:03.0: store buffer at phys 0xffff000 (DMA_TO_DEVICE)",
+        /* no direction */
+        "edu 0000:00:03.0: store: device writes 2048 bytes at 0xffff000",
+    };
+    for (size_t i = 0; i < sizeof neg / sizeof neg[0]; i++) {
+        assert_int_equal(vtd_write_after(neg[i], 0x0018, &f, &e), DIAG_MISSING_MAPPING);
+        explain_destroy(e);
+    }
+    /* printed on another device */
+    assert_int_equal(vtd_write_after(store, 0x0020, &f, &e), DIAG_MISSING_MAPPING);
+    explain_destroy(e);
+}
+
 static void test_interrupt(void **state)
 {
     (void)state;
@@ -674,6 +743,7 @@ int main(void)
         cmocka_unit_test(test_requester_from_enumeration),
         cmocka_unit_test(test_missing_mapping),
         cmocka_unit_test(test_permission),
+        cmocka_unit_test(test_direction_mismatch),
         cmocka_unit_test(test_interrupt),
         cmocka_unit_test(test_vtd_reasons),
         cmocka_unit_test(test_dma_mask_truncation),

@@ -233,6 +233,37 @@ static void test_syslog(void **state)
     assert_int_equal(o.r[0].form, KLOG_FORM_JOURNAL);
 }
 
+/* Posters' cuts of syslog lines: the date and host gone, "kernel: " and the
+ * inner time kept (pcengines/apu2-documentation#240); the host name blanked,
+ * its spaces kept (gnif/vendor-reset#81). */
+static void test_syslog_cut(void **state)
+{
+    (void)state;
+    struct out o;
+    read_str("kernel: [   13.134460] AMD-Vi: Event logged [\n"
+             "kernel: [   13.137925] INVALID_DEVICE_REQUEST device=00:00.1]\n"
+             "\n"
+             "kernel: not a time\n",
+             &o, NULL);
+    assert_int_equal(o.n, 3);
+    assert_int_equal(o.r[0].form, KLOG_FORM_SYSLOG);
+    assert_true(o.r[0].has_mono);
+    assert_int_equal(o.r[0].mono_ns, 13134460000ll);
+    assert_string_equal(o.r[0].text, "AMD-Vi: Event logged [");
+    assert_int_equal(o.r[1].mono_ns, 13137925000ll);
+    assert_string_equal(o.r[1].text, "INVALID_DEVICE_REQUEST device=00:00.1]");
+    /* without the time it may be any text: kept whole */
+    assert_false(o.r[2].has_mono);
+    assert_string_equal(o.r[2].text, "kernel: not a time");
+
+    read_str("Jun 15 11:58:56   kernel: iommu ivhd0: AMD-Vi: Event logged\n", &o, NULL);
+    assert_int_equal(o.n, 1);
+    assert_string_equal(o.r[0].text, "iommu ivhd0: AMD-Vi: Event logged");
+    assert_string_equal(o.r[0].host, "");
+    assert_string_equal(o.r[0].wall, "Jun 15 11:58:56");
+    assert_int_equal(o.r[0].form, KLOG_FORM_JOURNAL);
+}
+
 static void test_iso(void **state)
 {
     (void)state;
@@ -759,6 +790,7 @@ int main(void)
         cmocka_unit_test(test_dmesg_wall),
         cmocka_unit_test(test_journal),
         cmocka_unit_test(test_syslog),
+        cmocka_unit_test(test_syslog_cut),
         cmocka_unit_test(test_iso),
         cmocka_unit_test(test_plain),
         cmocka_unit_test(test_more_forms),

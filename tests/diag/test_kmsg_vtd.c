@@ -349,6 +349,25 @@ static void test_rmrr_ineligible(void **state)
     assert_int_equal(m.printer_bdf, BDF(1, 0, 1));
     assert_true(m.has_bdf);
     assert_int_equal(m.bdf, BDF(1, 0, 1));
+    /* v5.15 dev_fmt = pr_fmt "DMAR: " between the prefix and the text
+     * (harvester/harvester#7340) */
+    memset(&m, 0, sizeof m);
+    assert_int_equal(parse("vfio-pci 0000:04:00.1: DMAR: Device is ineligible for IOMMU domain "
+                           "attach due to platform RMRR requirement.  Contact your platform vendor.",
+                           &m),
+                     KMSG_MATCH);
+    assert_int_equal(m.kind, KMSG_VTD_RMRR_INELIGIBLE);
+    assert_true(m.has_printer);
+    assert_string_equal(m.printer_driver, "vfio-pci");
+    assert_true(m.has_bdf);
+    assert_int_equal(m.segment, 0);
+    assert_int_equal(m.bdf, BDF(4, 0, 1));
+    /* another tag there is not the dev_warn prefix */
+    assert_int_equal(parse("vfio-pci 0000:04:00.1: XYZ: Device is ineligible for IOMMU domain "
+                           "attach due to platform RMRR requirement.",
+                           &m),
+                     KMSG_MATCH);
+    assert_false(m.has_bdf);
     /* without the dev_warn prefix (a pasted fragment) */
     assert_int_equal(parse("Device is ineligible for IOMMU domain attach due to platform RMRR "
                            "requirement. Contact your platform vendor.",

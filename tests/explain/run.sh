@@ -4,7 +4,9 @@
 #     pcilab explain --json [--lspci NAME.lspci] NAME.log
 # (and the human form, for `mentions:`) and checks each sidecar key against
 # the first finding. Keys: category (required), family, kind, requester,
-# address, count, confidence, findings, mentions (repeatable); source and
+# address, count, confidence, findings, mentions (repeatable), disagree
+# ("CATEGORY -- why": the tool's first finding is CATEGORY where the thread
+# says category:; checked instead, with a "disagree:" note); source and
 # resolution are documentation. An unknown key fails (a typo would otherwise
 # pass silently).
 #   PCILAB=build/pcilab SRC=. sh tests/explain/run.sh [NAME...]
@@ -45,6 +47,7 @@ if doc.get("schema") != "pcilab-explain/1":
 finds = doc.get("findings", [])
 first = finds[0] if finds else None
 keys = set()
+rows = []
 for n, raw in enumerate(open(expect), 1):
     line = raw.strip()
     if not line or line.startswith("#"):
@@ -52,9 +55,32 @@ for n, raw in enumerate(open(expect), 1):
     if ":" not in line:
         bad.append("line %d: not 'key: value': %s" % (n, line))
         continue
-    key, val = (s.strip() for s in line.split(":", 1))
+    rows.append((n, *(s.strip() for s in line.split(":", 1))))
+# disagree: CATEGORY -- why: the tool's first finding is CATEGORY where the
+# thread's answer (category:) differs; checked instead of category, noted.
+disagree = None
+for n, key, val in rows:
+    if key != "disagree":
+        continue
+    cat, sep, why = (s.strip() for s in val.partition("--"))
+    if disagree is not None or not sep or not cat or not why:
+        bad.append("line %d: want one 'disagree: CATEGORY -- why'" % n)
+        continue
+    disagree = (cat, why)
+for n, key, val in rows:
     keys.add(key)
-    if key in ("source", "resolution"):
+    if key in ("source", "resolution", "disagree"):
+        continue
+    if key == "category" and disagree is not None:
+        if disagree[0] == val:
+            bad.append("disagree: %s is the sidecar's category too" % val)
+        got = first.get("category") if first else "no finding at all"
+        if got != disagree[0]:
+            bad.append("category: %s, want %s (disagree; the thread says %s)"
+                       % (got, disagree[0], val))
+        else:
+            print("disagree: %s: the tool says %s, the thread %s -- %s"
+                  % (name, disagree[0], val, disagree[1]))
         continue
     if key == "findings":
         if len(finds) != int(val):
