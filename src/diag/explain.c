@@ -546,7 +546,9 @@ void explain_add(struct explain *e, const struct kmsg *m, const struct explain_s
 {
     e->counts.recognised++;
     note_printer(e, m, src->line);
-    if (m->family == KMSG_FAM_CONTEXT) {
+    /* a family's own boot lines (VT-d's "DMAR: IOMMU enabled" is family
+     * VT-d, kind KMSG_CTX_IOMMU_ON) are context too, never a finding */
+    if (m->family == KMSG_FAM_CONTEXT || m->kind >= KMSG_CTX_KERNEL_VERSION) {
         e->counts.context++;
         add_context(e, m, src);
         return;

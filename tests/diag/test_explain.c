@@ -579,6 +579,31 @@ static void test_swiotlb(void **state)
 
 /* ---- grouping, bounds, order ---- */
 
+/* A family's own boot lines are context: VT-d's "DMAR: IOMMU enabled"
+ * (family VT-d, kind IOMMU_ON) must not become a finding. */
+static void test_family_context_lines(void **state)
+{
+    (void)state;
+    struct explain *e = explain_create(NULL);
+    static const enum kmsg_kind kinds[] = {KMSG_CTX_IOMMU_ON, KMSG_CTX_RMRR_IVMD,
+                                           KMSG_CTX_IOMMU_OFF};
+    for (unsigned i = 0; i < 3; i++) {
+        struct kmsg m = simple(KMSG_FAM_VTD, kinds[i]);
+        add_at(e, &m, 1 + i, "DMAR: IOMMU enabled");
+    }
+    struct kmsg f = vtd_fault(0x0018, KMSG_DIR_WRITE, 0xffff000, 5);
+    add_at(e, &f, 9, "fault");
+    explain_finish(e);
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    assert_int_equal(explain_analyse(e, &err), 0);
+    assert_int_equal(explain_get_counts(e)->context, 3);
+    assert_int_equal(explain_nsigs(e), 1);
+    assert_int_equal(explain_nfindings(e), 1);
+    assert_int_equal(explain_finding_at(e, 0)->sig->kind, KMSG_VTD_DMA_FAULT);
+    explain_destroy(e);
+}
+
 static void test_grouping(void **state)
 {
     (void)state;
@@ -751,6 +776,7 @@ int main(void)
         cmocka_unit_test(test_rmrr),
         cmocka_unit_test(test_other_families),
         cmocka_unit_test(test_swiotlb),
+        cmocka_unit_test(test_family_context_lines),
         cmocka_unit_test(test_grouping),
         cmocka_unit_test(test_bounded),
         cmocka_unit_test(test_order_and_confidence),
