@@ -919,10 +919,10 @@ static inline const uint8_t *cmd_fetch(struct amdvi *a, uint64_t pa,
     return mem_rd(a, pa, buf, AMDVI_CMD_SIZE, hw) < 0 ? NULL : buf;
 }
 
-static void process_commands(struct amdvi *a)
+/* wrap: the ring's size - 1 (the registers stay while commands run) */
+static void process_ring(struct amdvi *a, uint32_t wrap)
 {
     uint64_t base = a->cmd_base & AMDVI_BASE_ADDR_MASK;
-    uint32_t wrap = ring_bytes(a->cmd_base) - 1; /* the registers stay while commands run */
     while ((a->status & AMDVI_ST_CMD_BUF_RUN) && a->cmd_head != a->cmd_tail) {
         uint64_t pa = base + a->cmd_head;
         uint8_t buf[AMDVI_CMD_SIZE], hw;
@@ -937,6 +937,11 @@ static void process_commands(struct amdvi *a)
             return; /* the head stays on the failed command */
         a->cmd_head = (a->cmd_head + AMDVI_CMD_SIZE) & wrap;
     }
+}
+
+static void process_commands(struct amdvi *a)
+{
+    process_ring(a, ring_bytes(a->cmd_base) - 1);
 }
 
 /* ---- registers (3.4) ---- */
@@ -1088,8 +1093,9 @@ static int mmio_write32(void *ctx, uint64_t off, uint32_t v)
     if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
     if (off == AMDVI_REG_CMD_TAIL) { /* reg_write's case with all 32 bits written */
-        a->cmd_tail = ring_wrap(a->cmd_base, v & AMDVI_PTR_MASK);
-        process_commands(a);
+        uint32_t wrap = ring_bytes(a->cmd_base) - 1;
+        a->cmd_tail = v & AMDVI_PTR_MASK & wrap; /* ring_wrap */
+        process_ring(a, wrap);
         return 0;
     }
     unsigned sh = (unsigned)(8 * (off & 7));
