@@ -840,14 +840,12 @@ static bool cmd_supported(const struct amdvi_config *cfg, unsigned op)
  * command buffer stopped). */
 static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_t cmd_pa)
 {
-    uint64_t rsvd[2];
     struct amdvi_cmd c;
-    if (amdvi_cmd_check(raw, rsvd) || !(a->cmd_ok >> (raw[7] >> 4) & 1)) {
+    if (amdvi_cmd_decode(raw, &c) || !(a->cmd_ok >> c.opcode & 1)) {
         struct amdvi_event ev = {.code = AMDVI_EV_ILLEGAL_COMMAND_ERROR, .addr = cmd_pa};
         cmd_error(a, &ev);
         return false;
     }
-    amdvi_cmd_decode(raw, &c);
     a->st.commands++;
     a->st.cmd_time += a->cfg.cmd_latency;
     switch (c.opcode) {
