@@ -115,9 +115,12 @@ static void feature_set(struct amd_unit *u, uint64_t bits, bool on)
 /* ---- Commands (amd_iommu.c: copy_cmd_to_buffer, __iommu_queue_command_sync,
  * iommu_completion_wait, wait_on_sem) ---- */
 
-static void copy_cmd_to_buffer(struct amd_unit *u, const uint8_t raw[16], uint32_t tail)
+/* The entry encoded straight into the ring (u->cmd_buf, the buffer's bytes
+ * in simulated memory) at tail: what Linux's memcpy of its built command
+ * leaves there, without a copy of the 16 bytes. */
+static void copy_cmd_to_buffer(struct amd_unit *u, const struct amdvi_cmd *c, uint32_t tail)
 {
-    memcpy(u->cmd_buf + tail, raw, 16);
+    amdvi_cmd_encode(c, u->cmd_buf + tail);
     tail = (tail + 16) % AMD_CMD_BUFFER_SIZE;
     amd_mmio_write32(u, AMDVI_REG_CMD_TAIL, tail);
 }
@@ -138,17 +141,14 @@ static int wait_on_sem(struct amd_unit *u, uint64_t data)
     return -EIO;
 }
 
-static void build_completion_wait(struct amd_unit *u, uint64_t data, uint8_t raw[16])
+static void build_completion_wait(struct amd_unit *u, uint64_t data, struct amdvi_cmd *c)
 {
-    struct amdvi_cmd c = {.opcode = AMDVI_CMD_COMPLETION_WAIT, .s = true,
-                          .addr = u->cmd_sem_pa, .data = data};
-    amdvi_cmd_encode(&c, raw);
+    *c = (struct amdvi_cmd){.opcode = AMDVI_CMD_COMPLETION_WAIT, .s = true,
+                            .addr = u->cmd_sem_pa, .data = data};
 }
 
 static int queue_command_sync(struct amd_unit *u, const struct amdvi_cmd *c, bool sync)
 {
-    uint8_t raw[16];
-    amdvi_cmd_encode(c, raw);
     for (;;) {
         uint32_t head = amd_mmio_read32(u, AMDVI_REG_CMD_HEAD);
         uint32_t tail = amd_mmio_read32(u, AMDVI_REG_CMD_TAIL);
@@ -158,20 +158,20 @@ static int queue_command_sync(struct amd_unit *u, const struct amdvi_cmd *c, boo
         uint32_t left = (head - next_tail) % AMD_CMD_BUFFER_SIZE;
         if (left <= 0x20) {
             /* buffer nearly full: a completion wait, then retry */
-            uint8_t w[16];
+            struct amdvi_cmd w;
             uint64_t data = 1;
             if (u->drv->kv->amd_cmd_sem_counter)
                 data = ++u->cmd_sem_val;
             else
                 *u->cmd_sem = 0;
-            build_completion_wait(u, data, w);
-            copy_cmd_to_buffer(u, w, tail);
+            build_completion_wait(u, data, &w);
+            copy_cmd_to_buffer(u, &w, tail);
             int r = wait_on_sem(u, data);
             if (r)
                 return r;
             continue;
         }
-        copy_cmd_to_buffer(u, raw, tail);
+        copy_cmd_to_buffer(u, c, tail);
         u->need_sync = sync;
         return 0;
     }
@@ -191,10 +191,8 @@ int amd_completion_wait(struct amd_unit *u)
         data = ++u->cmd_sem_val;
     else
         *u->cmd_sem = 0;
-    uint8_t w[16];
-    build_completion_wait(u, data, w);
     struct amdvi_cmd c;
-    amdvi_cmd_decode(w, &c);
+    build_completion_wait(u, data, &c);
     int r = queue_command_sync(u, &c, false);
     if (r)
         return r;

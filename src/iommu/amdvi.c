@@ -53,6 +53,7 @@ struct amdvi {
     unsigned irc_used;    /* valid slots of irc (invalidations skip an empty cache) */
     struct se_slot se[SE_SLOTS];
     unsigned se_used;     /* valid slots of se */
+    unsigned cmd_ok;      /* bit n: opcode n is supported (cmd_supported, set at creation) */
     sim_time_t hit_lat, walk_lat;
     /* Registers (3.4). */
     uint64_t dev_tab, cmd_base, evt_base, control, excl_base, excl_limit, ppr_base, status;
@@ -824,13 +825,13 @@ static void cmd_error(struct amdvi *a, const struct amdvi_event *ev)
     a->status &= ~AMDVI_ST_CMD_BUF_RUN;
 }
 
-static bool cmd_supported(const struct amdvi *a, unsigned op)
+static bool cmd_supported(const struct amdvi_config *cfg, unsigned op)
 {
     switch (op) {
-    case AMDVI_CMD_INVALIDATE_IOTLB_PAGES: return a->cfg.iotlb_sup;
-    case AMDVI_CMD_PREFETCH_IOMMU_PAGES: return a->cfg.efr & AMDVI_EFR_PREF_SUP;
-    case AMDVI_CMD_COMPLETE_PPR_REQUEST: return a->cfg.efr & AMDVI_EFR_PPR_SUP;
-    case AMDVI_CMD_INVALIDATE_IOMMU_ALL: return a->cfg.efr & AMDVI_EFR_IA_SUP;
+    case AMDVI_CMD_INVALIDATE_IOTLB_PAGES: return cfg->iotlb_sup;
+    case AMDVI_CMD_PREFETCH_IOMMU_PAGES: return cfg->efr & AMDVI_EFR_PREF_SUP;
+    case AMDVI_CMD_COMPLETE_PPR_REQUEST: return cfg->efr & AMDVI_EFR_PPR_SUP;
+    case AMDVI_CMD_INVALIDATE_IOMMU_ALL: return cfg->efr & AMDVI_EFR_IA_SUP;
     default: return true;
     }
 }
@@ -839,10 +840,8 @@ static bool cmd_supported(const struct amdvi *a, unsigned op)
  * command buffer stopped). */
 static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_t cmd_pa)
 {
-    uint64_t rsvd[2];
     struct amdvi_cmd c;
-    amdvi_cmd_decode(raw, &c);
-    if (amdvi_cmd_check(raw, rsvd) || !cmd_supported(a, c.opcode)) {
+    if (amdvi_cmd_decode(raw, &c) || !(a->cmd_ok >> c.opcode & 1)) {
         struct amdvi_event ev = {.code = AMDVI_EV_ILLEGAL_COMMAND_ERROR, .addr = cmd_pa};
         cmd_error(a, &ev);
         return false;
@@ -901,30 +900,32 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
     return true;
 }
 
-/* One command entry: mem_rd's fast path with the entry's constant size (the
- * entries are 16-byte aligned, so one never crosses a page), else mem_rd. */
-static inline int cmd_fetch(struct amdvi *a, uint64_t pa, uint8_t raw[AMDVI_CMD_SIZE],
-                            uint8_t *hw)
+/* One command entry: where in DRAM it lies, when mem_rd's remembered RAM
+ * region holds it (the entries are 16-byte aligned, so one never crosses a
+ * page: read in place, not copied), else copied into buf by mem_rd. NULL
+ * when the read failed (*hw says how). */
+static inline const uint8_t *cmd_fetch(struct amdvi *a, uint64_t pa,
+                                       uint8_t buf[AMDVI_CMD_SIZE], uint8_t *hw)
 {
+    static const uint8_t zero[AMDVI_CMD_SIZE];
     if (a->ram_gen == mem_addrmap_generation(a->map) && pa >= a->ram_lo &&
         pa <= a->ram_hi && AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa &&
         (pa & MEM_PAGE_MASK) <= MEM_PAGE_SIZE - AMDVI_CMD_SIZE) {
         const uint8_t *pg = mem_phys_peek(a->mem, pa);
-        if (pg)
-            memcpy(raw, pg + (pa & MEM_PAGE_MASK), AMDVI_CMD_SIZE);
-        else
-            memset(raw, 0, AMDVI_CMD_SIZE);
-        return 0;
+        return pg ? pg + (pa & MEM_PAGE_MASK) : zero; /* a page never written reads 0 */
     }
-    return mem_rd(a, pa, raw, AMDVI_CMD_SIZE, hw);
+    return mem_rd(a, pa, buf, AMDVI_CMD_SIZE, hw) < 0 ? NULL : buf;
 }
 
-static void process_commands(struct amdvi *a)
+/* wrap: the ring's size - 1 (the registers stay while commands run) */
+static void process_ring(struct amdvi *a, uint32_t wrap)
 {
+    uint64_t base = a->cmd_base & AMDVI_BASE_ADDR_MASK;
     while ((a->status & AMDVI_ST_CMD_BUF_RUN) && a->cmd_head != a->cmd_tail) {
-        uint64_t pa = (a->cmd_base & AMDVI_BASE_ADDR_MASK) + a->cmd_head;
-        uint8_t raw[AMDVI_CMD_SIZE], hw;
-        if (cmd_fetch(a, pa, raw, &hw) < 0) {
+        uint64_t pa = base + a->cmd_head;
+        uint8_t buf[AMDVI_CMD_SIZE], hw;
+        const uint8_t *raw = cmd_fetch(a, pa, buf, &hw);
+        if (!raw) {
             struct amdvi_event ev = {.code = AMDVI_EV_COMMAND_HARDWARE_ERROR, .type = hw,
                                      .addr = pa};
             cmd_error(a, &ev);
@@ -932,8 +933,13 @@ static void process_commands(struct amdvi *a)
         }
         if (!cmd_exec(a, raw, pa))
             return; /* the head stays on the failed command */
-        a->cmd_head = ring_wrap(a->cmd_base, a->cmd_head + AMDVI_CMD_SIZE);
+        a->cmd_head = (a->cmd_head + AMDVI_CMD_SIZE) & wrap;
     }
+}
+
+static void process_commands(struct amdvi *a)
+{
+    process_ring(a, ring_bytes(a->cmd_base) - 1);
 }
 
 /* ---- registers (3.4) ---- */
@@ -1085,8 +1091,9 @@ static int mmio_write32(void *ctx, uint64_t off, uint32_t v)
     if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
     if (off == AMDVI_REG_CMD_TAIL) { /* reg_write's case with all 32 bits written */
-        a->cmd_tail = ring_wrap(a->cmd_base, v & AMDVI_PTR_MASK);
-        process_commands(a);
+        uint32_t wrap = ring_bytes(a->cmd_base) - 1;
+        a->cmd_tail = v & AMDVI_PTR_MASK & wrap; /* ring_wrap */
+        process_ring(a, wrap);
         return 0;
     }
     unsigned sh = (unsigned)(8 * (off & 7));
@@ -1179,6 +1186,8 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
     a->ram_hi = 0; /* nothing remembered yet */
     a->dtc_mask = cfg->dte_cache_entries - 1;
     a->irc_mask = cfg->irte_cache_entries - 1;
+    for (unsigned op = 0; op < 16; op++)
+        a->cmd_ok |= (unsigned)cmd_supported(cfg, op) << op;
     a->dtc = calloc(cfg->dte_cache_entries, sizeof *a->dtc);
     a->irc = calloc(cfg->irte_cache_entries, sizeof *a->irc);
     a->tlb = iommu_iotlb_create(&cfg->iotlb, err);

@@ -272,8 +272,9 @@ struct amdvi_cmd {
 
 void amdvi_cmd_encode(const struct amdvi_cmd *c, uint8_t raw[AMDVI_CMD_SIZE]);
 /* Decodes the fields of the entry's opcode; unknown opcodes keep only the
- * opcode. */
-void amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c);
+ * opcode. True when the entry is illegal: reserved bits set or an unknown
+ * opcode (what amdvi_cmd_check says, without the bits). */
+bool amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c);
 /* Reserved bits set in the entry, as two 64-bit words; true when any. An
  * unknown opcode (0, 9..15) counts as fully reserved. */
 bool amdvi_cmd_check(const uint8_t raw[AMDVI_CMD_SIZE], uint64_t rsvd[2]);

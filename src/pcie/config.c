@@ -8,14 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* pcie_cfg_init's fields beyond the zeroes */
+static void init_fields(struct pcie_cfg *cfg)
+{
+    cfg->size = PCIE_CFG_SPACE_SIZE;
+    cfg->cap_next_free = 0x40;   /* PCI 3.0 6.7: capabilities live above the header */
+    cfg->ecap_next_free = 0x100; /* PCIe 5.0 7.6: extended capabilities start at 100h */
+    cfg->used[0] = 0xffff;       /* the 64-byte header: DWORDs 0..15 */
+}
+
+/* Allocated zeroed (calloc: fresh memory is not written again), not cleared
+ * a second time: 24 KiB a function, and the header's init clears it anyway. */
 struct pcie_cfg *pcie_cfg_create(struct pcilab_err *err)
 {
-    struct pcie_cfg *cfg = malloc(sizeof *cfg);
+    struct pcie_cfg *cfg = calloc(1, sizeof *cfg);
     if (!cfg) {
         pcilab_errf(err, PCILAB_ENOMEM, "out of memory for a configuration space");
         return NULL;
     }
-    pcie_cfg_init(cfg);
+    init_fields(cfg);
     return cfg;
 }
 
@@ -27,10 +38,7 @@ void pcie_cfg_destroy(struct pcie_cfg *cfg)
 void pcie_cfg_init(struct pcie_cfg *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->size = PCIE_CFG_SPACE_SIZE;
-    cfg->cap_next_free = 0x40;   /* PCI 3.0 6.7: capabilities live above the header */
-    cfg->ecap_next_free = 0x100; /* PCIe 5.0 7.6: extended capabilities start at 100h */
-    cfg->used[0] = 0xffff;       /* the 64-byte header: DWORDs 0..15 */
+    init_fields(cfg);
 }
 
 /* ---- little-endian helpers over the byte arrays ---- */

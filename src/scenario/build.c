@@ -243,7 +243,7 @@ static void overlay(struct pcie_cfg *cfg, const struct scn_func *f)
     }
 }
 
-/* Builds f's configuration space into cfg (cleared first). */
+/* Builds f's configuration space into cfg (cleared first, by the header's init). */
 static int build_cfg(struct pcie_cfg *cfg, const struct scn_func *f, const struct scn_sysfn *sf,
                      bool occupied, struct pcilab_err *err)
 {
@@ -257,7 +257,7 @@ static int build_cfg(struct pcie_cfg *cfg, const struct scn_func *f, const struc
         .interrupt_pin = f->interrupt_pin,
         .pcie = find_cap(f, SCN_CAP_PCIE) || f->config_len > PCIE_CFG_LEGACY_SIZE,
     };
-    pcie_cfg_init(cfg);
+    /* pcie_cfg_init_type0/1 clear cfg first (not cleared here as well: 24 KiB) */
     if (hdr == 1) {
         struct pcie_bridge_params bp = {.io_window = true, .io_32bit = true, .pref_window = true,
                                         .pref_64bit = true};

@@ -353,6 +353,25 @@ static void register_accesses(void **state)
     assert_int_equal(mem_addrmap_write32(f->map, 0xc0000, 1), -PCILAB_ERANGE);
     assert_int_equal(mem_addrmap_read32(f->map, 0xb00fe, &v), -PCILAB_ERANGE);
     assert_int_equal(v, 7);
+    /* the remembered register region: its last register, then gone once the
+     * region is removed, and a new owner at another address reached */
+    fast.r.refuse = 0;
+    assert_int_equal(mem_addrmap_write32(f->map, 0xb00fc, 0x5a5a5a5au), 0);
+    assert_int_equal(fast.r.r[0xff], 0x5a);
+    assert_int_equal(mem_addrmap_remove(f->map, 0xb0000, &e), 0);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xb00fc, &v), -PCILAB_ERANGE);
+    assert_int_equal(mem_addrmap_write32(f->map, 0xb00fc, 1), -PCILAB_ERANGE);
+    struct regs32 moved;
+    memset(&moved, 0, sizeof moved);
+    assert_int_equal(mem_addrmap_add_mmio(f->map, 0xd0000, 0x100, "moved", &regs32_ops, &moved, &e),
+                     0);
+    unsigned before = fast.writes32;
+    assert_int_equal(mem_addrmap_write32(f->map, 0xd0004, 0x12345678u), 0);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xd0004, &v), 0);
+    assert_int_equal(v, 0x12345678u);
+    assert_int_equal(moved.writes32, 1);
+    assert_int_equal(fast.writes32, before);
+    assert_int_equal(mem_addrmap_read32(f->map, 0xb00fc, &v), -PCILAB_ERANGE);
 }
 
 int main(void)
