@@ -35,21 +35,9 @@ set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
-skip() {
-    echo "edu_bugs: SKIP: $*"
-    exit 0
-}
-
-if [ -n "${BUILD:-}" ] && [ "${PCILAB_LINUX_PARITY:-0}" != 1 ]; then
-    skip "boots a real kernel under QEMU 28 times (about 7 minutes); set PCILAB_LINUX_PARITY=1 to run it under ctest"
-fi
-command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed (tests/linux/setup.sh)"
-KVER=${KVER:-$(for d in /lib/modules/*-amd64; do [ -d "$d" ] && echo "${d##*/}"; done | sort -V | tail -1)}
-[ -n "$KVER" ] && [ -r "/boot/vmlinuz-$KVER" ] || skip "no Debian amd64 kernel image in /boot (tests/linux/setup.sh)"
-[ -d "/lib/modules/$KVER/build" ] || skip "no headers for $KVER (tests/linux/setup.sh)"
-BUSYBOX=/bin/busybox # busybox-static's
-[ -x "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 || skip "no static busybox (tests/linux/setup.sh)"
-command -v cpio >/dev/null 2>&1 || skip "cpio not installed (tests/linux/setup.sh)"
+NAME=edu_bugs
+WHAT="boots a real kernel under QEMU 28 times (about 7 minutes)"
+. "$here/qemu.inc"
 
 OUT=${1:-$(mktemp -d /tmp/pcilab-edu-bugs.XXXXXX)}
 mkdir -p "$OUT/raw"

@@ -20,21 +20,9 @@ set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 
-skip() {
-    echo "iova_parity: SKIP: $*"
-    exit 0
-}
-
-if [ -n "${BUILD:-}" ] && [ "${PCILAB_LINUX_PARITY:-0}" != 1 ]; then
-    skip "boots a real kernel under QEMU 4 times (about 40 s here, longer on a busy machine); set PCILAB_LINUX_PARITY=1 to run it under ctest"
-fi
-command -v qemu-system-x86_64 >/dev/null 2>&1 || skip "qemu-system-x86_64 not installed (tests/linux/setup.sh)"
-KVER=${KVER:-$(for d in /lib/modules/*-amd64; do [ -d "$d" ] && echo "${d##*/}"; done | sort -V | tail -1)}
-[ -n "$KVER" ] && [ -r "/boot/vmlinuz-$KVER" ] || skip "no Debian amd64 kernel image in /boot (tests/linux/setup.sh)"
-[ -d "/lib/modules/$KVER/build" ] || skip "no headers for $KVER (tests/linux/setup.sh)"
-BUSYBOX=/bin/busybox # busybox-static's
-[ -x "$BUSYBOX" ] && ! ldd "$BUSYBOX" >/dev/null 2>&1 || skip "no static busybox (tests/linux/setup.sh)"
-command -v cpio >/dev/null 2>&1 || skip "cpio not installed (tests/linux/setup.sh)"
+NAME=iova_parity
+WHAT="boots a real kernel under QEMU 4 times (about 40 s here, longer on a busy machine)"
+. "$here/qemu.inc"
 
 OUT=${1:-$(mktemp -d /tmp/pcilab-iova-parity.XXXXXX)}
 mkdir -p "$OUT"
