@@ -359,7 +359,7 @@ void kmsg_copy(char *dst, size_t dstlen, const char *p, size_t n)
 {
     if (dstlen == 0)
         return;
-    while (n && (*p == ' ' || *p == '\t'))
+    while (n && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
         p++, n--;
     while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
         n--;

@@ -162,22 +162,6 @@ static bool lit(struct cur *c, const char *s)
     return true;
 }
 
-static const char *find(const char *p, const char *end, const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0)
-        return p;
-    while ((size_t)(end - p) >= n) {
-        const char *q = memchr(p, s[0], (size_t)(end - p) - n + 1);
-        if (!q)
-            return NULL;
-        if (memcmp(q, s, n) == 0)
-            return q;
-        p = q + 1;
-    }
-    return NULL;
-}
-
 /* Hex number, with or without 0x; at most 16 digits. */
 static bool hexnum(struct cur *c, uint64_t *v, int *ndigits)
 {
@@ -237,21 +221,6 @@ static bool bdf(struct cur *c, bool *has_seg, uint16_t *seg, uint16_t *out)
     return true;
 }
 
-/* Copy [p, end) trimmed into dst. */
-static void copy_trim(char *dst, size_t cap, const char *p, const char *end)
-{
-    while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-        p++;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' ||
-                       end[-1] == '\r'))
-        end--;
-    size_t n = (size_t)(end - p);
-    if (n >= cap)
-        n = cap - 1;
-    memcpy(dst, p, n);
-    dst[n] = '\0';
-}
-
 static void set_format(struct kmsg *m, const char *f)
 {
     size_t n = strlen(f);
@@ -291,12 +260,12 @@ static bool fault_reason(struct cur *c, struct kmsg *m, bool *hex)
         return false;
     m->has_reason = true;
     m->reason = (uint32_t)r;
-    copy_trim(m->detail, sizeof m->detail, c->p, c->end);
+    kmsg_copy(m->detail, sizeof m->detail, c->p, (size_t)(c->end - c->p));
     if (m->detail[0] == '\0') { /* the text was cut away: the table's words */
         const char *t = kmsg_vtd_reason_text(m->reason);
         if (!t)
             t = "Unknown";
-        copy_trim(m->detail, sizeof m->detail, t, t + strlen(t));
+        kmsg_copy(m->detail, sizeof m->detail, t, strlen(t));
     }
     return true;
 }
@@ -461,7 +430,7 @@ static void start_line(struct kmsg *m, enum kmsg_kind kind, const char *format,
     m->family = KMSG_FAM_VTD;
     m->kind = kind;
     set_format(m, format);
-    copy_trim(m->detail, sizeof m->detail, p, end);
+    kmsg_copy(m->detail, sizeof m->detail, p, (size_t)(end - p));
 }
 
 /* "DRHD: handling fault status reg %x" (dmar_fault, v4.4 .. current). The
@@ -616,11 +585,11 @@ enum kmsg_status kmsg_parse_vtd(const char *text, size_t len, struct kmsg *out)
     if (!text || !out)
         return KMSG_NO_MATCH;
     const char *end = text + len;
-    const char *rd = find(text, end, "Request device [");
+    const char *rd = kmsg_find(text, (size_t)(end - text), "Request device [");
     if (rd)
         return parse_fault(text, rd, end, out);
 
-    const char *inel = find(text, end, "Device is ineligible for IOMMU");
+    const char *inel = kmsg_find(text, (size_t)(end - text), "Device is ineligible for IOMMU");
     if (inel)
         return parse_ineligible(text, inel, end, out);
 
