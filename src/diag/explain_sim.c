@@ -77,78 +77,30 @@ static enum explain_sim_form release_form(const struct host_kver *kv)
 
 /* ---- reading a fault line ---- */
 
-static bool hexval(const char *s, const char *end, int maxdigits, uint64_t *v, const char **next)
+/* The fault fields of a parsed IO_PAGE_FAULT (kmsg.h); the per-device form
+ * names the requester through its dev_err prefix. */
+static void fault_from_kmsg(struct explain_sim_fault *l, const struct kmsg *m)
 {
-    uint64_t x = 0;
-    int n = 0;
-    while (s < end && isxdigit((unsigned char)*s) && n < maxdigits) {
-        int c = tolower((unsigned char)*s);
-        x = x << 4 | (uint64_t)(c <= '9' ? c - '0' : c - 'a' + 10);
-        s++;
-        n++;
+    l->form = explain_sim_form_of_format(m->format);
+    l->has_rid = m->has_bdf;
+    /* the 6.1 device= field and every dev_err prefix ("amdvi-dev...") print
+     * the segment */
+    l->has_segment = m->has_bdf && (l->form == EXPLAIN_SIM_FORM_6_1 ||
+                                    !strncmp(m->format, "amdvi-dev", 9));
+    l->segment = m->segment;
+    l->rid = m->bdf;
+    if (!m->has_bdf && m->has_printer) {
+        l->has_rid = true;
+        l->has_segment = true;
+        l->segment = m->printer_segment;
+        l->rid = m->printer_bdf;
     }
-    if (!n)
-        return false;
-    *v = x;
-    *next = s;
-    return true;
-}
-
-/* "[ssss:]bb:dd.f" at s; true with the segment when written. */
-static bool read_bdf(const char *s, const char *end, bool *has_seg, uint16_t *seg, uint16_t *bdf,
-                     const char **next)
-{
-    uint64_t a, b, d, f;
-    const char *p;
-    if (!hexval(s, end, 4, &a, &p) || p >= end || *p != ':')
-        return false;
-    if (!hexval(p + 1, end, 2, &b, &p) || p >= end)
-        return false;
-    *has_seg = false;
-    if (*p == ':') { /* ssss:bb:dd.f */
-        *has_seg = true;
-        *seg = (uint16_t)a;
-        if (!hexval(p + 1, end, 2, &d, &p) || p >= end || *p != '.')
-            return false;
-        if (!hexval(p + 1, end, 1, &f, &p) || b > 0xff || d > 0x1f || f > 7)
-            return false;
-        *bdf = (uint16_t)(b << 8 | d << 3 | f);
-    } else if (*p == '.') { /* bb:dd.f */
-        if (!hexval(p + 1, end, 1, &f, &p) || a > 0xff || b > 0x1f || f > 7)
-            return false;
-        *seg = 0;
-        *bdf = (uint16_t)(a << 8 | b << 3 | f);
-    } else {
-        return false;
-    }
-    *next = p;
-    return true;
-}
-
-static const char *find(const char *s, const char *end, const char *word)
-{
-    size_t n = strlen(word);
-    for (const char *p = s; p + n <= end; p++)
-        if (!memcmp(p, word, n))
-            return p;
-    return NULL;
-}
-
-/* "key=0x<hex>" in [s, end): the value and how many digits it had */
-static bool field_hex(const char *s, const char *end, const char *key, uint64_t *v, int *digits)
-{
-    const char *p = find(s, end, key);
-    if (!p)
-        return false;
-    p += strlen(key);
-    if (p + 2 <= end && p[0] == '0' && (p[1] == 'x' || p[1] == 'X'))
-        p += 2;
-    const char *q;
-    if (!hexval(p, end, 16, v, &q))
-        return false;
-    if (digits)
-        *digits = (int)(q - p);
-    return true;
+    l->has_domain = m->has_domain;
+    l->domain = m->domain;
+    l->has_addr = m->has_addr;
+    l->addr = m->addr;
+    l->has_flags = m->has_flags;
+    l->flags = m->flags;
 }
 
 int explain_sim_fault_parse(const char *text, size_t len, struct explain_sim_fault *out,
@@ -164,61 +116,25 @@ int explain_sim_fault_parse(const char *text, size_t len, struct explain_sim_fau
             for (s = c + 1; s < end && *s == ' '; s++)
                 ;
     }
-    const char *ev = find(s, end, "IO_PAGE_FAULT");
-    if (!ev)
+    struct kmsg m;
+    if (kmsg_parse(s, (size_t)(end - s), &m) != KMSG_MATCH || m.kind != KMSG_AMDVI_IO_PAGE_FAULT)
         return pcilab_errf(err, PCILAB_EINVAL, "not an AMD-Vi IO_PAGE_FAULT line: '%.*s'",
                            (int)(len > 80 ? 80 : len), text);
     snprintf(out->text, sizeof out->text, "%.*s", (int)(end - s), s);
-    const char *logged = find(s, ev, "Event logged [");
-    /* the per-device form: "drv ssss:bb:dd.f: AMD-Vi: Event logged [IO_PAGE_FAULT domain=" */
-    bool has_prn = false, prn_seg = false;
-    uint16_t pseg = 0, pbdf = 0;
-    for (const char *p = s; logged && p < logged; p++) {
-        const char *q;
-        if ((p == s || p[-1] == ' ') &&
-            read_bdf(p, logged, &prn_seg, &pseg, &pbdf, &q) && q < logged && *q == ':') {
-            has_prn = true;
-            break;
-        }
-    }
-    const char *dev = find(ev, end, "device=");
-    if (dev) {
-        const char *q;
-        if (!read_bdf(dev + 7, end, &out->has_segment, &out->segment, &out->rid, &q))
-            return pcilab_errf(err, PCILAB_EINVAL, "IO_PAGE_FAULT line with a bad device=: '%.*s'",
-                               (int)(len > 80 ? 80 : len), text);
-        out->has_rid = true;
-    } else if (has_prn) {
-        out->has_rid = true;
-        out->has_segment = prn_seg;
-        out->segment = pseg;
-        out->rid = pbdf;
-    }
-    uint64_t v;
-    int digits = 0;
-    if (field_hex(ev, end, "domain=", &v, NULL)) {
-        out->has_domain = true;
-        out->domain = (uint32_t)v;
-    }
-    if (field_hex(ev, end, "address=", &v, &digits)) {
-        out->has_addr = true;
-        out->addr = v;
-    }
-    if (field_hex(ev, end, "flags=", &v, NULL)) {
-        out->has_flags = true;
-        out->flags = (uint32_t)v;
-    }
-    /* the form: 4.9 prints "IO_PAGE_FAULT" as a record of its own; 4.x
-     * writes the address with 16 digits, 5.x with %llx; 6.1 adds the
-     * segment to device= (its dev_err form is 5.x's) */
-    if (!logged || ev > logged + 14) /* "[ IO_PAGE_FAULT": 4.9's two records joined by a reader */
+    fault_from_kmsg(out, &m);
+    /* 4.9's two records joined by a reader ("Event logged [ IO_PAGE_FAULT")
+     * read as one 4.x record; 4.x prints the address with 16 digits (4.20),
+     * shorter ones are a pre-4.9 kernel's, printed by 5.x alike */
+    if (strstr(out->text, "[ IO_PAGE_FAULT"))
         out->form = EXPLAIN_SIM_FORM_4_9;
-    else if (dev && out->has_segment)
-        out->form = EXPLAIN_SIM_FORM_6_1;
-    else if (out->has_addr && digits == 16)
-        out->form = EXPLAIN_SIM_FORM_4_20;
-    else
-        out->form = EXPLAIN_SIM_FORM_5_15;
+    else if (out->form == EXPLAIN_SIM_FORM_4_20) {
+        const char *a = strstr(out->text, "address=0x");
+        size_t digits = 0;
+        for (a = a ? a + 10 : ""; isxdigit((unsigned char)*a); a++)
+            digits++;
+        if (digits != 16)
+            out->form = EXPLAIN_SIM_FORM_5_15;
+    }
     return 0;
 }
 
@@ -226,24 +142,7 @@ void explain_sim_req_from_kmsg(struct explain_sim_req *req, const struct kmsg *m
 {
     req->family = m->family;
     req->kind = m->kind;
-    struct explain_sim_fault *l = &req->line;
-    l->form = explain_sim_form_of_format(m->format);
-    l->has_rid = m->has_bdf;
-    l->has_segment = m->has_bdf && l->form == EXPLAIN_SIM_FORM_6_1;
-    l->segment = m->segment;
-    l->rid = m->bdf;
-    if (!m->has_bdf && m->has_printer) { /* the per-device form */
-        l->has_rid = true;
-        l->has_segment = true;
-        l->segment = m->printer_segment;
-        l->rid = m->printer_bdf;
-    }
-    l->has_domain = m->has_domain;
-    l->domain = m->domain;
-    l->has_addr = m->has_addr;
-    l->addr = m->addr;
-    l->has_flags = m->has_flags;
-    l->flags = m->flags;
+    fault_from_kmsg(&req->line, m);
     req->dir = m->dir;
     if (m->has_printer && m->has_bdf &&
         (m->printer_bdf != m->bdf || m->printer_segment != m->segment) &&
