@@ -121,12 +121,14 @@ struct sim_ctx {
     bool on;
     const struct explain *e;
     const struct lspci_db *db; /* NULL without --lspci */
+    const struct explain_sim_dump *dump; /* the --lspci configuration dump, NULL: none */
 };
 
 static void sim_request(const struct sim_ctx *sc, const struct explain_finding *f,
                         struct explain_sim_req *req)
 {
     explain_sim_req_from_finding(req, sc->e, f, sc->db);
+    explain_sim_req_dump(req, sc->dump);
 }
 
 /* ---- human output ---- */
@@ -619,6 +621,10 @@ int cmd_explain(int argc, char **argv)
         lspci_free(&db);
         return cli_fail("explain", &err);
     }
+    /* --simulate rebuilds the machine from a configuration dump among them */
+    struct explain_sim_dump *dump = simulate && nlspci ? calloc(1, sizeof *dump) : NULL;
+    if (dump)
+        explain_sim_dump_load(dump, lspci_files, nlspci);
     free(lspci_files);
 
     bool from_stdin = !log || !strcmp(log, "-");
@@ -627,6 +633,8 @@ int cmd_explain(int argc, char **argv)
     if (!in) {
         pcilab_err_at(&err, PCILAB_EIO, log, 0, 0, "%s", strerror(errno));
         lspci_free(&db);
+        explain_sim_dump_free(dump);
+        free(dump);
         return cli_fail("explain", &err);
     }
     struct explain_opts o = {.lspci = nlspci ? &db : NULL};
@@ -644,7 +652,7 @@ int cmd_explain(int argc, char **argv)
     }
     struct klog_stats st;
     klog_get_stats(r, &st);
-    struct sim_ctx sc = {.on = simulate, .e = e, .db = nlspci ? &db : NULL};
+    struct sim_ctx sc = {.on = simulate, .e = e, .db = nlspci ? &db : NULL, .dump = dump};
     if (json)
         status = print_json(stdout, name, e, &st, &sc) < 0 ? 1 : 0;
     else
@@ -653,6 +661,8 @@ out:
     klog_reader_free(r);
     explain_destroy(e);
     lspci_free(&db);
+    explain_sim_dump_free(dump);
+    free(dump);
     if (!from_stdin)
         fclose(in);
     return status;

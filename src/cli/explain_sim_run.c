@@ -1,7 +1,10 @@
 /* pcilab explain --simulate: the two runs (explain_sim_run.h). */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli/explain_sim_run.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,7 +185,9 @@ static void print_scenario(FILE *out, const struct explain_sim_scn *s)
 {
     char cmd[1024];
     size_t used = (size_t)snprintf(cmd, sizeof cmd, "%s",
-                                   s->run_arg[0] ? s->run_arg : "a generic machine,");
+                                   s->run_arg[0] ? s->run_arg
+                                   : s->from_dump ? "the dump's machine,"
+                                                  : "a generic machine,");
     for (size_t i = 0; i < s->nseen && used < sizeof cmd; i++)
         used += (size_t)snprintf(cmd + used, sizeof cmd - used, " --set %s", s->seen[i]);
     wrapped(out, "scenario", cmd);
@@ -343,6 +348,88 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
     return rc;
 }
 
+/* ---- the user's configuration dump ---- */
+
+/* A line of lspci -x: "oo: hh hh ... hh", 16 bytes (pcie/cfgdump.h). */
+static bool dump_row(const char *s, const char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    size_t n = 0;
+    while (s + n < end && isxdigit((unsigned char)s[n]))
+        n++;
+    if ((n != 2 && n != 3) || s + n >= end || s[n] != ':')
+        return false;
+    s += n + 1;
+    for (int i = 0; i < 16; i++) {
+        if (s + 3 > end || s[0] != ' ' || !isxdigit((unsigned char)s[1]) ||
+            !isxdigit((unsigned char)s[2]))
+            return false;
+        s += 3;
+    }
+    return true;
+}
+
+static bool holds_dump(const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        const char *le = nl ? nl : end;
+        if (dump_row(p, le))
+            return true;
+        p = nl ? nl + 1 : end;
+    }
+    return false;
+}
+
+static char *slurp(const char *path, size_t *len, struct pcilab_err *err);
+
+void explain_sim_dump_load(struct explain_sim_dump *x, char *const *files, size_t n)
+{
+    memset(x, 0, sizeof *x);
+    pcie_dump_init(&x->d);
+    for (size_t i = 0; i < n; i++) {
+        struct pcilab_err err;
+        pcilab_err_clear(&err);
+        size_t len = 0;
+        char *t = slurp(files[i], &len, &err);
+        bool dump = t && holds_dump(t, len);
+        if (dump && pcie_dump_parse(&x->d, t, len, files[i], &err) == 0) {
+            snprintf(x->name, sizeof x->name, "%s", files[i]);
+            if (!realpath(files[i], x->path))
+                snprintf(x->path, sizeof x->path, "%s", files[i]);
+            x->have = true;
+        } else if (dump) {
+            pcilab_err_str(&err, x->error, sizeof x->error);
+        }
+        free(t);
+        if (dump)
+            return;
+        pcie_dump_free(&x->d);
+        pcie_dump_init(&x->d);
+    }
+}
+
+void explain_sim_dump_free(struct explain_sim_dump *x)
+{
+    if (x)
+        pcie_dump_free(&x->d);
+}
+
+void explain_sim_req_dump(struct explain_sim_req *req, const struct explain_sim_dump *x)
+{
+    if (!x)
+        return;
+    if (x->have) {
+        req->dump = &x->d;
+        req->dump_file = x->path;
+        req->dump_name = x->name;
+    } else if (x->error[0]) {
+        req->dump_error = x->error;
+    }
+}
+
 /* ---- pcilab explain-simulate LINE | --log FILE ---- */
 
 static char *slurp(const char *path, size_t *len, struct pcilab_err *err)
@@ -396,6 +483,14 @@ static int simulate_log(const char *path, const char *lspci_path, bool as_json)
         free(t);
         have_db = true;
     }
+    struct explain_sim_dump *dump = calloc(1, sizeof *dump);
+    if (!dump) {
+        lspci_free(&db);
+        fprintf(stderr, "pcilab explain-simulate: out of memory\n");
+        return 1;
+    }
+    char *files[1] = {(char *)lspci_path};
+    explain_sim_dump_load(dump, files, lspci_path ? 1 : 0);
     struct explain_opts eo = {.lspci = have_db ? &db : NULL};
     struct explain *e = explain_create(&eo);
     struct klog_reader *r = klog_reader_new(0);
@@ -425,6 +520,7 @@ static int simulate_log(const char *path, const char *lspci_path, bool as_json)
         const struct explain_finding *f = explain_finding_at(e, i);
         struct explain_sim_req req;
         explain_sim_req_from_finding(&req, e, f, have_db ? &db : NULL);
+        explain_sim_req_dump(&req, dump);
         if (!as_json)
             printf("%sFinding %zu: %s\n", i ? "\n" : "", i + 1,
                    diag_category_name(f->category));
@@ -448,6 +544,8 @@ out:
     klog_reader_free(r);
     explain_destroy(e);
     lspci_free(&db);
+    explain_sim_dump_free(dump);
+    free(dump);
     return rc;
 }
 

@@ -27,6 +27,9 @@
  * simulated (refused, said in out and json); -1 when a machine could not be
  * brought up (the error is in out and json).
  *
+ * With a configuration dump among the --lspci files (explain_sim_dump_load
+ * below), the scenario's machine is the user's (docs/explain-simulate.md).
+ *
  * cmd_explain_sim is `pcilab explain-simulate LINE [options]`, the same from
  * one pasted line (for tests and for users without a whole log).
  */
@@ -34,11 +37,31 @@
 #define PCILAB_CLI_EXPLAIN_SIM_RUN_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "diag/explain_sim.h"
+#include "pcie/cfgdump.h"
 
 int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json);
+
+/* The configuration dump among the --lspci files (lspci -x / -xxx / -xxxx,
+ * alone or with -vvv lines): the first file with a line of 16 hex bytes is
+ * read with the scenario files' reader (pcie_dump_parse). have: it parsed;
+ * error: it did not (the reader's file:line:col), and --simulate refuses with
+ * that; neither: no file holds a dump. */
+struct explain_sim_dump {
+    struct pcie_dump d;
+    bool have;
+    char path[4096];             /* absolute, for the scenario's config_from */
+    char name[512];              /* as the user gave it, for messages */
+    char error[600];
+};
+void explain_sim_dump_load(struct explain_sim_dump *x, char *const *files, size_t n);
+void explain_sim_dump_free(struct explain_sim_dump *x);
+/* Points the request at the dump (or its error); x may be NULL. */
+void explain_sim_req_dump(struct explain_sim_req *req, const struct explain_sim_dump *x);
 
 int cmd_explain_sim(int argc, char **argv);
 

@@ -529,6 +529,644 @@ static int yaml_generic(const struct explain_sim_req *req, struct explain_sim_sc
     return 0;
 }
 
+/* ---- the user's machine from a configuration dump ----
+ *
+ * The scenario's functions are the dump's, each with `config_from: {file,
+ * bdf}` (docs/scenario-format.md): the scenario loader reads the dump itself,
+ * with its own reader (pcie/cfgdump.h). What this step decides is what a
+ * scenario file must still say: each function's kind and place in the tree,
+ * the sizes of its BARs (a dump has none), the IOMMU, and the board model
+ * standing in for the sending device. It checks what would make the run
+ * differ from the user's machine (bus numbers enumeration would change, a
+ * requester or device the dump does not have) and says so, naming the dump's
+ * file and line. */
+
+#define DUMP_BAR_MEM_MAX 0x100000u /* assumed BAR sizes: at most 1 MiB ... */
+#define DUMP_BAR_IO_MAX  0x100u    /* ... or 256 bytes of I/O */
+#define DUMP_IOMMU_FREE_LO 0xc0000000ull /* the generic mmio32 window and ECAM: */
+#define DUMP_IOMMU_FREE_HI 0xf0000000ull /* an IOMMU base there would collide */
+
+enum dkind {
+    DK_NONE = -1,
+    DK_HOST_BRIDGE, DK_INTEGRATED, DK_RCIEP, DK_ROOT_PORT,
+    DK_UPSTREAM, DK_DOWNSTREAM, DK_ENDPOINT, DK_LEGACY,
+};
+/* the scenario format's kind names (docs/scenario-format.md "Kinds") */
+static const char *const dkind_name[] = {
+    "host_bridge", "integrated", "rciep", "root_port",
+    "upstream_port", "downstream_port", "endpoint", "legacy_endpoint",
+};
+
+static const char *const dkind_word[] = {
+    "host bridge", "integrated function", "RCiEP", "root port",
+    "switch upstream port", "switch downstream port", "endpoint", "legacy endpoint",
+};
+
+struct dnode {
+    const struct pcie_dump_func *f;
+    int kind;               /* DK_* */
+    int parent;             /* index in nodes, -1: the root bus */
+    unsigned depth;
+};
+
+struct dplan {
+    struct dnode *nodes;    /* placed functions, depth first (a bridge before its bus) */
+    size_t n;
+    int busmap[256];        /* dumped bus -> the number enumeration gives it, -1: unreached */
+    int bus_bridge[256];    /* the node leading to a dumped bus, -1: none (root bus) */
+    unsigned max;           /* enumeration's highest bus so far */
+    size_t nleft;           /* dumped functions left out */
+    char left[160];         /* the first of them, with why */
+    int iommu;              /* node of the dump's IOMMU, -1: none (the generic one is added) */
+    unsigned iommu_devfn;   /* where the added one goes */
+    int board;              /* node the board replaces, -1: placed on a free devfn */
+    int board_parent;       /* the bridge above the board */
+    bool board_fn0;         /* a function 0 must be added beside the board */
+    unsigned nbars, nbarfns;/* assumed BAR sizes: how many, on how many functions */
+    const char *file;       /* the dump's name in messages */
+    const char *path;       /* the dump as config_from opens it */
+};
+
+static unsigned d16(const uint8_t *b, unsigned o) { return (unsigned)b[o] | (unsigned)b[o + 1] << 8; }
+static uint32_t d32(const uint8_t *b, unsigned o) { return (uint32_t)d16(b, o) | (uint32_t)d16(b, o + 2) << 16; }
+
+/* Offset of the first capability with this ID in the dumped bytes (PCI 3.0
+ * 6.7: Status bit 4, Capabilities Pointer at 34h; at most 48 entries so a
+ * looping list ends), 0 when absent or not dumped. For ID 0Fh (AMD's
+ * Secure Device capability) only Capability Type 011b, the IOMMU (AMD 48882
+ * 3.2.1), counts. */
+static unsigned dump_cap(const struct pcie_dump_func *f, unsigned id)
+{
+    const uint8_t *b = f->bytes;
+    if (f->len < 0x100 || !(d16(b, 0x06) & 0x10))
+        return 0;
+    unsigned off = b[0x34] & 0xfcu;
+    for (unsigned n = 0; off >= 0x40 && off + 8 <= 0x100 && n < 48; n++) {
+        if (b[off] == id && (id != 0x0f || ((d32(b, off) >> 16) & 7) == 3))
+            return off;
+        off = b[off + 1] & 0xfcu;
+    }
+    return 0;
+}
+
+/* What a dumped function is: Header Type (PCIe 5.0 7.5.1.1.9), class code,
+ * and the PCI Express capability's Device/Port Type (7.5.3.2); the kinds the
+ * scenario loader checks config_from against. DK_NONE with *why. */
+static int dump_kind_of(const struct pcie_dump_func *f, bool root_bus, const char **why)
+{
+    const uint8_t *b = f->bytes;
+    unsigned hdr = b[0x0e] & 0x7fu, exp = dump_cap(f, 0x10);
+    unsigned type = exp ? (d16(b, exp + 2) >> 4) & 0xfu : 0xffu;
+    if (hdr == 0) {
+        if (type == 0xff) {
+            if (root_bus)
+                return (d32(b, 0x08) >> 16) == 0x0600 ? DK_HOST_BRIDGE : DK_INTEGRATED;
+            if (f->len < 0x100)
+                return DK_ENDPOINT; /* lspci -x: its capabilities are not dumped */
+            *why = "conventional PCI (no PCI Express capability), not modelled";
+            return DK_NONE;
+        }
+        if (type == 0x0 || type == 0x1 || type == 0x9)
+            return type == 0x0 ? DK_ENDPOINT : type == 0x1 ? DK_LEGACY : DK_RCIEP;
+        *why = "a Root Complex Event Collector, not modelled";
+        return DK_NONE;
+    }
+    if (hdr == 1) {
+        if (type == 0x4 || type == 0x5 || type == 0x6)
+            return type == 0x4 ? DK_ROOT_PORT : type == 0x5 ? DK_UPSTREAM : DK_DOWNSTREAM;
+        *why = type == 0xff ? (f->len < 0x100 ? "a bridge whose capabilities are not dumped "
+                                                "(lspci -x; -xxx says its port type)"
+                                              : "a PCI bridge without a PCI Express capability")
+                            : "a PCI Express to PCI bridge, not modelled";
+        return DK_NONE;
+    }
+    *why = hdr == 2 ? "a CardBus bridge, not modelled" : "a reserved Header Type";
+    return DK_NONE;
+}
+
+/* Where the scenario format lets a kind sit (docs/scenario-format.md). */
+static bool dump_fits(const struct dplan *p, int parent, int k, unsigned dev)
+{
+    if (parent < 0)
+        return k == DK_HOST_BRIDGE || k == DK_INTEGRATED || k == DK_RCIEP || k == DK_ROOT_PORT;
+    if (p->nodes[parent].kind == DK_UPSTREAM)
+        return k == DK_DOWNSTREAM;
+    return dev == 0 && (k == DK_ENDPOINT || k == DK_LEGACY || k == DK_UPSTREAM);
+}
+
+static void dump_leave(struct dplan *p, const struct pcie_dump_func *f, const char *why)
+{
+    if (!p->nleft++)
+        snprintf(p->left, sizeof p->left, "%02x:%02x.%x (line %u: %s)", f->bus, f->dev, f->fn,
+                 f->line, why);
+}
+
+/* The functions on `bus`, in devfn order, each bridge followed by its bus:
+ * how the scenario lists them and how enumeration numbers buses (depth first,
+ * secondary = the highest bus so far + 1: Linux pci_scan_bridge_extend,
+ * src/pcie/enumerate.c). */
+static int dump_visit(struct dplan *p, const struct pcie_dump *d, bool *done, unsigned bus,
+                      int parent, unsigned depth, struct pcilab_err *err)
+{
+    for (unsigned devfn = 0; devfn < 256; devfn++) {
+        for (size_t i = 0; i < d->count; i++) {
+            const struct pcie_dump_func *f = &d->funcs[i];
+            if (done[i] || f->bus != bus || (unsigned)(f->dev << 3 | f->fn) != devfn)
+                continue;
+            done[i] = true;
+            const char *why = "";
+            int k = dump_kind_of(f, parent < 0, &why);
+            if (k != DK_NONE && !dump_fits(p, parent, k, f->dev)) {
+                why = "a kind that cannot sit there";
+                k = DK_NONE;
+            }
+            if (k == DK_NONE) {
+                dump_leave(p, f, why);
+                continue;
+            }
+            int idx = (int)p->n++;
+            p->nodes[idx] = (struct dnode){.f = f, .kind = k, .parent = parent, .depth = depth};
+            if (k != DK_ROOT_PORT && k != DK_UPSTREAM && k != DK_DOWNSTREAM)
+                continue;
+            /* Secondary Bus Number, PCIe 5.0 7.5.1.3.4 */
+            unsigned sec = f->bytes[0x19];
+            if (sec <= bus || p->busmap[sec] >= 0) {
+                p->n--;
+                dump_leave(p, f, sec <= bus ? "its secondary bus is not above its own: not "
+                                              "enumerated when dumped"
+                                            : "its secondary bus is another bridge's");
+                continue;
+            }
+            if (p->max >= 0xff)
+                return pcilab_err_at(err, PCILAB_ERANGE, p->file, f->line, 1,
+                                     "more buses than 256 below %02x:%02x.%x", f->bus, f->dev,
+                                     f->fn);
+            p->busmap[sec] = (int)++p->max;
+            p->bus_bridge[sec] = idx;
+            int rc = dump_visit(p, d, done, sec, idx, depth + 1, err);
+            if (rc < 0)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int dump_find(const struct dplan *p, uint16_t bdf)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        const struct pcie_dump_func *f = p->nodes[i].f;
+        if ((uint16_t)(f->bus << 8 | f->dev << 3 | f->fn) == bdf)
+            return (int)i;
+    }
+    return -1;
+}
+
+static const char *dump_bus_word(const struct dplan *p, unsigned bus, char *buf, size_t len)
+{
+    int b = p->bus_bridge[bus];
+    if (b < 0)
+        snprintf(buf, len, "no bridge in it leads to bus %02x", bus);
+    else
+        snprintf(buf, len, "bridge %02x:%02x.%x (line %u) leads to it", p->nodes[b].f->bus,
+                 p->nodes[b].f->dev, p->nodes[b].f->fn, p->nodes[b].f->line);
+    return buf;
+}
+
+/* A bus whose number enumeration keeps: the dump's numbering is depth first
+ * there. Else an error naming the bridge. */
+static int dump_bus_kept(const struct dplan *p, unsigned bus, const char *who, uint16_t bdf,
+                         struct pcilab_err *err)
+{
+    if (bus == 0 || p->busmap[bus] == (int)bus)
+        return 0;
+    const struct pcie_dump_func *br = p->nodes[p->bus_bridge[bus]].f;
+    return pcilab_err_at(err, PCILAB_EUNSUPPORTED, p->file, br->line, 1,
+                         "bridge %02x:%02x.%x leads to bus %02x, but enumeration numbers buses "
+                         "depth first (Linux pci_scan_bridge) and gives it %02x: the firmware "
+                         "left bus numbers free, which pcilab's enumeration does not, so the "
+                         "%s %02x:%02x.%x would not keep its BDF",
+                         br->bus, br->dev, br->fn, bus, p->busmap[bus], who, bdf >> 8,
+                         pcie_bdf_dev(bdf), pcie_bdf_fn(bdf));
+}
+
+/* The first endpoint below node `top` (depth first), -1 when none. */
+static int dump_endpoint_below(const struct dplan *p, int top)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->nodes[i].kind != DK_ENDPOINT && p->nodes[i].kind != DK_LEGACY)
+            continue;
+        for (int a = p->nodes[i].parent; a >= 0; a = p->nodes[a].parent)
+            if (a == top)
+                return (int)i;
+    }
+    return -1;
+}
+
+/* Checks the dump against the request, chooses the sending device (the one
+ * the log's driver lines name; else the first endpoint below the requester
+ * when it is a bridge; else 01:00.0 or the first endpoint below a port) and
+ * says what is assumed. */
+static int dump_plan(const struct explain_sim_req *req, struct explain_sim_scn *s,
+                     struct dplan *p, struct pcilab_err *err)
+{
+    const struct pcie_dump *d = req->dump;
+    const struct explain_sim_fault *l = &req->line;
+    p->file = req->dump_name ? req->dump_name : req->dump_file;
+    p->path = req->dump_file;
+    if (d->count == 0)
+        return pcilab_errf(err, PCILAB_EINVAL, "%s: the configuration dump has no functions",
+                           p->file);
+    for (size_t i = 0; i < d->count; i++) {
+        const struct pcie_dump_func *f = &d->funcs[i];
+        if (f->domain != l->segment)
+            return pcilab_err_at(err, PCILAB_EUNSUPPORTED, p->file, f->line, 1,
+                                 "function %04x:%02x:%02x.%x is in PCI segment %04x, the log's "
+                                 "requester in %04x: one root complex is modelled", f->domain,
+                                 f->bus, f->dev, f->fn, f->domain, l->segment);
+        if (f->len < 0x40 || !pcie_dump_func_has(f, 0, 0x40))
+            return pcilab_err_at(err, PCILAB_EINVAL, p->file, f->line, 1,
+                                 "%02x:%02x.%x has %u bytes of configuration space: the 64-byte "
+                                 "header is the least (lspci -x; -xxxx gives everything)",
+                                 f->bus, f->dev, f->fn, f->present);
+        for (size_t j = 0; j < i; j++)
+            if (d->funcs[j].bus == f->bus && d->funcs[j].dev == f->dev &&
+                d->funcs[j].fn == f->fn)
+                return pcilab_err_at(err, PCILAB_EEXIST, p->file, f->line, 1,
+                                     "%02x:%02x.%x appears twice (first at line %u)", f->bus,
+                                     f->dev, f->fn, d->funcs[j].line);
+    }
+    p->nodes = calloc(d->count + 1, sizeof *p->nodes);
+    bool *done = calloc(d->count, sizeof *done);
+    if (!p->nodes || !done) {
+        free(done);
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+    }
+    for (unsigned b = 0; b < 256; b++)
+        p->busmap[b] = p->bus_bridge[b] = -1;
+    p->busmap[0] = 0;
+    int rc = dump_visit(p, d, done, 0, -1, 0, err);
+    for (size_t i = 0; i < d->count && rc == 0; i++)
+        if (!done[i])
+            dump_leave(p, &d->funcs[i], "on a bus no bridge in the dump leads to");
+    free(done);
+    if (rc < 0)
+        return rc;
+
+    /* the sending device */
+    uint16_t dev = 0;
+    const char *how;
+    int rq = dump_find(p, l->rid);
+    if (req->has_device) {
+        dev = req->device_bdf;
+        how = "the device the log's driver lines name";
+    } else {
+        int e = rq >= 0 && p->nodes[rq].kind >= DK_ROOT_PORT && p->nodes[rq].kind <= DK_DOWNSTREAM
+                    ? dump_endpoint_below(p, rq)
+                    : -1;
+        how = "the first endpoint below the requester (the log names no device)";
+        if (e < 0) {
+            e = dump_find(p, 0x0100);
+            how = "01:00.0 (the log names no device)";
+            if (e >= 0 && p->nodes[e].kind != DK_ENDPOINT && p->nodes[e].kind != DK_LEGACY)
+                e = -1;
+        }
+        if (e < 0) {
+            for (size_t i = 0; i < p->n && e < 0; i++)
+                if (p->nodes[i].kind == DK_ENDPOINT || p->nodes[i].kind == DK_LEGACY)
+                    e = (int)i;
+            how = "the dump's first endpoint below a port (the log names no device)";
+        }
+        if (e < 0)
+            return pcilab_errf(err, PCILAB_EINVAL,
+                               "%s: the log names no device, and the dump has no endpoint "
+                               "below a port to be the sender", p->file);
+        const struct pcie_dump_func *f = p->nodes[e].f;
+        dev = (uint16_t)(f->bus << 8 | f->dev << 3 | f->fn);
+    }
+    s->device_segment = l->segment;
+    s->device_bdf = dev;
+    unsigned dbus = dev >> 8;
+    char w[120];
+    if (dbus == 0)
+        return pcilab_errf(err, PCILAB_EUNSUPPORTED,
+                           "the sending device %02x:%02x.%x is on the root bus: a root-complex "
+                           "integrated board is not modelled", dbus, pcie_bdf_dev(dev),
+                           pcie_bdf_fn(dev));
+    if (p->busmap[dbus] < 0)
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "%s has no bus %02x, where the sending device %02x:%02x.%x (%s) "
+                           "sits: %s (a partial dump, lspci -s? --simulate needs the whole "
+                           "lspci -xxxx)", p->file, dbus, dbus, pcie_bdf_dev(dev),
+                           pcie_bdf_fn(dev), how, dump_bus_word(p, dbus, w, sizeof w));
+    if ((rc = dump_bus_kept(p, dbus, "sending device", dev, err)) < 0)
+        return rc;
+    p->board = dump_find(p, dev);
+    p->board_parent = p->bus_bridge[dbus];
+    const struct pcie_dump_func *bf = p->board >= 0 ? p->nodes[p->board].f : NULL;
+    if (bf && p->nodes[p->board].kind != DK_ENDPOINT && p->nodes[p->board].kind != DK_LEGACY)
+        return pcilab_err_at(err, PCILAB_EINVAL, p->file, bf->line, 1,
+                             "the sending device %02x:%02x.%x (%s) is a %s in the dump, not an "
+                             "endpoint: the board model cannot stand in for it", dbus,
+                             pcie_bdf_dev(dev), pcie_bdf_fn(dev), how,
+                             dkind_word[p->nodes[p->board].kind]);
+    if (!bf && p->nodes[p->board_parent].kind == DK_UPSTREAM)
+        return pcilab_errf(err, PCILAB_EINVAL, "%s: bus %02x is a switch's internal bus: the "
+                           "sending device %02x:%02x.%x cannot be an endpoint there", p->file,
+                           dbus, dbus, pcie_bdf_dev(dev), pcie_bdf_fn(dev));
+    if (!bf && pcie_bdf_dev(dev) != 0)
+        return pcilab_errf(err, PCILAB_EINVAL, "%s: the sending device %02x:%02x.%x is not in "
+                           "the dump, and below a port only device 0 exists", p->file, dbus,
+                           pcie_bdf_dev(dev), pcie_bdf_fn(dev));
+    p->board_fn0 = pcie_bdf_fn(dev) != 0 && dump_find(p, (uint16_t)(dev & ~7u)) < 0;
+    if (bf)
+        note(s, "the board model (ecp5_dma) stands in for %s %04x:%02x:%02x.%x [%04x:%04x] "
+             "(%s:%u): Vendor/Device ID 1204:5045, which its driver binds to; revision %02x, "
+             "class %06x and subsystem %04x:%04x are the dump's", how, l->segment, dbus,
+             pcie_bdf_dev(dev), pcie_bdf_fn(dev), d16(bf->bytes, 0), d16(bf->bytes, 2), p->file,
+             bf->line, bf->bytes[0x08], (unsigned)(d32(bf->bytes, 0x08) >> 8),
+             d16(bf->bytes, 0x2c), d16(bf->bytes, 0x2e));
+    else
+        note(s, "the board model (ecp5_dma) is added at %04x:%02x:%02x.%x (%s), below %s, "
+             "which the dump does not list there%s", l->segment, dbus, pcie_bdf_dev(dev),
+             pcie_bdf_fn(dev), how, dump_bus_word(p, dbus, w, sizeof w),
+             p->board_fn0 ? "; a function 0 is added beside it" : "");
+    if (bf)
+        for (unsigned i = 0; i < 6; i++) {
+            uint32_t v = d32(bf->bytes, 0x10 + 4 * i);
+            if (i == 0 || v == 0)
+                continue;
+            note(s, "the board model has BAR 0 only: the dump's BAR %u (0x%08x) is not "
+                 "modelled", i, v);
+            break;
+        }
+
+    /* the requester */
+    unsigned rbus = l->rid >> 8;
+    if (rq >= 0) {
+        const struct pcie_dump_func *f = p->nodes[rq].f;
+        if ((rc = dump_bus_kept(p, rbus, "requester", l->rid, err)) < 0)
+            return rc;
+        note(s, "the user's machine, from the configuration dump %s: requester %04x:%02x:%02x.%x "
+             "is its %s [%04x:%04x] (line %u)", p->file, l->segment, rbus, pcie_bdf_dev(l->rid),
+             pcie_bdf_fn(l->rid), dkind_word[p->nodes[rq].kind], d16(f->bytes, 0),
+             d16(f->bytes, 2), f->line);
+    } else if (l->has_domain && l->domain != 0) {
+        if (p->busmap[rbus] < 0)
+            return pcilab_errf(err, PCILAB_EINVAL,
+                               "%s has no bus %02x, but the log's requester %04x:%02x:%02x.%x "
+                               "has domain 0x%04x, so the IOMMU knew it: %s (a partial dump, "
+                               "lspci -s, or another machine's?)", p->file, rbus, l->segment,
+                               rbus, pcie_bdf_dev(l->rid), pcie_bdf_fn(l->rid), l->domain,
+                               dump_bus_word(p, rbus, w, sizeof w));
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "%s has no function %02x:%02x.%x (%s), but the log's requester "
+                           "has domain 0x%04x, so the IOMMU knew it: a partial dump, or "
+                           "another machine's?", p->file, rbus, pcie_bdf_dev(l->rid),
+                           pcie_bdf_fn(l->rid), dump_bus_word(p, rbus, w, sizeof w), l->domain);
+    } else {
+        note(s, "the user's machine, from the configuration dump %s: it has no function at the "
+             "requester %04x:%02x:%02x.%x, an ID the IOMMU knows no domain for, as the log's "
+             "domain 0 says", p->file, l->segment, rbus, pcie_bdf_dev(l->rid),
+             pcie_bdf_fn(l->rid));
+        if (p->busmap[rbus] >= 0 && (rc = dump_bus_kept(p, rbus, "requester", l->rid, err)) < 0)
+            return rc;
+    }
+    for (unsigned b = 1; b < 256; b++)
+        if (p->busmap[b] >= 0 && p->busmap[b] != (int)b) {
+            note(s, "enumeration numbers buses depth first: the dump's bus %02x becomes %02x "
+                 "(neither the requester's nor the device's)", b, p->busmap[b]);
+            break;
+        }
+    if (p->nleft)
+        note(s, "%zu dumped function%s left out, first %s", p->nleft,
+             p->nleft == 1 ? " is" : "s are", p->left);
+
+    /* the IOMMU */
+    p->iommu = -1;
+    for (size_t i = 0; i < p->n && p->iommu < 0; i++)
+        if (p->nodes[i].parent < 0 && dump_cap(p->nodes[i].f, 0x0f))
+            p->iommu = (int)i;
+    if (p->iommu >= 0) {
+        const struct pcie_dump_func *f = p->nodes[p->iommu].f;
+        unsigned off = dump_cap(f, 0x0f);
+        /* IOMMU Base Address Low/High, AMD 48882 3.2.2 / 3.2.3 */
+        uint64_t base = ((uint64_t)d32(f->bytes, off + 8) << 32 | d32(f->bytes, off + 4)) &
+                        ~0x3fffull;
+        if (base == 0 || (base >= DUMP_IOMMU_FREE_LO && base < DUMP_IOMMU_FREE_HI))
+            return pcilab_err_at(err, PCILAB_EUNSUPPORTED, p->file, f->line, 1,
+                                 "the IOMMU %02x:%02x.%x has its registers at 0x%llx, %s",
+                                 f->bus, f->dev, f->fn, (unsigned long long)base,
+                                 base ? "inside the scenario's MMIO window or ECAM "
+                                        "(0xc0000000-0xefffffff)"
+                                      : "which is no address");
+        note(s, "the IOMMU is the dump's %02x:%02x.%x [%04x:%04x] (line %u), registers at "
+             "0x%llx; the builder's IVRS (device IDs from 00:01.0 up, no IVMD) stands for the "
+             "firmware's, which a dump does not carry", f->bus, f->dev, f->fn, d16(f->bytes, 0),
+             d16(f->bytes, 2), f->line, (unsigned long long)base);
+    } else {
+        unsigned df = 0x02;
+        while (df < 256 && (dump_find(p, (uint16_t)df) >= 0 || df == (l->rid & 0xffu)))
+            df++;
+        if (df == 256)
+            return pcilab_errf(err, PCILAB_EUNSUPPORTED, "%s: the root bus has no free "
+                               "function for an IOMMU", p->file);
+        p->iommu_devfn = df;
+        note(s, "the dump has no AMD IOMMU function (capability 0Fh of type 011b, AMD 48882 "
+             "3.2.1, on the root bus): the generic one [1022:1577] is added at 00:%02x.%x, "
+             "registers at 0xfeb80000, with the builder's IVRS", df >> 3, df & 7);
+    }
+    return 0;
+}
+
+/* Assumed BAR sizes (a dump has none: only writing all ones to a BAR tells,
+ * PCI 3.0 6.2.5.1): the largest power of two the dumped address is aligned
+ * to, at most DUMP_BAR_MEM_MAX / DUMP_BAR_IO_MAX; the register's low bits
+ * give the type (PCIe 5.0 7.5.1.2.1). */
+static void yaml_dump_bars(struct dplan *p, const struct pcie_dump_func *f, unsigned nbars,
+                           struct buf *b, const char *ind)
+{
+    bool any = false;
+    for (unsigned i = 0; i < nbars; i++) {
+        unsigned off = 0x10 + 4 * i;
+        if (!pcie_dump_func_has(f, off, 4))
+            continue;
+        uint32_t v = d32(f->bytes, off);
+        if (v == 0)
+            continue;
+        bool io = v & 1, m64 = !io && ((v >> 1) & 3) == 2, pref = !io && (v & 8);
+        uint64_t addr = io ? (v & ~3u) : (v & ~0xfu);
+        if (m64 && i + 1 < nbars && pcie_dump_func_has(f, off + 4, 4))
+            addr |= (uint64_t)d32(f->bytes, off + 4) << 32;
+        uint64_t max = io ? DUMP_BAR_IO_MAX : DUMP_BAR_MEM_MAX, size = max;
+        if (addr && (addr & (~addr + 1)) < max)
+            size = addr & (~addr + 1);
+        if (size < (io ? 4u : 16u))
+            size = io ? 4u : 16u;
+        if (!any)
+            put(b, "%sbars:\n", ind);
+        any = true;
+        put(b, "%s  - {index: %u, type: %s%s, size: 0x%llx}\n", ind, i,
+            io ? "io" : m64 ? "mem64" : "mem32", pref ? ", prefetchable: true" : "",
+            (unsigned long long)size);
+        p->nbars++;
+        if (m64)
+            i++;
+    }
+    if (any)
+        p->nbarfns++;
+}
+
+static void yaml_dump_board(const struct dplan *p, const struct explain_sim_scn *s,
+                            const char *params, struct buf *b, const char *item, const char *ind)
+{
+    const struct pcie_dump_func *f = p->board >= 0 ? p->nodes[p->board].f : NULL;
+    unsigned dev = pcie_bdf_dev(s->device_bdf), fn = pcie_bdf_fn(s->device_bdf);
+    if (p->board_fn0)
+        put(b, "%s- {devfn: %02x.0, kind: endpoint, vendor: 0x1204, device: 0x5046, "
+               "class: 0x118000,\n%s   capabilities: {pcie: {max_speed: gen2, max_width: 1}}}\n",
+            item, dev, item);
+    put(b, "%s- devfn: %02x.%x\n"
+           "%sname: %s\n"
+           "%skind: endpoint\n"
+           "%svendor: 0x1204\n"
+           "%sdevice: 0x5045\n",
+        item, dev, fn, ind, s->label, ind, ind, ind);
+    if (f)
+        put(b, "%srevision: 0x%02x\n%sclass: 0x%06x\n%ssubsystem: {vendor: 0x%04x, device: "
+               "0x%04x}\n", ind, f->bytes[0x08], ind, (unsigned)(d32(f->bytes, 0x08) >> 8), ind,
+            d16(f->bytes, 0x2c), d16(f->bytes, 0x2e));
+    else
+        put(b, "%srevision: 0x01\n%sclass: 0x118000\n%ssubsystem: {vendor: 0x1204, device: "
+               "0x5045}\n", ind, ind, ind);
+    put(b, "%sinterrupt_pin: a\n"
+           "%sbars:\n"
+           "%s  - {index: 0, type: mem32, size: 4K}\n"
+           "%scapabilities:\n"
+           "%s  pm: {offset: 0x50}\n"
+           "%s  msi: {vectors: 2, addr64: true, offset: 0x70}\n"
+           "%s  pcie: {max_speed: gen2, max_width: 1, offset: 0x90}\n"
+           "%smodel: ecp5_dma\n"
+           "%sparams: {%s}\n",
+        ind, ind, ind, ind, ind, ind, ind, ind, ind, params);
+}
+
+/* The functions on the bus below node `parent` (-1: the root bus), in the
+ * dump's order, the board in its place. */
+static void yaml_dump_bus(struct dplan *p, const struct explain_sim_scn *s, const char *params,
+                          struct buf *b, int parent, unsigned depth)
+{
+    char item[80], ind[80];
+    unsigned n = 4 + 4 * depth;
+    if (n > sizeof item - 3)
+        n = sizeof item - 3;
+    memset(item, ' ', n);
+    item[n] = '\0';
+    memset(ind, ' ', n + 2);
+    ind[n + 2] = '\0';
+    bool board_here = p->board < 0 && parent == p->board_parent;
+    for (size_t i = 0; i < p->n; i++) {
+        const struct dnode *nd = &p->nodes[i];
+        if (nd->parent != parent)
+            continue;
+        const struct pcie_dump_func *f = nd->f;
+        unsigned devfn = (unsigned)(f->dev << 3 | f->fn);
+        if (board_here && (s->device_bdf & 0xffu) < devfn) {
+            yaml_dump_board(p, s, params, b, item, ind);
+            board_here = false;
+        }
+        if ((int)i == p->board) {
+            yaml_dump_board(p, s, params, b, item, ind);
+            continue;
+        }
+        if (parent < 0 && p->iommu < 0 && p->iommu_devfn < devfn && p->iommu_devfn) {
+            put(b, "    - bdf: 00:%02x.%x\n      name: iommu\n      kind: integrated\n"
+                   "      vendor: 0x1022\n      device: 0x1577\n      class: 0x080600\n"
+                   "      capabilities:\n"
+                   "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
+                   "        msi: {vectors: 1, addr64: true, offset: 0x54}\n",
+                p->iommu_devfn >> 3, p->iommu_devfn & 7);
+            p->iommu_devfn = 0;
+        }
+        if (parent < 0)
+            put(b, "%s- bdf: 00:%02x.%x\n", item, f->dev, f->fn);
+        else
+            put(b, "%s- devfn: %02x.%x\n", item, f->dev, f->fn);
+        if ((int)i == p->iommu)
+            put(b, "%sname: iommu\n", ind);
+        put(b, "%skind: %s\n%sconfig_from: {file: \"", ind, dkind_name[nd->kind], ind);
+        for (const char *c = p->path; *c; c++)
+            put(b, "%s%c", *c == '"' || *c == '\\' ? "\\" : "", *c);
+        put(b, "\", bdf: \"%04x:%02x:%02x.%x\"}\n", f->domain, f->bus, f->dev, f->fn);
+        yaml_dump_bars(p, f, (f->bytes[0x0e] & 0x7f) == 1 ? 2 : 6, b, ind);
+        bool bridge = nd->kind == DK_ROOT_PORT || nd->kind == DK_UPSTREAM ||
+                      nd->kind == DK_DOWNSTREAM;
+        bool below = false;
+        for (size_t j = i + 1; j < p->n && !below; j++)
+            below = p->nodes[j].parent == (int)i;
+        if (bridge && (below || (p->board < 0 && p->board_parent == (int)i))) {
+            put(b, "%schildren:\n", ind);
+            yaml_dump_bus(p, s, params, b, (int)i, depth + 1);
+        }
+    }
+    if (board_here)
+        yaml_dump_board(p, s, params, b, item, ind);
+    if (parent < 0 && p->iommu < 0 && p->iommu_devfn) {
+        put(b, "    - bdf: 00:%02x.%x\n      name: iommu\n      kind: integrated\n"
+               "      vendor: 0x1022\n      device: 0x1577\n      class: 0x080600\n"
+               "      capabilities:\n"
+               "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
+               "        msi: {vectors: 1, addr64: true, offset: 0x54}\n",
+            p->iommu_devfn >> 3, p->iommu_devfn & 7);
+        p->iommu_devfn = 0;
+    }
+}
+
+static void yaml_dump(const struct explain_sim_req *req, struct explain_sim_scn *s,
+                      struct dplan *p, struct buf *b)
+{
+    char params[256] = "";
+    size_t pl = 0, lab = strlen(s->label);
+    for (size_t i = 0; i < s->nseen; i++) {
+        const char *k = s->seen[i], *eq = strchr(k, '=');
+        if (strncmp(k, s->label, lab) || k[lab] != '.' || !eq)
+            continue;
+        cat(params, sizeof params, &pl, "%s%.*s: \"%s\"", pl ? ", " : "",
+            (int)(eq - k - lab - 1), k + lab + 1, eq + 1);
+    }
+    uint16_t rid = req->line.rid, dbdf = s->device_bdf;
+    put(b, "# pcilab explain --simulate: the user's machine from its configuration dump\n"
+           "# (docs/explain-simulate.md): each function's configuration space is the\n"
+           "# dump's (config_from); the sending device is pcilab's board model\n"
+           "# (src/devices/ecp5_dma.h), sending what the log shows.\n"
+           "name: %s\n"
+           "description: \"the machine of %s: the board at %04x:%02x:%02x.%x, the log's "
+           "requester %04x:%02x:%02x.%x\"\n"
+           "seed: 1\n"
+           "kernel:\n"
+           "  version: %s\n"
+           "  modules:\n"
+           "    - {name: ecp5_dma, at: 0.1s, params: {dma_bits: 32}}\n"
+           "root_complex:\n"
+           "  segment: %u\n"
+           "  buses: [0x00, 0xff]\n"
+           "  ecam: 0xe0000000\n"
+           "  mmio32: {base: 0xc0000000, size: 512M}\n"
+           "  mmio64: {base: 0x400000000, size: 16G}\n"
+           "  io: {base: 0x1000, size: 60K}\n"
+           "  functions:\n",
+        s->name, "the dump", s->device_segment, dbdf >> 8, pcie_bdf_dev(dbdf),
+        pcie_bdf_fn(dbdf), req->line.segment, rid >> 8, pcie_bdf_dev(rid), pcie_bdf_fn(rid),
+        s->kernel, s->device_segment);
+    yaml_dump_bus(p, s, params, b, -1, 0);
+    note(s, "BAR sizes are not in a dump (a BAR register's low bits give I/O or memory, "
+         "64-bit, prefetchable; its size needs a write of all ones, PCI 3.0 6.2.5.1): the "
+         "board's BAR 0 is the model's 4 KiB; the %u other BAR%s (on %u function%s) are given "
+         "the largest power of two their dumped address is aligned to, at most 1 MiB (I/O: "
+         "256 bytes)", p->nbars, p->nbars == 1 ? "" : "s", p->nbarfns,
+         p->nbarfns == 1 ? "" : "s");
+    note(s, "root complex windows and ECAM are not in a dump: the generic machine's are used");
+}
+
 /* Payload and period from the count and the times of the log's lines. */
 static void rate_from_log(const struct explain_sim_req *req, struct explain_sim_scn *s,
                           uint64_t *payload, uint64_t *period_ns)
@@ -583,6 +1221,10 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
                            "a %s finding is not reproduced: the device model can send a wrong "
                            "requester ID (requester-id-mismatch), not yet an unmapped address "
                            "or a refused direction", diag_category_name(req->category));
+    if (req->dump_error)
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "the configuration dump does not parse, so the user's machine cannot "
+                           "be rebuilt from it: %s", req->dump_error);
     if (!l->has_rid)
         return pcilab_errf(err, PCILAB_EINVAL, "the line names no requester");
     if (req->has_device && req->device_bdf == l->rid && req->device_segment == l->segment)
@@ -608,10 +1250,24 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     }
     snprintf(s->name, sizeof s->name, "explain-simulate");
     char lwhy[120];
-    bool seed = fits_seed(req, lwhy, sizeof lwhy);
+    bool from_dump = req->dump && req->dump_file;
+    bool seed = !from_dump && fits_seed(req, lwhy, sizeof lwhy);
     char rv[16];
     rid_value(l->rid, rv, sizeof rv);
-    if (seed) {
+    struct dplan *plan = NULL;
+    if (from_dump) {
+        snprintf(s->label, sizeof s->label, "fpga");
+        s->from_dump = true;
+        plan = calloc(1, sizeof *plan);
+        r = plan ? dump_plan(req, s, plan, err) : pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+        if (r < 0) {
+            if (plan)
+                free(plan->nodes);
+            free(plan);
+            explain_sim_scn_free(s);
+            return r;
+        }
+    } else if (seed) {
         snprintf(s->label, sizeof s->label, "ecp5");
         snprintf(s->run_arg, sizeof s->run_arg, "seed");
         s->device_segment = 0;
@@ -682,6 +1338,10 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
             const char *eq = strchr(s->seen[i], '=');
             put(&b, "  %.*s: \"%s\"\n", (int)(eq - s->seen[i]), s->seen[i], eq + 1);
         }
+    } else if (plan) {
+        yaml_dump(req, s, plan, &b);
+        free(plan->nodes);
+        free(plan);
     } else if ((r = yaml_generic(req, s, &b, err)) < 0) {
         free(b.p);
         explain_sim_scn_free(s);

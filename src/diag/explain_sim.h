@@ -30,6 +30,7 @@
 #include "diag/explain.h"
 #include "diag/kmsg.h"
 #include "diag/lspci.h"
+#include "pcie/cfgdump.h"
 #include "sim/err.h"
 #include "sim/time.h"
 
@@ -100,6 +101,16 @@ struct explain_sim_req {
     int64_t first_ns, last_ns;    /* the first and last line's times */
     size_t candidates;            /* devices the log offers as the sender (0 or 1: no choice) */
     const struct lspci_db *lspci; /* optional (lspci.h), not kept */
+    /* The user's configuration dump (lspci -x/-xxx/-xxxx), read with the
+     * scenario files' own reader (pcie/cfgdump.h pcie_dump_load), and its
+     * file as a scenario's config_from takes it (an absolute path is best).
+     * With both, the scenario's machine is the dump's (docs/explain-simulate.md
+     * "Machine"); either NULL: the seed's or the generic machine. Not kept. */
+    const struct pcie_dump *dump;
+    const char *dump_file;
+    const char *dump_name;        /* the dump's name in messages (NULL: dump_file) */
+    const char *dump_error;       /* a dump was given but its reader refused it: why
+                                     (file:line:col); the request is refused with it */
 };
 
 /* Fills a request's family, kind, form, requester, domain, address, flags,
@@ -116,9 +127,9 @@ void explain_sim_req_from_finding(struct explain_sim_req *req, const struct expl
                                   const struct explain_finding *f, const struct lspci_db *db);
 
 #define EXPLAIN_SIM_MAX_SETS  8
-#define EXPLAIN_SIM_MAX_NOTES 10
+#define EXPLAIN_SIM_MAX_NOTES 16
 #define EXPLAIN_SIM_SET_LEN   96
-#define EXPLAIN_SIM_NOTE_LEN  240
+#define EXPLAIN_SIM_NOTE_LEN  400
 
 /* The scenario for one request. */
 struct explain_sim_scn {
@@ -139,6 +150,7 @@ struct explain_sim_scn {
     char fix[EXPLAIN_SIM_SET_LEN];/* the fix alone: "ecp5.requester_id=captured" */
     char notes[EXPLAIN_SIM_MAX_NOTES][EXPLAIN_SIM_NOTE_LEN]; /* what was assumed, and why */
     size_t nnotes;
+    bool from_dump;               /* the machine is the user's dump (config_from) */
 };
 
 /* Builds the scenario. Fails with -PCILAB_EUNSUPPORTED (err says what is

@@ -1452,8 +1452,10 @@ static int parse_func(struct ctx *c, const struct scn_ynode *n, int parent)
             return fail(c, map_key(capsn, cap_names[id]), PCILAB_EINVAL,
                         "%s is an extended capability: it needs a PCI Express function (with a pcie capability, PCIe 5.0 7.6)",
                         cap_names[id]);
-        /* Explicit offsets must not overlap. */
-        for (unsigned j = 0; j < i && f->caps[i].offset; j++) {
+        /* Explicit offsets must not overlap. Offsets from a dump are the
+         * device's own list, with its own sizes (an AER without the TLP
+         * Prefix Log is 38h bytes, not cap_sizes' 48h): not checked. */
+        for (unsigned j = 0; j < i && f->caps[i].offset && !f->caps_from_dump; j++) {
             const struct scn_capref *a = &f->caps[j], *b = &f->caps[i];
             if (a->offset && a->offset < b->offset + cap_sizes[b->id] &&
                 b->offset < a->offset + cap_sizes[a->id])
