@@ -6,7 +6,10 @@
 # the first finding. Keys: category (required), family, kind, requester,
 # address, count, confidence, findings, mentions (repeatable), disagree
 # ("CATEGORY -- why": the tool's first finding is CATEGORY where the thread
-# says category:; checked instead, with a "disagree:" note); source and
+# says category:; checked instead, with a "disagree:" note), simulate
+# (the first finding's `pcilab explain --simulate --json` status:
+# reproduced, not-reproduced, refused) and simulate-mentions (a phrase its
+# scenario's assumptions or refusal reason must contain; repeatable); source and
 # resolution are documentation. An unknown key fails (a typo would otherwise
 # pass silently).
 #   PCILAB=build/pcilab SRC=. sh tests/explain/run.sh [NAME...]
@@ -36,9 +39,16 @@ for name in $names; do
     if [ "$st" != 0 ] || [ "$st2" != 0 ]; then
         echo "FAIL: $name: exit $st/$st2"; cat "$tmp/err"; fails=$((fails + 1)); continue
     fi
-    if ! python3 - "$dir/$name.expect" "$tmp/json" "$tmp/human" "$name" <<'EOF'
+    : >"$tmp/sim"
+    if grep -q '^simulate' "$dir/$name.expect"; then
+        "$PCILAB" explain --json --simulate "$@" "$log" >"$tmp/sim" 2>>"$tmp/err" || {
+            echo "FAIL: $name: explain --simulate exit $?"; cat "$tmp/err"; fails=$((fails + 1))
+            continue
+        }
+    fi
+    if ! python3 - "$dir/$name.expect" "$tmp/json" "$tmp/human" "$name" "$tmp/sim" <<'EOF'
 import json, sys
-expect, jpath, hpath, name = sys.argv[1:5]
+expect, jpath, hpath, name, spath = sys.argv[1:6]
 doc = json.load(open(jpath))
 human = " ".join(open(hpath).read().split())
 bad = []
@@ -70,6 +80,22 @@ for n, key, val in rows:
 for n, key, val in rows:
     keys.add(key)
     if key in ("source", "resolution", "disagree"):
+        continue
+    if key in ("simulate", "simulate-mentions"):
+        sdoc = json.load(open(spath))
+        sf = sdoc.get("findings", [])
+        sim = sf[0].get("simulation") if sf else None
+        if not sim:
+            bad.append("%s: no simulation of the first finding" % key)
+        elif key == "simulate":
+            if sim.get("status") != val:
+                bad.append("simulate: %s (%s), want %s" % (sim.get("status"),
+                           sim.get("reason", ""), val))
+        else:
+            text = " ".join(((sim.get("scenario") or {}).get("assumptions") or [])
+                            + [sim.get("reason", "")])
+            if " ".join(val.split()) not in " ".join(text.split()):
+                bad.append("the simulation does not say %r" % val)
         continue
     if key == "category" and disagree is not None:
         if disagree[0] == val:
