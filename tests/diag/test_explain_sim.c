@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "diag/explain_sim.h"
 #include "pcie/enumerate.h"
@@ -383,6 +384,240 @@ static void test_compare(void **state)
     assert_true(c.reproduced);
 }
 
+
+/* ---- the user's machine from a configuration dump ---- */
+
+/* A Ryzen-like machine: root complex 1022:1480, IOMMU 1022:1481 (unless
+ * no_iommu), an FPGA 10ee:7024 at 03:00.0 behind a PLX switch below root
+ * port 00:01.1, an NVMe drive at 05:00.0 below 00:01.2. */
+static const char *ryzen_yaml(bool no_iommu)
+{
+    static const char head[] =
+        "name: ryzen\nseed: 1\nroot_complex:\n  segment: 0\n  buses: [0, 0x3f]\n"
+        "  ecam: 0xf0000000\n  mmio32: {base: 0xc0000000, size: 512M}\n"
+        "  mmio64: {base: 0x400000000, size: 16G}\n  io: {base: 0x1000, size: 60K}\n"
+        "  functions:\n"
+        "    - {bdf: 00:00.0, kind: host_bridge, vendor: 0x1022, device: 0x1480}\n";
+    static const char iommu[] =
+        "    - {bdf: 00:00.2, kind: integrated, vendor: 0x1022, device: 0x1481, class: 0x080600,\n"
+        "       capabilities: {iommu: {base: 0xfd200000, offset: 0x40},\n"
+        "                      msi: {vectors: 1, addr64: true, offset: 0x64}}}\n";
+    static const char rest[] =
+        "    - {bdf: 00:01.0, kind: host_bridge, vendor: 0x1022, device: 0x1482}\n"
+        "    - bdf: 00:01.1\n      kind: root_port\n      vendor: 0x1022\n      device: 0x1483\n"
+        "      capabilities: {pcie: {max_speed: gen4, max_width: 8}, aer: true, acs: {source_validation: true}}\n"
+        "      children:\n"
+        "        - devfn: 00.0\n          kind: upstream_port\n          vendor: 0x10b5\n"
+        "          device: 0x8724\n          capabilities: {pcie: {max_speed: gen3, max_width: 8}}\n"
+        "          children:\n"
+        "            - devfn: 01.0\n              kind: downstream_port\n              vendor: 0x10b5\n"
+        "              device: 0x8724\n              capabilities: {pcie: {max_speed: gen3, max_width: 4}}\n"
+        "              children:\n"
+        "                - {devfn: 00.0, kind: endpoint, vendor: 0x10ee, device: 0x7024, revision: 0x03,\n"
+        "                   class: 0x058000, subsystem: {vendor: 0x10ee, device: 0x0007},\n"
+        "                   bars: [{index: 0, type: mem32, size: 1M}],\n"
+        "                   capabilities: {pcie: {max_speed: gen2, max_width: 4}}}\n"
+        "            - {devfn: 02.0, kind: downstream_port, vendor: 0x10b5, device: 0x8724,\n"
+        "               capabilities: {pcie: {max_speed: gen3, max_width: 4}}}\n"
+        "    - bdf: 00:01.2\n      kind: root_port\n      vendor: 0x1022\n      device: 0x1483\n"
+        "      capabilities: {pcie: {max_speed: gen4, max_width: 4}}\n"
+        "      children:\n"
+        "        - {devfn: 00.0, kind: endpoint, vendor: 0x144d, device: 0xa808, class: 0x010802,\n"
+        "           bars: [{index: 0, type: mem64, size: 16K}],\n"
+        "           capabilities: {pcie: {max_speed: gen3, max_width: 4}}}\n";
+    static char buf[4096];
+    snprintf(buf, sizeof buf, "%s%s%s", head, no_iommu ? "" : iommu, rest);
+    return buf;
+}
+
+/* The machine's lspci -xxxx, written by pcilab's own dump writer into
+ * `path` and read back with the scenario files' reader. */
+static void make_dump(bool no_iommu, const char *path, struct pcie_dump *d)
+{
+    struct scn_machine m;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    const char *y = ryzen_yaml(no_iommu);
+    if (scn_load_string("ryzen.yaml", y, strlen(y), &m, &err) < 0)
+        fail_msg("%u:%u: %s", err.line, err.col, err.msg);
+    struct pcilab_sim *sim = sim_create(m.seed);
+    struct scn_system *sys;
+    struct pcie_enum_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (scn_build(&m, sim, &sys, &err) < 0 || scn_enumerate(sys, &rep, &err) < 0)
+        fail_msg("%s", err.msg);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(scn_system_write_dump(sys, f, 4096, 0, &err), 0);
+    fclose(f);
+    pcie_enum_report_free(&rep);
+    sim_destroy(sim);
+    scn_free(&m);
+    pcie_dump_init(d);
+    if (pcie_dump_load(d, path, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+static bool said(const struct explain_sim_scn *s, const char *want)
+{
+    for (size_t i = 0; i < s->nnotes; i++)
+        if (strstr(s->notes[i], want))
+            return true;
+    return false;
+}
+
+static void dump_req(struct explain_sim_req *req, const char *line, const struct pcie_dump *d,
+                     const char *path)
+{
+    memset(req, 0, sizeof *req);
+    req->family = KMSG_FAM_AMDVI;
+    req->kind = KMSG_AMDVI_IO_PAGE_FAULT;
+    req->category = DIAG_REQUESTER_ID_MISMATCH;
+    parse(line, &req->line);
+    req->has_device = true;
+    req->device_bdf = 0x0300;
+    req->dump = d;
+    req->dump_file = path;
+}
+
+static void test_dump(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/pcilab-test-dump-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    struct pcie_dump d;
+    make_dump(false, path, &d);
+    struct explain_sim_req req;
+    dump_req(&req, "pci 0000:00:01.1: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0002 "
+             "address=0xfffff000 flags=0x0020]", &d, path);
+    struct explain_sim_scn s;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    if (explain_sim_build(&req, &s, &err) < 0)
+        fail_msg("%s", err.msg);
+    assert_true(s.from_dump);
+    assert_string_equal(s.run_arg, "");
+    assert_int_equal(s.device_bdf, 0x0300);
+    assert_true(has_set(s.seen, s.nseen, "fpga.write_rid=00:01.1"));
+    assert_non_null(strstr(s.yaml, "config_from: {file: \""));
+    assert_true(said(&s, "requester 0000:00:01.1 is its root port [1022:1483]"));
+    assert_true(said(&s, "0000:03:00.0 [10ee:7024]"));
+    assert_true(said(&s, "revision 03, class 058000 and subsystem 10ee:0007 are the dump's"));
+    assert_true(said(&s, "the IOMMU is the dump's 00:00.2 [1022:1481]"));
+    assert_true(said(&s, "BAR sizes are not in a dump"));
+
+    /* the scenario loads: the dump's functions, the board in the FPGA's place */
+    struct scn_machine m;
+    load(&s, false, &m);
+    assert_int_equal(m.nfuncs, 10);
+    int i = scn_find_func(&m, "fpga");
+    assert_true(i >= 0);
+    assert_string_equal(m.funcs[i].model, "ecp5_dma");
+    assert_int_equal(m.funcs[i].vendor_id, 0x1204);
+    assert_int_equal(m.funcs[i].revision, 0x03);
+    assert_int_equal(m.funcs[i].class_code, 0x058000);
+    assert_int_equal(m.funcs[i].subsys_vendor_id, 0x10ee);
+    assert_int_equal(m.funcs[i].bars[0].size, 4096);
+    i = scn_find_func(&m, "iommu");
+    assert_true(i >= 0);
+    assert_int_equal(m.funcs[i].device_id, 0x1481);
+    assert_true(m.funcs[i].caps_from_dump);
+    assert_int_equal(m.funcs[i].iommu.base, 0xfd200000);
+    size_t nvme = m.nfuncs;
+    for (size_t k = 0; k < m.nfuncs; k++)
+        if (m.funcs[k].vendor_id == 0x144d)
+            nvme = k;
+    assert_true(nvme < m.nfuncs);
+    assert_true(m.funcs[nvme].config_file[0] != '\0');
+    /* its BAR: 64-bit from the register's bits, 1 MiB assumed (the address,
+     * 0xc0100000, is 1 MiB aligned) */
+    assert_int_equal(m.funcs[nvme].bars[0].type, SCN_BAR_MEM64);
+    assert_int_equal(m.funcs[nvme].bars[0].size, 0x100000);
+    struct pcilab_sim *sim = sim_create(m.seed);
+    struct scn_system *sys;
+    struct pcie_enum_report rep;
+    memset(&rep, 0, sizeof rep);
+    if (scn_build(&m, sim, &sys, &err) < 0 || scn_enumerate(sys, &rep, &err) < 0)
+        fail_msg("%s", err.msg);
+    const struct scn_sysfn *f = scn_system_find(sys, "fpga");
+    assert_non_null(f);
+    assert_int_equal(pcie_fn_bdf(f->fn), 0x0300);
+    f = scn_system_find(sys, "05:00.0");
+    assert_non_null(f);
+    assert_int_equal(scn_system_iommu_count(sys), 1);
+    pcie_enum_report_free(&rep);
+    sim_destroy(sim);
+    scn_free(&m);
+    explain_sim_scn_free(&s);
+
+    /* a partial dump: no 00:01.2, no bus 05; the requester 05:00.0 has a
+     * domain, so the IOMMU knew it: refused, naming the file */
+    struct pcie_dump part = d;
+    struct pcie_dump_func *kept = calloc(d.count, sizeof *kept);
+    assert_non_null(kept);
+    part.funcs = kept;
+    part.count = 0;
+    for (size_t k = 0; k < d.count; k++)
+        if (d.funcs[k].bus != 5 && !(d.funcs[k].bus == 0 && d.funcs[k].dev == 1 &&
+                                     d.funcs[k].fn == 2))
+            kept[part.count++] = d.funcs[k];
+    dump_req(&req, "pci 0000:05:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0001 "
+             "address=0xfffff000 flags=0x0020]", &part, path);
+    req.dump_name = "my-box.lspci";
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "my-box.lspci has no bus 05"));
+    assert_null(s.yaml);
+    /* with domain 0 the same ID is one the IOMMU knows no domain for */
+    dump_req(&req, "AMD-Vi: Event logged [IO_PAGE_FAULT device=05:00.0 domain=0x0000 "
+             "address=0xfffff000 flags=0x0070]", &part, path);
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_true(said(&s, "no function at the requester 0000:05:00.0"));
+    explain_sim_scn_free(&s);
+    free(kept);
+
+    /* bus numbers the firmware left free: 00:01.2 leads to bus 07 in the
+     * dump, enumeration would make it 05 */
+    for (size_t k = 0; k < d.count; k++) {
+        if (d.funcs[k].bus == 0 && d.funcs[k].dev == 1 && d.funcs[k].fn == 2)
+            d.funcs[k].bytes[0x19] = d.funcs[k].bytes[0x1a] = 7;
+        if (d.funcs[k].bus == 5)
+            d.funcs[k].bus = 7;
+    }
+    unsigned rp_line = pcie_dump_find(&d, 0, 0, 1, 2)->line;
+    dump_req(&req, "pci 0000:07:00.0: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0001 "
+             "address=0xfffff000 flags=0x0020]", &d, path);
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
+    assert_int_equal(err.line, rp_line);
+    assert_string_equal(err.file, path);
+    assert_non_null(strstr(err.msg, "leads to bus 07"));
+    assert_non_null(strstr(err.msg, "gives it 05"));
+    pcie_dump_free(&d);
+
+    /* no IOMMU function in the dump: the generic one is added, and said */
+    make_dump(true, path, &d);
+    dump_req(&req, "pci 0000:00:01.1: AMD-Vi: Event logged [IO_PAGE_FAULT domain=0x0002 "
+             "address=0xfffff000 flags=0x0020]", &d, path);
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_true(said(&s, "the dump has no AMD IOMMU function"));
+    load(&s, false, &m);
+    i = scn_find_func(&m, "iommu");
+    assert_true(i >= 0);
+    assert_int_equal(m.funcs[i].device_id, 0x1577);
+    scn_free(&m);
+    explain_sim_scn_free(&s);
+
+    /* a dump its reader refused: refused with the reader's words */
+    req.dump = NULL;
+    req.dump_error = "box.lspci:12:5: expected two hex digits";
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "does not parse"));
+    assert_non_null(strstr(err.msg, "box.lspci:12:5"));
+    pcie_dump_free(&d);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -391,6 +626,7 @@ int main(void)
         cmocka_unit_test(test_generic),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
