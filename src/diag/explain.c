@@ -344,7 +344,14 @@ static void add_context(struct explain *e, const struct kmsg *m, const struct ex
         break;
     case KMSG_CTX_IOMMU_ON:
     case KMSG_CTX_IOMMU_OFF:
-        /* the last word wins: "Found IOMMU" then "disabled" means off */
+        /* the last word wins: "Found IOMMU" then "disabled" means off. The
+         * swiotlb line is weaker: x86 pci_iommu_init (arch/x86/kernel/pci-dma.c
+         * 6.1) prints it whenever x86_swiotlb_enable survived the IOMMU's init,
+         * which on 6.1 with more than 4 GiB of RAM it does beside a
+         * translating AMD-Vi; it means "off" only when nothing said "on". */
+        if (m->kind == KMSG_CTX_IOMMU_OFF && !strcmp(m->format, "ctx-swiotlb") &&
+            c->iommu == EXPLAIN_IOMMU_ON)
+            break;
         c->iommu = m->kind == KMSG_CTX_IOMMU_ON ? EXPLAIN_IOMMU_ON : EXPLAIN_IOMMU_OFF;
         c->iommu_line = src->line;
         if (src->text)
