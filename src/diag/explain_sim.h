@@ -172,8 +172,9 @@ enum explain_sim_same {
 
 struct explain_sim_cmp {
     enum explain_sim_same requester, domain, address, flags, form;
-    bool reproduced;        /* requester, domain and flags are the same (each one the log has) */
-    bool exact;             /* reproduced, and the address and the form too */
+    bool reproduced;        /* requester and flags are the same, and the domain is the same
+                               or non-zero in both (each field the log has) */
+    bool exact;             /* reproduced, and the domain, address and form are the same */
 };
 
 /* logged: the log's line; run: the simulated one. The requester's segment

@@ -353,7 +353,18 @@ static void test_compare(void **state)
     run.domain = 2;
     explain_sim_compare(&log, &run, &c);
     assert_int_equal(c.domain, EXPLAIN_SIM_DIFFERS);
-    assert_false(c.reproduced);
+    assert_false(c.reproduced); /* in no domain (log) vs in one (run) */
+    /* two non-zero domain IDs: the same kind of request, numbered in a
+     * different attach order: reproduced, not exact */
+    log.domain = 5;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.domain, EXPLAIN_SIM_DIFFERS);
+    assert_true(c.reproduced);
+    assert_false(c.exact);
+    run.domain = 0;
+    explain_sim_compare(&log, &run, &c);
+    assert_false(c.reproduced); /* in one (log) vs in none (run) */
+    parse(SEED_LINE, &log);
     parse(SEED_LINE, &run);
     run.flags = 0x20;
     explain_sim_compare(&log, &run, &c);
