@@ -310,7 +310,7 @@ static void test_schema_errors(void **state)
     (void)state;
     /* unknown key, with the list of known ones */
     expect_error("name: t\ncolour: red\n", PCILAB_EINVAL,
-                 "t.yaml:2:1: unknown key 'colour' in the scenario (known keys: name, description, seed, memory, machine_from, root_complex, kernel, firmware)");
+                 "t.yaml:2:1: unknown key 'colour' in the scenario (known keys: name, description, seed, memory, machine_from, root_complex, kernel, firmware, iommu)");
     expect_error(HEAD RP "      colour: red\n", PCILAB_EINVAL,
                  "t.yaml:11:7: unknown key 'colour' in a function (known keys: name, kind, bdf, devfn, vendor, device, revision, class, subsystem, header_type, interrupt_pin, bars, rom, capabilities, model, params, config_from, children)");
     /* duplicate key */
