@@ -379,7 +379,7 @@ static json_t *json_dma_watch(const struct diag_dma_watch *w)
         char rid[8];
         pcie_bdf_str(s->rid, rid);
         json_array_append_new(
-            a, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s}",
+            a, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s}",
                          "requester", rid, "device", s->device,
                          "access", s->write ? "write" : "read",
                          "kind", s->kind == DIAG_STRAY_OUTSIDE ? "outside" : "direction",
@@ -387,7 +387,7 @@ static json_t *json_dma_watch(const struct diag_dma_watch *w)
                          "last_pa", (json_int_t)s->last_pa, "first_device_addr",
                          (json_int_t)s->first_bus, "bytes", (json_int_t)s->bytes,
                          "requests", (json_int_t)s->tlps, "first_ps", (json_int_t)s->first,
-                         "owner", s->owner, "mappings", s->mappings));
+                         "owner", s->owner, "near", s->near, "mappings", s->mappings));
     }
     return a;
 }
