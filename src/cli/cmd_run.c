@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "devices/devices.h"
+#include "diag/dma_watch.h"
 #include "cli/cli.h"
 #include "cli/machine.h"
 #include "cli/run_diag.h"
@@ -335,6 +336,9 @@ static void text_devices(const struct cli_machine *m)
                    (unsigned long long)d.rc.bytes_delivered, (unsigned long long)d.rc.reads,
                    (unsigned long long)d.rc.read_faults, (unsigned long long)d.rc.msis,
                    (unsigned long long)d.rc.msi_faults, (unsigned long long)d.msis_handled);
+            const char *e = dev_model_error(sf->dev);
+            if (e)
+                printf("\n    stopped: %s", e);
         }
         any = true;
     }
@@ -349,12 +353,56 @@ static void text_footer(const struct cli_machine *m)
            (unsigned long long)(now % SIM_S / SIM_NS), (unsigned long long)sim_events_run(m->sim));
 }
 
+/* The DMA watch (src/diag/dma_watch.h): on the machine's fabric and its
+ * IOMMU there, when a kernel runs. */
+static struct diag_dma_watch *watch_start(const struct cli_machine *m)
+{
+    struct pcie_fabric *f = scn_system_fabric(m->sys);
+    struct iommu *io = NULL;
+    for (size_t i = 0; i < scn_system_iommu_count(m->sys) && !io; i++)
+        if (scn_system_iommu(m->sys, i)->iommu &&
+            scn_system_iommu(m->sys, i)->iommu->fabric == f)
+            io = scn_system_iommu(m->sys, i)->iommu;
+    return m->kernel ? diag_dma_watch_create(m->kernel, f, io) : NULL;
+}
+
+static void print_line(void *ctx, const char *text)
+{
+    fprintf(ctx, "%s\n", text);
+}
+
+static json_t *json_dma_watch(const struct diag_dma_watch *w)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < diag_dma_watch_count(w); i++) {
+        const struct diag_dma_stray *s = diag_dma_watch_at(w, i);
+        char rid[8];
+        pcie_bdf_str(s->rid, rid);
+        json_array_append_new(
+            a, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:s, s:s}",
+                         "requester", rid, "device", s->device,
+                         "access", s->write ? "write" : "read",
+                         "kind", s->kind == DIAG_STRAY_OUTSIDE ? "outside" : "direction",
+                         "page", (json_int_t)(s->page << 12), "first_pa", (json_int_t)s->first_pa,
+                         "last_pa", (json_int_t)s->last_pa, "first_device_addr",
+                         (json_int_t)s->first_bus, "bytes", (json_int_t)s->bytes,
+                         "requests", (json_int_t)s->tlps, "first_ps", (json_int_t)s->first,
+                         "owner", s->owner, "near", s->near, "mappings", s->mappings));
+    }
+    return a;
+}
+
 /* What comes after the kernel log. */
-static void print_machine(const struct cli_machine *m, struct run_diag *dg)
+static void print_machine(const struct cli_machine *m, struct run_diag *dg,
+                          const struct diag_dma_watch *dw)
 {
     text_functions(m);
     text_devices(m);
     run_diag_print(dg); /* "Diagnosis" (src/diag/iommu_diag.h), with the fix re-run */
+    if (dw && diag_dma_watch_count(dw)) {
+        printf("\n");
+        diag_dma_watch_report(dw, print_line, stdout);
+    }
     if (m->kernel)
         run_setup_print(m, stdout); /* "Configuration" (src/diag/setup.h) */
     text_footer(m);
@@ -529,7 +577,8 @@ static json_t *json_counters(const struct cli_machine *m)
     return json_pack("{s:o, s:o, s:o}", "devices", devs, "iommus", ios, "totals", tot);
 }
 
-static int print_json(const struct cli_machine *m, sim_time_t duration, struct run_diag *dg)
+static int print_json(const struct cli_machine *m, sim_time_t duration, struct run_diag *dg,
+                      const struct diag_dma_watch *dw)
 {
     json_t *root = json_object();
     json_object_set_new(root, "schema", json_string(RUN_JSON_SCHEMA));
@@ -543,6 +592,8 @@ static int print_json(const struct cli_machine *m, sim_time_t duration, struct r
     json_object_set_new(root, "counters", json_counters(m));
     if (dg)
         json_object_set_new(root, "diagnosis", run_diag_json(dg));
+    if (dw && diag_dma_watch_count(dw))
+        json_object_set_new(root, "dma_watch", json_dma_watch(dw));
     char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(root);
     if (!s)
@@ -658,6 +709,8 @@ int cmd_run(int argc, char **argv)
         return set_refused ? 2 : st;
     }
     struct run_diag *dg = diagnose ? run_diag_start(&m, scenario, &opts, until) : NULL;
+    /* after the diagnosis' recorder: the watch chains the IOMMU observer */
+    struct diag_dma_watch *dw = diagnose ? watch_start(&m) : NULL;
     /* text: the header, then the kernel log as the run makes it (with a trace
      * on stdout, both after the run as before: the trace comes first) */
     struct log_stream ls = {0, false, false, 0};
@@ -679,7 +732,8 @@ int cmd_run(int argc, char **argv)
             sim_log_dump(sim_log(m.sim), stdout, 0);
         }
     }
-    int status = json ? print_json(&m, until, dg) : (print_machine(&m, dg), 0);
+    int status = json ? print_json(&m, until, dg, dw) : (print_machine(&m, dg, dw), 0);
+    diag_dma_watch_destroy(dw);
     run_diag_end(dg);
     if ((opts.trace || opts.vcd) && sim_trace_close(sim_trace(m.sim), &err) < 0)
         status = cli_fail("run", &err);

@@ -26,6 +26,11 @@ int cli_print_keys(FILE *out, bool markdown)
                  "| `kernel.cmdline` | text, at most 1023 bytes | the kernel command line |\n"
                  "| `kernel.cpus` | 1..64 | possible CPUs |\n"
                  "| `kernel.dma_debug` | true or false | CONFIG_DMA_API_DEBUG built in |\n");
+    fprintf(out, "\n### The machine's IOMMU\n\n"
+                 "| key | values | meaning |\n|---|---|---|\n"
+                 "| `iommu` | amd-vi, vtd, none | the IOMMU kind (scenario key `iommu:`): amd-vi "
+                 "keeps the machine's AMD IOMMU function, none removes it and the IVRS; vtd is "
+                 "not modelled yet |\n");
     for (size_t i = 0; i < dev_model_type_count(); i++) {
         const struct dev_model_info *info = dev_model_type_at(i);
         fprintf(out, "\n### Device model `%s`: TARGET.KEY\n\n%s. TARGET: the function's label, "

@@ -22,6 +22,7 @@
 static const struct dev_model_ops *const dev_kinds[] = {
     &dev_ecp5_dma_ops,
     &dev_ecp3_can_ops,
+    &dev_edu_ops,
 };
 #define DEV_NKINDS (sizeof dev_kinds / sizeof dev_kinds[0])
 
@@ -472,6 +473,11 @@ struct pcie_fn *dev_model_fn(const struct dev_model *m) { return m->fn; }
 void dev_model_counters(const struct dev_model *m, struct dev_counters *out)
 {
     *out = m->counters;
+}
+
+const char *dev_model_error(const struct dev_model *m)
+{
+    return m->error[0] ? m->error : NULL;
 }
 
 /* ------------------------------------------------------------------ */

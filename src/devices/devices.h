@@ -162,5 +162,8 @@ const struct dev_model_info *dev_model_info(const struct dev_model *m);
 const char *dev_model_name(const struct dev_model *m);
 struct pcie_fn *dev_model_fn(const struct dev_model *m);
 void dev_model_counters(const struct dev_model *m, struct dev_counters *out);
+/* The hardware error that stopped the device, in words for the user (an
+ * emulator would abort there: QEMU's hw_error), NULL while there is none. */
+const char *dev_model_error(const struct dev_model *m);
 
 #endif

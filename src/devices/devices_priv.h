@@ -34,11 +34,13 @@ struct dev_model {
     struct pcie_fn *fn;
     struct dev_counters counters;
     char values[DEV_MAX_PARAMS][DEV_VALUE_LEN]; /* current text of each parameter */
+    char error[256]; /* a hardware error that stopped the device ("" none): dev_model_error */
 };
 
 /* The kinds, in registry order (devices.c). */
 extern const struct dev_model_ops dev_ecp5_dma_ops;
 extern const struct dev_model_ops dev_ecp3_can_ops;
+extern const struct dev_model_ops dev_edu_ops;
 
 /* Index of key in info->params, or -1. */
 int dev_param_index(const struct dev_model_info *info, const char *key);

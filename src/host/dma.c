@@ -186,6 +186,30 @@ uint64_t dma_get_mask(const struct device *dev)
     return DMA_BIT_MASK(32);
 }
 
+/* ---- The watch (dma.h): one test when none is installed ---- */
+
+void host_dma_set_watch(struct host_kernel *k, const struct host_dma_watch *w, void *ctx)
+{
+    k->dma_watch = w;
+    k->dma_watch_ctx = w ? ctx : NULL;
+}
+
+static void watch_map(struct device *dev, uint64_t phys, dma_addr_t a, size_t size,
+                      enum dma_data_direction dir, bool coherent)
+{
+    struct host_kernel *k = dev->kernel;
+    if (k->dma_watch && a != host_dma_error_code(dev))
+        k->dma_watch->map(k->dma_watch_ctx, dev, phys, a, size, dir, coherent);
+}
+
+static void watch_unmap(struct device *dev, dma_addr_t a, size_t size,
+                        enum dma_data_direction dir, bool coherent)
+{
+    struct host_kernel *k = dev->kernel;
+    if (k->dma_watch)
+        k->dma_watch->unmap(k->dma_watch_ctx, dev, a, size, dir, coherent);
+}
+
 /* ---- Coherent ---- */
 
 void *dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle, gfp_t gfp)
@@ -198,6 +222,9 @@ void *dma_alloc_coherent(struct device *dev, size_t size, dma_addr_t *dma_handle
     void *p = ops->alloc(dev, size, dma_handle, gfp);
     if (!p)
         *dma_handle = host_dma_error_code(dev);
+    else if (dev->kernel->dma_watch)
+        watch_map(dev, host_virt_to_phys(dev->kernel, p), *dma_handle, size, DMA_BIDIRECTIONAL,
+                  true);
     if (dev->kernel->dma_debug)
         debug_dma_alloc_coherent(dev, size, *dma_handle, p);
     return p;
@@ -214,6 +241,7 @@ void dma_free_coherent(struct device *dev, size_t size, void *cpu_addr, dma_addr
         return;
     if (dev->kernel->dma_debug)
         debug_dma_free_coherent(dev, size, cpu_addr, dma_handle);
+    watch_unmap(dev, dma_handle, size, DMA_BIDIRECTIONAL, true);
     host_dma_get_ops(dev)->free(dev, size, cpu_addr, dma_handle);
 }
 
@@ -263,6 +291,7 @@ dma_addr_t dma_map_single(struct device *dev, void *ptr, size_t size,
     if (dev->kernel->dma_debug)
         debug_dma_map_single(dev, ptr, size);
     dma_addr_t a = host_dma_get_ops(dev)->map_phys(dev, phys, size, dir);
+    watch_map(dev, phys, a, size, dir, false);
     if (dev->kernel->dma_debug)
         debug_dma_map_page(dev, phys, size, dir, a, true);
     return a;
@@ -274,6 +303,7 @@ void dma_unmap_single(struct device *dev, dma_addr_t addr, size_t size,
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
     if (ops->unmap)
         ops->unmap(dev, addr, size, dir);
+    watch_unmap(dev, addr, size, dir, false);
     if (dev->kernel->dma_debug)
         debug_dma_unmap_page(dev, addr, size, dir, true);
 }
@@ -307,6 +337,7 @@ dma_addr_t dma_map_page(struct device *dev, struct page *page, size_t offset, si
     }
     phys += offset;
     dma_addr_t a = host_dma_get_ops(dev)->map_phys(dev, phys, size, dir);
+    watch_map(dev, phys, a, size, dir, false);
     if (dev->kernel->dma_debug)
         debug_dma_map_page(dev, phys, size, dir, a, false);
     return a;
@@ -318,6 +349,7 @@ void dma_unmap_page(struct device *dev, dma_addr_t addr, size_t size,
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
     if (ops->unmap)
         ops->unmap(dev, addr, size, dir);
+    watch_unmap(dev, addr, size, dir, false);
     if (dev->kernel->dma_debug)
         debug_dma_unmap_page(dev, addr, size, dir, false);
 }
@@ -444,6 +476,12 @@ int dma_map_sg(struct device *dev, struct scatterlist *sg, int nents,
     if (nents <= 0 || !valid_dir(dir))
         return 0;
     int ents = map_sg(dev, sg, nents, dir);
+    if (dev->kernel->dma_watch && ents > 0) {
+        struct scatterlist *s = sg;
+        for (int i = 0; i < ents && s; i++, s = sg_next(s))
+            watch_map(dev, host_virt_to_phys(dev->kernel, s->buf), s->dma_address,
+                      s->dma_length, dir, false);
+    }
     if (dev->kernel->dma_debug && (ents > 0 || !dev->kernel->kver->dma_debug_sg_needs_ents))
         debug_dma_map_sg(dev, sg, nents, ents, dir);
     return ents;
@@ -455,6 +493,11 @@ void dma_unmap_sg(struct device *dev, struct scatterlist *sg, int nents,
     const struct host_dma_ops *ops = host_dma_get_ops(dev);
     if (dev->kernel->dma_debug)
         debug_dma_unmap_sg(dev, sg, nents, dir);
+    if (dev->kernel->dma_watch) {
+        struct scatterlist *s = sg;
+        for (int i = 0; i < nents && s; i++, s = sg_next(s))
+            watch_unmap(dev, s->dma_address, s->dma_length, dir, false);
+    }
     if (ops->unmap_sg) {
         ops->unmap_sg(dev, sg, nents, dir);
         return;

@@ -88,6 +88,22 @@ void host_dma_set_ops(struct device *dev, const struct host_dma_ops *ops);
 const struct host_dma_ops *host_dma_get_ops(const struct device *dev);
 dma_addr_t host_dma_error_code(const struct device *dev);
 
+/* An observer of the DMA API, for pcilab's diagnosis (diag/dma_watch.h), not
+ * a Linux interface: told of every mapping a device may use from now on (a
+ * streaming mapping, a scatter-gather entry, a coherent allocation:
+ * coherent true, dir DMA_BIDIRECTIONAL) with its DMA address, its size and
+ * the physical address of its first byte, and of every unmapping and free.
+ * Failed mappings are not reported. The callbacks must not call the DMA
+ * API. */
+struct host_dma_watch {
+    void (*map)(void *ctx, struct device *dev, uint64_t phys, dma_addr_t dma, size_t size,
+                enum dma_data_direction dir, bool coherent);
+    void (*unmap)(void *ctx, struct device *dev, dma_addr_t dma, size_t size,
+                  enum dma_data_direction dir, bool coherent);
+};
+/* Installs w (NULL removes it); one at a time. */
+void host_dma_set_watch(struct host_kernel *k, const struct host_dma_watch *w, void *ctx);
+
 /* ---- Linux's API ---- */
 int dma_set_mask(struct device *dev, uint64_t mask);
 int dma_set_coherent_mask(struct device *dev, uint64_t mask);

@@ -40,6 +40,7 @@ struct host_mm;
 struct host_swiotlb;
 struct host_amd_iommu;
 struct host_dma_debug;
+struct host_dma_watch;
 struct host_modules;
 
 struct host_kernel {
@@ -69,6 +70,10 @@ struct host_kernel {
      * and for good when it is not built in or dma_debug=off; the DMA API
      * tests this one pointer and does nothing more when it is NULL. */
     struct host_dma_debug *dma_debug;
+    /* An observer of every DMA mapping made and undone (dma.h,
+     * host_dma_set_watch; the diagnosis's DMA watch). NULL: none. */
+    const struct host_dma_watch *dma_watch;
+    void *dma_watch_ctx;
 
     /* The PCI device list (pci.h), in BDF order. */
     struct pci_dev **pdevs;

@@ -2586,6 +2586,19 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
 
 static int parse_based(struct ctx *c, const struct scn_ynode *root);
 
+/* iommu: amd-vi | vtd | none (scn_set_iommu) */
+static int parse_iommu_kind(struct ctx *c, const struct scn_ynode *v)
+{
+    int rc = want_scalar(c, v, "iommu", "amd-vi, vtd or none");
+    if (rc)
+        return rc;
+    struct pcilab_err inner;
+    pcilab_err_clear(&inner);
+    if (scn_set_iommu(c->m, v->text, &inner) < 0)
+        return fail(c, v, inner.code ? inner.code : PCILAB_EINVAL, "iommu: %s", inner.msg);
+    return 0;
+}
+
 /* name, description and seed: every scenario has them, a based one too. */
 static int parse_head(struct ctx *c, const struct scn_ynode *root)
 {
@@ -2608,7 +2621,7 @@ static int parse_head(struct ctx *c, const struct scn_ynode *root)
 static int parse_machine(struct ctx *c, const struct scn_ynode *root)
 {
     static const char *const keys[] = {"name", "description", "seed", "memory", "machine_from",
-                                       "root_complex", "kernel", "firmware", NULL};
+                                       "root_complex", "kernel", "firmware", "iommu", NULL};
     /* base: is its own form (parse_based) */
     if (root->type == SCN_Y_MAP && map_get(root, "base"))
         return parse_based(c, root);
@@ -2628,6 +2641,9 @@ static int parse_machine(struct ctx *c, const struct scn_ynode *root)
         return rc;
     /* after root_complex: an IVHD names its IOMMU among the functions */
     if ((v = map_get(root, "firmware")) && (rc = parse_firmware(c, v)))
+        return rc;
+    /* last: it may remove the IOMMU functions and the IVRS */
+    if ((v = map_get(root, "iommu")) && (rc = parse_iommu_kind(c, v)))
         return rc;
     return 0;
 }
@@ -2878,7 +2894,8 @@ bool scn_machine_equal(const struct scn_machine *a, const struct scn_machine *b)
 {
     if (strcmp(a->source, b->source) || strcmp(a->name, b->name) ||
         strcmp(a->description, b->description) || a->seed != b->seed ||
-        a->nfuncs != b->nfuncs || strcmp(a->machine_from, b->machine_from))
+        a->nfuncs != b->nfuncs || strcmp(a->machine_from, b->machine_from) ||
+        a->iommu != b->iommu)
         return false;
     const struct scn_memory *p = &a->memory, *q = &b->memory;
     if (p->total != q->total || p->nram != q->nram || p->nreserved != q->nreserved)
@@ -3135,6 +3152,8 @@ int scn_set(struct scn_machine *m, const char *key, const char *value, struct pc
     const char *dot = key ? strrchr(key, '.') : NULL;
     if (!value)
         value = "";
+    if (key && !strcmp(key, "iommu"))
+        return scn_set_iommu(m, value, err);
     if (!dot || dot == key || !dot[1] || dot - key >= SCN_NAME_MAX)
         return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not a key: keys are TARGET.KEY, e.g. "
                            "ecp5.requester_id, kernel.cmdline or ecp5_dma.dma_bits", key ? key : "");
@@ -3202,13 +3221,93 @@ int scn_set(struct scn_machine *m, const char *key, const char *value, struct pc
                        m->name, list);
 }
 
+const char *scn_iommu_name(enum scn_iommu k)
+{
+    switch (k) {
+    case SCN_IOMMU_AMD_VI: return "amd-vi";
+    case SCN_IOMMU_VTD: return "vtd";
+    case SCN_IOMMU_NONE: return "none";
+    case SCN_IOMMU_AUTO: break;
+    }
+    return "auto";
+}
+
+static bool has_amd_iommu(const struct scn_func *f)
+{
+    for (unsigned j = 0; j < f->ncaps; j++)
+        if (f->caps[j].id == SCN_CAP_IOMMU)
+            return true;
+    return false;
+}
+
+/* Takes function i (no children) out of the description. */
+static void remove_func(struct scn_machine *m, unsigned i)
+{
+    struct scn_func *f = &m->funcs[i];
+    for (unsigned j = 0; j < f->nparams; j++) {
+        free(f->params[j].key);
+        free(f->params[j].value);
+    }
+    free(f->params);
+    free(f->config);
+    free(f->config_given);
+    memmove(&m->funcs[i], &m->funcs[i + 1], (m->nfuncs - i - 1) * sizeof *m->funcs);
+    m->nfuncs--;
+    for (unsigned j = 0; j < m->nfuncs; j++)
+        if (m->funcs[j].parent > (int)i)
+            m->funcs[j].parent--;
+    for (unsigned j = 0; j < m->firmware.nivhd; j++)
+        if (m->firmware.ivhd[j].iommu > (int)i)
+            m->firmware.ivhd[j].iommu--;
+}
+
+int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *err)
+{
+    if (!value)
+        value = "";
+    unsigned n = 0;
+    for (unsigned i = 0; i < m->nfuncs; i++)
+        n += has_amd_iommu(&m->funcs[i]);
+    if (!strcmp(value, "amd-vi")) {
+        if (!n)
+            return pcilab_errf(err, PCILAB_EINVAL, "'amd-vi': the machine has no AMD-Vi "
+                               "function (one with the 'iommu' capability)%s",
+                               m->iommu == SCN_IOMMU_NONE ? ": iommu: none removed it" : "");
+        m->iommu = SCN_IOMMU_AMD_VI;
+        return 0;
+    }
+    if (!strcmp(value, "vtd"))
+        return pcilab_errf(err, PCILAB_EUNSUPPORTED, "'vtd': VT-d is not modelled yet (iommu "
+                           "kinds today: amd-vi, none)");
+    if (!strcmp(value, "none")) {
+        for (unsigned i = m->nfuncs; i-- > 0;) {
+            if (!has_amd_iommu(&m->funcs[i]))
+                continue;
+            for (unsigned j = 0; j < m->nfuncs; j++)
+                if (m->funcs[j].parent == (int)i)
+                    return pcilab_errf(err, PCILAB_EINVAL, "'none': the IOMMU function %s has "
+                                       "functions below it", m->funcs[i].name);
+            remove_func(m, i);
+        }
+        /* the firmware of a machine without the IOMMU has no IVRS */
+        m->firmware.nivhd = 0;
+        m->firmware.nivmd = 0;
+        m->firmware.ivrs = false;
+        m->firmware.no_ivrs = true;
+        m->iommu = SCN_IOMMU_NONE;
+        return 0;
+    }
+    return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not an IOMMU kind (amd-vi, vtd or none)",
+                       value);
+}
+
 /* base: NAME or FILE: the scenario is another one, loaded first, with these
  * keys on top (docs/scenario-format.md, "base"). */
 #define SCN_MAX_BASE_DEPTH 8
 static int parse_based(struct ctx *c, const struct scn_ynode *root)
 {
-    static const char *const keys[] = {"base", "name", "description", "seed", "kernel", "set",
-                                       NULL};
+    static const char *const keys[] = {"base", "name", "description", "seed", "kernel", "iommu",
+                                       "set", NULL};
     int rc = check_map(c, root, "a scenario with 'base'", keys);
     if (rc)
         return rc;
@@ -3256,6 +3355,8 @@ static int parse_based(struct ctx *c, const struct scn_ynode *root)
         if ((rc = parse_kernel(c, map_key(root, "kernel"), v)))
             return rc;
     }
+    if ((v = map_get(root, "iommu")) && (rc = parse_iommu_kind(c, v)))
+        return rc;
     if ((v = map_get(root, "set"))) {
         char d[64];
         if (v->type != SCN_Y_MAP)

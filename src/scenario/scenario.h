@@ -277,8 +277,18 @@ struct scn_firmware {
     unsigned line, col;      /* where `ivrs:` is */
 };
 
+/* iommu: the machine's IOMMU kind, one key for a machine described with an
+ * IOMMU (docs/scenario-format.md, "iommu"; scn_set_iommu). */
+enum scn_iommu {
+    SCN_IOMMU_AUTO = 0,  /* not given: whatever IOMMU functions the machine has */
+    SCN_IOMMU_AMD_VI,    /* "amd-vi": the machine's AMD IOMMU function(s) */
+    SCN_IOMMU_VTD,       /* "vtd": refused until the VT-d model lands */
+    SCN_IOMMU_NONE,      /* "none": no IOMMU (its functions and IVRS are removed) */
+};
+
 struct scn_machine {
     char source[SCN_PATH_MAX]; /* file the description came from */
+    enum scn_iommu iommu;      /* iommu: */
     char name[SCN_NAME_MAX];
     char description[SCN_DESC_MAX];
     uint64_t seed;
@@ -330,6 +340,14 @@ int scn_builtin_describe(const struct scn_builtin *b, char *buf, size_t len,
  * Errors (PCILAB_ENOENT unknown target or key, PCILAB_EINVAL bad value) name
  * the key and list what is allowed; nothing is changed then. */
 int scn_set(struct scn_machine *m, const char *key, const char *value, struct pcilab_err *err);
+
+/* The `iommu:` key / `--set iommu=VALUE`: "amd-vi" needs a function with the
+ * AMD IOMMU capability in the machine; "none" removes every such function and
+ * the firmware's IVRS (as a machine without the IOMMU device: QEMU without
+ * -device amd-iommu); "vtd" is refused (PCILAB_EINVAL, "VT-d is not modelled
+ * yet"). Errors name the value and list the kinds. */
+int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *err);
+const char *scn_iommu_name(enum scn_iommu k);
 
 /* Module parameters the driver `module` declares (module_param), i-th or
  * NULL past the last: their name and a type word (int, uint, bool ...). */

@@ -17,13 +17,15 @@
 static void test_registry(void **state)
 {
     (void)state;
-    assert_int_equal(dev_model_type_count(), 2);
+    assert_int_equal(dev_model_type_count(), 3);
     assert_string_equal(dev_model_type_at(0)->name, "ecp5_dma");
     assert_string_equal(dev_model_type_at(1)->name, "ecp3_can");
-    assert_null(dev_model_type_at(2));
+    assert_string_equal(dev_model_type_at(2)->name, "edu");
+    assert_null(dev_model_type_at(3));
     const struct dev_model_info *i = dev_model_type_find("ecp5_dma");
     assert_non_null(i);
-    assert_null(dev_model_type_find("edu"));
+    assert_non_null(dev_model_type_find("edu"));
+    assert_null(dev_model_type_find("edu2"));
     /* every default parses as its own parameter */
     for (size_t k = 0; k < dev_model_type_count(); k++) {
         const struct dev_model_info *m = dev_model_type_at(k);
@@ -105,7 +107,7 @@ static void test_attach_errors(void **state)
     (void)state;
     struct dfix *d = dfix_new(ecp5_dma_cfg_init);
     assert_int_equal(dfix_attach(d, "ecp9", NULL, 0), -PCILAB_ENOENT);
-    assert_string_equal(d->err.msg, "unknown device model 'ecp9' (known: ecp5_dma, ecp3_can)");
+    assert_string_equal(d->err.msg, "unknown device model 'ecp9' (known: ecp5_dma, ecp3_can, edu)");
     struct dev_param unk[] = {{"speed", "gen2"}};
     assert_int_equal(dfix_attach(d, "ecp5_dma", unk, 1), -PCILAB_EINVAL);
     assert_non_null(strstr(d->err.msg, "unknown parameter 'speed' (known: payload, period"));

@@ -553,8 +553,8 @@ static void expect_model_error(const char *model_and_params, int code, const cha
 static void test_model_errors(void **state)
 {
     (void)state;
-    expect_model_error("          model: edu\n", PCILAB_ENOENT, "t.yaml:12:11: model: ");
-    expect_model_error("          model: edu\n", PCILAB_ENOENT, "edu");
+    expect_model_error("          model: edu9\n", PCILAB_ENOENT, "t.yaml:12:11: model: ");
+    expect_model_error("          model: edu9\n", PCILAB_ENOENT, "edu9");
     expect_model_error("          model: ecp5_dma\n          params: {transfer_bytes: 128}\n",
                        PCILAB_EINVAL, "t.yaml:12:11: model: ");
     expect_model_error("          model: ecp5_dma\n          params: {transfer_bytes: 128}\n",

@@ -310,7 +310,7 @@ static void test_schema_errors(void **state)
     (void)state;
     /* unknown key, with the list of known ones */
     expect_error("name: t\ncolour: red\n", PCILAB_EINVAL,
-                 "t.yaml:2:1: unknown key 'colour' in the scenario (known keys: name, description, seed, memory, machine_from, root_complex, kernel, firmware)");
+                 "t.yaml:2:1: unknown key 'colour' in the scenario (known keys: name, description, seed, memory, machine_from, root_complex, kernel, firmware, iommu)");
     expect_error(HEAD RP "      colour: red\n", PCILAB_EINVAL,
                  "t.yaml:11:7: unknown key 'colour' in a function (known keys: name, kind, bdf, devfn, vendor, device, revision, class, subsystem, header_type, interrupt_pin, bars, rom, capabilities, model, params, config_from, children)");
     /* duplicate key */
@@ -417,6 +417,51 @@ static void test_topology_errors(void **state)
                  PCILAB_ERANGE, "t.yaml:7:107: msix table (0x0 + 4800 bytes) does not fit in BAR 0 (4096 bytes)");
 }
 
+/* iommu: one key for the machine's IOMMU (docs/scenario-format.md) */
+static void test_iommu_key(void **state)
+{
+    (void)state;
+    struct scn_machine m;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    assert_int_equal(scn_load_builtin("edu", &m, &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_AMD_VI);
+    unsigned n = m.nfuncs;
+    assert_int_equal(scn_find_func(&m, "amdvi"), 1);
+    assert_int_equal(m.firmware.nivhd, 1);
+    assert_int_equal(scn_set(&m, "iommu", "vtd", &err), -PCILAB_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "VT-d is not modelled yet"));
+    assert_int_equal(scn_set(&m, "iommu", "intel", &err), -PCILAB_EINVAL);
+    assert_int_equal(m.nfuncs, n); /* refused: nothing changed */
+    assert_int_equal(scn_set(&m, "iommu", "none", &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_NONE);
+    assert_int_equal(m.nfuncs, n - 1);
+    assert_int_equal(scn_find_func(&m, "amdvi"), -1);
+    assert_int_equal(scn_find_func(&m, "edu"), 1);
+    assert_true(m.firmware.no_ivrs);
+    assert_int_equal(m.firmware.nivhd, 0);
+    assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "iommu: none removed it"));
+    scn_free(&m);
+
+    /* in a file: at the value, and in a based scenario */
+    static const char vtd[] = "base: edu\nname: e\niommu: vtd\n";
+    assert_int_equal(scn_load_string("t.yaml", vtd, strlen(vtd), &m, &err), -PCILAB_EUNSUPPORTED);
+    char buf[512];
+    pcilab_err_str(&err, buf, sizeof buf);
+    assert_non_null(strstr(buf, "t.yaml:3:8: iommu: 'vtd': VT-d is not modelled yet"));
+    static const char none[] = "base: edu\nname: e\niommu: none\nset:\n  edu.mistake: phys-addr\n";
+    assert_int_equal(scn_load_string("t.yaml", none, strlen(none), &m, &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_NONE);
+    assert_int_equal(scn_find_func(&m, "amdvi"), -1);
+    assert_non_null(strstr(m.kernel.modules[0].params, "mistake=phys-addr"));
+    scn_free(&m);
+    /* amd-vi on a machine without an AMD IOMMU function */
+    static const char noamd[] = "base: switch-demo\nname: e\niommu: amd-vi\n";
+    assert_int_equal(scn_load_string("t.yaml", noamd, strlen(noamd), &m, &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "no AMD-Vi function"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -429,6 +474,7 @@ int main(void)
         cmocka_unit_test(test_yaml_errors),
         cmocka_unit_test(test_schema_errors),
         cmocka_unit_test(test_topology_errors),
+        cmocka_unit_test(test_iommu_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
