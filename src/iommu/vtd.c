@@ -1171,11 +1171,11 @@ struct vtd *vtd_create(struct pcilab_sim *sim, struct mem_phys *mem, struct mem_
     }
     unsigned nfr = cfg->nfr ? cfg->nfr : vtd_cap_nfr(cfg->cap);
     unsigned fro = vtd_cap_fro(cfg->cap), iro = vtd_ecap_iro(cfg->ecap);
-    if (nfr > 256 || fro < 0x100 || fro + nfr * VTD_FRCD_SIZE > VTD_MMIO_SIZE || iro < 0x100 ||
+    if (nfr > 256 || fro < 0xc0 || fro + nfr * VTD_FRCD_SIZE > VTD_MMIO_SIZE || iro < 0xc0 ||
         iro + 16 > VTD_MMIO_SIZE || overlap(fro, nfr * VTD_FRCD_SIZE, iro, 16)) {
         pcilab_errf(err, PCILAB_EINVAL,
                     "vtd: %u fault recording registers at 0x%x and the IOTLB registers at "
-                    "0x%x must lie apart in 0x100..0xfff", nfr, fro, iro);
+                    "0x%x must lie apart in 0xc0..0xfff (after IRTA)", nfr, fro, iro);
         return NULL;
     }
     if (!(vtd_cap_sagaw(cfg->cap) & 0xe) && !(cfg->ecap & VTD_ECAP_PT)) {
