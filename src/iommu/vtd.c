@@ -43,6 +43,9 @@ struct vtd {
     unsigned irc_mask;
     sim_time_t hit_lat, walk_lat;
     unsigned iro, fro, nfr, mgaw, nd_bits;
+    /* Reserved bits of a present second-level entry by level and PS bit:
+     * vtd_sl_pte_reserved of an all-ones entry, computed once (9.8). */
+    uint64_t pte_rsvd[6][2];
     /* Registers (10.4). */
     uint32_t gsts, fsts, fectl, fedata, feaddr, feuaddr;
     uint32_t pmen, plmbase, plmlimit;
@@ -357,7 +360,7 @@ static enum walk_status walk(struct vtd *v, const struct ctx_slot *s, uint64_t a
             return WALK_ERR;
         if (!vtd_sl_pte_present(e))
             return WALK_NP;
-        if (vtd_sl_pte_reserved(e, level, v->cfg.haw, v->cfg.cap, v->cfg.ecap))
+        if (e & v->pte_rsvd[level][e >> 7 & 1])
             return WALK_RSVD;
         perm &= (uint8_t)((e & 1 ? IOMMU_PERM_R : 0) | (e & 2 ? IOMMU_PERM_W : 0));
         uint64_t a = e & 0x000ffffffffff000ull;
@@ -1205,6 +1208,10 @@ struct vtd *vtd_create(struct pcilab_sim *sim, struct mem_phys *mem, struct mem_
     v->iro = iro;
     v->mgaw = vtd_cap_mgaw(cfg->cap);
     v->nd_bits = vtd_cap_nd_bits(cfg->cap);
+    for (unsigned l = 1; l <= 5; l++)
+        for (unsigned ps = 0; ps < 2; ps++)
+            v->pte_rsvd[l][ps] = vtd_sl_pte_reserved(ps ? ~0ull : ~(1ull << 7), l, cfg->haw,
+                                                     cfg->cap, cfg->ecap);
     v->ctc_mask = cfg->ctx_cache_entries - 1;
     v->irc_mask = cfg->irte_cache_entries - 1;
     v->ctc = calloc(cfg->ctx_cache_entries, sizeof *v->ctc);
