@@ -224,10 +224,10 @@ bool vtd_fault_qualified(unsigned fr)
     }
 }
 
-/* The strings Linux prints (drivers/iommu/intel/dmar.c, v6.1; the same
- * dma_remap_fault_reasons and irq_remap_fault_reasons in v4.9.80 and
- * v4.20.17 drivers/iommu/dmar.c). Kept verbatim: they are what the host
- * model prints, byte for byte. */
+/* The strings Linux prints (drivers/iommu/intel/dmar.c; the same
+ * dma_remap_fault_reasons and irq_remap_fault_reasons in the 4.x
+ * drivers/iommu/dmar.c, read in v4.19). Kept verbatim: they are what the
+ * host model prints, byte for byte. */
 static const char *const linux_dma_reasons[] = {
     "Software",
     "Present bit in root entry is clear",

@@ -397,11 +397,13 @@ bool vtd_fault_qualified(unsigned fr);
 static inline bool vtd_fault_is_interrupt(unsigned fr) { return fr >= 0x20 && fr < 0x30; }
 
 /* How Linux names a reason: dmar_get_fault_reason() of drivers/iommu/dmar.c
- * (v4.9.80, v4.20.17) and drivers/iommu/intel/dmar.c (v5.15, v6.1), the
- * strings of dma_remap_fault_reasons (0x0-0xd), irq_remap_fault_reasons
- * (0x20-0x26) and, from v5.5 on (has_sm), dma_remap_sm_fault_reasons
- * (0x30-0x90), with "Unknown" for the rest. *type receives Linux's
- * enum faulttype. */
+ * (4.x) and drivers/iommu/intel/dmar.c (5.x, 6.x), the strings of
+ * dma_remap_fault_reasons (0x0-0xd), irq_remap_fault_reasons (0x20-0x26)
+ * and, from v5.5 on (has_sm), dma_remap_sm_fault_reasons (0x30-0x90), with
+ * "Unknown" for the rest. Read in a v4.19 tree (no SM table) and a current
+ * mainline tree; the tables are unchanged in between, so v5.15 and v6.1
+ * print the same. *type receives Linux's enum faulttype. Note for the
+ * host: 4.x prints "[fault reason %02d]" (decimal), v6.1 "0x%02x". */
 enum vtd_linux_fault_type {
     VTD_LINUX_DMA_REMAP = 0,
     VTD_LINUX_INTR_REMAP = 1,
