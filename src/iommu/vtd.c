@@ -254,7 +254,7 @@ static void iec_invalidate(struct vtd *v, bool selective, uint16_t index, unsign
             v->irc[i].valid = false;
 }
 
-/* ---- translation (3.4, 3.6, 3.7) ---- */
+/* ---- translation (3.4, 3.7) ---- */
 
 static void res_init(struct iommu_result *res)
 {
@@ -543,7 +543,8 @@ static void vtd_translate(void *hw, const struct iommu_req *req, struct iommu_re
         return;
     }
     if (in_window(req->addr) && !req->translated) {
-        /* 3.15: the interrupt window is never translated; a read there is
+        /* Chapter 3, "Handling Requests to Interrupt Address Range": the
+         * interrupt window is never translated; a read there is
          * not an interrupt: unsupported request, nothing recorded. */
         refuse(res, IOMMU_FAULT_REQUEST);
         return;

@@ -21,7 +21,7 @@
  *   (10.4.21-28), IRTA (10.4.30), PMEN and the protected memory ranges
  *   (10.4.16-20). 32- and 64-bit accesses; a 64-bit register may be written
  *   one half at a time (CCMD.ICC and IOTLB.IVT act when the high half is).
- * - Translation, legacy mode (3.4, 3.6, 9.1, 9.3): root entry by bus,
+ * - Translation, legacy mode (3.4, 3.7, 9.1, 9.3): root entry by bus,
  *   context entry by devfn, TT 00 (second-level tables), 01 (with device-TLB,
  *   ECAP.DT: translated requests pass), 10 (pass-through, ECAP.PT), AW
  *   against CAP.SAGAW, DID (bits beyond CAP.ND reserved), FPD. Second-level
@@ -51,7 +51,8 @@
  *   2^(S+1), EIME), IRTE present / reserved / source-id (SVT, SQ) checks,
  *   reasons 0x20-0x26, compatibility-format MSIs pass only with GSTS.CFIS
  *   and EIME = 0 (else reason 0x25). The result is a compatibility-format
- *   x86 MSI. The interrupt window is 0xFEE0_0000-0xFEEF_FFFF (3.15).
+ *   x86 MSI. The interrupt window is 0xFEE0_0000-0xFEEF_FFFF (3.x "Handling
+ *   Requests to Interrupt Address Range").
  *
  * Decisions where the spec leaves room (docs/vtd.md lists them all):
  * - TE = 0: DMA passes untranslated, except into an enabled protected

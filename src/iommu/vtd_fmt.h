@@ -509,7 +509,7 @@ static inline uint32_t vtd_irte_apic_id(uint32_t dst, bool eime)
     return eime ? dst : (dst >> 8) & 0xff;
 }
 
-/* Interrupt window (5.1, 3.15 "Handling Requests to Interrupt Address Range"). */
+/* Interrupt window (5.1; chapter 3, "Handling Requests to Interrupt Address Range"). */
 #define VTD_INTR_BASE 0xfee00000ull
 #define VTD_INTR_LAST 0xfeefffffull
 
