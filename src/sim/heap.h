@@ -21,8 +21,9 @@
  *     break one page short of a 2 MiB boundary, so that the next allocation
  *     extends the heap there and writes its chunk headers in that one page;
  *   - advises MADV_HUGEPAGE on the whole 2 MiB ranges of the new heap.
- * The memory used up and the page below the boundary are freed back to
- * malloc or left as a gap: some 130 KiB of address space, no more.
+ * The memory used up stays allocated (it would put the next small blocks
+ * on 4 KiB pages), the gap up to the boundary is left unused: some 130 KiB
+ * of address space, never touched.
  *
  * Where transparent huge pages are off ("never") or absent, the advice does
  * nothing (or fails, which is ignored): the heap then behaves as before but
