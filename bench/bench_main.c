@@ -1,4 +1,5 @@
 #include "bench.h"
+#include "sim/heap.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -114,6 +115,7 @@ static const struct {
 
 int main(int argc, char **argv)
 {
+    sim_heap_use_huge_pages(); /* as pcilab does: in-process figures alike */
     const char *only = NULL;
     struct bench_report r = {0, 0, NULL};
     for (int i = 1; i < argc; i++) {

@@ -1,6 +1,7 @@
 /* pcilab: the command line. Only this layer prints and exits. */
 #include "cli/cli.h"
 #include "cli/explain_sim_run.h"
+#include "sim/heap.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -33,6 +34,7 @@ int cmd_help(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+    sim_heap_use_huge_pages(); /* before any allocation of ours */
     const char *name = argc > 1 ? argv[1] : "run";
     if (!strcmp(name, "--help") || !strcmp(name, "-h"))
         name = "help";

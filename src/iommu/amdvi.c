@@ -44,6 +44,7 @@ struct amdvi {
     struct pcilab_sim *sim;
     struct mem_phys *mem;
     struct mem_addrmap *map;
+    const uint64_t *map_gen;          /* mem_addrmap_generation_ptr(map) */
     uint64_t ram_gen, ram_lo, ram_hi; /* mem_rd's remembered RAM region (ram_lo > ram_hi: none) */
     struct iommu_iotlb *tlb;
     struct dte_slot *dtc;
@@ -71,7 +72,7 @@ struct amdvi {
  * read inside it goes straight to memory (what the full dispatch would do). */
 static int mem_rd(struct amdvi *a, uint64_t pa, void *buf, size_t len, uint8_t *hwtype)
 {
-    if (a->ram_gen == mem_addrmap_generation(a->map) && pa >= a->ram_lo &&
+    if (a->ram_gen == *a->map_gen && pa >= a->ram_lo &&
         pa <= a->ram_hi && len - 1 <= a->ram_hi - pa) {
         if ((pa & MEM_PAGE_MASK) + len <= MEM_PAGE_SIZE) {
             const uint8_t *pg = mem_phys_peek(a->mem, pa);
@@ -908,7 +909,7 @@ static inline const uint8_t *cmd_fetch(struct amdvi *a, uint64_t pa,
                                        uint8_t buf[AMDVI_CMD_SIZE], uint8_t *hw)
 {
     static const uint8_t zero[AMDVI_CMD_SIZE];
-    if (a->ram_gen == mem_addrmap_generation(a->map) && pa >= a->ram_lo &&
+    if (a->ram_gen == *a->map_gen && pa >= a->ram_lo &&
         pa <= a->ram_hi && AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa &&
         (pa & MEM_PAGE_MASK) <= MEM_PAGE_SIZE - AMDVI_CMD_SIZE) {
         const uint8_t *pg = mem_phys_peek(a->mem, pa);
@@ -1182,6 +1183,7 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
     a->sim = sim;
     a->mem = mem;
     a->map = map;
+    a->map_gen = mem_addrmap_generation_ptr(map);
     a->ram_lo = 1;
     a->ram_hi = 0; /* nothing remembered yet */
     a->dtc_mask = cfg->dte_cache_entries - 1;

@@ -447,3 +447,9 @@ uint64_t mem_addrmap_generation(const struct mem_addrmap *map)
 {
     return map->gen;
 }
+
+const uint64_t *mem_addrmap_generation_ptr(const struct mem_addrmap *map)
+{
+    return &map->gen;
+}
+

@@ -99,6 +99,10 @@ int mem_addrmap_remove(struct mem_addrmap *map, uint64_t base, struct pcilab_err
 /* A number that changes whenever a region is added or removed: a caller may
  * remember a region's bounds (not its pointer) while it stays the same. */
 uint64_t mem_addrmap_generation(const struct mem_addrmap *map);
+/* Where that number lives, for a caller that checks it on every access (a
+ * remembered RAM region, a register port): one load instead of a call.
+ * Valid as long as the map. */
+const uint64_t *mem_addrmap_generation_ptr(const struct mem_addrmap *map);
 
 /* Region containing pa, or NULL. */
 const struct mem_region *mem_addrmap_lookup(const struct mem_addrmap *map, uint64_t pa);

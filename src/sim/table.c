@@ -1,61 +1,40 @@
 /* Large zeroed tables (table.h). */
-#define _DEFAULT_SOURCE /* MAP_ANONYMOUS, MAP_POPULATE */
 #include "sim/table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #define TABLE_ALIGN 4096u
-
-#if defined(__SANITIZE_ADDRESS__)
-#define TABLE_MMAP 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define TABLE_MMAP 0
-#endif
-#endif
-#if !defined(TABLE_MMAP) && defined(MAP_POPULATE) && defined(MAP_ANONYMOUS)
-#define TABLE_MMAP 1
-#elif !defined(TABLE_MMAP)
-#define TABLE_MMAP 0
-#endif
 
 static size_t round_up(size_t bytes)
 {
     return (bytes + TABLE_ALIGN - 1) & ~(size_t)(TABLE_ALIGN - 1);
 }
 
+/* calloc's block, long enough for the table to start at the first aligned
+ * address past the block's address, which is kept just below the table.
+ * calloc does not clear memory it knows to be fresh (new heap, or mmap), so
+ * the pages are first touched by the table's user. */
 void *sim_table_alloc(size_t bytes)
 {
-    if (!bytes || bytes > SIZE_MAX - TABLE_ALIGN)
+    if (!bytes || bytes > SIZE_MAX - 2 * TABLE_ALIGN)
         return NULL;
-    size_t len = round_up(bytes);
-#if TABLE_MMAP
-    if (bytes >= SIM_TABLE_POPULATE) {
-        void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-        return p == MAP_FAILED ? NULL : p;
-    }
-#endif
-    void *p = aligned_alloc(TABLE_ALIGN, len);
-    if (p)
-        memset(p, 0, len);
+    uint8_t *raw = calloc(1, round_up(bytes) + TABLE_ALIGN + sizeof raw);
+    if (!raw)
+        return NULL;
+    uint8_t *p = raw + sizeof raw;
+    p += (TABLE_ALIGN - ((uintptr_t)p & (TABLE_ALIGN - 1))) & (TABLE_ALIGN - 1);
+    memcpy(p - sizeof raw, &raw, sizeof raw);
     return p;
 }
 
 void sim_table_free(void *p, size_t bytes)
 {
+    (void)bytes;
     if (!p)
         return;
-#if TABLE_MMAP
-    if (bytes >= SIM_TABLE_POPULATE) {
-        munmap(p, round_up(bytes));
-        return;
-    }
-#else
-    (void)bytes;
-#endif
-    free(p);
+    uint8_t *raw;
+    memcpy(&raw, (uint8_t *)p - sizeof raw, sizeof raw);
+    free(raw);
 }
