@@ -27,6 +27,7 @@ void bench_link(struct bench_report *r);
 void bench_iova(struct bench_report *r);
 void bench_amdvi(struct bench_report *r);
 void bench_amd_dma(struct bench_report *r);
+void bench_vtd(struct bench_report *r);
 void bench_seed(struct bench_report *r);
 void bench_explain(struct bench_report *r);
 

@@ -106,6 +106,7 @@ static const struct {
     {"iova", bench_iova},
     {"amdvi", bench_amdvi},
     {"amd_dma", bench_amd_dma},
+    {"vtd", bench_vtd},
     {"seed", bench_seed},
     {"explain", bench_explain},
     {NULL, NULL},
