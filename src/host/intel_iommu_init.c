@@ -20,6 +20,15 @@
 
 /* ---- printk and registers ---- */
 
+/* Linux's vsnprintf puts "0x" before a zero too (the SPECIAL flag), and
+ * counts it in the field width: "%#016Lx" of 0xfed90000 is
+ * "0x000000fed90000", "%#x" of 0 is "0x0" (glibc prints "0" for both). */
+static const char *lx016(char buf[24], uint64_t x)
+{
+    snprintf(buf, 24, "0x%014llx", (unsigned long long)x);
+    return buf;
+}
+
 void vtd_pr(struct host_intel_iommu *v, int level, const char *fmt, ...)
 {
     char text[SIM_LOG_LINE_MAX + 1];
@@ -308,27 +317,27 @@ int host_intel_iommu_detect(struct host_kernel *k, const uint8_t *dmar, size_t l
     }
     vtd_pr(v, 6, "DMAR: Host address width %u\n", v->t->haw + 1u);
     unsigned drhd_count = 0;
+    char hb[24], hb2[24];
     for (size_t i = 0; i < v->t->n; i++) {
         const struct host_dmar_struct *s = &v->t->s[i];
         /* dmar_table_print_dmar_entry, then the structure's parser */
         switch (s->type) {
         case HOST_DMAR_DRHD:
-            vtd_pr(v, 6, "DMAR: DRHD base: %#016llx flags: %#x\n", (unsigned long long)s->base,
-                   s->flags);
+            vtd_pr(v, 6, "DMAR: DRHD base: %s flags: 0x%x\n", lx016(hb, s->base), s->flags);
             drhd_count++;
             if ((ret = alloc_unit(v, s, err)) < 0)
                 goto out;
             break;
         case HOST_DMAR_RMRR:
-            vtd_pr(v, 6, "DMAR: RMRR base: %#016llx end: %#016llx\n",
-                   (unsigned long long)s->base, (unsigned long long)s->limit);
+            vtd_pr(v, 6, "DMAR: RMRR base: %s end: %s\n", lx016(hb, s->base),
+                   lx016(hb2, s->limit));
             break;
         case HOST_DMAR_ATSR:
-            vtd_pr(v, 6, "DMAR: ATSR flags: %#x\n", s->flags);
+            vtd_pr(v, 6, "DMAR: ATSR flags: 0x%x\n", s->flags);
             break;
         case HOST_DMAR_RHSA:
-            vtd_pr(v, 6, "DMAR: RHSA base: %#016llx proximity domain: %#x\n",
-                   (unsigned long long)s->base, s->proximity);
+            vtd_pr(v, 6, "DMAR: RHSA base: %s proximity domain: 0x%x\n", lx016(hb, s->base),
+                   s->proximity);
             break;
         case HOST_DMAR_ANDD:
             /* dmar_parse_one_andd: the name must end inside the structure */
