@@ -81,7 +81,7 @@ static void test_boot_lines_match_real_6_1(void **state)
         }
         trim(t);
         if (vtd_line(t) && strncmp(t, "ACPI", 4))
-            snprintf(real[nreal++], sizeof real[0], "%s", t);
+            snprintf(real[nreal++], sizeof real[0], "%.255s", t);
     }
     fclose(f);
     assert_true(nreal >= 15);
