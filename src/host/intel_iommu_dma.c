@@ -280,8 +280,7 @@ static struct vtd_domain *dma_domain_of(struct host_intel_iommu *v, struct devic
             uint64_t mask = dev->dma_mask ? *dev->dma_mask : ~0ull;
             if (mask >= host_pages_end(v->k->pages) - 1)
                 return NULL;
-            host_dev_printk(KERN_INFO, dev, "32bit %s uses non-identity mapping\n",
-                            dev_name(dev));
+            vtd_pr(v, 6, "DMAR: 32bit %s uses non-identity mapping\n", dev_name(dev));
             d->domain = NULL;
         }
         if (!d->domain) {

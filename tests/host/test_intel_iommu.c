@@ -18,6 +18,8 @@
 #include "host/dma.h"
 #include "host/pages.h"
 
+#include <errno.h>
+
 static bool has_line(struct vtd_machine *m, const char *text)
 {
     struct sim_log *log = sim_log(m->sim);
@@ -413,6 +415,52 @@ static void test_msi_through_irte(void **state)
     vtd_machine_free(&m);
 }
 
+/* An RMRR naming the device: its region identity-mapped in its DMA domain,
+ * the 4.x line, and the refusal of an unmanaged domain (every version). */
+static void test_rmrr(void **state)
+{
+    (void)state;
+    static const char *const versions[] = {"4.9", "6.1"};
+    for (int i = 0; i < 2; i++) {
+        struct vtd_machine m;
+        vtd_machine_build_rmrr(&m, versions[i], "intel_iommu=on", true);
+        assert_int_equal(m.boot_rc, 0);
+        expect_line(&m, "DMAR: RMRR base: 0x0000007d000000 end: 0x0000007d0fffff");
+        assert_int_equal(has_line(&m, "DMAR: Setting identity map for device 0000:00:03.0 "
+                                      "[0x7d000000 - 0x7d0fffff]"), i == 0);
+        struct host_intel_iommu_mapping mp;
+        assert_true(host_intel_iommu_lookup(m.drv, m.pdev, 0x7d001000, &mp));
+        assert_int_equal(mp.pa, 0x7d001000);
+        assert_int_equal(host_intel_iommu_attach_unmanaged(m.drv, m.pdev), -EPERM);
+        expect_line(&m, "pci 0000:00:03.0: Device is ineligible for IOMMU domain attach due to "
+                        "platform RMRR requirement.  Contact your platform vendor.");
+        vtd_machine_free(&m);
+    }
+}
+
+/* 4.9 iommu=pt: the device starts in si_domain (pass-through) and leaves it
+ * at its first mapping when its mask cannot reach all of RAM. */
+static void test_pt_4_9_small_mask(void **state)
+{
+    (void)state;
+    struct vtd_machine m;
+    vtd_machine_build(&m, "4.9", "intel_iommu=on iommu=pt");
+    expect_line(&m, "DMAR: Hardware identity mapping for device 0000:00:03.0");
+    bool identity;
+    assert_true(host_intel_iommu_dev_domain(m.drv, m.pdev, NULL, &identity, NULL));
+    assert_true(identity);
+    assert_int_equal(dma_set_mask(&m.pdev->dev, DMA_BIT_MASK(28)), 0);
+    void *buf = kmalloc(64, GFP_KERNEL);
+    dma_addr_t h = dma_map_single(&m.pdev->dev, buf, 64, DMA_TO_DEVICE);
+    expect_line(&m, "DMAR: 32bit 0000:00:03.0 uses non-identity mapping");
+    assert_true(host_intel_iommu_dev_domain(m.drv, m.pdev, NULL, &identity, NULL));
+    assert_false(identity);
+    assert_true(h < (1ull << 28));
+    dma_unmap_single(&m.pdev->dev, h, 64, DMA_TO_DEVICE);
+    kfree(buf);
+    vtd_machine_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +475,8 @@ int main(void)
         cmocka_unit_test(test_lazy_and_strict),
         cmocka_unit_test(test_boot_4_9),
         cmocka_unit_test(test_msi_through_irte),
+        cmocka_unit_test(test_rmrr),
+        cmocka_unit_test(test_pt_4_9_small_mask),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

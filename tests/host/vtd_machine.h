@@ -70,7 +70,9 @@ static struct tdev *vtd_rc_dev(uint16_t vendor, uint16_t device, uint32_t cls, b
     return d;
 }
 
-static void vtd_machine_build(struct vtd_machine *m, const char *version, const char *cmdline)
+/* rmrr: the DMAR also has an RMRR 0x7d000000..0x7d0fffff naming 00:03.0 */
+static void vtd_machine_build_rmrr(struct vtd_machine *m, const char *version, const char *cmdline,
+                                   bool rmrr)
 {
     memset(m, 0, sizeof *m);
     m->sim = sim_create(1);
@@ -119,6 +121,12 @@ static void vtd_machine_build(struct vtd_machine *m, const char *version, const 
     struct host_dmar_q35 q = {.aw_bits = 39, .intr_remap = true, .devs = devs, .n_devs = 5};
     if (host_dmar_build_q35(t, &q, err) < 0)
         abort();
+    if (rmrr) {
+        int r = host_dmar_add_rmrr(t, 0, 0x7d000000ull, 0x7d0fffffull, err);
+        struct host_dmar_scope sc = host_dmar_scope1(HOST_DMAR_SCOPE_ENDPOINT, 0, 0, 3, 0);
+        if (r < 0 || host_dmar_add_scope(t, (size_t)r, &sc, err) < 0)
+            abort();
+    }
     m->dmar_len = host_dmar_encode(t, m->dmar, sizeof m->dmar, err);
     host_dmar_destroy(t);
     if (m->dmar_len <= 0)
@@ -133,6 +141,11 @@ static void vtd_machine_build(struct vtd_machine *m, const char *version, const 
     m->drv = host_intel_iommu_of(m->k);
     m->pdev = host_pci_of_fn(m->k, m->ep);
     m->prev = host_enter(m->k);
+}
+
+static void vtd_machine_build(struct vtd_machine *m, const char *version, const char *cmdline)
+{
+    vtd_machine_build_rmrr(m, version, cmdline, false);
 }
 
 static inline void vtd_machine_unused(void)
