@@ -286,9 +286,14 @@ void vtd_ir_setup(struct host_intel_iommu *v)
                        (unsigned long long)s->base);
         }
     }
-    /* one table, on the first unit (every pcilab machine's IOAPIC and
-     * devices are under it; see docs) */
+    /* one table, on the INCLUDE_PCI_ALL unit (else the first): the one
+     * scenario/build.c puts on the fabric's path (docs/linux/intel-iommu.md i) */
     struct vtd_unit *u = &v->unit[0];
+    for (unsigned i = 0; i < v->n; i++)
+        if (v->unit[i].drhd->flags & HOST_DRHD_INCLUDE_PCI_ALL) {
+            u = &v->unit[i];
+            break;
+        }
     if (vtd_qi_init(v, u) < 0 || !u->qi_on) {
         vtd_pr(v, 3, "DMAR-IR: DRHD %llx: failed to enable queued invalidation\n",
                (unsigned long long)u->reg);
