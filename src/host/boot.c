@@ -6,6 +6,7 @@
 #include "host/amd_iommu.h"
 #include "host/dma.h"
 #include "host/dma_debug.h"
+#include "host/intel_iommu.h"
 #include "host/pages.h"
 #include "host/pci.h"
 #include "host/swiotlb.h"
@@ -48,6 +49,12 @@ int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
     if (k->kver->dma_debug_init_at == HOST_DMA_DEBUG_AT_CORE_INITCALL &&
         (r = host_dma_debug_init(k, err)) < 0)
         goto out;
+    /* VT-d: detect_intel_iommu (pci_iommu_alloc) reads the DMAR and
+     * enable_IR_x2apic sets up interrupt remapping, both before the PCI
+     * scan; iommu=soft ends the IOMMU_INIT walk first in 4.x/5.15 */
+    if (fw && fw->dmar && fw->dmar_len && !(bp->x86_swiotlb && k->kver->swiotlb_soft_skips_iommu) &&
+        (r = host_intel_iommu_detect(k, fw->dmar, fw->dmar_len, err)) < 0)
+        goto out;
     if (rep)
         print_enum(k, rep);
     if ((r = host_pci_scan(k, err)) < 0)
@@ -66,13 +73,19 @@ int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
         if ((r = host_amd_iommu_init_platform(k, fw->ivrs, fw->ivrs_len, &plat, err)) < 0)
             goto out;
     }
+    /* intel_iommu_init (after the PCI scan) */
+    if (host_intel_iommu_of(k) && (r = host_intel_iommu_init(k, err)) < 0)
+        goto out;
     /* amd_iommu_init_dma_ops: swiotlb = (iommu_pass_through || sme_me_mask)
      * in 4.9 (drivers/iommu/amd_iommu.c:2844) and 4.20 (amd_iommu.c:2778);
      * 5.15 has no iommu_pass_through any more (iommu=pt sets the default
      * domain type) and asks iommu_default_passthrough() instead
      * (drivers/iommu/amd/iommu.c:1815), which iommu.passthrough=1 sets too;
      * pci_swiotlb_late_init then frees an unused pool. 6.1 keeps it. */
-    bool amd = host_amd_iommu_of(k) != NULL;
+    struct host_intel_iommu_info vi;
+    host_intel_iommu_get_info(host_intel_iommu_of(k), &vi);
+    /* intel_iommu_init: swiotlb = 0 once DMA remapping is on (4.x, 5.15) */
+    bool amd = host_amd_iommu_of(k) != NULL || vi.dma_remapping;
     bool pass_through = k->kver->iommu_pt_sets_default_domain ? bp->iommu_def_passthrough
                                                               : bp->iommu_pass_through;
     if (swiotlb && amd && k->kver->swiotlb_freed_by_iommu && !pass_through &&

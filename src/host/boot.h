@@ -28,6 +28,8 @@
 struct host_firmware {
     const uint8_t *ivrs;         /* ACPI IVRS (AMD-Vi), NULL when absent */
     size_t ivrs_len;
+    const uint8_t *dmar;         /* ACPI DMAR (Intel VT-d), NULL when absent */
+    size_t dmar_len;
     const uint8_t *ioapic_ids;   /* the MADT's I/O APIC ids; NULL: those the IVRS names */
     size_t n_ioapics;
 };

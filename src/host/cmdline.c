@@ -540,6 +540,7 @@ static int intel_iommu_setup(struct ctx *c, const char *str)
     while (*str) {
         if (!strncmp(str, "on", 2)) {
             bp->dmar_disabled = false;
+            bp->dmar_map_intgpu = true; /* Debian 6.1 */
             LOG(c, SIM_LOG_INFO, "DMAR: IOMMU enabled");
         } else if (!strncmp(str, "off", 3)) {
             bp->dmar_disabled = true;
@@ -549,6 +550,10 @@ static int intel_iommu_setup(struct ctx *c, const char *str)
         } else if (!strncmp(str, "igfx_off", 8)) {
             bp->dmar_map_gfx = false;
             LOG(c, SIM_LOG_INFO, "DMAR: Disable GFX device mapping");
+        } else if (kv->intel_iommu_intgpu_off && !strncmp(str, "intgpu_off", 10)) {
+            /* Debian's patch, linux-source-6.1 drivers/iommu/intel/iommu.c */
+            bp->dmar_map_intgpu = false;
+            LOG(c, SIM_LOG_INFO, "DMAR: Disable integrated GPU device mapping");
         } else if (!strncmp(str, "forcedac", 8)) {
             if (kv->intel_iommu_deprecations)
                 LOG(c, SIM_LOG_WARNING,
@@ -815,6 +820,7 @@ void host_bootparams_defaults(struct host_bootparams *bp, const struct host_kver
     bp->iommu_dma_strict = kv->iommu_dma_strict_default;
     bp->dmar_disabled = !kv->intel_iommu_default_on;
     bp->dmar_map_gfx = true;
+    bp->dmar_map_intgpu = !kv->intel_iommu_intgpu_off;
     bp->intel_iommu_superpage = true;
     bp->intel_iommu_ecs = kv->intel_iommu_has_ecs_pasid28;
     bp->intel_iommu_sm = kv->intel_iommu_sm_default_on;

@@ -93,6 +93,8 @@ struct host_bootparams {
     /* intel_iommu= */
     bool dmar_disabled;
     bool dmar_map_gfx;         /* true; "igfx_off" clears */
+    bool dmar_map_intgpu;      /* Debian 6.1: false by default (integrated GPU identity-mapped);
+                                  "on" sets it, "intgpu_off" clears */
     bool dmar_forcedac;        /* "forcedac" (iommu_dma_forcedac in 5.x) */
     bool intel_iommu_strict;   /* "strict" (4.x; 5.x sets iommu_dma_strict) */
     bool intel_iommu_superpage; /* true; "sp_off" clears */

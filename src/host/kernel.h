@@ -39,6 +39,7 @@ struct host_irq;
 struct host_mm;
 struct host_swiotlb;
 struct host_amd_iommu;
+struct host_intel_iommu;
 struct host_dma_debug;
 struct host_dma_watch;
 struct host_modules;
@@ -87,6 +88,8 @@ struct host_kernel {
 
     /* The AMD IOMMU driver (amd_iommu.h), NULL when none is in use. */
     struct host_amd_iommu *amd_iommu;
+    /* The Intel IOMMU driver (intel_iommu.h), NULL when the kernel read no DMAR. */
+    struct host_intel_iommu *intel_iommu;
 
     /* Loaded modules and registered PCI drivers (module.h), NULL until the
      * first insmod; owned by sim. */

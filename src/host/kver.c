@@ -25,7 +25,9 @@
  * Debian configuration: linux-config-6.1 (6.1.192-3), config.amd64_none_amd64:
  *   CONFIG_HZ=250, CONFIG_INIT_ENV_ARG_LIMIT=32, CONFIG_GART_IOMMU=y,
  *   CONFIG_IOMMU_DEFAULT_DMA_LAZY=y, CONFIG_IOMMU_DEFAULT_PASSTHROUGH unset,
- *   CONFIG_INTEL_IOMMU_DEFAULT_ON unset,
+ *   CONFIG_INTEL_IOMMU_DEFAULT_ON unset but CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y
+ *   (a Debian patch: DMA remapping on by default, Intel integrated graphics
+ *   identity-mapped; read in linux-source-6.1 drivers/iommu/intel/{Kconfig,iommu.c}),
  *   CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON=y.
  * For 4.9, 4.20 and 5.15 Debian's files were not at hand: the same choices
  * are assumed, with the Kconfig defaults (drivers/iommu/Kconfig of each tree:
@@ -87,7 +89,17 @@ static const struct host_kver kvers[] = {
         .intel_iommu_has_sm = false,
         .intel_iommu_unknown_notice = false,
         .intel_iommu_deprecations = false,
+        /* dmar.c 4.9 dmar_fault_do_one/dmar_fault; intel-iommu.c 4.9
+         * intel_iommu_init (bus_set_iommu after the banner), __intel_map_single */
         .intel_iommu_default_on = false,
+        .intel_iommu_intgpu_off = false,
+        .vtd_msg_5x = false,
+        .vtd_ratelimit_per_record = false,
+        .vtd_knows_satc = false,
+        .vtd_own_dma_ops = true,
+        .vtd_read_without_zlr = true,
+        .vtd_groups_before_banner = false,
+        .vtd_lazy_domains = true,
         .intel_iommu_sm_default_on = false,
         /* lib/swiotlb.c 4.9 */
         .swiotlb = HOST_SWIOTLB_4_9,
@@ -178,7 +190,17 @@ static const struct host_kver kvers[] = {
         .intel_iommu_has_sm = false,
         .intel_iommu_unknown_notice = false,
         .intel_iommu_deprecations = false,
+        /* dmar.c, intel-iommu.c 4.20 (iommu_device_register, bus_set_iommu
+         * after the banner) */
         .intel_iommu_default_on = false,
+        .intel_iommu_intgpu_off = false,
+        .vtd_msg_5x = false,
+        .vtd_ratelimit_per_record = true,
+        .vtd_knows_satc = false,
+        .vtd_own_dma_ops = true,
+        .vtd_read_without_zlr = true,
+        .vtd_groups_before_banner = false,
+        .vtd_lazy_domains = true,
         .intel_iommu_sm_default_on = false,
         /* kernel/dma/swiotlb.c 4.20: pr_fmt "software IO TLB: " */
         .swiotlb = HOST_SWIOTLB_4_20,
@@ -263,7 +285,16 @@ static const struct host_kver kvers[] = {
         .intel_iommu_has_sm = true,
         .intel_iommu_unknown_notice = true,
         .intel_iommu_deprecations = true,
+        /* drivers/iommu/intel/{dmar,iommu}.c 5.15 */
         .intel_iommu_default_on = false,
+        .intel_iommu_intgpu_off = false,
+        .vtd_msg_5x = true,
+        .vtd_ratelimit_per_record = true,
+        .vtd_knows_satc = true,
+        .vtd_own_dma_ops = false,
+        .vtd_read_without_zlr = false,
+        .vtd_groups_before_banner = true,
+        .vtd_lazy_domains = false,
         .intel_iommu_sm_default_on = false,
         .swiotlb = HOST_SWIOTLB_5_15,
         .swiotlb_info = HOST_SWIOTLB_INFO_PA,
@@ -350,7 +381,18 @@ static const struct host_kver kvers[] = {
         .intel_iommu_has_sm = true,
         .intel_iommu_unknown_notice = true,
         .intel_iommu_deprecations = true,
-        .intel_iommu_default_on = false,
+        /* drivers/iommu/intel/{dmar,iommu}.c 6.1; Debian 6.1.192-3 (linux-source-6.1,
+         * /boot/config-6.1.0-57-amd64): CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y,
+         * so dmar_disabled = IS_ENABLED(CONFIG_INTEL_IOMMU_DEFAULT_OFF) = 0 */
+        .intel_iommu_default_on = true,
+        .intel_iommu_intgpu_off = true,
+        .vtd_msg_5x = true,
+        .vtd_ratelimit_per_record = true,
+        .vtd_knows_satc = true,
+        .vtd_own_dma_ops = false,
+        .vtd_read_without_zlr = false,
+        .vtd_groups_before_banner = true,
+        .vtd_lazy_domains = false,
         .intel_iommu_sm_default_on = true, /* Debian linux-config-6.1 */
         .swiotlb = HOST_SWIOTLB_6_1,
         .swiotlb_info = HOST_SWIOTLB_INFO_PA,

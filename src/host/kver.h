@@ -213,8 +213,38 @@ struct host_kver {
     bool intel_iommu_has_sm;          /* "sm_on" / "sm_off" (5.x) */
     bool intel_iommu_unknown_notice;  /* "DMAR: Unknown option - '%s'" (5.x) */
     bool intel_iommu_deprecations;    /* forcedac/strict print "deprecated" (5.x) */
-    bool intel_iommu_default_on;      /* CONFIG_INTEL_IOMMU_DEFAULT_ON (off) */
+    bool intel_iommu_default_on;      /* DMA remapping on without intel_iommu=on:
+                                         dmar_disabled starts 0 (Debian 6.1's
+                                         INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y) */
+    bool intel_iommu_intgpu_off;      /* Debian's intgpu patch: an Intel display
+                                         device on the root bus gets an identity
+                                         domain unless intel_iommu=on (IDENTMAP_INTGPU) */
     bool intel_iommu_sm_default_on;   /* CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON */
+
+    /* ---- The Intel IOMMU driver (drivers/iommu/dmar.c, intel-iommu.c,
+     * intel_irq_remapping.c in 4.x; drivers/iommu/intel/ in 5.x). Read by
+     * src/host/intel_iommu*.c; docs/linux/intel-iommu.md has the facts. ---- */
+    bool vtd_msg_5x;                  /* dmar_fault_do_one: "[DMA Write NO_PASID] ...
+                                         fault addr 0x%llx [fault reason 0x%02x]"
+                                         (5.x); 4.x "[DMA Write] ... fault addr %llx
+                                         [fault reason %02d]" */
+    bool vtd_ratelimit_per_record;    /* dmar_fault asks __ratelimit for the status
+                                         line and again per record (4.20+); 4.9 once
+                                         per interrupt */
+    bool vtd_knows_satc;              /* DMAR type 5 printed ("SATC flags: 0x%x")
+                                         and "No SATC found" (5.15+); 4.x skips it */
+    bool vtd_own_dma_ops;             /* intel_dma_ops with its own IOVA use and
+                                         deferred flush (4.x); dma-iommu (5.x) */
+    bool vtd_read_without_zlr;        /* __intel_map_single sets DMA_PTE_READ on every
+                                         mapping when CAP.ZLR is clear (4.x); 5.x maps
+                                         IOMMU_READ/IOMMU_WRITE as asked */
+    bool vtd_groups_before_banner;    /* "Adding to iommu group" lines come before
+                                         "Intel(R) Virtualization Technology for
+                                         Directed I/O" (5.x: iommu_device_register /
+                                         bus_set_iommu first); after it in 4.x */
+    bool vtd_lazy_domains;            /* 4.x: a DMA domain is made at the first
+                                         mapping (get_valid_domain_for_dev); 5.x at
+                                         probe (the default domain) */
 
     /* ---- swiotlb (lib/swiotlb.c, kernel/dma/swiotlb.c) ---- */
     enum host_swiotlb_flavour swiotlb;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "host/boot.h"
+#include "host/dmar.h"
 #include "host/ivrs.h"
 #include "iommu/amdvi.h"
 #include "pcie/caps.h"
@@ -176,6 +177,95 @@ int scn_firmware_ivrs(const struct scn_machine *m, const struct scn_system *s, u
     return 0;
 }
 
+static int cmp_devfn(const void *a, const void *b)
+{
+    const struct host_dmar_dev *x = a, *y = b;
+    return (x->dev << 3 | x->fn) - (y->dev << 3 | y->fn);
+}
+
+static int described_dmar(const struct scn_machine *m, struct host_dmar *t,
+                          struct pcilab_err *err)
+{
+    const struct scn_dmar *d = &m->firmware.dmar;
+    t->haw = (uint8_t)(d->haw - 1);
+    t->flags = d->flags;
+    const struct scn_dmar_unit *arr[3] = {d->drhd, d->rmrr, d->atsr};
+    const unsigned cnt[3] = {d->ndrhd, d->nrmrr, d->natsr};
+    for (unsigned k = 0; k < 3; k++) {
+        for (unsigned i = 0; i < cnt[k]; i++) {
+            const struct scn_dmar_unit *u = &arr[k][i];
+            int x = k == 0   ? host_dmar_add_drhd(t, u->flags, m->rc.segment, u->base, err)
+                    : k == 1 ? host_dmar_add_rmrr(t, m->rc.segment, u->base, u->limit, err)
+                             : host_dmar_add_atsr(t, u->flags, m->rc.segment, err);
+            if (x < 0)
+                return x;
+            for (unsigned j = 0; j < u->nscopes; j++) {
+                const struct scn_dmar_scope *sc = &u->scopes[j];
+                struct host_dmar_scope hs =
+                    host_dmar_scope1(sc->type, sc->enum_id, sc->bus, sc->dev, sc->fn);
+                int r = host_dmar_add_scope(t, (size_t)x, &hs, err);
+                if (r < 0)
+                    return r;
+            }
+        }
+    }
+    return 0;
+}
+
+int scn_firmware_dmar(const struct scn_machine *m, uint8_t **bytes, size_t *len,
+                      struct pcilab_err *err)
+{
+    *bytes = NULL;
+    *len = 0;
+    const struct scn_dmar *d = &m->firmware.dmar;
+    if (d->kind == SCN_DMAR_ABSENT)
+        return 0;
+    struct host_dmar *t = host_dmar_create();
+    if (!t)
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the DMAR");
+    int r = 0;
+    if (d->kind == SCN_DMAR_Q35) {
+        /* QEMU walks the root bus in devfn order (pci_for_each_device_under_bus) */
+        struct host_dmar_dev *devs = calloc(m->nfuncs ? m->nfuncs : 1, sizeof *devs);
+        size_t n = 0;
+        if (!devs)
+            r = pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the DMAR");
+        for (unsigned i = 0; devs && i < m->nfuncs; i++) {
+            const struct scn_func *f = &m->funcs[i];
+            if (f->parent >= 0)
+                continue;
+            bool bridge = f->kind == SCN_ROOT_PORT || (f->header_type & 0x7f) == 1;
+            devs[n++] = (struct host_dmar_dev){m->rc.bus_first, f->dev, f->fn, bridge};
+        }
+        if (devs) {
+            qsort(devs, n, sizeof *devs, cmp_devfn);
+            struct host_dmar_q35 q = {.aw_bits = 39, .intr_remap = true, .devs = devs, .n_devs = n};
+            r = host_dmar_build_q35(t, &q, err);
+        }
+        free(devs);
+    } else if (d->kind == SCN_DMAR_CLIENT) {
+        r = host_dmar_build_client(t, NULL, err);
+    } else {
+        r = described_dmar(m, t, err);
+    }
+    long n = r < 0 ? r : host_dmar_encoded_len(t, err);
+    if (n > 0) {
+        *bytes = malloc((size_t)n);
+        if (!*bytes)
+            n = pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the DMAR");
+        else
+            n = host_dmar_encode(t, *bytes, (size_t)n, err);
+    }
+    host_dmar_destroy(t);
+    if (n < 0) {
+        free(*bytes);
+        *bytes = NULL;
+        return (int)n;
+    }
+    *len = (size_t)n;
+    return 0;
+}
+
 int scn_boot(struct scn_system *s, const struct scn_machine *m, const struct scn_boot_opts *o,
              const struct pcie_enum_report *rep, struct host_kernel **out,
              struct pcilab_err *err)
@@ -203,9 +293,17 @@ int scn_boot(struct scn_system *s, const struct scn_machine *m, const struct scn
     int r = scn_firmware_ivrs(m, s, &ivrs, &ivrs_len, err);
     if (r < 0)
         return r;
-    struct host_firmware fw = {.ivrs = ivrs, .ivrs_len = ivrs_len};
+    uint8_t *dmar = NULL;
+    size_t dmar_len = 0;
+    if ((r = scn_firmware_dmar(m, &dmar, &dmar_len, err)) < 0) {
+        free(ivrs);
+        return r;
+    }
+    struct host_firmware fw = {.ivrs = ivrs, .ivrs_len = ivrs_len, .dmar = dmar,
+                               .dmar_len = dmar_len};
     r = host_boot(k, rep, &fw, err);
     free(ivrs);
+    free(dmar);
     if (r < 0)
         return r;
     /* kernel: modules: insmod of each driver at its time (or when boot

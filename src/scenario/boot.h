@@ -27,6 +27,13 @@
 int scn_firmware_ivrs(const struct scn_machine *m, const struct scn_system *s, uint8_t **bytes,
                       size_t *len, struct pcilab_err *err);
 
+/* The DMAR bytes of the machine (firmware: dmar:; host/dmar.h builds the
+ * q35 and client forms; for q35 the root-bus functions of the description in
+ * devfn order are its device scopes): *bytes (malloc'd) and *len, both
+ * 0/NULL when the machine has none. */
+int scn_firmware_dmar(const struct scn_machine *m, uint8_t **bytes, size_t *len,
+                      struct pcilab_err *err);
+
 /* What the command line may override. NULL fields: the description's. */
 struct scn_boot_opts {
     const char *version;

@@ -9,6 +9,7 @@
 
 #include "devices/devices.h"
 #include "iommu/amdvi.h"
+#include "iommu/vtd.h"
 #include "pcie/caps.h"
 #include "pcie/route.h"
 #include "pcie/cfgdump.h"
@@ -31,6 +32,9 @@ struct scn_system {
     /* IOMMUs: the hardware models of functions with the iommu capability. */
     struct scn_sysiommu iommus[SCN_MAX_IOMMUS];
     size_t niommus;
+    /* VT-d: one remapping unit per DRHD of firmware: dmar: */
+    struct vtd *vtds[SCN_MAX_DMAR_UNITS];
+    size_t nvtds;
 };
 
 static void system_destroy(void *obj)
@@ -493,6 +497,68 @@ static int build_iommus(struct scn_system *s, const struct scn_machine *m,
     return 0;
 }
 
+/* A VT-d unit's own interrupt (fault event): a compatibility-format message
+ * from the root complex straight to the interrupt sink (VT-d 10.4.10-13;
+ * the unit is not a PCI function and its messages are never remapped). */
+static void vtd_msi(void *ctx, enum vtd_event ev, uint64_t addr, uint32_t data)
+{
+    (void)ev;
+    struct scn_system *s = ctx;
+    uint8_t b[4] = {(uint8_t)data, (uint8_t)(data >> 8), (uint8_t)(data >> 16),
+                    (uint8_t)(data >> 24)};
+    struct pcie_upstream_req req = {.fabric = s->fabric, .write = true, .addr = addr, .len = 4,
+                                    .data = b};
+    pcie_fabric_system_access(s->fabric, &req, NULL, NULL);
+}
+
+/* One VT-d model per DRHD of the machine's DMAR (firmware: dmar:), with
+ * QEMU 7.2's registers (vtd_config_qemu) at the DRHD's base, or a client
+ * platform's for `dmar: client`'s INCLUDE_PCI_ALL unit. The fabric has one
+ * upstream path: the INCLUDE_PCI_ALL unit (else the first) is attached to
+ * it; the others answer at their registers only (docs/linux/intel-iommu.md). */
+static int build_vtds(struct scn_system *s, const struct scn_machine *m, struct pcilab_err *err)
+{
+    const struct scn_dmar *d = &m->firmware.dmar;
+    struct vtd_unit_desc { uint64_t base; bool all, client; } units[SCN_MAX_DMAR_UNITS];
+    size_t n = 0;
+    if (d->kind == SCN_DMAR_Q35) {
+        units[n++] = (struct vtd_unit_desc){0xfed90000ull, false, false};
+    } else if (d->kind == SCN_DMAR_CLIENT) {
+        units[n++] = (struct vtd_unit_desc){0xfed90000ull, false, false};
+        units[n++] = (struct vtd_unit_desc){0xfed91000ull, true, true};
+    } else if (d->kind == SCN_DMAR_DESCRIBED) {
+        for (unsigned i = 0; i < d->ndrhd; i++)
+            units[n++] = (struct vtd_unit_desc){d->drhd[i].base, d->drhd[i].flags & 1, false};
+    }
+    size_t attach = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct vtd_config c;
+        if (units[i].client)
+            vtd_config_client(&c);
+        else
+            vtd_config_qemu(&c);
+        c.mmio_base = units[i].base;
+        c.segment = m->rc.segment;
+        c.include_pci_all = units[i].all;
+        c.haw = d->kind == SCN_DMAR_DESCRIBED ? d->haw : 39;
+        c.msi = vtd_msi;
+        c.msi_ctx = s;
+        struct pcilab_err inner;
+        pcilab_err_clear(&inner);
+        s->vtds[i] = vtd_create(s->sim, s->ram, s->map, &c, &inner);
+        if (!s->vtds[i])
+            return pcilab_err_at(err, inner.code ? inner.code : PCILAB_EINVAL, m->source,
+                                 d->line, d->col, "DRHD at 0x%llx: %s",
+                                 (unsigned long long)units[i].base, inner.msg);
+        s->nvtds = i + 1;
+        if (units[i].all && !units[attach].all)
+            attach = i;
+    }
+    if (n)
+        iommu_attach_fabric(vtd_iommu(s->vtds[attach]), s->fabric, false, 0);
+    return 0;
+}
+
 /* The device model each function's `model:` names, with its `params:`
  * (devices/devices.h). Errors (unknown model or parameter, a value that does
  * not parse, a configuration space the model cannot use) name the function. */
@@ -652,7 +718,7 @@ int scn_build(const struct scn_machine *m, struct pcilab_sim *sim, struct scn_sy
         }
     }
     if ((rc = build_memory(s, m, err)) || (rc = build_iommus(s, m, err)) ||
-        (rc = attach_models(s, err)))
+        (rc = build_vtds(s, m, err)) || (rc = attach_models(s, err)))
         return rc;
     *out = s;
     return 0;
@@ -681,6 +747,11 @@ struct mem_addrmap *scn_system_addrmap(const struct scn_system *s) { return s->m
 const char *scn_system_name(const struct scn_system *s) { return s->name; }
 size_t scn_system_count(const struct scn_system *s) { return s->n; }
 size_t scn_system_iommu_count(const struct scn_system *s) { return s->niommus; }
+size_t scn_system_vtd_count(const struct scn_system *s) { return s->nvtds; }
+struct vtd *scn_system_vtd(const struct scn_system *s, size_t i)
+{
+    return i < s->nvtds ? s->vtds[i] : NULL;
+}
 
 const struct scn_sysiommu *scn_system_iommu(const struct scn_system *s, size_t i)
 {

@@ -85,6 +85,10 @@ struct mem_addrmap *scn_system_addrmap(const struct scn_system *s);
 /* The machine's IOMMUs, in description order. */
 size_t scn_system_iommu_count(const struct scn_system *s);
 const struct scn_sysiommu *scn_system_iommu(const struct scn_system *s, size_t i);
+/* The VT-d units (one per DRHD of firmware: dmar:), in DRHD order. */
+struct vtd;
+size_t scn_system_vtd_count(const struct scn_system *s);
+struct vtd *scn_system_vtd(const struct scn_system *s, size_t i);
 
 /* Machine name and the scenario file it came from. */
 const char *scn_system_name(const struct scn_system *s);

@@ -2478,13 +2478,202 @@ static int parse_ivrs(struct ctx *c, const struct scn_ynode *key, const struct s
     return 0;
 }
 
+/* One device scope of a DMAR structure (VT-d 8.3.1): "BB:DD.F" (an
+ * endpoint), or a one-key mapping endpoint/bridge: BDF, or ioapic/hpet: ID
+ * with at: BDF (the scope's start bus and path). */
+static int parse_dmar_scope(struct ctx *c, const struct scn_ynode *n, struct scn_dmar_scope *sc)
+{
+    static const char *const keys[] = {"endpoint", "bridge", "ioapic", "hpet", "at", NULL};
+    memset(sc, 0, sizeof *sc);
+    sc->line = n->line;
+    sc->col = n->col;
+    uint16_t bdf = 0;
+    int rc;
+    if (n->type == SCN_Y_SCALAR) {
+        if ((rc = get_devid(c, n, "devices", &bdf)))
+            return rc;
+        sc->type = 1;
+    } else {
+        if ((rc = check_map(c, n, "a DMAR device scope", keys)))
+            return rc;
+        static const char *const kinds[] = {"endpoint", "bridge", "ioapic", "hpet"};
+        const char *which = NULL;
+        for (unsigned i = 0; i < 4; i++) {
+            if (!map_get(n, kinds[i]))
+                continue;
+            if (which)
+                return fail(c, n, PCILAB_EINVAL,
+                            "a DMAR device scope is one of endpoint, bridge, ioapic or hpet, not both '%s' and '%s'",
+                            which, kinds[i]);
+            which = kinds[i];
+            sc->type = (uint8_t)(i + 1);
+        }
+        if (!which)
+            return fail(c, n, PCILAB_EINVAL,
+                        "a DMAR device scope needs one of endpoint, bridge, ioapic or hpet (VT-d 8.3.1)");
+        struct scn_ynode *v = map_get(n, which);
+        if (sc->type <= 2) {
+            if (map_get(n, "at"))
+                return fail(c, map_key(n, "at"), PCILAB_EINVAL,
+                            "'at' is for ioapic and hpet scopes; an %s scope is its own BDF", which);
+            if ((rc = get_devid(c, v, which, &bdf)))
+                return rc;
+        } else {
+            uint64_t id;
+            if ((rc = get_uint(c, v, which, 0, 0xff, false, &id)))
+                return rc;
+            sc->enum_id = (uint8_t)id;
+            if ((rc = need(c, n, "an ioapic or hpet scope", "at", &v)) ||
+                (rc = get_devid(c, v, "at", &bdf)))
+                return rc;
+        }
+    }
+    sc->bus = (uint8_t)(bdf >> 8);
+    sc->dev = (uint8_t)(bdf >> 3 & 0x1f);
+    sc->fn = (uint8_t)(bdf & 7);
+    return 0;
+}
+
+/* One DRHD, RMRR or ATSR block of `dmar:`. */
+static int parse_dmar_unit(struct ctx *c, const struct scn_ynode *n, unsigned type,
+                           struct scn_dmar_unit *u)
+{
+    static const char *const dkeys[] = {"base", "include_pci_all", "devices", NULL};
+    static const char *const rkeys[] = {"base", "limit", "devices", NULL};
+    static const char *const akeys[] = {"all_ports", "devices", NULL};
+    static const char *const what[] = {"a 'drhd' block", "an 'rmrr' block", "an 'atsr' block"};
+    char d[64];
+    memset(u, 0, sizeof *u);
+    u->line = n->line;
+    u->col = n->col;
+    int rc = check_map(c, n, what[type], type == 0 ? dkeys : type == 1 ? rkeys : akeys);
+    if (rc)
+        return rc;
+    struct scn_ynode *v;
+    bool flag = false;
+    if (type == 0) {
+        if ((rc = need(c, n, what[type], "base", &v)) ||
+            (rc = get_uint(c, v, "base", 0, UINT64_MAX, true, &u->base)))
+            return rc;
+        if (u->base & 0xfff)
+            return fail(c, v, PCILAB_EINVAL,
+                        "'base' 0x%" PRIx64 " must be 4 KiB aligned (DRHD Register Base Address, VT-d 8.3)",
+                        u->base);
+        OPT_BOOL(c, n, "include_pci_all", flag);
+    } else if (type == 1) {
+        if ((rc = need(c, n, what[type], "base", &v)) ||
+            (rc = get_uint(c, v, "base", 0, UINT64_MAX, true, &u->base)))
+            return rc;
+        if (u->base & 0xfff)
+            return fail(c, v, PCILAB_EINVAL,
+                        "'base' 0x%" PRIx64 " must be 4 KiB aligned (RMRR Base Address, VT-d 8.4)", u->base);
+        if ((rc = need(c, n, what[type], "limit", &v)) ||
+            (rc = get_uint(c, v, "limit", 0, UINT64_MAX, true, &u->limit)))
+            return rc;
+        if ((u->limit & 0xfff) != 0xfff || u->limit < u->base)
+            return fail(c, v, PCILAB_EINVAL,
+                        "'limit' 0x%" PRIx64 " must be the last byte of a 4 KiB page at or above 'base' (RMRR Limit Address, VT-d 8.4)",
+                        u->limit);
+    } else {
+        OPT_BOOL(c, n, "all_ports", flag);
+    }
+    u->flags = flag ? 1 : 0;
+    if ((v = map_get(n, "devices"))) {
+        if (v->type != SCN_Y_SEQ)
+            return fail(c, v, PCILAB_EINVAL, "'devices' must be a sequence of device scopes, got %s",
+                        scn_yaml_describe(v, d, sizeof d));
+        if (v->nkids > SCN_MAX_DMAR_SCOPES)
+            return fail(c, v, PCILAB_ERANGE, "too many 'devices' (%zu, at most %d)", v->nkids,
+                        SCN_MAX_DMAR_SCOPES);
+        for (size_t i = 0; i < v->nkids; i++) {
+            if ((rc = parse_dmar_scope(c, v->kids[i], &u->scopes[i])))
+                return rc;
+            if (type != 0 && u->scopes[i].type > 2)
+                return fail(c, v->kids[i], PCILAB_EINVAL,
+                            "an %s scope lists PCI devices only (endpoint or bridge, VT-d 8.4/8.5)",
+                            type == 1 ? "RMRR" : "ATSR");
+            u->nscopes = (unsigned)i + 1;
+        }
+    }
+    if (type == 1 && !u->nscopes)
+        return fail(c, n, PCILAB_EINVAL, "an 'rmrr' block needs 'devices' (the devices that use the region, VT-d 8.4)");
+    if (type == 2 && !flag && !u->nscopes)
+        return fail(c, n, PCILAB_EINVAL, "an 'atsr' block needs all_ports: true or 'devices' (root ports, VT-d 8.5)");
+    return 0;
+}
+
+static int parse_dmar(struct ctx *c, const struct scn_ynode *key, const struct scn_ynode *n)
+{
+    static const char *const keys[] = {"haw", "intr_remap", "x2apic_opt_out",
+                                       "dma_ctrl_platform_opt_in", "drhd", "rmrr", "atsr", NULL};
+    struct scn_dmar *dm = &c->m->firmware.dmar;
+    char d[64];
+    memset(dm, 0, sizeof *dm);
+    dm->line = key->line;
+    dm->col = key->col;
+    if (n->type != SCN_Y_MAP) {
+        if (n->type == SCN_Y_SCALAR && n->plain && !strcmp(n->text, "none"))
+            return 0; /* SCN_DMAR_ABSENT */
+        if (n->type == SCN_Y_SCALAR && n->plain && !strcmp(n->text, "q35")) {
+            dm->kind = SCN_DMAR_Q35;
+            return 0;
+        }
+        if (n->type == SCN_Y_SCALAR && n->plain && !strcmp(n->text, "client")) {
+            dm->kind = SCN_DMAR_CLIENT;
+            return 0;
+        }
+        return fail(c, n, PCILAB_EINVAL,
+                    "'dmar' must be none, q35, client or a mapping (haw, intr_remap, x2apic_opt_out, dma_ctrl_platform_opt_in, drhd, rmrr, atsr), got %s",
+                    scn_yaml_describe(n, d, sizeof d));
+    }
+    int rc = check_map(c, n, "'dmar'", keys);
+    if (rc)
+        return rc;
+    dm->kind = SCN_DMAR_DESCRIBED;
+    dm->haw = 39;
+    OPT_UINT(c, n, "haw", 13, 64, false, dm->haw); /* Linux: width >= PAGE_SHIFT - 1 */
+    static const char *const bits[] = {"intr_remap", "x2apic_opt_out", "dma_ctrl_platform_opt_in"};
+    for (unsigned i = 0; i < 3; i++) {
+        bool on = false;
+        OPT_BOOL(c, n, bits[i], on);
+        if (on)
+            dm->flags |= (uint8_t)(1u << i);
+    }
+    static const char *const lists[] = {"drhd", "rmrr", "atsr"};
+    static const unsigned max[] = {SCN_MAX_DMAR_UNITS, SCN_MAX_DMAR_RMRR, SCN_MAX_DMAR_UNITS};
+    struct scn_dmar_unit *arr[] = {dm->drhd, dm->rmrr, dm->atsr};
+    unsigned *cnt[] = {&dm->ndrhd, &dm->nrmrr, &dm->natsr};
+    for (unsigned t = 0; t < 3; t++) {
+        struct scn_ynode *v = map_get(n, lists[t]);
+        if (!v)
+            continue;
+        if (v->type != SCN_Y_SEQ)
+            return fail(c, v, PCILAB_EINVAL, "'%s' must be a sequence of blocks, got %s", lists[t],
+                        scn_yaml_describe(v, d, sizeof d));
+        if (v->nkids > max[t])
+            return fail(c, v, PCILAB_ERANGE, "too many '%s' blocks (%zu, at most %u)", lists[t],
+                        v->nkids, max[t]);
+        for (size_t i = 0; i < v->nkids; i++) {
+            if ((rc = parse_dmar_unit(c, v->kids[i], t, &arr[t][i])))
+                return rc;
+            *cnt[t] = (unsigned)i + 1;
+        }
+    }
+    if (!dm->ndrhd)
+        return fail(c, n, PCILAB_EINVAL,
+                    "'dmar' needs at least one 'drhd' block (Linux: \"No DRHD structure found in DMAR table\")");
+    return 0;
+}
+
 static int parse_firmware(struct ctx *c, const struct scn_ynode *n)
 {
-    static const char *const keys[] = {"ivrs", NULL};
+    static const char *const keys[] = {"ivrs", "dmar", NULL};
     int rc = check_map(c, n, "'firmware'", keys);
     struct scn_ynode *v;
     if (!rc && (v = map_get(n, "ivrs")))
         rc = parse_ivrs(c, map_key(n, "ivrs"), v);
+    if (!rc && (v = map_get(n, "dmar")))
+        rc = parse_dmar(c, map_key(n, "dmar"), v);
     return rc;
 }
 
@@ -2864,6 +3053,8 @@ static bool firmware_equal(const struct scn_firmware *a, const struct scn_firmwa
 {
 #define EQ(field) (a->field == b->field)
     if (!(EQ(ivrs) && EQ(no_ivrs) && EQ(ivinfo) && EQ(nivhd) && EQ(nivmd) && EQ(line) && EQ(col)))
+        return false;
+    if (memcmp(&a->dmar, &b->dmar, sizeof a->dmar)) /* zeroed at load, no pointers */
         return false;
     for (unsigned i = 0; i < a->nivhd; i++) {
         const struct scn_ivhd *p = &a->ivhd[i], *q = &b->ivhd[i];

@@ -266,7 +266,50 @@ struct scn_ivmd {
     unsigned line, col;
 };
 
+/* firmware: dmar: the ACPI DMAR table (Intel VT-d specification chapter 8;
+ * host/dmar.h). `q35` and `client` name the builders of host/dmar.h; a
+ * mapping describes the table. Device scopes have a one-entry path: the
+ * scope's start bus and device.function are the BDF's. */
+enum scn_dmar_kind {
+    SCN_DMAR_ABSENT = 0,     /* no dmar: key: no DMAR table */
+    SCN_DMAR_Q35,            /* `dmar: q35`: QEMU q35 + intel-iommu (one DRHD, root-bus scopes) */
+    SCN_DMAR_CLIENT,         /* `dmar: client`: integrated-graphics DRHD, INCLUDE_PCI_ALL DRHD, two RMRRs */
+    SCN_DMAR_DESCRIBED,      /* a mapping */
+};
+
+#define SCN_MAX_DMAR_UNITS 8
+#define SCN_MAX_DMAR_RMRR 16
+#define SCN_MAX_DMAR_SCOPES 32
+
+struct scn_dmar_scope {
+    uint8_t type;            /* 1 endpoint, 2 bridge, 3 IOAPIC, 4 HPET (VT-d 8.3.1) */
+    uint8_t enum_id;         /* IOAPIC id / HPET number */
+    uint8_t bus, dev, fn;
+    unsigned line, col;
+};
+
+/* One DRHD, RMRR or ATSR. */
+struct scn_dmar_unit {
+    uint8_t flags;           /* DRHD INCLUDE_PCI_ALL / ATSR ALL_PORTS (bit 0) */
+    uint64_t base, limit;    /* DRHD register base; RMRR base and limit (inclusive) */
+    unsigned nscopes;
+    struct scn_dmar_scope scopes[SCN_MAX_DMAR_SCOPES];
+    unsigned line, col;
+};
+
+struct scn_dmar {
+    enum scn_dmar_kind kind;
+    uint8_t haw;             /* host address width in bits (39 unless given) */
+    uint8_t flags;           /* DMAR Flags: bit 0 INTR_REMAP, 1 X2APIC_OPT_OUT, 2 DMA_CTRL_PLATFORM_OPT_IN */
+    unsigned ndrhd, nrmrr, natsr;
+    struct scn_dmar_unit drhd[SCN_MAX_DMAR_UNITS];
+    struct scn_dmar_unit rmrr[SCN_MAX_DMAR_RMRR];
+    struct scn_dmar_unit atsr[SCN_MAX_DMAR_UNITS];
+    unsigned line, col;      /* where `dmar:` is */
+};
+
 struct scn_firmware {
+    struct scn_dmar dmar;    /* dmar: */
     bool ivrs;               /* an ivrs: was given (else the builder makes the default) */
     bool no_ivrs;            /* `ivrs: none`: the firmware has no IVRS at all */
     uint32_t ivinfo;         /* IVinfo (5.2.1): EFRSup, DMA remap, VA/PA/GVA sizes; 0x00203041 unless given (0 without a mapping) */

@@ -86,7 +86,7 @@ cmp -s "$tmp/t.txt" "$tmp/t2.txt" || { echo "FAIL: traces differ between runs"; 
 
 # Bad input: a clear message and a non-zero status.
 run run 1 nosuch
-has err "'nosuch' is neither a built-in scenario (edu-ok, edu-phys-addr, edu-read-from-device-map, edu-straddle-end, edu-unmapped-iova, edu-use-after-unmap, edu-write-to-device-map, edu, seed-fixed, seed, switch-demo) nor a scenario file"
+has err "'nosuch' is neither a built-in scenario (edu-ok, edu-phys-addr, edu-read-from-device-map, edu-straddle-end, edu-unmapped-iova, edu-use-after-unmap, edu-write-to-device-map, edu, q35-vtd, seed-fixed, seed, switch-demo) nor a scenario file"
 run run 1 "$tmp/missing.yaml"
 has err "missing.yaml"
 # A copy of the seed with one misspelt kind: the error names its line and column.

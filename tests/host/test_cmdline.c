@@ -68,11 +68,22 @@ static void empty_line_gives_defaults(void **state)
         assert_int_equal(l.n, 0);
         assert_false(bp.no_iommu);
         assert_false(bp.iommu_def_passthrough);
-        assert_true(bp.dmar_disabled);
+        /* Debian 6.1 turns DMA remapping on by default (intgpu patch) */
+        assert_int_equal(bp.dmar_disabled, !host_kver_at(i)->intel_iommu_default_on);
+        assert_int_equal(bp.dmar_map_intgpu, !host_kver_at(i)->intel_iommu_intgpu_off);
         assert_int_equal(bp.init_argc, 0);
         assert_string_equal(bp.init_envp, "HOME=/ TERM=linux");
         assert_int_equal(bp.swiotlb_force, HOST_SWIOTLB_NORMAL);
     }
+    parse("6.1", "", &bp, &l);
+    assert_false(bp.dmar_disabled);
+    parse("5.15", "", &bp, &l);
+    assert_true(bp.dmar_disabled);
+    parse("6.1", "intel_iommu=intgpu_off", &bp, &l);
+    assert_int_equal(l.n, 1);
+    assert_string_equal(l.text[0], "DMAR: Disable integrated GPU device mapping");
+    parse("6.1", "intel_iommu=on", &bp, &l);
+    assert_true(bp.dmar_map_intgpu);
     parse("4.9", "", &bp, &l);
     assert_int_equal(bp.swiotlb_nslabs, 0);
     parse("5.15", "", &bp, &l);

@@ -513,7 +513,7 @@ static void test_firmware_key_errors(void **state)
 {
     (void)state;
     expect_error(HEAD "firmware: {acpi: 1}\n", PCILAB_EINVAL,
-                 "t.yaml:8:12: unknown key 'acpi' in 'firmware' (known keys: ivrs)");
+                 "t.yaml:8:12: unknown key 'acpi' in 'firmware' (known keys: ivrs, dmar)");
     expect_error(HEAD "firmware:\n  ivrs: {ivhd: [], dmar: 1}\n", PCILAB_EINVAL,
                  "t.yaml:9:20: unknown key 'dmar' in 'ivrs' (known keys: ivinfo, ivhd, ivmd)");
     expect_error(HEAD "firmware:\n  ivrs:\n    ivhd:\n      - {iommu: iommu, efr: 1}\n", PCILAB_EINVAL,

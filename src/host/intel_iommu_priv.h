@@ -1,0 +1,171 @@
+/* Internal state of the Intel IOMMU driver model (intel_iommu.h), shared by
+ * intel_iommu_init.c (DMAR reading, units, registers, invalidation, groups
+ * and domains), intel_iommu_dma.c (second-level page tables, DMA ops, flush
+ * queue) and intel_iommu_irq.c (fault interrupt and fault lines, interrupt
+ * remapping set-up lines). Names follow Linux's drivers/iommu/intel/ (6.1)
+ * where the model mirrors a structure. */
+#ifndef PCILAB_HOST_INTEL_IOMMU_PRIV_H
+#define PCILAB_HOST_INTEL_IOMMU_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "host/dma.h"
+#include "host/dmar.h"
+#include "host/intel_iommu.h"
+#include "host/iova.h"
+#include "host/irq.h"
+#include "iommu/vtd_fmt.h"
+#include "sim/evq.h"
+
+#define VTD_MAX_UNITS 8          /* pcilab's limit (Linux DMAR_UNITS_SUPPORTED is larger) */
+#define VTD_FQ_SIZE 256          /* IOVA_FQ_SIZE (4.20+); 4.9 HIGH_WATER_MARK 250 */
+#define VTD_QI_ENTRIES 256       /* QI_LENGTH: one 4 KiB page of 16-byte descriptors */
+
+/* Linux's QI status values (intel-iommu.h enum: QI_FREE, QI_IN_USE, QI_DONE,
+ * QI_ABORT) */
+#define VTD_QI_DONE 2
+
+/* One page of a second-level table: its CPU view, physical address and, for
+ * directory levels, the pages its entries point to. */
+struct vtd_pt {
+    uint64_t *cpu;
+    uint64_t pa;
+    struct vtd_pt **child;       /* 512; NULL at level 1 */
+};
+
+struct vtd_unit;
+
+/* struct dmar_domain */
+struct vtd_domain {
+    uint16_t did;
+    bool identity;               /* si_domain */
+    bool pass_through;           /* identity through context TT = pass-through */
+    unsigned agaw, levels;       /* AW field and its levels (3 for 39 bits) */
+    struct vtd_pt *pgd;
+    struct host_iova_domain *iovad; /* DMA API domains */
+    struct vtd_unit *unit;
+    bool fq;
+    struct { uint64_t addr, size; } fq_e[VTD_FQ_SIZE];
+    unsigned fq_n;
+    bool fq_timer_on;
+    sim_event_id fq_timer;
+    struct vtd_domain *next;
+};
+
+/* struct intel_iommu: one remapping unit (a DRHD). */
+struct vtd_unit {
+    struct host_intel_iommu *drv;
+    unsigned seq;
+    char name[16];               /* "dmar0" */
+    const struct host_dmar_struct *drhd;
+    uint64_t reg;                /* register base */
+    uint32_t ver;
+    uint64_t cap, ecap;
+    unsigned agaw, msagaw;       /* iommu->agaw, iommu->msagaw */
+    uint8_t *root;
+    uint64_t root_pa;
+    uint8_t *ctx[256];           /* context table per bus */
+    uint64_t ctx_pa[256];
+    uint8_t *qi;                 /* invalidation queue, 256 x 16 bytes */
+    uint64_t qi_pa;
+    unsigned qi_tail;
+    uint32_t *qi_status;         /* wait descriptors write here */
+    uint64_t qi_status_pa;
+    bool qi_on;
+    uint32_t gcmd;               /* iommu->gcmd */
+    int irq;
+    uint8_t did_map[65536 / 8];
+    uint64_t qi_timeouts;
+};
+
+struct vtd_group {
+    int id;
+    struct vtd_domain *domain;   /* default domain (5.x) */
+};
+
+/* struct device_domain_info */
+struct vtd_dev {
+    struct pci_dev *pdev;
+    struct vtd_unit *unit;
+    struct vtd_domain *domain;
+    struct vtd_group *group;
+    bool rmrr;                   /* an RMRR names it */
+    bool rmrr_relaxable;         /* 5.x: USB or graphics */
+};
+
+struct vtd_ratelimit {
+    uint64_t begin;
+    bool started;
+    int printed;
+};
+
+struct host_intel_iommu {
+    struct host_kernel *k;
+    const struct host_kver *kv;
+    struct host_dmar *t;
+    unsigned n;
+    struct vtd_unit unit[VTD_MAX_UNITS];
+    bool dma_on;                 /* translation enabled */
+    bool irq_remap;
+    bool hw_pass_through;
+    bool lazy;
+    struct vtd_dev *dev;         /* one per k->pdevs entry (same index) */
+    size_t ndev;
+    struct vtd_group **groups;
+    unsigned ngroups, cap_groups;
+    struct vtd_domain *domains;
+    struct vtd_domain *si_domain;
+    struct host_dma_ops ops;
+    /* interrupt remapping: one table for all units (Linux has one per unit;
+     * pcilab's machines have one unit doing IR), INTR_REMAP_TABLE_ENTRIES */
+    struct host_irq_remap remap;
+    uint8_t *ir_table;
+    uint64_t ir_pa;
+    uint8_t ir_bitmap[65536 / 8];
+    struct vtd_unit *ir_unit;
+    struct vtd_ratelimit fault_rs; /* dmar_fault's DEFINE_RATELIMIT_STATE */
+    uint64_t faults_printed;
+};
+
+/* ---- intel_iommu_init.c ---- */
+uint32_t vtd_read32(struct vtd_unit *u, unsigned off);
+uint64_t vtd_read64(struct vtd_unit *u, unsigned off);
+void vtd_write32(struct vtd_unit *u, unsigned off, uint32_t v);
+void vtd_write64(struct vtd_unit *u, unsigned off, uint64_t v);
+void vtd_pr(struct host_intel_iommu *v, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* qi_submit_sync of one descriptor and a wait descriptor; -1 on time-out */
+int vtd_qi_submit(struct vtd_unit *u, const struct vtd_inv_desc *d);
+void vtd_flush_iotlb_domain(struct vtd_unit *u, uint16_t did);
+void vtd_flush_iotlb_psi(struct vtd_unit *u, uint16_t did, uint64_t addr, uint64_t pages);
+static inline struct pci_dev *vtd_pdev_of(struct device *dev)
+{
+    return (struct pci_dev *)(void *)((char *)dev - offsetof(struct pci_dev, dev));
+}
+struct vtd_dev *vtd_dev_of(struct host_intel_iommu *v, const struct pci_dev *p);
+struct vtd_unit *vtd_device_to_unit(struct host_intel_iommu *v, const struct pci_dev *p);
+/* the queue's pages and QIE (dmar_enable_qi), without the line */
+int vtd_qi_init(struct host_intel_iommu *v, struct vtd_unit *u);
+int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain *dom);
+
+/* ---- intel_iommu_dma.c ---- */
+struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit *u,
+                                    bool identity, struct pcilab_err *err);
+void vtd_domain_free(struct host_intel_iommu *v, struct vtd_domain *d);
+/* __domain_mapping: [iova, iova + size) -> pa with DMA_PTE_READ/WRITE bits */
+int vtd_map_range(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t iova, uint64_t pa,
+                  uint64_t size, bool r, bool w);
+void vtd_unmap_range(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t iova,
+                     uint64_t size);
+bool vtd_walk(const struct vtd_domain *d, uint64_t iova, uint64_t *pte);
+void vtd_dma_ops_init(struct host_intel_iommu *v);
+void vtd_fq_destroy(struct host_intel_iommu *v);
+
+/* ---- intel_iommu_irq.c ---- */
+bool vtd_ir_capable(struct host_intel_iommu *v);
+void vtd_ir_setup(struct host_intel_iommu *v);
+int vtd_set_interrupt(struct host_intel_iommu *v, struct vtd_unit *u, struct pcilab_err *err);
+
+#endif
