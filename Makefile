@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 600
 # cmake --build runs make again; without this every step says which directory it is in.
 MAKEFLAGS += --no-print-directory
 
-.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean modules golden
+.PHONY: all deps build build-asan build-fuzz run test test-normal test-asan bench fuzz fuzz-short clean modules golden linux-parity
 
 all: build
 
@@ -47,6 +47,20 @@ $(BUILD_FUZZ)/CMakeCache.txt:
 FUZZ_TARGETS = $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
 build-fuzz: deps $(BUILD_FUZZ)/CMakeCache.txt
 	@cmake --build $(BUILD_FUZZ) -j$(JOBS) --target $(FUZZ_TARGETS)
+
+# Parity with real Linux (docs/parity.md): installs QEMU and Debian's kernel
+# (tests/linux/setup.sh), boots the real kernel once per edu scenario and
+# configuration (28 boots, about 7 minutes under TCG; the lines are checked
+# against tests/linux/captured), then compares each real log with pcilab's
+# run of the same scenario and rewrites docs/parity.md. make test runs the
+# same comparison against the committed captures (tests/linux/parity_cached.sh).
+PARITY_OUT ?= $(BUILD)/linux-parity
+linux-parity: build
+	@sh tests/linux/setup.sh
+	@rm -rf $(PARITY_OUT) && mkdir -p $(PARITY_OUT)
+	@sh tests/linux/edu_bugs.sh $(PARITY_OUT); s=$$?; \
+	    python3 tests/linux/parity.py --pcilab $(BUILD)/pcilab --real $(PARITY_OUT) \
+	        --write docs/parity.md && exit $$s
 
 # A short run of every fuzz target over its committed corpus (part of make test).
 fuzz-short: build-fuzz

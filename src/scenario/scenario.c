@@ -3467,25 +3467,35 @@ int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *e
         m->iommu = SCN_IOMMU_AMD_VI;
         return 0;
     }
-    if (!strcmp(value, "vtd"))
-        return pcilab_errf(err, PCILAB_EUNSUPPORTED, "'vtd': VT-d is not modelled yet (iommu "
-                           "kinds today: amd-vi, none)");
-    if (!strcmp(value, "none")) {
+    bool vtd = !strcmp(value, "vtd");
+    if (vtd || !strcmp(value, "none")) {
         for (unsigned i = m->nfuncs; i-- > 0;) {
             if (!has_amd_iommu(&m->funcs[i]))
                 continue;
             for (unsigned j = 0; j < m->nfuncs; j++)
                 if (m->funcs[j].parent == (int)i)
-                    return pcilab_errf(err, PCILAB_EINVAL, "'none': the IOMMU function %s has "
-                                       "functions below it", m->funcs[i].name);
+                    return pcilab_errf(err, PCILAB_EINVAL, "'%s': the IOMMU function %s has "
+                                       "functions below it", value, m->funcs[i].name);
             remove_func(m, i);
         }
-        /* the firmware of a machine without the IOMMU has no IVRS */
+        /* an Intel machine's firmware, or one without an IOMMU, has no IVRS */
         m->firmware.nivhd = 0;
         m->firmware.nivmd = 0;
         m->firmware.ivrs = false;
         m->firmware.no_ivrs = true;
-        m->iommu = SCN_IOMMU_NONE;
+        if (vtd) {
+            /* VT-d comes from the firmware's DMAR (Intel VT-d 8.1): a machine
+             * without one gets QEMU q35's, as `-device intel-iommu` adds it
+             * (host/dmar.h) */
+            if (m->firmware.dmar.kind == SCN_DMAR_ABSENT) {
+                memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
+                m->firmware.dmar.kind = SCN_DMAR_Q35;
+            }
+            m->iommu = SCN_IOMMU_VTD;
+        } else {
+            memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
+            m->iommu = SCN_IOMMU_NONE;
+        }
         return 0;
     }
     return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not an IOMMU kind (amd-vi, vtd or none)",

@@ -12,7 +12,8 @@
 # of edu.c's mistake= values); one boot each, about 8 s under TCG. Each
 # boot's dmesg (the whole ring buffer, dumped by the initramfs after the
 # module ran) goes to OUTDIR/edu-<config>-<mistake>.log, the raw serial
-# console to OUTDIR/raw/. OUTDIR defaults to a new directory under /tmp; with
+# console to OUTDIR/raw/, each boot's wall time to OUTDIR/boot-times.txt
+# (read by make bench's edu figures). OUTDIR defaults to a new directory under /tmp; with
 # OUTDIR=tests/linux/captured the run refreshes the committed captures.
 # Otherwise the driver's and the IOMMU's lines (times left out) are compared
 # with tests/linux/captured/: a difference fails the run.
@@ -41,6 +42,7 @@ WHAT="boots a real kernel under QEMU 28 times (about 7 minutes)"
 
 OUT=${1:-$(mktemp -d /tmp/pcilab-edu-bugs.XXXXXX)}
 mkdir -p "$OUT/raw"
+rm -f "$OUT/boot-times.new"
 OUT=$(cd "$OUT" && pwd)
 WORK=$(mktemp -d /tmp/pcilab-edu-work.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
@@ -124,7 +126,7 @@ for c in $CONFIGS; do
     for m in $MISTAKES; do
         name="edu-$c-$m"
         runs=$((runs + 1))
-        t0=$(date +%s)
+        t0=$(date +%s.%N)
         # Under TCG on a busy host the kernel's check that the timer
         # interrupt works through the remapped IO-APIC sometimes fails
         # ("Kernel panic - not syncing: timer doesn't work through
@@ -146,11 +148,14 @@ for c in $CONFIGS; do
             echo "   (boot $try: the timer check failed under TCG; booting again)"
             try=$((try + 1))
         done
-        t1=$(date +%s)
+        t1=$(date +%s.%N)
+        wall=$(echo "$t0 $t1" | awk '{printf "%.2f", $2 - $1}')
         sed 's/\r$//' "$OUT/raw/$name.console" |
             sed -n '/^edu_bugs: ==== dmesg begin/,/^edu_bugs: ==== dmesg end/p' |
             sed '1d;$d' >"$OUT/$name.log"
-        echo "== $name: qemu rc $rc, $((t1 - t0)) s wall"
+        echo "== $name: qemu rc $rc, $wall s wall"
+        # the boot's wall time, for make bench's edu figures (bench/bench_edu.c)
+        echo "$name $wall $try" >>"$OUT/boot-times.new"
         if ! grep -a -q 'mistake=.*: round ' "$OUT/$name.log"; then
             echo "   FAIL: the driver did not finish its round (console: $OUT/raw/$name.console)"
             status=1
@@ -171,6 +176,13 @@ for c in $CONFIGS; do
         fi
     done
 done
+# boot-times.txt: one line per boot, "edu-<config>-<mistake> SECONDS TRIES"
+# (wall time of the QEMU process, from start to power-off, all tries)
+if [ -f "$OUT/boot-times.new" ]; then
+    { echo "# $QEMU_VER, kernel $KVER, TCG, $(nproc) CPUs, $(date -u +%Y-%m-%d): edu_bugs.sh"
+      cat "$OUT/boot-times.new"; } >"$OUT/boot-times.txt"
+    rm -f "$OUT/boot-times.new"
+fi
 echo "edu_bugs: logs in $OUT"
 if [ $status = 0 ]; then echo "1 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 exit $status

@@ -425,31 +425,45 @@ static void test_iommu_key(void **state)
     struct pcilab_err err;
     pcilab_err_clear(&err);
     assert_int_equal(scn_load_builtin("edu", &m, &err), 0);
+    assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), 0);
     assert_int_equal(m.iommu, SCN_IOMMU_AMD_VI);
     unsigned n = m.nfuncs;
     assert_int_equal(scn_find_func(&m, "amdvi"), 1);
     assert_int_equal(m.firmware.nivhd, 1);
-    assert_int_equal(scn_set(&m, "iommu", "vtd", &err), -PCILAB_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "VT-d is not modelled yet"));
     assert_int_equal(scn_set(&m, "iommu", "intel", &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "not an IOMMU kind"));
     assert_int_equal(m.nfuncs, n); /* refused: nothing changed */
-    assert_int_equal(scn_set(&m, "iommu", "none", &err), 0);
-    assert_int_equal(m.iommu, SCN_IOMMU_NONE);
+    /* vtd: the AMD-Vi function and the IVRS go, QEMU q35's DMAR comes */
+    assert_int_equal(scn_set(&m, "iommu", "vtd", &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_VTD);
     assert_int_equal(m.nfuncs, n - 1);
     assert_int_equal(scn_find_func(&m, "amdvi"), -1);
     assert_int_equal(scn_find_func(&m, "edu"), 1);
     assert_true(m.firmware.no_ivrs);
     assert_int_equal(m.firmware.nivhd, 0);
+    assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_Q35);
+    assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), -PCILAB_EINVAL);
+    assert_non_null(strstr(err.msg, "no AMD-Vi function"));
+    /* none: the DMAR goes too */
+    assert_int_equal(scn_set(&m, "iommu", "none", &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_NONE);
+    assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_ABSENT);
     assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), -PCILAB_EINVAL);
     assert_non_null(strstr(err.msg, "iommu: none removed it"));
     scn_free(&m);
 
     /* in a file: at the value, and in a based scenario */
-    static const char vtd[] = "base: edu\nname: e\niommu: vtd\n";
-    assert_int_equal(scn_load_string("t.yaml", vtd, strlen(vtd), &m, &err), -PCILAB_EUNSUPPORTED);
+    static const char bad[] = "base: edu\nname: e\niommu: intel\n";
+    assert_int_equal(scn_load_string("t.yaml", bad, strlen(bad), &m, &err), -PCILAB_EINVAL);
     char buf[512];
     pcilab_err_str(&err, buf, sizeof buf);
-    assert_non_null(strstr(buf, "t.yaml:3:8: iommu: 'vtd': VT-d is not modelled yet"));
+    assert_non_null(strstr(buf, "t.yaml:3:8: iommu: 'intel' is not an IOMMU kind"));
+    static const char vtd[] = "base: edu\nname: e\niommu: vtd\n";
+    assert_int_equal(scn_load_string("t.yaml", vtd, strlen(vtd), &m, &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_VTD);
+    assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_Q35);
+    assert_int_equal(scn_find_func(&m, "amdvi"), -1);
+    scn_free(&m);
     static const char none[] = "base: edu\nname: e\niommu: none\nset:\n  edu.mistake: phys-addr\n";
     assert_int_equal(scn_load_string("t.yaml", none, strlen(none), &m, &err), 0);
     assert_int_equal(m.iommu, SCN_IOMMU_NONE);
