@@ -837,13 +837,16 @@ static void print_iommu_info(struct host_amd_iommu *a)
                    u->cap_ptr);
         if (!(u->cap & (1u << AMD_IOMMU_CAP_EFR)))
             continue;
+        /* the kernel's %#llx prints "0x0" for zero (lib/vsprintf.c number():
+         * the 0x prefix depends on SPECIAL only, 6.1-rc7 :461), the C
+         * library's prints "0": these lines spell the prefix out */
         if (m == HOST_AMD_MSG_6_1)
-            amd_pr(a, 6, "AMD-Vi: Extended features (%#llx, %#llx):",
+            amd_pr(a, 6, "AMD-Vi: Extended features (0x%llx, 0x%llx):",
                    (unsigned long long)u->features, (unsigned long long)u->features2);
         else if (m == HOST_AMD_MSG_5_15)
-            amd_pr(a, 6, "AMD-Vi: Extended features (%#llx):", (unsigned long long)u->features);
+            amd_pr(a, 6, "AMD-Vi: Extended features (0x%llx):", (unsigned long long)u->features);
         else
-            amd_pr(a, 6, "AMD-Vi: Extended features (%#llx):\n", (unsigned long long)u->features);
+            amd_pr(a, 6, "AMD-Vi: Extended features (0x%llx):\n", (unsigned long long)u->features);
         for (unsigned b = 0; b < 10; b++)
             if (u->features & (1ull << b))
                 host_printk(a->k, KERN_CONT " %s", feat_str[b]);
@@ -1011,7 +1014,7 @@ int host_amd_iommu_init_platform(struct host_kernel *k, const uint8_t *ivrs, siz
             u->features = h->efr;
     }
     if (kv->amd_msg == HOST_AMD_MSG_6_1 && (a->ivrs->ivinfo & 1))
-        amd_pr(a, 6, "AMD-Vi: Using global IVHD EFR:%#llx, EFR2:%#llx\n",
+        amd_pr(a, 6, "AMD-Vi: Using global IVHD EFR:0x%llx, EFR2:0x%llx\n", /* %#llx, see above */
                (unsigned long long)a->unit[0].features, 0ull);
 
     init_dte_from_ivrs(a);
