@@ -711,6 +711,7 @@ int cmd_run(int argc, char **argv)
     struct run_diag *dg = diagnose ? run_diag_start(&m, scenario, &opts, until) : NULL;
     /* after the diagnosis' recorder: the watch chains the IOMMU observer */
     struct diag_dma_watch *dw = diagnose ? watch_start(&m) : NULL;
+    run_diag_use_watch(dg, dw); /* the diagnosis reads its map/unmap history */
     /* text: the header, then the kernel log as the run makes it (with a trace
      * on stdout, both after the run as before: the trace comes first) */
     struct log_stream ls = {0, false, false, 0};

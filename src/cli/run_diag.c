@@ -44,10 +44,11 @@ struct run_diag {
     size_t nfns;
     struct fix_run fix;
     int fix_for;                 /* index of the finding the fix run is for, -1 */
+    const struct diag_dma_watch *watch; /* the run's DMA watch, NULL when none */
 };
 
-static void machine_view(struct cli_machine *m, struct diag_fn **fns, size_t *nfns,
-                         struct diag_machine *dm)
+static void machine_view(struct cli_machine *m, const struct diag_dma_watch *watch,
+                         struct diag_fn **fns, size_t *nfns, struct diag_machine *dm)
 {
     memset(dm, 0, sizeof *dm);
     size_t n = scn_system_count(m->sys);
@@ -65,6 +66,7 @@ static void machine_view(struct cli_machine *m, struct diag_fn **fns, size_t *nf
     dm->log = sim_log(m->sim);
     dm->fns = *fns;
     dm->nfns = *nfns;
+    dm->watch = watch;
 }
 
 static struct diag_rec *attach(struct cli_machine *m)
@@ -90,6 +92,12 @@ struct run_diag *run_diag_start(struct cli_machine *m, const char *scenario,
     d->fix_for = -1;
     d->rec = attach(m);
     return d;
+}
+
+void run_diag_use_watch(struct run_diag *d, const struct diag_dma_watch *w)
+{
+    if (d)
+        d->watch = w;
 }
 
 /* ---- the re-run with the fix ---- */
@@ -189,7 +197,7 @@ static void analyse(struct run_diag *d)
         return;
     d->analysed = true;
     struct diag_machine dm;
-    machine_view(d->m, &d->fns, &d->nfns, &dm);
+    machine_view(d->m, d->watch, &d->fns, &d->nfns, &dm);
     struct pcilab_err err;
     if (diag_analyse(d->rec, &dm, &d->rep, &err) < 0)
         return;
@@ -295,7 +303,101 @@ static void line(const char *label, const char *fmt, ...)
     va_end(ap);
 }
 
-static void verdict(const struct diag_finding *f, char *buf, size_t len)
+/* "12.345678" seconds */
+static const char *secs(sim_time_t t, char *buf, size_t len)
+{
+    snprintf(buf, len, "%llu.%06llu", (unsigned long long)(t / SIM_S),
+             (unsigned long long)(t % SIM_S / SIM_US));
+    return buf;
+}
+
+/* The driver's mistake in its own words (iommu_diag.h enum diag_mistake). */
+static const char *mistake_words(const struct diag_finding *f)
+{
+    switch (f->at_fault.mistake) {
+    case DIAG_MISTAKE_UNMAPPED_IOVA: return "unmapped IOVA";
+    case DIAG_MISTAKE_PHYS_ADDR: return "physical address used as DMA address";
+    case DIAG_MISTAKE_DIRECTION:
+        return f->sig.write ? "direction mismatch: write into DMA_TO_DEVICE"
+                            : "direction mismatch: read of DMA_FROM_DEVICE";
+    case DIAG_MISTAKE_USE_AFTER_UNMAP: return "use after unmap";
+    case DIAG_MISTAKE_PAST_END: return "transfer beyond the end of the buffer";
+    case DIAG_MISTAKE_NONE: break;
+    }
+    return NULL;
+}
+
+/* "00:03.0 (edu)": the requester and the driver of its mappings. */
+static void dev_words(const struct diag_finding *f, char *buf, size_t len)
+{
+    char rid[8];
+    pcie_bdf_str(f->sig.rid, rid);
+    const char *drv = f->at_fault.has_map && f->at_fault.map.driver[0] ? f->at_fault.map.driver
+                      : f->sender.label && f->sender.label[0]       ? f->sender.label
+                                                                    : NULL;
+    if (drv)
+        snprintf(buf, len, "%s (%s)", rid, drv);
+    else
+        snprintf(buf, len, "%s", rid);
+}
+
+static const char *map_dir(const struct diag_dma_map *mp)
+{
+    return mp->coherent ? "coherent (dma_alloc_coherent)" : diag_dma_dir_name(mp->dir);
+}
+
+static bool mistake_verdict(const struct diag_finding *f, char *buf, size_t len)
+{
+    const struct diag_at_fault *a = &f->at_fault;
+    const struct diag_dma_map *mp = &a->map;
+    const char *dir = f->sig.write ? "write" : "read";
+    char drv[64], dev[48], t[24];
+    if (a->has_map && mp->driver[0])
+        snprintf(drv, sizeof drv, "its driver (%s)", mp->driver);
+    else
+        snprintf(drv, sizeof drv, "its driver");
+    dev_words(f, dev, sizeof dev);
+    unsigned long long addr = (unsigned long long)f->sig.first_addr;
+    switch (a->mistake) {
+    case DIAG_MISTAKE_UNMAPPED_IOVA:
+        snprintf(buf, len,
+                 "Unmapped IOVA: %s %ss 0x%llx, an address its driver never mapped for it "
+                 "(%zu of its mappings were live then); its domain %u has no page there.",
+                 dev, dir, addr, a->nlive, f->sig.domain);
+        return true;
+    case DIAG_MISTAKE_PHYS_ADDR:
+        snprintf(buf, len,
+                 "Physical address used as DMA address: %s %ss 0x%llx, the physical address of "
+                 "the buffer %s mapped at DMA address 0x%llx; behind the IOMMU the device must "
+                 "be given the DMA handle, and domain %u does not map 0x%llx.",
+                 dev, dir, addr, drv, (unsigned long long)mp->dma, f->sig.domain, addr);
+        return true;
+    case DIAG_MISTAKE_DIRECTION:
+        snprintf(buf, len,
+                 "Direction mismatch: %s %ss its buffer at 0x%llx, which %s mapped %s (the "
+                 "device may only %s it): %s in domain %u's page table, so the %s faults.",
+                 dev, dir, addr, drv, diag_dma_dir_name(mp->dir), f->sig.write ? "read" : "write",
+                 perm_words(a->pt_read, a->pt_write), f->sig.domain, dir);
+        return true;
+    case DIAG_MISTAKE_USE_AFTER_UNMAP:
+        snprintf(buf, len,
+                 "Use after unmap: %s %ss 0x%llx after %s unmapped that buffer (%s, unmapped "
+                 "at %s s); the IOMMU no longer maps it.",
+                 dev, dir, addr, drv, map_dir(mp), secs(mp->unmapped, t, sizeof t));
+        return true;
+    case DIAG_MISTAKE_PAST_END:
+        snprintf(buf, len,
+                 "Transfer beyond the end of the buffer: %s's %s ran past the end of the "
+                 "%llu-byte buffer %s mapped at 0x%llx, into 0x%llx, which is not mapped.",
+                 dev, dir, (unsigned long long)mp->size, drv, (unsigned long long)mp->dma, addr);
+        return true;
+    case DIAG_MISTAKE_NONE:
+        break;
+    }
+    return false;
+}
+
+static void category_verdict(const struct diag_finding *f, char *buf, size_t len)
 {
     char rid[8], bdf[8];
     pcie_bdf_str(f->sig.rid, rid);
@@ -328,6 +430,14 @@ static void verdict(const struct diag_finding *f, char *buf, size_t len)
     }
 }
 
+/* The finding in one sentence: the driver's mistake where the DMA API's
+ * history names it, else the category's words. */
+static void verdict(const struct diag_finding *f, char *buf, size_t len)
+{
+    if (!mistake_verdict(f, buf, len))
+        category_verdict(f, buf, len);
+}
+
 /* Prints text wrapped at 78 columns with the given indent. */
 static void wrap(const char *text, unsigned indent)
 {
@@ -349,6 +459,99 @@ static void wrap(const char *text, unsigned indent)
         while (*p == ' ')
             p++;
     }
+}
+
+/* The fix of the driver's mistake, NULL when none is named. */
+static const char *mistake_fix(const struct diag_finding *f)
+{
+    switch (f->at_fault.mistake) {
+    case DIAG_MISTAKE_UNMAPPED_IOVA:
+        return "give the device only DMA addresses the DMA API returned for it "
+               "(dma_map_single, dma_alloc_coherent ...), within their size, and keep them "
+               "mapped while the device uses them.";
+    case DIAG_MISTAKE_PHYS_ADDR:
+        return "program the device with the dma_addr_t handle dma_map_single (or "
+               "dma_alloc_coherent) returned, never a physical address (virt_to_phys, "
+               "page_to_phys): behind an IOMMU the two differ.";
+    case DIAG_MISTAKE_DIRECTION:
+        return f->sig.write ? "map a buffer the device writes DMA_FROM_DEVICE, one it reads "
+                              "and writes DMA_BIDIRECTIONAL."
+                            : "map a buffer the device reads DMA_TO_DEVICE, one it reads and "
+                              "writes DMA_BIDIRECTIONAL.";
+    case DIAG_MISTAKE_USE_AFTER_UNMAP:
+        return "stop the device's DMA and wait for its completion before dma_unmap_*; map "
+               "the buffer again before the device uses it again.";
+    case DIAG_MISTAKE_PAST_END:
+        return "bound the transfer by the buffer's size, or map a buffer as large as the "
+               "transfer.";
+    case DIAG_MISTAKE_NONE:
+        break;
+    }
+    return NULL;
+}
+
+/* The "Address" lines from the DMA API's history at the time of the first
+ * fault; false when it names no mistake. */
+static bool address_at_fault(const struct diag_finding *f)
+{
+    const struct diag_at_fault *a = &f->at_fault;
+    const struct diag_dma_map *mp = &a->map;
+    char t1[24], t2[24], t3[24];
+    unsigned long long addr = (unsigned long long)f->sig.first_addr;
+    const char *drv = a->has_map && mp->driver[0] ? mp->driver : "the driver";
+    secs(a->at, t3, sizeof t3);
+    if (a->has_map) {
+        secs(mp->mapped, t1, sizeof t1);
+        secs(mp->unmapped, t2, sizeof t2);
+    }
+    switch (a->mistake) {
+    case DIAG_MISTAKE_USE_AFTER_UNMAP:
+        line("Address", "0x%llx was mapped from %s s to %s s by %s", addr, t1, t2, drv);
+        line("", "as %s (0x%llx+0x%llx -> phys 0x%llx):", map_dir(mp),
+             (unsigned long long)mp->dma, (unsigned long long)mp->size,
+             (unsigned long long)mp->phys);
+        line("", "unmapped at %s s, before the device's access at %s s", t2, t3);
+        return true;
+    case DIAG_MISTAKE_DIRECTION:
+        line("Address", "0x%llx was mapped %s by %s at %s s", addr, map_dir(mp), drv, t1);
+        line("", "(0x%llx+0x%llx -> phys 0x%llx), live at the fault:",
+             (unsigned long long)mp->dma, (unsigned long long)mp->size,
+             (unsigned long long)mp->phys);
+        line("", "%s in the page table (IR=%u IW=%u), and the device %s",
+             perm_words(a->pt_read, a->pt_write), a->pt_read, a->pt_write,
+             f->sig.write ? "wrote" : "read");
+        line("", "at %s s", t3);
+        return true;
+    case DIAG_MISTAKE_PAST_END: {
+        uint64_t past = f->sig.first_addr - (mp->dma + mp->size);
+        char pb[40];
+        if (past)
+            snprintf(pb, sizeof pb, "0x%llx bytes", (unsigned long long)past);
+        line("Address", "0x%llx is %s past the end of the buffer", addr,
+             past ? pb : "the first byte");
+        line("", "0x%llx+0x%llx that %s mapped %s at %s s", (unsigned long long)mp->dma,
+             (unsigned long long)mp->size, drv, map_dir(mp), t1);
+        line("", "(live at the fault): %llu bytes from 0x%llx faulted at",
+             (unsigned long long)f->sig.bytes, addr);
+        line("", "%s s, nothing is mapped there", t3);
+        return true;
+    }
+    case DIAG_MISTAKE_PHYS_ADDR:
+        line("Address", "0x%llx is the PHYSICAL address of the buffer %s mapped", addr, drv);
+        line("", "%s at %s s: DMA address 0x%llx+0x%llx ->", map_dir(mp), t1,
+             (unsigned long long)mp->dma, (unsigned long long)mp->size);
+        line("", "phys 0x%llx, live at the fault; as an IOVA, 0x%llx is",
+             (unsigned long long)mp->phys, addr);
+        line("", "mapped in no DMA domain");
+        return true;
+    case DIAG_MISTAKE_UNMAPPED_IOVA:
+        line("Address", "0x%llx was in none of the device's DMA mappings at %s s", addr, t3);
+        line("", "(%zu live then; none covered it before either)", a->nlive);
+        return true;
+    case DIAG_MISTAKE_NONE:
+        break;
+    }
+    return false;
 }
 
 static void print_finding(const struct run_diag *d, size_t idx, const struct diag_finding *f)
@@ -403,11 +606,19 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
     const struct diag_sender *s = &f->sender;
     if (s->fn) {
         char port[8];
-        pcie_bdf_str(pcie_fn_bdf(s->ingress), port);
         pcie_bdf_str(s->bdf, bdf);
-        line("Sent by", "%s %s%s%s%s, only endpoint below root port %s", bdf,
-             s->label[0] ? s->label : pcie_fn_name(s->fn), s->model[0] ? " (" : "", s->model,
-             s->model[0] ? ")" : "", port);
+        if (s->ingress) {
+            pcie_bdf_str(pcie_fn_bdf(s->ingress), port);
+            line("Sent by", "%s %s%s%s%s, only endpoint below root port %s", bdf,
+                 s->label[0] ? s->label : pcie_fn_name(s->fn), s->model[0] ? " (" : "",
+                 s->model, s->model[0] ? ")" : "", port);
+        } else {
+            /* the root bus: no port tells the origin, the ID names the RCiEP */
+            line("Sent by", "%s %s%s%s%s, the RCiEP its requester ID names", bdf,
+                 s->label[0] ? s->label : pcie_fn_name(s->fn), s->model[0] ? " (" : "",
+                 s->model, s->model[0] ? ")" : "");
+            line("", "(root bus: no root port to tell it by; its ID is its BDF)");
+        }
         if (s->engine_key)
             line("", "its %s=%s builds this header", s->engine_key, s->engine_value);
     } else if (s->candidates > 1) {
@@ -440,7 +651,9 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
         line("Domain", "0x%04x: DTE %s's DomainID%s", f->sig.domain, rid,
              f->dte.dte.domain_id == 0 ? " (0: in no driver's domain)" : "");
 
-    /* the address */
+    /* the address: at the time of the fault (the DMA API's history), then
+     * the page tables after the run */
+    bool at = address_at_fault(f);
     if (f->owner.nmaps) {
         for (size_t i = 0; i < f->owner.nmaps; i++) {
             const struct host_amd_iommu_mapping *mp = &f->owner.map[i];
@@ -452,21 +665,25 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
                 used += (size_t)snprintf(buf + used, used < sizeof buf ? sizeof buf - used : 0,
                                          "%s%s", j ? " " : "", b);
             }
-            line(i ? "" : "Address", "0x%llx is mapped %s in domain %u -> PA 0x%llx",
+            line(i || at ? "" : "Address", "0x%llx is mapped %s in domain %u -> PA 0x%llx%s",
                  (unsigned long long)f->sig.first_addr, perm_words(mp->ir, mp->iw),
-                 mp->domain_id, (unsigned long long)mp->pa);
+                 mp->domain_id, (unsigned long long)mp->pa, at ? " (end of run)" : "");
             line("", "domain %u holds %s", mp->domain_id, buf);
         }
         if (f->owner_has_sender)
             line("", "so the address is %s's own DMA buffer mapping", bdf);
-    } else if (d->m->kernel) {
+    } else if (d->m->kernel && !at) {
         line("Address", "0x%llx is mapped in no DMA domain", (unsigned long long)f->sig.first_addr);
     }
 
-    /* the sender's correct traffic */
-    if (s->fn && s->has_reads && !f->sig.write) {
+    /* the sender's correct traffic under its real ID: only when the ID
+     * seen is not its own */
+    bool other_id = s->fn && s->bdf != f->sig.rid;
+    if (!other_id) {
+        /* nothing: the faulting ID is the sender's own */
+    } else if (s->has_reads && !f->sig.write) {
         /* nothing: this finding is about reads */
-    } else if (s->fn && s->has_reads) {
+    } else if (s->has_reads) {
         const struct diag_stream *r = &s->reads;
         char pr[4];
         line("Reads", "%s's MRds carry %s: %llu translated, %llu faulted%s", bdf, bdf,
@@ -475,7 +692,7 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
             line("", "in domain %u with rights %s: the device's own DTE maps its buffer",
                  r->ok_domain, iommu_perm_str(r->ok_perm, pr));
     }
-    if (s->fn && s->own_dte.read) {
+    if (other_id && s->own_dte.read) {
         snprintf(tmp, sizeof tmp, "DTE %s", bdf);
         dte_line(&s->own_dte, buf, sizeof buf);
         line(tmp, "%s", buf);
@@ -522,6 +739,9 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
              "requester ID names a function in no driver's domain, so its entry still "
              "refuses the write (see Configuration).",
              4 + W);
+    } else if (mistake_fix(f)) {
+        printf("    %-*s", W, "Fix");
+        wrap(mistake_fix(f), 4 + W);
     } else if (f->category == DIAG_MISSING_MAPPING) {
         printf("    %-*s", W, "Fix");
         wrap("map the buffer with the DMA API for this device before the device uses it, "
@@ -578,10 +798,12 @@ void run_diag_print(struct run_diag *d)
         printf("  [%zu] %s: ", i + 1, diag_category_name(d->rep.findings[i].category));
         char rid[8];
         pcie_bdf_str(d->rep.findings[i].sig.rid, rid);
-        printf("%llu x %s from %s at 0x%llx\n",
+        const char *mw = mistake_words(&d->rep.findings[i]);
+        printf("%llu x %s from %s at 0x%llx%s%s%s\n",
                (unsigned long long)d->rep.findings[i].sig.count,
                d->rep.findings[i].sig.write ? "write" : "read", rid,
-               (unsigned long long)d->rep.findings[i].sig.first_addr);
+               (unsigned long long)d->rep.findings[i].sig.first_addr, mw ? " (" : "",
+               mw ? mw : "", mw ? ")" : "");
     }
     for (size_t i = 0; i < d->rep.n; i++)
         print_finding(d, i, &d->rep.findings[i]);
@@ -679,6 +901,25 @@ static json_t *finding_json(const struct run_diag *d, size_t idx)
                                              "devices", devs));
     }
     json_object_set_new(o, "address_owner", own);
+    const struct diag_at_fault *af = &f->at_fault;
+    if (af->known) { /* (the seed's requester-ID findings keep their fields) */
+        json_object_set_new(o, "mistake", json_string(diag_mistake_name(af->mistake)));
+        json_t *atj = json_pack("{s:s, s:I, s:I}", "mistake", diag_mistake_name(af->mistake),
+                                "time_ps", (json_int_t)af->at, "live_mappings",
+                                (json_int_t)af->nlive);
+        if (af->has_map)
+            json_object_set_new(
+                atj, "mapping",
+                json_pack("{s:s, s:s, s:I, s:I, s:I, s:s, s:b, s:I, s:o, s:b, s:b}", "driver",
+                          af->map.driver, "device", af->map.device, "dma",
+                          (json_int_t)af->map.dma, "size", (json_int_t)af->map.size, "phys",
+                          (json_int_t)af->map.phys, "direction", diag_dma_dir_name(af->map.dir),
+                          "coherent", af->map.coherent, "mapped_ps", (json_int_t)af->map.mapped,
+                          "unmapped_ps",
+                          af->map.live ? json_null() : json_integer((json_int_t)af->map.unmapped),
+                          "IR", af->pt_read, "IW", af->pt_write));
+        json_object_set_new(o, "at_fault", atj);
+    }
     json_object_set_new(o, "split",
                         json_pack("{s:I, s:i, s:i, s:I}", "bytes_per_transfer",
                                   (json_int_t)f->split.bytes_per_transfer, "mps", f->split.mps,
@@ -697,6 +938,8 @@ static json_t *finding_json(const struct run_diag *d, size_t idx)
             snprintf(set, sizeof set, "--set %s.%s=%s", f->fix_target, f->fix_key, f->fix_value);
             json_array_append_new(fixes, json_string(set));
         }
+    } else if (mistake_fix(f)) {
+        json_array_append_new(fixes, json_string(mistake_fix(f)));
     } else if (f->category == DIAG_MISSING_MAPPING) {
         json_array_append_new(fixes, json_string("map the buffer with the DMA API before use"));
     } else if (f->category == DIAG_PERMISSION) {

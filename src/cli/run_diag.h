@@ -18,6 +18,11 @@ struct run_diag;
  * when out of memory (the run goes on without a diagnosis). */
 struct run_diag *run_diag_start(struct cli_machine *m, const char *scenario,
                                 const struct cli_machine_opts *opts, sim_time_t until);
+/* The run's DMA watch (diag/dma_watch.h), kept (not copied): the diagnosis
+ * reads its map/unmap history to say what a faulting address was at the time
+ * of the fault. Call before run_diag_print/run_diag_json; NULL is fine. */
+struct diag_dma_watch;
+void run_diag_use_watch(struct run_diag *d, const struct diag_dma_watch *w);
 /* After the run: analyses and, for a fix a model offers, re-runs. */
 void run_diag_print(struct run_diag *d);
 /* The "diagnosis" value: an array of findings (new reference, NULL on

@@ -47,7 +47,7 @@ struct diag_dma_watch {
     struct diag_dma_watch_totals totals;
 };
 
-static const char *dir_name(enum dma_data_direction d)
+const char *diag_dma_dir_name(enum dma_data_direction d)
 {
     switch (d) {
     case DMA_TO_DEVICE: return "DMA_TO_DEVICE";
@@ -163,7 +163,7 @@ static void describe_mappings(struct diag_dma_watch *w, uint16_t rid,
         }
         int k = snprintf(buf + used, len - used, "%s0x%llx+0x%llx %s", n ? ", " : "",
                          (unsigned long long)m->dma, (unsigned long long)m->size,
-                         m->coherent ? "coherent" : dir_name(m->dir));
+                         m->coherent ? "coherent" : diag_dma_dir_name(m->dir));
         if (k < 0 || (size_t)k >= len - used)
             return;
         used += (size_t)k;
@@ -195,7 +195,7 @@ static bool describe_owner(struct diag_dma_watch *w, uint16_t rid, const struct 
                  own ? "the device's own DMA buffer" : p ? "another device's DMA buffer"
                                                        : "a DMA buffer",
                  live->dev->driver_name ? live->dev->driver_name : "", live->dev->name,
-                 live->coherent ? "coherent" : dir_name(live->dir), (unsigned long long)live->dma,
+                 live->coherent ? "coherent" : diag_dma_dir_name(live->dir), (unsigned long long)live->dma,
                  (unsigned long long)live->phys, (unsigned long long)live->size);
         return true;
     }
@@ -203,7 +203,7 @@ static bool describe_owner(struct diag_dma_watch *w, uint16_t rid, const struct 
         sim_time_t t = gone->unmapped;
         snprintf(buf, len, "%s %s's DMA buffer (%s at 0x%llx) until its unmap at %llu.%06llu s",
                  gone->dev->driver_name ? gone->dev->driver_name : "", gone->dev->name,
-                 gone->coherent ? "coherent" : dir_name(gone->dir),
+                 gone->coherent ? "coherent" : diag_dma_dir_name(gone->dir),
                  (unsigned long long)gone->dma, (unsigned long long)(t / SIM_S),
                  (unsigned long long)(t % SIM_S / SIM_US));
         return true;
@@ -245,7 +245,7 @@ static void describe_near(struct diag_dma_watch *w, uint64_t pa, char *buf, size
     snprintf(buf, len, "%s%s %s %s's DMA buffer (%s, phys 0x%llx+0x%llx%s)", d,
              after ? "past the end of" : "below",
              best->dev->driver_name ? best->dev->driver_name : "", best->dev->name,
-             best->coherent ? "coherent" : dir_name(best->dir), (unsigned long long)best->phys,
+             best->coherent ? "coherent" : diag_dma_dir_name(best->dir), (unsigned long long)best->phys,
              (unsigned long long)best->size, best->live ? "" : ", unmapped");
 }
 
@@ -399,6 +399,21 @@ void diag_dma_watch_destroy(struct diag_dma_watch *w)
 }
 
 size_t diag_dma_watch_count(const struct diag_dma_watch *w) { return w->nstrays; }
+
+size_t diag_dma_watch_map_count(const struct diag_dma_watch *w) { return w->nmaps; }
+
+bool diag_dma_watch_map_at(const struct diag_dma_watch *w, size_t i, struct diag_dma_map *out)
+{
+    if (i >= w->nmaps)
+        return false;
+    const struct watch_map *m = &w->maps[i];
+    *out = (struct diag_dma_map){
+        .rid = m->rid, .dma = m->dma, .size = m->size, .phys = m->phys, .dir = m->dir,
+        .coherent = m->coherent, .live = m->live, .mapped = m->mapped, .unmapped = m->unmapped,
+        .driver = m->dev && m->dev->driver_name ? m->dev->driver_name : "",
+        .device = m->dev ? m->dev->name : ""};
+    return true;
+}
 
 const struct diag_dma_stray *diag_dma_watch_at(const struct diag_dma_watch *w, size_t i)
 {

@@ -38,6 +38,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/dma.h"
 #include "sim/time.h"
 
 struct host_kernel;
@@ -89,6 +90,27 @@ struct diag_dma_watch_totals {
     uint64_t dropped;                /* findings that did not fit */
 };
 void diag_dma_watch_totals(const struct diag_dma_watch *w, struct diag_dma_watch_totals *out);
+
+/* The DMA API mappings the watch saw, in order of mapping: the live ones
+ * and the unmapped ones it still remembers (the newest 1024), each with the
+ * times it was mapped and unmapped. The diagnosis of an IOMMU fault reads
+ * them to say what the faulting address was AT THE TIME of the fault (the
+ * page tables after the run no longer hold an unmapped buffer). */
+struct diag_dma_map {
+    uint16_t rid;                /* the device's BDF when mapped, 0xffff: not PCI */
+    uint64_t dma, size, phys;    /* DMA address, bytes, physical address */
+    enum dma_data_direction dir;
+    bool coherent;               /* dma_alloc_coherent (dir is then BIDIRECTIONAL) */
+    bool live;                   /* still mapped */
+    sim_time_t mapped, unmapped; /* unmapped: meaningful when !live */
+    const char *driver;          /* the driver bound then, "" when none */
+    const char *device;          /* "0000:00:03.0" */
+};
+size_t diag_dma_watch_map_count(const struct diag_dma_watch *w);
+/* false past the end. */
+bool diag_dma_watch_map_at(const struct diag_dma_watch *w, size_t i, struct diag_dma_map *out);
+/* "DMA_TO_DEVICE", "DMA_FROM_DEVICE", "DMA_BIDIRECTIONAL", "DMA_NONE". */
+const char *diag_dma_dir_name(enum dma_data_direction d);
 
 /* The findings as text for people, one line per call of `line` (no newline
  * in text); nothing when there are none. */

@@ -118,15 +118,27 @@ static bool below(const struct pcie_fn *fn, const struct pcie_fn *port)
 }
 
 /* The functions that can originate a TLP entering at the root complex
- * through `ingress`: endpoints below it (below NULL: the root bus's RCiEPs
- * cannot be told apart, so none). */
+ * through `ingress`: endpoints below it. A TLP from the root bus (ingress
+ * NULL) has no port to tell its origin by: the root complex's integrated
+ * endpoints sit side by side, and only the requester ID names one. When the
+ * ID names an RCiEP that has a device model (something that does DMA), that
+ * function is taken as the sender, so its ID is its own BDF by construction;
+ * otherwise (an ID naming the host bridge, a function without a model, or
+ * nothing) the sender is unknown. */
 static const struct pcie_fn *sender_of(const struct diag_machine *m, const struct pcie_fn *ingress,
-                                       size_t *candidates)
+                                       uint16_t rid, size_t *candidates)
 {
     const struct pcie_fn *one = NULL;
     *candidates = 0;
-    if (!ingress)
-        return NULL;
+    if (!ingress) {
+        const struct pcie_fn *named = m->fabric ? pcie_fabric_find(m->fabric, rid) : NULL;
+        const struct diag_fn *info = fn_info(m, named);
+        if (!named || pcie_fn_kind(named) != PCIE_FN_RCIEP || pcie_fn_parent(named) ||
+            !info || !info->dev)
+            return NULL;
+        *candidates = 1;
+        return named;
+    }
     for (size_t i = 0; i < pcie_fabric_fn_count(m->fabric); i++) {
         const struct pcie_fn *fn = pcie_fabric_fn_at(m->fabric, i);
         enum pcie_fn_kind k = pcie_fn_kind(fn);
@@ -179,7 +191,7 @@ static void find_sender(const struct diag_machine *m, const struct diag_rec *rec
     s->ingress = f->sig.ingress;
     s->label = "";
     s->model = "";
-    s->fn = sender_of(m, s->ingress, &s->candidates);
+    s->fn = sender_of(m, s->ingress, f->sig.rid, &s->candidates);
     if (!s->fn)
         return;
     s->bdf = pcie_fn_bdf(s->fn);
@@ -233,6 +245,118 @@ static void find_owner(const struct diag_machine *m, struct diag_finding *f)
                 f->owner_domain = o->map[i].domain_id;
             }
     }
+}
+
+/* ---- the address at the time of the fault (the DMA watch) ---- */
+
+const char *diag_mistake_name(enum diag_mistake m)
+{
+    switch (m) {
+    case DIAG_MISTAKE_UNMAPPED_IOVA: return "unmapped-iova";
+    case DIAG_MISTAKE_PHYS_ADDR: return "phys-addr";
+    case DIAG_MISTAKE_DIRECTION: return "direction";
+    case DIAG_MISTAKE_USE_AFTER_UNMAP: return "use-after-unmap";
+    case DIAG_MISTAKE_PAST_END: return "past-end";
+    case DIAG_MISTAKE_NONE: break;
+    }
+    return "none";
+}
+
+#define PG 4096ull
+
+static bool live_at(const struct diag_dma_map *mp, sim_time_t t)
+{
+    return mp->mapped <= t && (mp->live || mp->unmapped > t);
+}
+
+/* The I/O pages a mapping occupies: the IOMMU maps whole pages. */
+static bool in_pages(const struct diag_dma_map *mp, uint64_t addr)
+{
+    uint64_t lo = mp->dma & ~(PG - 1), hi = (mp->dma + mp->size + PG - 1) & ~(PG - 1);
+    return addr >= lo && addr < hi;
+}
+
+static bool dir_allows(enum dma_data_direction d, bool write)
+{
+    return d == DMA_BIDIRECTIONAL || d == (write ? DMA_FROM_DEVICE : DMA_TO_DEVICE);
+}
+
+/* The rights Linux gives a direction in the I/O page table (iommu_diag.h). */
+static void dir_rights(enum dma_data_direction d, bool *r, bool *w)
+{
+    *r = d == DMA_BIDIRECTIONAL || d == DMA_TO_DEVICE;
+    *w = d == DMA_BIDIRECTIONAL || d == DMA_FROM_DEVICE;
+}
+
+/* Reads the watch's history for the device the requester ID names, at the
+ * time of the first fault (iommu_diag.h, enum diag_mistake). */
+static void find_at_fault(const struct diag_machine *m, struct diag_finding *f)
+{
+    struct diag_at_fault *a = &f->at_fault;
+    if (!m->watch || f->category == DIAG_REQUESTER_ID_MISMATCH)
+        return;
+    a->known = true;
+    a->at = f->sig.first;
+    const uint64_t addr = f->sig.first_addr, t = f->sig.first;
+    const bool write = f->sig.write;
+    struct diag_dma_map mp, direction = {0}, gone = {0}, past = {0}, phys = {0};
+    bool has_dir = false, has_gone = false, has_live_cover = false, has_past = false,
+         has_phys = false;
+    for (size_t i = 0; diag_dma_watch_map_at(m->watch, i, &mp); i++) {
+        if (mp.rid != f->sig.rid || mp.mapped > t)
+            continue;
+        bool live = live_at(&mp, t);
+        a->nlive += live;
+        if (in_pages(&mp, addr)) {
+            if (live) {
+                has_live_cover = true;
+                if (!dir_allows(mp.dir, write) && !has_dir) {
+                    direction = mp;
+                    has_dir = true;
+                }
+            } else {
+                gone = mp; /* the latest one unmapped before the access */
+                has_gone = true;
+            }
+            continue;
+        }
+        uint64_t end = (mp.dma + mp.size + PG - 1) & ~(PG - 1);
+        if (live && addr >= end && addr - end < PG && !has_past) {
+            past = mp;
+            has_past = true;
+        }
+        if (live && addr >= mp.phys && addr - mp.phys < mp.size && !has_phys) {
+            phys = mp;
+            has_phys = true;
+        }
+    }
+    const struct diag_dma_map *pick = NULL;
+    if (f->sig.kind == IOMMU_FAULT_PERMISSION) {
+        if (has_dir) {
+            a->mistake = DIAG_MISTAKE_DIRECTION;
+            pick = &direction;
+        }
+    } else if (f->sig.kind == IOMMU_FAULT_NOT_PRESENT && !has_live_cover) {
+        if (has_gone) {
+            a->mistake = DIAG_MISTAKE_USE_AFTER_UNMAP;
+            pick = &gone;
+        } else if (has_past) {
+            a->mistake = DIAG_MISTAKE_PAST_END;
+            pick = &past;
+        } else if (has_phys) {
+            a->mistake = DIAG_MISTAKE_PHYS_ADDR;
+            pick = &phys;
+        } else {
+            a->mistake = DIAG_MISTAKE_UNMAPPED_IOVA;
+        }
+    }
+    if (pick) {
+        a->has_map = true;
+        a->map = *pick;
+        dir_rights(pick->dir, &a->pt_read, &a->pt_write);
+    }
+    if (a->mistake != DIAG_MISTAKE_NONE)
+        f->confidence = DIAG_CONF_HIGH;
 }
 
 /* ---- evidence: the kernel's fault lines ---- */
@@ -367,6 +491,7 @@ int diag_analyse(const struct diag_rec *rec, const struct diag_machine *m,
         find_evidence(m, f);
         split_of(rec, f);
         classify(f);
+        find_at_fault(m, f);
     }
     size_t nst = diag_rec_stream_count(rec);
     if (nst) {
@@ -387,7 +512,7 @@ int diag_analyse(const struct diag_rec *rec, const struct diag_machine *m,
         c->label = info && info->label ? info->label : "";
         c->model = info && info->dev ? dev_model_name(info->dev) : "";
         size_t cand;
-        const struct pcie_fn *s = m->fabric ? sender_of(m, st->ingress, &cand) : NULL;
+        const struct pcie_fn *s = m->fabric ? sender_of(m, st->ingress, st->rid, &cand) : NULL;
         c->rid_is_own_bdf = s && pcie_fn_bdf(s) == st->rid;
     }
     return 0;

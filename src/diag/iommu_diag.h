@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "diag/diag.h"
+#include "diag/dma_watch.h"
 #include "diag/iommu_rec.h"
 #include "host/amd_iommu.h"
 #include "iommu/amdvi_fmt.h"
@@ -56,6 +57,10 @@ struct diag_machine {
     const struct sim_log *log;   /* the kernel log: evidence */
     const struct diag_fn *fns;
     size_t nfns;
+    /* the DMA watch of the run (dma_watch.h): every map and unmap with its
+     * time, so a fault is explained by what was mapped WHEN it happened;
+     * NULL: only the page tables after the run are known */
+    const struct diag_dma_watch *watch;
 };
 
 /* A Device Table Entry as read from simulated memory. */
@@ -133,6 +138,48 @@ struct diag_split {
     uint64_t transfers;
 };
 
+/* The driver's DMA mistake, in its own terms, read from the DMA API's
+ * history at the time of the fault (the DMA watch), for a requester that is
+ * who it claims to be:
+ *   - unmapped-iova: the address is in no mapping the driver ever made for
+ *     the device (and none of the cases below);
+ *   - phys-addr: the address is the PHYSICAL address of one of the device's
+ *     live buffers: the driver handed the device a physical address (or a
+ *     virt_to_phys) instead of the DMA handle the DMA API returned;
+ *   - direction: a live mapping covers the address, for the other
+ *     direction: the device wrote into a DMA_TO_DEVICE mapping (read-only in
+ *     the IOMMU page table) or read a DMA_FROM_DEVICE one (write-only);
+ *   - use-after-unmap: a mapping covered the address, and the driver had
+ *     unmapped it before the device's access;
+ *   - past-end: the faulting page is the one right after the end of a live
+ *     mapping of the device: a transfer longer than the buffer ran on.
+ * The rights a direction gives in the page table are Linux's: dir2prot
+ * (4.9.80 drivers/iommu/amd_iommu.c), dma_info_to_prot (6.1
+ * drivers/iommu/dma-iommu.c): TO_DEVICE -> IOMMU_READ, FROM_DEVICE ->
+ * IOMMU_WRITE, BIDIRECTIONAL -> both. */
+enum diag_mistake {
+    DIAG_MISTAKE_NONE,           /* unknown: no history, or not the device's own ID */
+    DIAG_MISTAKE_UNMAPPED_IOVA,
+    DIAG_MISTAKE_PHYS_ADDR,
+    DIAG_MISTAKE_DIRECTION,
+    DIAG_MISTAKE_USE_AFTER_UNMAP,
+    DIAG_MISTAKE_PAST_END,
+};
+/* "unmapped-iova", "phys-addr", "direction", "use-after-unmap", "past-end",
+ * "none". */
+const char *diag_mistake_name(enum diag_mistake m);
+
+/* What the faulting address was at the time of the first fault. */
+struct diag_at_fault {
+    bool known;                  /* the DMA watch's history was read */
+    enum diag_mistake mistake;
+    bool has_map;                /* map: the mapping the mistake is about */
+    struct diag_dma_map map;
+    bool pt_read, pt_write;      /* the rights map's direction gives in the page table */
+    sim_time_t at;               /* the fault's time (sig.first) */
+    size_t nlive;                /* the device's mappings live at that time */
+};
+
 #define DIAG_EVIDENCE_MAX 2
 #define DIAG_TEXT_MAX 192
 struct diag_finding {
@@ -148,6 +195,7 @@ struct diag_finding {
     bool owner_has_sender;       /* a domain mapping the address holds the sender */
     uint16_t owner_domain;       /* that domain */
     struct diag_split split;
+    struct diag_at_fault at_fault;
     /* the kernel log lines of the first such fault */
     size_t nevidence;
     char evidence[DIAG_EVIDENCE_MAX][DIAG_TEXT_MAX];

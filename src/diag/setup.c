@@ -26,6 +26,7 @@ struct src_lines {
     const char *off;      /* iommu=off */
     const char *dte;      /* init_device_table_dma */
     const char *iova;     /* the DMA-API's IOVA allocation for a mask */
+    const char *noivrs;   /* no IVRS table: no AMD-Vi */
 };
 
 static const struct src_lines srcs[] = {
@@ -47,7 +48,9 @@ static const struct src_lines srcs[] = {
      "devid up to last_bdf; drivers/iommu/amd_iommu.c:411-430 check_device skips devids the "
      "IVRS does not list, :1808 set_dte_entry gives IR|IW only to attached devices (Linux 4.9.80)",
      "drivers/iommu/amd_iommu.c:1537-1553 dma_ops_alloc_iova tries below 4 GiB first when the "
-     "mask is wider (Linux 4.9.80)"},
+     "mask is wider (Linux 4.9.80)",
+     "drivers/iommu/amd_iommu_init.c:2217 early_amd_iommu_init finds no IVRS "
+     "(acpi_get_table_with_size), so amd_iommu_detect (:2535) fails: direct DMA (Linux 4.9.80)"},
     {4, 20,
      "arch/x86/kernel/apic/msi.c:108 pci_msi_prepare (X86_IRQ_ALLOC_CONTIGUOUS_VECTORS), :127 "
      "pci_msi_domain_info without MSI_FLAG_MULTI_PCI_MSI, :165 pci_msi_ir_domain_info with it; "
@@ -61,7 +64,9 @@ static const struct src_lines srcs[] = {
      "(Linux 4.20)",
      "drivers/iommu/amd_iommu_init.c:2074 init_device_table_dma: V and TV for every devid up to "
      "last_bdf (Linux 4.20)",
-     "drivers/iommu/amd_iommu.c dma_ops_alloc_iova: below 4 GiB first (Linux 4.20)"},
+     "drivers/iommu/amd_iommu.c dma_ops_alloc_iova: below 4 GiB first (Linux 4.20)",
+     "drivers/iommu/amd_iommu_init.c:2451 early_amd_iommu_init finds no IVRS, so "
+     "amd_iommu_detect (:2803) fails: direct DMA (Linux 4.20)"},
     {5, 15,
      "arch/x86/kernel/apic/msi.c:170 pci_msi_prepare (X86_IRQ_ALLOC_CONTIGUOUS_VECTORS), :181 "
      "pci_msi_domain_info without MSI_FLAG_MULTI_PCI_MSI, :229 pci_msi_ir_domain_info with it; "
@@ -75,7 +80,9 @@ static const struct src_lines srcs[] = {
      "drivers/iommu/amd/init.c:2302 init_device_table_dma: V and TV for every devid up to "
      "last_bdf (Linux 5.15)",
      "drivers/iommu/dma-iommu.c iommu_dma_alloc_iova: below 4 GiB first for PCI devices unless "
-     "iommu.forcedac=1 (Linux 5.15)"},
+     "iommu.forcedac=1 (Linux 5.15)",
+     "drivers/iommu/amd/init.c:2704 early_amd_iommu_init finds no IVRS, so amd_iommu_detect "
+     "(:3079) fails: direct DMA (Linux 5.15)"},
     {6, 1,
      "arch/x86/kernel/apic/msi.c:168 pci_msi_prepare (X86_IRQ_ALLOC_CONTIGUOUS_VECTORS), :179 "
      "pci_msi_domain_info without MSI_FLAG_MULTI_PCI_MSI, :227 pci_msi_ir_domain_info with it; "
@@ -90,7 +97,9 @@ static const struct src_lines srcs[] = {
      "drivers/iommu/amd/init.c:2549 init_device_table_dma: V and TV for every devid up to "
      "last_bdf (Linux 6.1)",
      "drivers/iommu/dma-iommu.c iommu_dma_alloc_iova: below 4 GiB first for PCI devices unless "
-     "iommu.forcedac=1 (Linux 6.1)"},
+     "iommu.forcedac=1 (Linux 6.1)",
+     "drivers/iommu/amd/init.c:2983 early_amd_iommu_init finds no IVRS, so amd_iommu_detect "
+     "(:3331 iommu_go_to_state(IOMMU_IVRS_DETECTED)) fails: direct DMA (Linux 6.1)"},
 };
 
 static const struct src_lines *src_of(const struct host_kver *kv)
@@ -259,6 +268,24 @@ static void read_board(struct host_kernel *k, const struct scn_system *sys,
     (void)sys;
 }
 
+/* The device models with a bound driver, and the DMA domain each got. */
+static void read_devs(struct host_kernel *k, const struct scn_system *sys,
+                      struct diag_setup_facts *f)
+{
+    struct host_amd_iommu *a = host_amd_iommu_of(k);
+    for (size_t i = 0; i < scn_system_count(sys) && f->ndevs < DIAG_SETUP_MAX_DEVS; i++) {
+        const struct scn_sysfn *sf = scn_system_at(sys, i);
+        struct pci_dev *pd = sf->dev ? host_pci_of_fn(k, sf->fn) : NULL;
+        if (!pd || !pd->dev.driver_name)
+            continue;
+        struct diag_setup_dev *d = &f->devs[f->ndevs++];
+        pcie_bdf_str(pcie_fn_bdf(sf->fn), d->bdf);
+        d->model = dev_model_name(sf->dev);
+        d->driver = pd->dev.driver_name;
+        d->domain_known = a && host_amd_iommu_dev_domain(a, pd, &d->domain, &d->identity, NULL);
+    }
+}
+
 static void read_dte0(struct host_kernel *k, const struct scn_system *sys,
                       struct diag_setup_facts *f)
 {
@@ -300,6 +327,8 @@ static void read_facts(struct host_kernel *k, const struct scn_system *sys,
     if (b)
         read_board(k, sys, b, f);
     read_dte0(k, sys, f);
+    f->iommu_fns = scn_system_iommu_count(sys);
+    read_devs(k, sys, f);
 }
 
 /* ------------------------------------------------------------------ */
@@ -313,7 +342,119 @@ static const char *rid_words(const struct diag_setup_facts *f, char *buf)
     return buf;
 }
 
-static void note_iommu(struct diag_setup *s, const struct host_kernel *k)
+/* "00:03.0 (model edu, driver edu): translated DMA domain 2; ..." for the
+ * machine's devices with a driver; "" when none. */
+static void devs_words(const struct diag_setup_facts *f, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < f->ndevs && used < len; i++) {
+        const struct diag_setup_dev *d = &f->devs[i];
+        char dom[48];
+        if (d->domain_known && d->identity)
+            snprintf(dom, sizeof dom, "identity domain %u", d->domain);
+        else if (d->domain_known)
+            snprintf(dom, sizeof dom, "translated DMA domain %u", d->domain);
+        else
+            snprintf(dom, sizeof dom, "no IOMMU domain");
+        int n = snprintf(buf + used, len - used, "%s%s (model %s, driver %s): %s",
+                         i ? "; " : "", d->bdf, d->model, d->driver, dom);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+    }
+    if (used && used + 1 < len)
+        snprintf(buf + used, len - used, ".");
+}
+
+/* The IOMMU note of a machine without the seed's ECP5 board: what the mode
+ * does to its own devices' DMA, nothing about the board. */
+static void note_iommu_generic(struct diag_setup *s, const struct host_kernel *k)
+{
+    const struct diag_setup_facts *f = &s->facts;
+    const struct src_lines *src = src_of(k->kver);
+    bool walk = k->kver->swiotlb_soft_skips_iommu;
+    char devs[700];
+    devs_words(f, devs, sizeof devs);
+    struct diag_setup_note *n;
+    const char *unchecked = "a device's DMA address is a physical address and nothing checks "
+                            "its accesses";
+    const char *lands = "an access outside a device's buffers lands in memory silently (the "
+                        "DMA watch names such accesses)";
+    if (!f->iommu_fns) {
+        n = note_add(s, DIAG_SETUP_NO_IOMMU, "iommu");
+        put(n->title, sizeof n->title, "no IOMMU in this machine: direct DMA");
+        put(n->text, sizeof n->text,
+            "The machine has no IOMMU function and its firmware no IVRS, so the AMD IOMMU "
+            "driver never starts and there is no interrupt remapping: %s (%llu IOMMU faults); "
+            "%s. %s",
+            unchecked, (unsigned long long)f->faults, lands, devs);
+        put(n->source, sizeof n->source, "%s", src->noivrs);
+        alt(n, "an IOMMU (scenario key iommu: amd-vi) refuses and logs every access outside "
+               "a device's mappings");
+    } else if (f->no_iommu) {
+        n = note_add(s, DIAG_SETUP_IOMMU_OFF, "iommu=off");
+        put(n->title, sizeof n->title, "iommu=off: no IOMMU translation and no interrupt "
+            "remapping");
+        put(n->text, sizeof n->text,
+            "no_iommu is set, so the AMD IOMMU driver never starts: %s (%llu IOMMU faults); "
+            "%s. %s",
+            unchecked, (unsigned long long)f->faults, lands, devs);
+        put(n->source, sizeof n->source, "%s", src->off);
+        alt(n, "without iommu=off the IOMMU translates and refuses (and logs) every access "
+               "outside a device's mappings");
+    } else if (f->soft && walk) {
+        n = note_add(s, DIAG_SETUP_IOMMU_SOFT, "iommu=soft");
+        put(n->title, sizeof n->title,
+            "iommu=soft on %s: AMD-Vi is never initialised, so no IO_PAGE_FAULT can appear",
+            f->version);
+        put(n->text, sizeof n->text,
+            "iommu=soft selects swiotlb, and the x86 IOMMU_INIT detection walk ends at "
+            "pci_swiotlb_detect_override before amd_iommu_detect runs: no DMA translation, no "
+            "interrupt remapping, so %s (%llu IOMMU faults); %s. %s",
+            unchecked, (unsigned long long)f->faults, lands, devs);
+        put(n->source, sizeof n->source, "%s", src->soft);
+        alt(n, "to test without translation on purpose use iommu=off (or amd_iommu=off); "
+               "to keep interrupt remapping use iommu=pt");
+    } else if (f->pt) {
+        n = note_add(s, DIAG_SETUP_IOMMU_PT, "iommu=pt");
+        put(n->title, sizeof n->title, "iommu=pt: identity domains for listed devices; "
+            "interrupt remapping stays %s", f->irq_remap ? "on" : "off");
+        put(n->text, sizeof n->text,
+            "Devices the IVRS lists get an identity domain (DTE mode 0 with IR and IW set): "
+            "their DMA addresses are physical and pass untranslated, so an access outside a "
+            "device's buffers lands in memory without a fault (%llu IOMMU faults in this "
+            "run). %s",
+            (unsigned long long)f->faults, devs);
+        put(n->source, sizeof n->source, "%s; AMD I/O Virtualization Technology (48882) "
+            "2.2.2 (DTE Mode 0: IR/IW decide)", src->dte);
+        alt(n, "without iommu=pt the IOMMU translates and refuses (and logs) every access "
+               "outside a device's mappings");
+    } else {
+        enum diag_setup_id id = f->soft    ? DIAG_SETUP_IOMMU_SOFT
+                                : f->force ? DIAG_SETUP_IOMMU_FORCE
+                                           : DIAG_SETUP_IOMMU_DEFAULT;
+        n = note_add(s, id, f->soft ? "iommu=soft" : f->force ? "iommu=force" : "iommu");
+        if (f->force && !f->soft)
+            put(n->title, sizeof n->title, "iommu=force: the same as no option for AMD-Vi");
+        else if (f->soft)
+            put(n->title, sizeof n->title,
+                "iommu=soft on %s: swiotlb is enabled but AMD-Vi still translates", f->version);
+        else
+            put(n->title, sizeof n->title, "IOMMU %s: translated DMA domains",
+                f->amdvi ? "on" : "not translating");
+        put(n->text, sizeof n->text,
+            "Every device the IVRS lists gets a translated DMA domain: the DMA API hands out "
+            "IOVAs, the IOMMU looks up the device table by the requester ID of each TLP and "
+            "walks that domain's page table, and an access outside the device's mappings "
+            "faults and is logged (%llu IOMMU faults). %s",
+            (unsigned long long)f->faults, devs);
+        put(n->source, sizeof n->source, "%s", f->soft ? src->soft : src->dte);
+    }
+}
+
+/* The IOMMU note of the seed's machine: about the ECP5 board's requester ID. */
+static void note_iommu_board(struct diag_setup *s, const struct host_kernel *k)
 {
     const struct diag_setup_facts *f = &s->facts;
     const struct src_lines *src = src_of(k->kver);
@@ -411,6 +552,14 @@ static void note_iommu(struct diag_setup *s, const struct host_kernel *k)
                      : "");
         alt(n, "--set ecp5.requester_id=captured (the seed's fix)");
     }
+}
+
+static void note_iommu(struct diag_setup *s, const struct host_kernel *k)
+{
+    if (s->facts.board)
+        note_iommu_board(s, k);
+    else
+        note_iommu_generic(s, k);
 }
 
 static void note_msi(struct diag_setup *s, const struct host_kernel *k)

@@ -6,9 +6,14 @@
  * prints (src/cli/run_setup.c does) and nothing is global.
  *
  * One note per thing that matters, in a fixed order: the kernel and its
- * IOMMU mode (off, soft, force, pt or the default), the MSI vectors the
- * seed's board got and what happened to its UART interrupts, the DMA mask,
- * the payload against one page and against Max_Payload_Size. Each note has
+ * IOMMU mode (off, soft, force, pt, the default, or a machine without an
+ * IOMMU), the MSI vectors the seed's board got and what happened to its
+ * UART interrupts, the DMA mask, the payload against one page and against
+ * Max_Payload_Size. Every note is derived from the machine that ran: the
+ * ECP5 board's notes and advice (its requester ID, its MSI vectors, its
+ * payload) appear only when the machine has that board (model ecp5_dma);
+ * other machines get what applies to their own devices (their models,
+ * drivers and DMA domains). Each note has
  * a stable key, a one-line title, an explanation whose numbers come from the
  * run, the source of the rule (file:line of the version's Linux tree, or the
  * specification's section) and the alternatives a user has. */
@@ -33,10 +38,12 @@ enum diag_setup_id {
     DIAG_SETUP_DMA_MASK,
     DIAG_SETUP_PAYLOAD_PAGE,  /* the write runs past the buffer's page */
     DIAG_SETUP_PAYLOAD_MPS,   /* the write is split into several TLPs */
+    DIAG_SETUP_NO_IOMMU,      /* the machine has no IOMMU (no IVRS): direct DMA */
 };
 
 #define DIAG_SETUP_MAX_NOTES 10
 #define DIAG_SETUP_MAX_ALTS 4
+#define DIAG_SETUP_MAX_DEVS 8
 
 struct diag_setup_note {
     enum diag_setup_id id;
@@ -86,6 +93,17 @@ struct diag_setup_facts {
     unsigned n_overrun_sharers;
     bool dte0_blocks_writes;         /* DTE of 00:00.0: V=1, TV=1, IW=0 */
     bool dte0_read;                  /* dte0_blocks_writes was read from memory */
+    /* the machine's IOMMU hardware: functions with the iommu capability */
+    size_t iommu_fns;
+    /* the device models with a bound driver, in the machine's order */
+    struct diag_setup_dev {
+        char bdf[8];
+        const char *model;           /* "edu" */
+        const char *driver;          /* "edu" */
+        bool domain_known, identity; /* its AMD-Vi domain */
+        uint16_t domain;
+    } devs[DIAG_SETUP_MAX_DEVS];
+    size_t ndevs;
 };
 
 struct diag_setup {

@@ -733,6 +733,19 @@ static dma_addr_t map_single(struct host_amd_iommu *a, struct device *dev, struc
         host_iova_dma_free(d->iovad, iova, len, cpu_now(a), NULL);
         return host_dma_error_code(dev);
     }
+    /* NpCache: the IOMMU may hold the not-present entries just filled in.
+     * 4.x __map_single flushes [address + offset, size) and waits (4.9.80
+     * drivers/iommu/amd_iommu.c:2408-2411, 4.20 :2359-2362); 5.x/6.1
+     * iommu_map calls amd_iommu_iotlb_sync_map -> domain_flush_np_cache: the
+     * mapped range with PDE, then the wait (6.1-rc7 drivers/iommu/amd/iommu.c
+     * :1437-1448, :2192-2200; drivers/iommu/iommu.c:2303). */
+    if (a->np_cache) {
+        if (a->kv->amd_own_dma_ops)
+            amd_domain_flush_pages(a, d, iova + offset, size, false);
+        else
+            amd_domain_flush_pages(a, d, iova, len, true);
+        amd_domain_flush_complete(a, d);
+    }
     return iova + offset;
 }
 

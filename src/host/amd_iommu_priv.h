@@ -29,6 +29,7 @@
 #define AMD_PAGE_MODE_NONE    0
 #define AMD_PAGE_MODE_3_LEVEL 3
 #define AMD_PAGE_MODE_6_LEVEL 6
+#define AMD_IOMMU_CAP_NPCACHE 26     /* capability header bit: NpCache (48882 3.2.1) */
 #define AMD_IOMMU_CAP_EFR     27     /* capability header bit: EFR present */
 
 /* PTE bits (amd_iommu_types.h IOMMU_PTE_*) */
@@ -162,6 +163,7 @@ struct host_amd_iommu {
     bool ga;                         /* AMD_IOMMU_GUEST_IR_GA: 128-bit IRTEs */
     bool vapic;
     bool lazy;
+    bool np_cache;                   /* amd_iommu_np_cache: an IOMMU has NpCache */
     bool identity_default;
     /* 4.x: the template of reserved IOVA ranges (init_reserved_iova_ranges) */
     struct host_iova_domain *resv;

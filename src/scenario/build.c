@@ -110,7 +110,8 @@ static bool dw_free(const struct pcie_cfg *cfg, unsigned at, unsigned len)
 /* AMD IOMMU capability block (AMD I/O Virtualization Technology spec 48882,
  * 3.2.1), 20 bytes, linked at the end of the standard list (caps.h has no
  * builder for it). */
-static int add_iommu_cap(struct pcie_cfg *cfg, uint64_t base, unsigned at, struct pcilab_err *err)
+static int add_iommu_cap(struct pcie_cfg *cfg, uint64_t base, bool np_cache, unsigned at,
+                         struct pcilab_err *err)
 {
     const unsigned len = 20;
     if (!at) {
@@ -122,8 +123,11 @@ static int add_iommu_cap(struct pcie_cfg *cfg, uint64_t base, unsigned at, struc
     if (!dw_free(cfg, at, len))
         return pcilab_errf(err, PCILAB_EEXIST, "AMD IOMMU capability at 0x%x overlaps another capability", at);
     /* 00h Capability Header: CapId 0Fh, CapType 011b (18:16), CapRev 00001b
-     * (23:19), EFRSup (27: the Extended Feature Register exists), CapExt (28). */
-    pcie_cfg_define(cfg, at, 4, 0x0fu | 3u << 16 | 1u << 19 | 1u << 27 | 1u << 28, 0, 0);
+     * (23:19), NpCache (26: not-present entries may be cached, when asked),
+     * EFRSup (27: the Extended Feature Register exists), CapExt (28). */
+    pcie_cfg_define(cfg, at, 4,
+                    0x0fu | 3u << 16 | 1u << 19 | (np_cache ? 1u << 26 : 0) | 1u << 27 | 1u << 28,
+                    0, 0);
     /* 04h/08h Base Address Low/High: base[31:14] | Enable (bit 0); locked (RO) as
      * firmware leaves it. */
     pcie_cfg_define(cfg, at + 4, 4, (uint32_t)(base & 0xffffc000u) | 1u, 0, 0);
@@ -201,7 +205,7 @@ static int add_cap(struct pcie_cfg *cfg, const struct scn_func *f, const struct 
         return pcie_cap_add_exp(cfg, &p, c->offset, err);
     }
     case SCN_CAP_IOMMU:
-        return add_iommu_cap(cfg, f->iommu.base, c->offset, err);
+        return add_iommu_cap(cfg, f->iommu.base, f->iommu.np_cache, c->offset, err);
     case SCN_CAP_AER: {
         struct pcie_aer_params p;
         memset(&p, 0, sizeof p);

@@ -655,7 +655,7 @@ static int parse_pcie(struct ctx *c, const struct scn_ynode *n, struct scn_func 
 
 static int parse_iommu(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
 {
-    static const char *const keys[] = {"base", "offset", NULL};
+    static const char *const keys[] = {"base", "np_cache", "offset", NULL};
     int rc = check_map(c, n, "capability 'iommu'", keys);
     struct scn_ynode *v;
     uint64_t x;
@@ -667,6 +667,8 @@ static int parse_iommu(struct ctx *c, const struct scn_ynode *n, struct scn_func
                     "'base' 0x%" PRIx64 " must be 16 KiB aligned (IOMMU Base Address, AMD 48882 3.2.1)",
                     x);
     f->iommu.base = x;
+    if ((v = map_get(n, "np_cache")) && (rc = get_bool(c, v, "np_cache", &f->iommu.np_cache)))
+        return rc;
     return cap_offset(c, n, SCN_CAP_IOMMU, off);
 }
 
@@ -1052,6 +1054,7 @@ static void dump_caps(struct scn_func *f)
                 }
             } else if (id == SCN_CAP_IOMMU) {
                 f->iommu.base = ((uint64_t)rd32(b, off + 8) << 32 | rd32(b, off + 4)) & ~0x3fffull;
+                f->iommu.np_cache = (rd32(b, off) >> 26) & 1; /* 48882 3.2.1 NpCache */
             }
             if (keep) {
                 f->caps[f->ncaps++] = (struct scn_capref){.id = (enum scn_cap)id, .offset = (uint16_t)off};
@@ -3022,7 +3025,8 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
           EQ(pcie.version) && EQ(pcie.port_type) && EQ(pcie.max_speed) && EQ(pcie.max_width) &&
           EQ(pcie.speed) && EQ(pcie.width) && EQ(pcie.mps) && EQ(pcie.ext_tags) &&
           EQ(pcie.tag10_completer) && EQ(pcie.tag10_requester) && EQ(pcie.flr) && EQ(pcie.slot) &&
-          EQ(pcie.slot_number) && EQ(pcie.hot_plug) && EQ(iommu.base)))
+          EQ(pcie.slot_number) && EQ(pcie.hot_plug) && EQ(iommu.base) &&
+          EQ(iommu.np_cache)))
         return false;
 #undef EQ
     for (unsigned i = 0; i < a->nparams; i++)

@@ -107,6 +107,8 @@ struct scn_pcie {
 /* AMD IOMMU capability block (AMD 48882, 3.2.1): where the MMIO registers live. */
 struct scn_iommu_cap {
     uint64_t base;          /* IOMMU Base Address, 16 KiB aligned */
+    bool np_cache;          /* Capability Header NpCache (bit 26): the IOMMU caches
+                               not-present entries (QEMU's amd-iommu sets it) */
 };
 
 /* ACS Capability register bits, PCIe 5.0 7.7.8.2. */

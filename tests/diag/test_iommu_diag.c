@@ -1,6 +1,9 @@
 /* The fault recorder and the diagnosis (src/diag/iommu_rec.h, iommu_diag.h):
  * the recorder on hand-made observations, then the seed machine run in
- * process and diagnosed, with the fix and a bigger payload. */
+ * process and diagnosed, with the fix and a bigger payload; then the edu
+ * device on the root bus (its ID is its own BDF: never a mismatch) and each
+ * of its DMA mistakes named from the DMA watch's history at the time of the
+ * fault. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -149,6 +152,7 @@ struct run {
     struct diag_fn fns[64];
     struct diag_machine dm;
     struct diag_report out;
+    struct diag_dma_watch *w;
 };
 
 static void run_seed(struct run *x, const char *set_key, const char *set_value, sim_time_t until)
@@ -168,6 +172,10 @@ static void run_seed(struct run *x, const char *set_key, const char *set_value, 
     assert_int_equal(scn_system_iommu_count(x->sys), 1);
     x->rec = diag_rec_create();
     diag_rec_attach(x->rec, scn_system_iommu(x->sys, 0)->iommu);
+    /* the DMA watch, as pcilab run attaches it: it must change nothing in a
+     * requester-ID finding */
+    x->w = diag_dma_watch_create(x->k, scn_system_fabric(x->sys),
+                                 scn_system_iommu(x->sys, 0)->iommu);
     sim_run_until(x->sim, until);
 
     size_t n = scn_system_count(x->sys);
@@ -179,13 +187,14 @@ static void run_seed(struct run *x, const char *set_key, const char *set_value, 
     x->dm = (struct diag_machine){
         .fabric = scn_system_fabric(x->sys), .map = scn_system_addrmap(x->sys),
         .iommu_fn = scn_system_iommu(x->sys, 0)->fn, .kernel = x->k,
-        .log = sim_log(x->sim), .fns = x->fns, .nfns = n};
+        .log = sim_log(x->sim), .fns = x->fns, .nfns = n, .watch = x->w};
     assert_int_equal(diag_analyse(x->rec, &x->dm, &x->out, &err), 0);
 }
 
 static void run_done(struct run *x)
 {
     diag_report_free(&x->out);
+    diag_dma_watch_destroy(x->w);
     diag_rec_destroy(x->rec);
     sim_destroy(x->sim);
     pcie_enum_report_free(&x->rep);
@@ -322,6 +331,150 @@ static void test_payload_512(void **state)
     run_done(&x);
 }
 
+/* ---- the edu device (root bus) ---- */
+
+static void run_edu(struct run *x, const char *scenario, bool watch)
+{
+    struct pcilab_err err;
+    memset(x, 0, sizeof *x);
+    assert_int_equal(scn_load_builtin(scenario, &x->m, &err), 0);
+    x->sim = sim_create(x->m.seed);
+    assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
+    assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);
+    assert_int_equal(scn_boot(x->sys, &x->m, NULL, &x->rep, &x->k, &err), 0);
+    assert_int_equal(scn_system_iommu_count(x->sys), 1);
+    x->rec = diag_rec_create();
+    diag_rec_attach(x->rec, scn_system_iommu(x->sys, 0)->iommu);
+    if (watch) /* after the recorder, as pcilab run does: it chains the observer */
+        x->w = diag_dma_watch_create(x->k, scn_system_fabric(x->sys),
+                                     scn_system_iommu(x->sys, 0)->iommu);
+    sim_run_until(x->sim, 500 * SIM_MS);
+    size_t n = scn_system_count(x->sys);
+    for (size_t i = 0; i < n; i++) {
+        const struct scn_sysfn *sf = scn_system_at(x->sys, i);
+        x->fns[i] = (struct diag_fn){sf->fn, sf->name, sf->dev};
+    }
+    x->dm = (struct diag_machine){
+        .fabric = scn_system_fabric(x->sys), .map = scn_system_addrmap(x->sys),
+        .iommu_fn = scn_system_iommu(x->sys, 0)->fn, .kernel = x->k,
+        .log = sim_log(x->sim), .fns = x->fns, .nfns = n, .watch = x->w};
+    assert_int_equal(diag_analyse(x->rec, &x->dm, &x->out, &err), 0);
+}
+
+/* The edu at 00:03.0 sits on the root bus: no root port tells who sent a
+ * TLP, its requester ID names it, and that ID is its own BDF. It is the
+ * sender, never a mismatch, and never listed among the others as "RID !=
+ * its BDF" (its clean reads are its own). */
+static void test_edu_root_bus_sender(void **state)
+{
+    (void)state;
+    struct run x;
+    run_edu(&x, "edu-write-to-device-map", false);
+    assert_int_equal(x.out.n, 1);
+    const struct diag_finding *f = &x.out.findings[0];
+    assert_int_equal(f->sig.rid, 0x0018);
+    assert_null(f->sig.ingress);
+    assert_int_equal(f->category, DIAG_PERMISSION);
+    assert_non_null(f->sender.fn);
+    assert_int_equal(f->sender.bdf, 0x0018);
+    assert_int_equal(f->sender.candidates, 1);
+    assert_string_equal(f->sender.label, "edu");
+    assert_string_equal(f->sender.model, "edu");
+    bool reads = false;
+    for (size_t i = 0; i < x.out.nclean; i++) {
+        const struct diag_clean *c = &x.out.clean[i];
+        if (c->st.rid != 0x0018)
+            continue;
+        reads = !c->st.write;
+        assert_true(c->rid_is_own_bdf);
+    }
+    assert_true(reads); /* the load's MRds translated */
+    /* without the watch nothing is said about the time of the fault */
+    assert_false(f->at_fault.known);
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_NONE);
+    run_done(&x);
+}
+
+static const struct diag_finding *edu_finding(struct run *x, const char *scenario)
+{
+    run_edu(x, scenario, true);
+    assert_int_equal(x->out.n, 1);
+    const struct diag_finding *f = &x->out.findings[0];
+    assert_true(f->at_fault.known);
+    assert_int_equal(f->confidence, DIAG_CONF_HIGH);
+    assert_int_equal(f->at_fault.at, f->sig.first);
+    return f;
+}
+
+/* Each mistake, named from what was mapped WHEN the device accessed, though
+ * the driver has unmapped everything by the end of the run. */
+static void test_edu_mistakes(void **state)
+{
+    (void)state;
+    struct run x;
+    const struct diag_finding *f;
+
+    f = edu_finding(&x, "edu-use-after-unmap");
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_USE_AFTER_UNMAP);
+    assert_int_equal(f->owner.nmaps, 0); /* the page tables after the run: nothing */
+    assert_true(f->at_fault.has_map);
+    assert_false(f->at_fault.map.live);
+    assert_int_equal(f->at_fault.map.dma, 0xffff000);
+    assert_int_equal(f->at_fault.map.dir, DMA_FROM_DEVICE);
+    assert_string_equal(f->at_fault.map.driver, "edu");
+    assert_int_equal(f->at_fault.map.mapped, 100 * SIM_MS);
+    assert_int_equal(f->at_fault.map.unmapped, 324 * SIM_MS);
+    assert_int_equal(f->sig.first, 424 * SIM_MS);
+    run_done(&x);
+
+    f = edu_finding(&x, "edu-write-to-device-map");
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_DIRECTION);
+    assert_int_equal(f->at_fault.map.dir, DMA_TO_DEVICE);
+    assert_true(f->at_fault.pt_read);
+    assert_false(f->at_fault.pt_write);
+    assert_true(f->sig.write);
+    run_done(&x);
+
+    f = edu_finding(&x, "edu-read-from-device-map");
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_DIRECTION);
+    assert_int_equal(f->at_fault.map.dir, DMA_FROM_DEVICE);
+    assert_false(f->at_fault.pt_read);
+    assert_true(f->at_fault.pt_write);
+    assert_false(f->sig.write);
+    run_done(&x);
+
+    f = edu_finding(&x, "edu-phys-addr");
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_PHYS_ADDR);
+    assert_int_equal(f->at_fault.map.phys, f->sig.first_addr);
+    assert_int_equal(f->at_fault.map.dma, 0xffff000);
+    run_done(&x);
+
+    f = edu_finding(&x, "edu-straddle-end");
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_PAST_END);
+    assert_int_equal(f->at_fault.map.dma + f->at_fault.map.size, f->sig.first_addr);
+    assert_int_equal(f->sig.bytes, 1024);
+    run_done(&x);
+
+    f = edu_finding(&x, "edu-unmapped-iova");
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_UNMAPPED_IOVA);
+    assert_false(f->at_fault.has_map);
+    assert_int_equal(f->at_fault.nlive, 2);
+    run_done(&x);
+    assert_string_equal(diag_mistake_name(DIAG_MISTAKE_USE_AFTER_UNMAP), "use-after-unmap");
+}
+
+/* The seed's wrong requester ID is not a driver mistake: with the watch
+ * (run_seed attaches it) nothing is said about the time of the fault. */
+static void test_seed_with_watch(void **state)
+{
+    (void)state;
+    struct run x;
+    run_seed(&x, NULL, NULL, 200 * SIM_MS);
+    assert_int_equal(x.out.findings[0].category, DIAG_REQUESTER_ID_MISMATCH);
+    assert_false(x.out.findings[0].at_fault.known);
+    run_done(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +484,9 @@ int main(void)
         cmocka_unit_test(test_seed),
         cmocka_unit_test(test_captured),
         cmocka_unit_test(test_payload_512),
+        cmocka_unit_test(test_edu_root_bus_sender),
+        cmocka_unit_test(test_edu_mistakes),
+        cmocka_unit_test(test_seed_with_watch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -270,6 +270,86 @@ static void test_bad_args(void **state)
     assert_int_equal(diag_setup_explain(NULL, NULL, &s, &err), -PCILAB_EINVAL);
 }
 
+/* ---- the edu machine: no ECP5 board, so no board advice ---- */
+
+static void run_edu(struct run *r, const char *iommu, const char *cmdline)
+{
+    struct pcilab_err err;
+    memset(r, 0, sizeof *r);
+    assert_int_equal(scn_load_builtin("edu-use-after-unmap", &r->m, &err), 0);
+    if (iommu)
+        assert_int_equal(scn_set(&r->m, "iommu", iommu, &err), 0);
+    r->sim = sim_create(1);
+    assert_int_equal(scn_build(&r->m, r->sim, &r->sys, &err), 0);
+    assert_int_equal(scn_enumerate(r->sys, &r->rep, &err), 0);
+    struct scn_boot_opts o = {NULL, cmdline, false};
+    assert_int_equal(scn_boot(r->sys, &r->m, &o, &r->rep, &r->k, &err), 0);
+    sim_run_until(r->sim, 500 * SIM_MS);
+    assert_int_equal(diag_setup_explain(r->k, r->sys, &r->s, &err), 0);
+}
+
+/* Nothing of the seed's board in any note of a machine without it. */
+static void no_board_words(const struct run *r)
+{
+    static const char *const seed_words[] = {"ecp5", "requester_id", "0000 (00:00.0",
+                                             "board", "MSI vector", "UART", NULL};
+    assert_false(r->s.facts.board);
+    for (size_t i = 0; i < r->s.n; i++) {
+        const struct diag_setup_note *n = &r->s.notes[i];
+        for (unsigned w = 0; seed_words[w]; w++) {
+            if (strstr(n->title, seed_words[w]) || strstr(n->text, seed_words[w]))
+                fail_msg("note %s says '%s': %s", n->key, seed_words[w], n->text);
+            for (unsigned a = 0; a < n->nalt; a++)
+                if (strstr(n->alt[a], seed_words[w]))
+                    fail_msg("note %s alternative says '%s': %s", n->key, seed_words[w],
+                             n->alt[a]);
+        }
+    }
+}
+
+static void test_edu_notes(void **state)
+{
+    (void)state;
+    struct run r;
+    const struct diag_setup_note *n;
+
+    run_edu(&r, NULL, NULL); /* AMD-Vi translating */
+    no_board_words(&r);
+    assert_int_equal(r.s.n, 1);
+    n = need(&r, DIAG_SETUP_IOMMU_DEFAULT);
+    contains(n->title, "IOMMU on");
+    contains(n->text, "00:03.0 (model edu, driver edu): translated DMA domain 2");
+    contains(n->text, "(16 IOMMU faults)");
+    assert_int_equal(r.s.facts.ndevs, 1);
+    assert_int_equal(r.s.facts.iommu_fns, 1);
+    done(&r);
+
+    run_edu(&r, NULL, "iommu=pt");
+    no_board_words(&r);
+    assert_int_equal(r.s.n, 1);
+    n = need(&r, DIAG_SETUP_IOMMU_PT);
+    contains(n->text, "identity domain");
+    contains(n->text, "lands in memory without a fault (0 IOMMU faults");
+    done(&r);
+
+    run_edu(&r, "none", NULL); /* no IOMMU at all: not "IOMMU off: translated" */
+    no_board_words(&r);
+    assert_int_equal(r.s.n, 1);
+    assert_null(diag_setup_find(&r.s, DIAG_SETUP_IOMMU_DEFAULT));
+    n = need(&r, DIAG_SETUP_NO_IOMMU);
+    contains(n->title, "no IOMMU in this machine");
+    contains(n->text, "00:03.0 (model edu, driver edu): no IOMMU domain");
+    contains(n->source, "init.c:2983");
+    assert_int_equal(r.s.facts.iommu_fns, 0);
+    done(&r);
+
+    run_edu(&r, NULL, "iommu=off");
+    no_board_words(&r);
+    n = need(&r, DIAG_SETUP_IOMMU_OFF);
+    contains(n->text, "nothing checks its accesses");
+    done(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +361,7 @@ int main(void)
         cmocka_unit_test(test_mask_64),
         cmocka_unit_test(test_payload),
         cmocka_unit_test(test_bad_args),
+        cmocka_unit_test(test_edu_notes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

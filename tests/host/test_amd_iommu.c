@@ -14,6 +14,11 @@
 
 #include "amd_machine.h"
 #include "host/mm.h"
+#include "pcie/enumerate.h"
+#include "scenario/boot.h"
+#include "scenario/build.h"
+#include "scenario/scenario.h"
+#include "sim/log.h"
 
 /* ---- helpers ---- */
 
@@ -649,10 +654,14 @@ static void test_v61_fault_line_and_pt(void **state)
     struct amd_machine m;
     up(&m, "6.1", "", false);
     char feat[160];
-    snprintf(feat, sizeof feat, "AMD-Vi: Extended features (%#llx, 0): PreF PPR IA GA",
+    /* EFR2 is 0: the kernel prints it "0x0" (its %#llx, lib/vsprintf.c) */
+    snprintf(feat, sizeof feat, "AMD-Vi: Extended features (%#llx, 0x0): PreF PPR IA GA",
              (unsigned long long)amd_ivrs_efr());
     expect_rec(&m, feat, 6);
     expect_rec(&m, "pci 0000:00:00.2: AMD-Vi: Found IOMMU cap 0x40", 6);
+    snprintf(feat, sizeof feat, "AMD-Vi: Using global IVHD EFR:%#llx, EFR2:0x0",
+             (unsigned long long)amd_ivrs_efr());
+    expect_rec(&m, feat, 6);
     dma_addr_t h;
     dma_alloc_coherent(&m.pdev->dev, 4096, &h, GFP_KERNEL);
     assert_int_equal(h, 0xfffff000ull);
@@ -675,6 +684,93 @@ static void test_v61_fault_line_and_pt(void **state)
     amd_machine_free(&m);
 }
 
+/* ---- NpCache (capability header bit 26), on built-in machines ---- */
+
+struct npc_run {
+    size_t strict_line;          /* index of the NpCache line + 1, 0: none */
+    size_t efr_line, group_line; /* "Using global IVHD", first "Adding ... group" (+ 1) */
+    struct host_amd_iommu_info info;
+};
+
+/* scenario at version; np_cache < 0: as the scenario says, else forced. */
+static void npc_run(const char *scenario, const char *version, int np_cache, struct npc_run *out)
+{
+    struct pcilab_err err;
+    struct scn_machine m;
+    struct scn_system *sys;
+    struct pcie_enum_report rep;
+    struct host_kernel *k;
+    memset(out, 0, sizeof *out);
+    assert_int_equal(scn_load_builtin(scenario, &m, &err), 0);
+    for (size_t i = 0; np_cache >= 0 && i < m.nfuncs; i++)
+        m.funcs[i].iommu.np_cache = np_cache;
+    struct pcilab_sim *sim = sim_create(m.seed);
+    assert_int_equal(scn_build(&m, sim, &sys, &err), 0);
+    assert_int_equal(scn_enumerate(sys, &rep, &err), 0);
+    struct scn_boot_opts o = {version, NULL, false};
+    assert_int_equal(scn_boot(sys, &m, &o, &rep, &k, &err), 0);
+    sim_run_until(sim, 500 * SIM_MS);
+    const struct sim_log *log = sim_log(sim);
+    for (size_t i = 0; i < sim_log_count(log); i++) {
+        struct sim_log_rec r;
+        if (!sim_log_get(log, i, &r))
+            continue;
+        if (strstr(r.text, "AMD-Vi: Using strict mode due to virtualization")) {
+            assert_int_equal(out->strict_line, 0); /* once: one IOMMU */
+            out->strict_line = i + 1;
+        }
+        if (strstr(r.text, "Using global IVHD"))
+            out->efr_line = i + 1;
+        if (!out->group_line && strstr(r.text, "group"))
+            out->group_line = i + 1;
+    }
+    host_amd_iommu_get_info(host_amd_iommu_of(k), &out->info);
+    sim_destroy(sim);
+    pcie_enum_report_free(&rep);
+    scn_free(&m);
+}
+
+/* QEMU's amd-iommu has NpCache: 5.15 and 6.1 print the line where the real
+ * 6.1 boot does (after "Using global IVHD", before the iommu groups, as in
+ * tests/linux/captured/edu-amd-ok.log) and go strict; 4.9.80 and 4.20 only
+ * flush on map, silently; the seed's Carrizo (no NpCache) is untouched. */
+static void test_npcache(void **state)
+{
+    (void)state;
+    struct npc_run r, off;
+    npc_run("edu-ok", "6.1", -1, &r);
+    assert_int_not_equal(r.strict_line, 0);
+    assert_true(r.efr_line && r.efr_line < r.strict_line);
+    assert_true(r.strict_line < r.group_line);
+    assert_false(r.info.lazy);
+    assert_int_equal(r.info.fq_flushes, 0);
+    npc_run("edu-ok", "6.1", 0, &off); /* the same machine without the bit */
+    assert_int_equal(off.strict_line, 0);
+    assert_true(off.info.lazy);
+    /* the flush on map: a completion wait per mapping more */
+    assert_true(r.info.completion_waits > off.info.completion_waits);
+
+    npc_run("edu-ok", "5.15", -1, &r);
+    assert_int_not_equal(r.strict_line, 0);
+    assert_false(r.info.lazy);
+
+    npc_run("edu-ok", "4.20", -1, &r);
+    assert_int_equal(r.strict_line, 0);
+    npc_run("edu-ok", "4.20", 0, &off);
+    assert_int_equal(r.info.lazy, off.info.lazy); /* not forced strict */
+    assert_true(r.info.completion_waits > off.info.completion_waits);
+
+    npc_run("edu-ok", "4.9", -1, &r);
+    assert_int_equal(r.strict_line, 0);
+    npc_run("edu-ok", "4.9", 0, &off);
+    assert_int_equal(r.info.lazy, off.info.lazy);
+    assert_true(r.info.completion_waits > off.info.completion_waits);
+
+    npc_run("seed", "6.1", -1, &r);
+    assert_int_equal(r.strict_line, 0);
+    assert_true(r.info.lazy);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -693,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_v515_boot_and_fault),
         cmocka_unit_test(test_v515_lazy_and_strict),
         cmocka_unit_test(test_v61_fault_line_and_pt),
+        cmocka_unit_test(test_npcache),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
