@@ -2843,21 +2843,42 @@ static int parse_machine(struct ctx *c, const struct scn_ynode *root)
 /* ------------------------------------------------------------------------ */
 /* public API                                                                 */
 
+#define SCN_STASH_FUNCS 8
+struct scn_iommu_stash {
+    unsigned n;
+    struct scn_func funcs[SCN_STASH_FUNCS]; /* owned: params and config */
+    unsigned at[SCN_STASH_FUNCS];           /* index each had in funcs */
+    struct scn_firmware fw;                 /* the firmware before */
+};
+
+static void free_func_data(struct scn_func *f)
+{
+    for (unsigned j = 0; j < f->nparams; j++) {
+        free(f->params[j].key);
+        free(f->params[j].value);
+    }
+    free(f->params);
+    free(f->config);
+    free(f->config_given);
+}
+
+static void free_stash(struct scn_iommu_stash *st)
+{
+    if (!st)
+        return;
+    for (unsigned i = 0; i < st->n; i++)
+        free_func_data(&st->funcs[i]);
+    free(st);
+}
+
 void scn_free(struct scn_machine *m)
 {
     if (!m)
         return;
-    for (unsigned i = 0; i < m->nfuncs; i++) {
-        struct scn_func *f = &m->funcs[i];
-        for (unsigned j = 0; j < f->nparams; j++) {
-            free(f->params[j].key);
-            free(f->params[j].value);
-        }
-        free(f->params);
-        free(f->config);
-        free(f->config_given);
-    }
+    for (unsigned i = 0; i < m->nfuncs; i++)
+        free_func_data(&m->funcs[i]);
     free(m->funcs);
+    free_stash(m->iommu_stash);
     memset(m, 0, sizeof *m);
 }
 
@@ -3436,16 +3457,15 @@ static bool has_amd_iommu(const struct scn_func *f)
 }
 
 /* Takes function i (no children) out of the description. */
-static void remove_func(struct scn_machine *m, unsigned i)
+/* Removes funcs[i]; into `keep` (its data still owned) when not NULL, else
+ * freed. */
+static void remove_func(struct scn_machine *m, unsigned i, struct scn_func *keep)
 {
     struct scn_func *f = &m->funcs[i];
-    for (unsigned j = 0; j < f->nparams; j++) {
-        free(f->params[j].key);
-        free(f->params[j].value);
-    }
-    free(f->params);
-    free(f->config);
-    free(f->config_given);
+    if (keep)
+        *keep = *f;
+    else
+        free_func_data(f);
     memmove(&m->funcs[i], &m->funcs[i + 1], (m->nfuncs - i - 1) * sizeof *m->funcs);
     m->nfuncs--;
     for (unsigned j = 0; j < m->nfuncs; j++)
@@ -3456,6 +3476,23 @@ static void remove_func(struct scn_machine *m, unsigned i)
             m->firmware.ivhd[j].iommu--;
 }
 
+/* The reverse of remove_func with a kept function: back at index i (the
+ * firmware is restored as a whole by the caller). */
+static int insert_func(struct scn_machine *m, unsigned i, const struct scn_func *f)
+{
+    struct scn_func *nf = realloc(m->funcs, (m->nfuncs + 1) * sizeof *m->funcs);
+    if (!nf)
+        return -PCILAB_ENOMEM;
+    m->funcs = nf;
+    memmove(&m->funcs[i + 1], &m->funcs[i], (m->nfuncs - i) * sizeof *m->funcs);
+    m->funcs[i] = *f;
+    m->nfuncs++;
+    for (unsigned j = 0; j < m->nfuncs; j++)
+        if (j != i && m->funcs[j].parent >= (int)i)
+            m->funcs[j].parent++;
+    return 0;
+}
+
 int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *err)
 {
     if (!value)
@@ -3464,6 +3501,18 @@ int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *e
     for (unsigned i = 0; i < m->nfuncs; i++)
         n += has_amd_iommu(&m->funcs[i]);
     if (!strcmp(value, "amd-vi")) {
+        struct scn_iommu_stash *st = m->iommu_stash;
+        if (!n && st && st->n) {
+            /* put back what iommu: vtd or none took, in the order taken out
+             * (each index is the one it had when it was removed) */
+            for (unsigned k = st->n; k-- > 0;)
+                if (insert_func(m, st->at[k], &st->funcs[k]) < 0)
+                    return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+            m->firmware = st->fw;
+            free(st);
+            m->iommu_stash = NULL;
+            n = 1;
+        }
         if (!n)
             return pcilab_errf(err, PCILAB_EINVAL, "'amd-vi': the machine has no AMD-Vi "
                                "function (one with the 'iommu' capability)%s",
@@ -3472,38 +3521,54 @@ int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *e
         return 0;
     }
     bool vtd = !strcmp(value, "vtd");
-    if (vtd || !strcmp(value, "none")) {
-        for (unsigned i = m->nfuncs; i-- > 0;) {
-            if (!has_amd_iommu(&m->funcs[i]))
-                continue;
-            for (unsigned j = 0; j < m->nfuncs; j++)
-                if (m->funcs[j].parent == (int)i)
-                    return pcilab_errf(err, PCILAB_EINVAL, "'%s': the IOMMU function %s has "
-                                       "functions below it", value, m->funcs[i].name);
-            remove_func(m, i);
-        }
-        /* an Intel machine's firmware, or one without an IOMMU, has no IVRS */
-        m->firmware.nivhd = 0;
-        m->firmware.nivmd = 0;
-        m->firmware.ivrs = false;
-        m->firmware.no_ivrs = true;
-        if (vtd) {
-            /* VT-d comes from the firmware's DMAR (Intel VT-d 8.1): a machine
-             * without one gets QEMU q35's, as `-device intel-iommu` adds it
-             * (host/dmar.h) */
-            if (m->firmware.dmar.kind == SCN_DMAR_ABSENT) {
-                memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
-                m->firmware.dmar.kind = SCN_DMAR_Q35;
-            }
-            m->iommu = SCN_IOMMU_VTD;
-        } else {
-            memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
-            m->iommu = SCN_IOMMU_NONE;
-        }
-        return 0;
+    if (!vtd && strcmp(value, "none"))
+        return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not an IOMMU kind (amd-vi, vtd or none)",
+                           value);
+    for (unsigned i = 0; i < m->nfuncs; i++) {
+        if (!has_amd_iommu(&m->funcs[i]))
+            continue;
+        for (unsigned j = 0; j < m->nfuncs; j++)
+            if (m->funcs[j].parent == (int)i)
+                return pcilab_errf(err, PCILAB_EINVAL, "'%s': the IOMMU function %s has "
+                                   "functions below it", value, m->funcs[i].name);
     }
-    return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not an IOMMU kind (amd-vi, vtd or none)",
-                       value);
+    if (n > SCN_STASH_FUNCS)
+        return pcilab_errf(err, PCILAB_ERANGE, "'%s': more than %d AMD IOMMU functions", value,
+                           SCN_STASH_FUNCS);
+    if (n && !m->iommu_stash) {
+        struct scn_iommu_stash *st = calloc(1, sizeof *st);
+        if (!st)
+            return pcilab_errf(err, PCILAB_ENOMEM, "out of memory");
+        st->fw = m->firmware;
+        for (unsigned i = 0; i < m->nfuncs;) {
+            if (!has_amd_iommu(&m->funcs[i])) {
+                i++;
+                continue;
+            }
+            st->at[st->n] = i;
+            remove_func(m, i, &st->funcs[st->n++]);
+        }
+        m->iommu_stash = st;
+    }
+    /* an Intel machine's firmware, or one without an IOMMU, has no IVRS */
+    m->firmware.nivhd = 0;
+    m->firmware.nivmd = 0;
+    m->firmware.ivrs = false;
+    m->firmware.no_ivrs = true;
+    if (vtd) {
+        /* VT-d comes from the firmware's DMAR (Intel VT-d 8.1): a machine
+         * without one gets QEMU q35's, as `-device intel-iommu` adds it
+         * (host/dmar.h) */
+        if (m->firmware.dmar.kind == SCN_DMAR_ABSENT) {
+            memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
+            m->firmware.dmar.kind = SCN_DMAR_Q35;
+        }
+        m->iommu = SCN_IOMMU_VTD;
+    } else {
+        memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
+        m->iommu = SCN_IOMMU_NONE;
+    }
+    return 0;
 }
 
 /* base: NAME or FILE: the scenario is another one, loaded first, with these

@@ -327,9 +327,11 @@ struct scn_firmware {
 enum scn_iommu {
     SCN_IOMMU_AUTO = 0,  /* not given: whatever IOMMU functions the machine has */
     SCN_IOMMU_AMD_VI,    /* "amd-vi": the machine's AMD IOMMU function(s) */
-    SCN_IOMMU_VTD,       /* "vtd": refused until the VT-d model lands */
-    SCN_IOMMU_NONE,      /* "none": no IOMMU (its functions and IVRS are removed) */
+    SCN_IOMMU_VTD,       /* "vtd": the AMD functions and IVRS are removed, a DMAR given */
+    SCN_IOMMU_NONE,      /* "none": no IOMMU (its functions, IVRS and DMAR are removed) */
 };
+
+struct scn_iommu_stash;      /* what iommu: vtd|none removed (scenario.c) */
 
 struct scn_machine {
     char source[SCN_PATH_MAX]; /* file the description came from */
@@ -345,6 +347,10 @@ struct scn_machine {
     char machine_from[SCN_PATH_MAX];
     unsigned nfuncs;
     struct scn_func *funcs; /* depth first, every bridge before its children */
+    /* the AMD IOMMU functions and the firmware iommu: vtd or none removed,
+     * so that a later iommu: amd-vi (a --set over a scenario based on one
+     * with iommu: vtd) puts the machine's AMD-Vi back; NULL when none */
+    struct scn_iommu_stash *iommu_stash;
 };
 
 /* Loading. On success *m is filled and must be released with scn_free; on

@@ -338,6 +338,8 @@ static void run_edu(struct run *x, const char *scenario, bool watch)
     struct pcilab_err err;
     memset(x, 0, sizeof *x);
     assert_int_equal(scn_load_builtin(scenario, &x->m, &err), 0);
+    /* the diagnosis of AMD-Vi faults (the edu machine's default is VT-d) */
+    assert_int_equal(scn_set(&x->m, "iommu", "amd-vi", &err), 0);
     x->sim = sim_create(x->m.seed);
     assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
     assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);

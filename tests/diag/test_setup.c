@@ -313,7 +313,7 @@ static void test_edu_notes(void **state)
     struct run r;
     const struct diag_setup_note *n;
 
-    run_edu(&r, NULL, NULL); /* AMD-Vi translating */
+    run_edu(&r, "amd-vi", NULL); /* AMD-Vi translating */
     no_board_words(&r);
     assert_int_equal(r.s.n, 1);
     n = need(&r, DIAG_SETUP_IOMMU_DEFAULT);
@@ -324,7 +324,7 @@ static void test_edu_notes(void **state)
     assert_int_equal(r.s.facts.iommu_fns, 1);
     done(&r);
 
-    run_edu(&r, NULL, "iommu=pt");
+    run_edu(&r, "amd-vi", "iommu=pt");
     no_board_words(&r);
     assert_int_equal(r.s.n, 1);
     n = need(&r, DIAG_SETUP_IOMMU_PT);
@@ -343,7 +343,7 @@ static void test_edu_notes(void **state)
     assert_int_equal(r.s.facts.iommu_fns, 0);
     done(&r);
 
-    run_edu(&r, NULL, "iommu=off");
+    run_edu(&r, "amd-vi", "iommu=off");
     no_board_words(&r);
     n = need(&r, DIAG_SETUP_IOMMU_OFF);
     contains(n->text, "nothing checks its accesses");

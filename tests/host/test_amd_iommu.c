@@ -702,6 +702,7 @@ static void npc_run(const char *scenario, const char *version, int np_cache, str
     struct host_kernel *k;
     memset(out, 0, sizeof *out);
     assert_int_equal(scn_load_builtin(scenario, &m, &err), 0);
+    assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), 0); /* QEMU's amd-iommu */
     for (size_t i = 0; np_cache >= 0 && i < m.nfuncs; i++)
         m.funcs[i].iommu.np_cache = np_cache;
     struct pcilab_sim *sim = sim_create(m.seed);

@@ -442,14 +442,27 @@ static void test_iommu_key(void **state)
     assert_true(m.firmware.no_ivrs);
     assert_int_equal(m.firmware.nivhd, 0);
     assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_Q35);
-    assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), -PCILAB_EINVAL);
-    assert_non_null(strstr(err.msg, "no AMD-Vi function"));
-    /* none: the DMAR goes too */
+    /* amd-vi after it: the function and the IVRS come back where they were */
+    assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), 0);
+    assert_int_equal(m.iommu, SCN_IOMMU_AMD_VI);
+    assert_int_equal(m.nfuncs, n);
+    assert_int_equal(scn_find_func(&m, "amdvi"), 1);
+    assert_int_equal(scn_find_func(&m, "edu"), 2);
+    assert_int_equal(m.firmware.nivhd, 1);
+    assert_false(m.firmware.no_ivrs);
+    assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_ABSENT);
+    /* none: the function, the IVRS and the DMAR go */
+    assert_int_equal(scn_set(&m, "iommu", "vtd", &err), 0);
     assert_int_equal(scn_set(&m, "iommu", "none", &err), 0);
     assert_int_equal(m.iommu, SCN_IOMMU_NONE);
+    assert_int_equal(m.nfuncs, n - 1);
     assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_ABSENT);
+    assert_true(m.firmware.no_ivrs);
+    scn_free(&m);
+    /* a machine that never had an AMD-Vi function */
+    assert_int_equal(scn_load_builtin("q35-vtd", &m, &err), 0);
     assert_int_equal(scn_set(&m, "iommu", "amd-vi", &err), -PCILAB_EINVAL);
-    assert_non_null(strstr(err.msg, "iommu: none removed it"));
+    assert_non_null(strstr(err.msg, "no AMD-Vi function"));
     scn_free(&m);
 
     /* in a file: at the value, and in a based scenario */
