@@ -26,11 +26,12 @@ struct sim_run {
     int status;                  /* 0, or the error of bringing it up */
     char error[512];
     bool has_line;
-    struct explain_sim_fault line; /* its first IO_PAGE_FAULT line */
+    struct explain_sim_fault line; /* its first fault line (AMD-Vi or VT-d) */
     char line_text[300];         /* as dmesg prints it, time included */
-    uint64_t fault_lines;        /* IO_PAGE_FAULT lines in its log */
+    uint64_t fault_lines;        /* fault lines in its log */
     uint64_t faults;             /* faults the IOMMU saw (the recorder) */
-    char isr[200];               /* the board's first "DMA done:" line, "" when none */
+    char isr[200];               /* the board's first "DMA done:" line, the edu driver's
+                                    last "store: N bytes of the device's data" line, "" */
     bool dev_found;
     uint16_t dev_segment, dev_bdf; /* where the board sits after enumeration */
     bool data;                   /* that line read the board's pattern, not zeros */
@@ -70,19 +71,42 @@ static void run_once(const char *arg, const struct explain_sim_scn *s, bool fixe
         }
     }
     const struct sim_log *log = sim_log(m.sim);
+    bool edu = s->mistake[0] != '\0';
     for (size_t i = 0; i < sim_log_count(log); i++) {
         struct sim_log_rec lr;
-        if (!sim_log_get(log, i, &lr) || !strstr(lr.text, "IO_PAGE_FAULT")) {
-            if (!r->isr[0] && sim_log_get(log, i, &lr) && bdf[0] && strstr(lr.text, bdf) &&
-                strstr(lr.text, "DMA done:")) {
-                const char *d = strstr(lr.text, "DMA done:");
+        if (!sim_log_get(log, i, &lr))
+            continue;
+        if (!strstr(lr.text, "IO_PAGE_FAULT") && !strstr(lr.text, "Request device [")) {
+            const char *d;
+            if (!edu && !r->isr[0] && bdf[0] && strstr(lr.text, bdf) &&
+                (d = strstr(lr.text, "DMA done:"))) {
                 snprintf(r->isr, sizeof r->isr, "%s", d);
                 r->data = !strstr(d, "00000000 00000000");
             }
+            /* the edu driver's report of its last store (src/drivers/edu.c
+             * edu_report): "store: N bytes of the device's data in the
+             * store buffer (first dwords ...)" */
+            const char *nb = " bytes of the device's data in the store buffer";
+            if (edu && bdf[0] && (d = strstr(lr.text, bdf)) && strstr(lr.text, nb)) {
+                d += strlen(bdf);
+                if (*d == ':')
+                    d++;
+                while (*d == ' ')
+                    d++;
+                snprintf(r->isr, sizeof r->isr, "%s", d);
+                const char *q = strstr(d, nb);
+                while (q > d && q[-1] >= '0' && q[-1] <= '9')
+                    q--;
+                r->data = strtoull(q, NULL, 10) > 0 && !strstr(d, "00000000 00000000");
+            }
             continue;
         }
+        struct explain_sim_fault f;
+        if (explain_sim_fault_parse(lr.text, lr.len, &f, NULL) < 0)
+            continue;
         r->fault_lines++;
-        if (!r->has_line && explain_sim_fault_parse(lr.text, lr.len, &r->line, NULL) == 0) {
+        if (!r->has_line) {
+            r->line = f;
             r->has_line = true;
             sim_log_format(&lr, r->line_text, sizeof r->line_text);
             size_t k = strlen(r->line_text);
@@ -134,12 +158,18 @@ static json_t *fault_json(const struct explain_sim_fault *f, const char *text)
     snprintf(rid, sizeof rid, "%04x:%s", f->segment, pcie_bdf_str(f->rid, b));
     json_t *o = json_object();
     json_object_set_new(o, "text", json_string(text ? text : f->text));
+    json_object_set_new(o, "family", json_string(kmsg_family_name(f->family)));
     json_object_set_new(o, "form", json_string(explain_sim_form_name(f->form)));
     json_object_set_new(o, "requester", f->has_rid ? json_string(rid) : json_null());
     json_object_set_new(o, "domain", f->has_domain ? json_integer(f->domain) : json_null());
     json_object_set_new(o, "address",
                         f->has_addr ? json_integer((json_int_t)f->addr) : json_null());
     json_object_set_new(o, "flags", f->has_flags ? json_integer(f->flags) : json_null());
+    json_object_set_new(o, "reason", f->has_reason ? json_integer(f->reason) : json_null());
+    json_object_set_new(o, "direction",
+                        f->dir == KMSG_DIR_READ    ? json_string("read")
+                        : f->dir == KMSG_DIR_WRITE ? json_string("write")
+                                                   : json_null());
     return o;
 }
 
@@ -266,7 +296,8 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
             explain_sim_compare(&s.expect, &seen->line, &cmp);
             explain_sim_cmp_str(&cmp, &s.expect, &seen->line, why, sizeof why);
         }
-        bool fix_ok = fixed->faults == 0 && fixed->fault_lines == 0;
+        bool fix_ok = fixed->faults == 0 && fixed->fault_lines == 0 &&
+                      (!s.mistake[0] || fixed->data);
         rc = cmp.reproduced && fix_ok ? 0 : 1;
         if (out) {
             if (!seen->dev_found || seen->dev_bdf != s.device_bdf ||
@@ -276,7 +307,8 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
                         pcie_bdf_fn(s.device_bdf));
             fprintf(out, "  %-11s %s\n", "log", s.expect.text);
             if (!seen->has_line) {
-                fprintf(out, "  not reproduced: the run printed no IO_PAGE_FAULT line\n");
+                fprintf(out, "  not reproduced: the run printed no %s line\n",
+                        req->family == KMSG_FAM_VTD ? "DMAR fault" : "IO_PAGE_FAULT");
                 snprintf(why, sizeof why, "%llu IOMMU faults)", (unsigned long long)seen->faults);
                 wrapped(out, "", why);
             } else {
@@ -286,7 +318,12 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
                 snprintf(w, sizeof w, "(%s)", why);
                 wrapped(out, "", w);
             }
-            if (fix_ok)
+            if (fix_ok && s.mistake[0])
+                fprintf(out, "  with the fix: 0 faults, %s\n",
+                        fixed->data ? "the data arrives"
+                        : fixed->isr[0] ? "but the store buffer holds none of the data"
+                                        : "no store line");
+            else if (fix_ok)
                 fprintf(out, "  with the fix: 0 faults, %s\n",
                         fixed->data ? "the ISR reads the data"
                         : fixed->isr[0] ? "but the ISR still reads zeros" : "no ISR line");
@@ -296,7 +333,7 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
                         (unsigned long long)fixed->fault_lines);
             char w[600];
             snprintf(w, sizeof w, "(--set %s; %s%s%s)", s.fix,
-                     fixed->isr[0] ? fixed->isr : "no ISR line",
+                     fixed->isr[0] ? fixed->isr : s.mistake[0] ? "no store line" : "no ISR line",
                      seen->isr[0] ? ", before it " : "",
                      seen->isr[0] ? seen->isr + (strncmp(seen->isr, "DMA done: ", 10) ? 0 : 10)
                                   : "");
@@ -311,6 +348,7 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
         json_object_set_new(sc, "base", s.run_arg[0] ? json_string(s.run_arg) : json_null());
         json_object_set_new(sc, "kernel", json_string(s.kernel));
         json_object_set_new(sc, "label", json_string(s.label));
+        json_object_set_new(sc, "mistake", s.mistake[0] ? json_string(s.mistake) : json_null());
         json_object_set_new(sc, "yaml", json_string(s.yaml));
         json_object_set_new(sc, "set", sets_json(s.seen, s.nseen));
         json_object_set_new(sc, "until_ps", json_integer((json_int_t)s.until));
@@ -329,9 +367,11 @@ int explain_sim_run(const struct explain_sim_req *req, FILE *out, json_t **json)
                                                     : json_null());
             json_object_set_new(
                 j, "fields",
-                json_pack("{s:s, s:s, s:s, s:s, s:s}", "requester", same_name(cmp.requester),
-                          "domain", same_name(cmp.domain), "address", same_name(cmp.address),
-                          "flags", same_name(cmp.flags), "form", same_name(cmp.form)));
+                json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "requester",
+                          same_name(cmp.requester), "domain", same_name(cmp.domain),
+                          "address", same_name(cmp.address), "flags", same_name(cmp.flags),
+                          "direction", same_name(cmp.direction), "reason",
+                          same_name(cmp.reason), "form", same_name(cmp.form)));
             json_object_set_new(j, "exact", json_boolean(cmp.exact));
             json_object_set_new(
                 j, "fix",
@@ -556,9 +596,10 @@ static int usage(FILE *f)
             "                               [--count N --first SECONDS --last SECONDS]\n"
             "                               [--category NAME] [--print-scenario] [--json]\n"
             "       pcilab explain-simulate --log FILE [--lspci FILE] [--json]\n\n"
-            "Reproduces one pasted AMD-Vi IO_PAGE_FAULT line with a pcilab scenario and\n"
-            "shows that giving the device its own requester ID removes it (what\n"
-            "'pcilab explain --simulate' does for a finding; docs/explain-simulate.md).\n\n"
+            "Reproduces one pasted AMD-Vi IO_PAGE_FAULT or VT-d DMAR fault line with a\n"
+            "pcilab scenario and shows that the fix removes it (the device's own requester\n"
+            "ID; the edu driver without its DMA mistake): what 'pcilab explain --simulate'\n"
+            "does for a finding; docs/explain-simulate.md.\n\n"
             "  --log FILE          a whole log: every finding pcilab explain makes of it\n"
             "  --lspci FILE        that machine's lspci output (with --log)\n"
             "  --kernel VER        the release of the log's \"Linux version\" line\n"
@@ -566,7 +607,8 @@ static int usage(FILE *f)
             "  --device BDF        the device a driver printed on ([ssss:]bb:dd.f)\n"
             "  --count N           how many such lines the log has\n"
             "  --first/--last S    the first and last line's times (seconds)\n"
-            "  --category NAME     the finding's category (default requester-id-mismatch)\n"
+            "  --category NAME     the finding's category (default requester-id-mismatch;\n"
+            "                      missing-mapping for a VT-d line of reason 5 or 6)\n"
             "  --print-scenario    print the scenario file too\n"
             "  --json              print the result as JSON\n");
     return f == stdout ? 0 : 2;
@@ -581,6 +623,7 @@ int cmd_explain_sim(int argc, char **argv)
     req.category = DIAG_REQUESTER_ID_MISMATCH;
     const char *line = NULL, *log = NULL, *lspci = NULL;
     bool as_json = false, print_yaml = false, has_first = false, has_last = false;
+    bool has_category = false;
     double first = 0, last = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -636,6 +679,7 @@ int cmd_explain_sim(int argc, char **argv)
                 if (!strcmp(diag_category_name((enum diag_category)c), v)) {
                     req.category = (enum diag_category)c;
                     found = true;
+                    has_category = true;
                 }
             if (!found) {
                 fprintf(stderr, "pcilab explain-simulate: --category '%s': not a category of "
@@ -665,14 +709,20 @@ int cmd_explain_sim(int argc, char **argv)
         fprintf(stderr, "pcilab explain-simulate: no line given\n");
         return usage(stderr);
     }
-    if (strstr(line, "DMAR") || strstr(line, "DMA Write") || strstr(line, "DMA Read")) {
-        req.family = KMSG_FAM_VTD;
-        req.kind = KMSG_VTD_DMA_FAULT;
-    } else {
+    {
         struct pcilab_err err;
         pcilab_err_clear(&err);
         if (explain_sim_fault_parse(line, strlen(line), &req.line, &err) < 0)
             return cli_fail("explain-simulate", &err);
+        req.family = req.line.family;
+        req.kind = req.family == KMSG_FAM_VTD ? KMSG_VTD_DMA_FAULT : KMSG_AMDVI_IO_PAGE_FAULT;
+        req.dir = req.line.dir;
+        /* a VT-d line's reason 5 or 6 (a page the walk found without the
+         * right) says missing-mapping or permission, not a wrong ID; without
+         * the driver's mapping lines, missing-mapping */
+        if (!has_category && req.family == KMSG_FAM_VTD && req.line.has_reason &&
+            (req.line.reason == 5 || req.line.reason == 6))
+            req.category = DIAG_MISSING_MAPPING;
     }
     if (has_first && has_last) {
         req.has_times = true;

@@ -11,12 +11,12 @@
  *     Simulation (--simulate):
  *       scenario    seed --set kernel.version=4.9.80 --set ecp5.write_rid=zero
  *       assumed     ... (one line per assumption)
- *       log         IO_PAGE_FAULT device=00:00.0 ...
+ *       log         IO_PAGE_FAULT device=00:00.0 ... (or a DMAR fault line)
  *       reproduced: [    0.102500] IO_PAGE_FAULT device=00:00.0 ... (matches the log's:
  *                   requester, flags, domain, address)
  *       with the fix (--set ecp5.requester_id=captured): 0 faults, the ISR reads the data
  *                   (DMA done: ec5d0001 00010001)
- * or "not reproduced: ..." / "not simulated: <why>" (VT-d is issue 7, a category
+ * or "not reproduced: ..." / "not simulated: <why>" (a VT-d wrong requester ID, a category
  * the model cannot send ...). json: when not NULL, receives a new object (the
  * "simulation" value of pcilab-explain/1, documented in
  * docs/explain-simulate.md) or NULL when out of memory.

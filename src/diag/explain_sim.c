@@ -30,6 +30,11 @@ const char *explain_sim_form_name(enum explain_sim_form f)
     case EXPLAIN_SIM_FORM_4_20: return "4.20";
     case EXPLAIN_SIM_FORM_5_15: return "5.x";
     case EXPLAIN_SIM_FORM_6_1: return "6.1 segment";
+    case EXPLAIN_SIM_FORM_VTD_4_4: return "VT-d 4.4 two-record";
+    case EXPLAIN_SIM_FORM_VTD_4_7: return "VT-d 4.7";
+    case EXPLAIN_SIM_FORM_VTD_5_1: return "VT-d 5.1 PASID";
+    case EXPLAIN_SIM_FORM_VTD_5_15: return "VT-d 5.15";
+    case EXPLAIN_SIM_FORM_VTD_SEG: return "VT-d segment";
     case EXPLAIN_SIM_FORM_UNKNOWN: break;
     }
     return "unknown";
@@ -37,7 +42,26 @@ const char *explain_sim_form_name(enum explain_sim_form f)
 
 enum explain_sim_form explain_sim_form_of_format(const char *format)
 {
-    if (!format || strncmp(format, "amdvi-", 6))
+    if (!format)
+        return EXPLAIN_SIM_FORM_UNKNOWN;
+    if (!strncmp(format, "vtd-", 4)) {
+        /* kmsg_vtd.c parse_fault's names; the interrupt-remapping ones
+         * ("vtd-ir-...") and the 4.4 tail alone are no DMA fault line */
+        if (!strncmp(format, "vtd-ir-", 7) || strstr(format, "tail"))
+            return EXPLAIN_SIM_FORM_UNKNOWN;
+        if (strstr(format, "-seg"))
+            return EXPLAIN_SIM_FORM_VTD_SEG;
+        if (!strcmp(format, "vtd-4.4-split"))
+            return EXPLAIN_SIM_FORM_VTD_4_4;
+        if (!strcmp(format, "vtd-4.7"))
+            return EXPLAIN_SIM_FORM_VTD_4_7;
+        if (!strcmp(format, "vtd-5.1-pasid"))
+            return EXPLAIN_SIM_FORM_VTD_5_1;
+        if (!strncmp(format, "vtd-5.15", 8))
+            return EXPLAIN_SIM_FORM_VTD_5_15;
+        return EXPLAIN_SIM_FORM_UNKNOWN;
+    }
+    if (strncmp(format, "amdvi-", 6))
         return EXPLAIN_SIM_FORM_UNKNOWN;
     if (strstr(format, "split"))
         return EXPLAIN_SIM_FORM_4_9;
@@ -50,7 +74,11 @@ enum explain_sim_form explain_sim_form_of_format(const char *format)
     return EXPLAIN_SIM_FORM_UNKNOWN;
 }
 
-/* The modelled release that prints a form (src/host/kver.c). */
+/* The modelled release that prints a form (src/host/kver.c): for VT-d the
+ * nearest one, whose own form may differ (4.4's two records, 5.1's PASID,
+ * the segment), which choose_kernel says. 6.1 for the 5.15 form: 5.15 and
+ * 6.1 print it alike, and 6.1 is the edu machine's kernel, the one compared
+ * with a real boot (docs/parity.md). */
 static const char *form_release(enum explain_sim_form f)
 {
     switch (f) {
@@ -58,14 +86,22 @@ static const char *form_release(enum explain_sim_form f)
     case EXPLAIN_SIM_FORM_4_20: return "4.20.17";
     case EXPLAIN_SIM_FORM_5_15: return "5.15";
     case EXPLAIN_SIM_FORM_6_1: return "6.1";
+    case EXPLAIN_SIM_FORM_VTD_4_4: return "4.9.80";
+    case EXPLAIN_SIM_FORM_VTD_4_7: return "4.9.80";
+    case EXPLAIN_SIM_FORM_VTD_5_1: return "5.15";
+    case EXPLAIN_SIM_FORM_VTD_5_15: return "6.1";
+    case EXPLAIN_SIM_FORM_VTD_SEG: return "6.1";
     case EXPLAIN_SIM_FORM_UNKNOWN: break;
     }
     return NULL;
 }
 
-/* The form a modelled release prints (host/kver.h enum host_amd_msg). */
-static enum explain_sim_form release_form(const struct host_kver *kv)
+/* The form a modelled release prints (host/kver.h enum host_amd_msg; for
+ * VT-d its vtd_msg_5x, src/host/intel_iommu_irq.c host_intel_fault_line). */
+static enum explain_sim_form release_form(const struct host_kver *kv, enum kmsg_family fam)
 {
+    if (fam == KMSG_FAM_VTD)
+        return kv->vtd_msg_5x ? EXPLAIN_SIM_FORM_VTD_5_15 : EXPLAIN_SIM_FORM_VTD_4_7;
     if (!host_kver_at_least(kv, 4, 20))
         return EXPLAIN_SIM_FORM_4_9;
     if (!host_kver_at_least(kv, 5, 0))
@@ -77,18 +113,30 @@ static enum explain_sim_form release_form(const struct host_kver *kv)
 
 /* ---- reading a fault line ---- */
 
-/* The fault fields of a parsed IO_PAGE_FAULT (kmsg.h); the per-device form
- * names the requester through its dev_err prefix. */
+/* The fault fields of a parsed IO_PAGE_FAULT or VT-d DMA fault (kmsg.h);
+ * the per-device AMD-Vi form names the requester through its dev_err
+ * prefix. */
 static void fault_from_kmsg(struct explain_sim_fault *l, const struct kmsg *m)
 {
+    l->family = m->family;
     l->form = explain_sim_form_of_format(m->format);
     l->has_rid = m->has_bdf;
+    l->segment = m->segment;
+    l->rid = m->bdf;
+    l->has_addr = m->has_addr;
+    l->addr = m->addr;
+    if (m->family == KMSG_FAM_VTD) {
+        /* "[%04x:%02x:%02x.%d]" in the 7.x form only (kmsg_vtd.c "-seg") */
+        l->has_segment = m->has_bdf && strstr(m->format, "-seg");
+        l->has_reason = m->has_reason;
+        l->reason = m->reason;
+        l->dir = m->dir;
+        return;
+    }
     /* the 6.1 device= field and every dev_err prefix ("amdvi-dev...") print
      * the segment */
     l->has_segment = m->has_bdf && (l->form == EXPLAIN_SIM_FORM_6_1 ||
                                     !strncmp(m->format, "amdvi-dev", 9));
-    l->segment = m->segment;
-    l->rid = m->bdf;
     if (!m->has_bdf && m->has_printer) {
         l->has_rid = true;
         l->has_segment = true;
@@ -97,31 +145,66 @@ static void fault_from_kmsg(struct explain_sim_fault *l, const struct kmsg *m)
     }
     l->has_domain = m->has_domain;
     l->domain = m->domain;
-    l->has_addr = m->has_addr;
-    l->addr = m->addr;
     l->has_flags = m->has_flags;
     l->flags = m->flags;
+    /* RW, bit 5 of the flags (AMD 48882 2.5.3 IO_PAGE_FAULT) */
+    l->dir = m->dir != KMSG_DIR_NONE ? m->dir
+             : !m->has_flags      ? KMSG_DIR_NONE
+             : (m->flags & 0x20)  ? KMSG_DIR_WRITE
+                                  : KMSG_DIR_READ;
+}
+
+/* A "[ time]" prefix and the spaces after it. */
+static const char *skip_time(const char *s, const char *end)
+{
+    while (s < end && (*s == ' ' || *s == '\t'))
+        s++;
+    if (s < end && *s == '[') { /* a dmesg time */
+        const char *c = memchr(s, ']', (size_t)(end - s));
+        bool time = c && c > s + 1;
+        for (const char *q = s + 1; time && q < c; q++)
+            time = *q == ' ' || *q == '.' || isdigit((unsigned char)*q);
+        if (time)
+            for (s = c + 1; s < end && *s == ' '; s++)
+                ;
+    }
+    return s;
 }
 
 int explain_sim_fault_parse(const char *text, size_t len, struct explain_sim_fault *out,
                             struct pcilab_err *err)
 {
     memset(out, 0, sizeof *out);
-    const char *s = text, *end = text + len;
-    while (s < end && (*s == ' ' || *s == '\t'))
-        s++;
-    if (s < end && *s == '[') { /* a dmesg time */
-        const char *c = memchr(s, ']', (size_t)(end - s));
-        if (c)
-            for (s = c + 1; s < end && *s == ' '; s++)
-                ;
+    const char *end = text + len;
+    /* one line: VT-d 4.4's two records pasted together are joined with a
+     * space, the second's time dropped, as the log reader joins them */
+    char line[512];
+    size_t n = 0;
+    for (const char *s = skip_time(text, end); s < end && n + 1 < sizeof line;) {
+        if (*s == '\r' || *s == '\n') {
+            while (s < end && (*s == '\r' || *s == '\n'))
+                s++;
+            s = skip_time(s, end);
+            if (n && line[n - 1] != ' ' && s < end)
+                line[n++] = ' ';
+            continue;
+        }
+        line[n++] = *s++;
     }
+    while (n && line[n - 1] == ' ')
+        n--;
+    line[n] = '\0';
     struct kmsg m;
-    if (kmsg_parse(s, (size_t)(end - s), &m) != KMSG_MATCH || m.kind != KMSG_AMDVI_IO_PAGE_FAULT)
-        return pcilab_errf(err, PCILAB_EINVAL, "not an AMD-Vi IO_PAGE_FAULT line: '%.*s'",
+    if (kmsg_parse(line, n, &m) != KMSG_MATCH ||
+        (m.kind != KMSG_AMDVI_IO_PAGE_FAULT &&
+         (m.kind != KMSG_VTD_DMA_FAULT || !m.has_bdf)))
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "not an AMD-Vi IO_PAGE_FAULT or VT-d DMA fault line: '%.*s'",
                            (int)(len > 80 ? 80 : len), text);
-    snprintf(out->text, sizeof out->text, "%.*s", (int)(end - s), s);
+    snprintf(out->text, sizeof out->text, "%.*s", (int)(sizeof out->text - 1), line);
     fault_from_kmsg(out, &m);
+    if (m.family == KMSG_FAM_VTD)
+        return 0;
     /* 4.9's two records joined by a reader ("Event logged [ IO_PAGE_FAULT")
      * read as one 4.x record; 4.x prints the address with 16 digits (4.20),
      * shorter ones are a pre-4.9 kernel's, printed by 5.x alike */
@@ -144,7 +227,7 @@ void explain_sim_req_from_kmsg(struct explain_sim_req *req, const struct kmsg *m
     req->kind = m->kind;
     fault_from_kmsg(&req->line, m);
     req->dir = m->dir;
-    if (m->has_printer && m->has_bdf &&
+    if (m->family == KMSG_FAM_AMDVI && m->has_printer && m->has_bdf &&
         (m->printer_bdf != m->bdf || m->printer_segment != m->segment) &&
         strcmp(m->printer_driver, "amd_iommu") && strcmp(m->printer_driver, "iommu")) {
         req->has_device = true;
@@ -152,6 +235,31 @@ void explain_sim_req_from_kmsg(struct explain_sim_req *req, const struct kmsg *m
         req->device_bdf = m->printer_bdf;
         snprintf(req->device_driver, sizeof req->device_driver, "%s", m->printer_driver);
     }
+}
+
+/* The requester's driver's mapping lines (explain_ctx.dirline) and the
+ * other addresses the log printed (explain_ctx.phys), for the edu mistake. */
+static void maps_from_ctx(struct explain_sim_req *req, const struct explain_ctx *x)
+{
+    for (size_t i = 0; i < x->ndirline && req->nmaps < EXPLAIN_SIM_MAX_MAPS; i++) {
+        const struct explain_dirline *d = &x->dirline[i];
+        if (d->segment != req->line.segment || d->bdf != req->line.rid || !d->naddr)
+            continue;
+        struct explain_sim_map *mp = &req->map[req->nmaps++];
+        memset(mp, 0, sizeof *mp);
+        mp->handle = d->addr[0];
+        mp->size = d->size;
+        mp->to_device = d->to_device;
+        const char *ph = strstr(d->text, "phys ");
+        if (!ph)
+            ph = strstr(d->text, "phys=");
+        if (ph && ph[5] == '0' && ph[6] == 'x' && isxdigit((unsigned char)ph[7])) {
+            mp->has_phys = true;
+            mp->phys = strtoull(ph + 7, NULL, 16);
+        }
+    }
+    for (size_t i = 0; i < x->nphys && req->nphys < EXPLAIN_SIM_MAX_MAPS; i++)
+        req->phys[req->nphys++] = x->phys[i].start;
 }
 
 void explain_sim_req_from_finding(struct explain_sim_req *req, const struct explain *e,
@@ -162,6 +270,7 @@ void explain_sim_req_from_finding(struct explain_sim_req *req, const struct expl
     const struct explain_ctx *x = e ? explain_context(e) : NULL;
     req->category = f->category;
     req->lspci = db;
+    snprintf(req->rid_driver, sizeof req->rid_driver, "%s", f->req.driver);
     if (x)
         snprintf(req->kernel, sizeof req->kernel, "%s", x->kernel);
     switch (f->req.role) {
@@ -193,6 +302,10 @@ void explain_sim_req_from_finding(struct explain_sim_req *req, const struct expl
     m.addr = g->addr;
     m.has_flags = g->has_flags;
     m.flags = g->flags;
+    m.has_reason = g->has_reason;
+    m.reason = g->reason;
+    m.has_pasid = g->has_pasid;
+    m.pasid = g->pasid;
     m.dir = g->dir;
     explain_sim_req_from_kmsg(req, &m);
     if (g->nevidence) {
@@ -217,6 +330,8 @@ void explain_sim_req_from_finding(struct explain_sim_req *req, const struct expl
         snprintf(req->device_driver, sizeof req->device_driver, "%s", f->sender_driver[0]);
         req->candidates = f->nsenders;
     }
+    if (x && req->line.has_rid)
+        maps_from_ctx(req, x);
 }
 
 /* ---- building ---- */
@@ -318,7 +433,7 @@ static int choose_kernel(const struct explain_sim_req *req, struct explain_sim_s
         pcilab_err_clear(&e);
         if (host_kver_find(req->kernel, &kv, &e) == 0) {
             snprintf(s->kernel, sizeof s->kernel, "%s", host_kver_name(kv));
-            if (form != EXPLAIN_SIM_FORM_UNKNOWN && release_form(kv) != form)
+            if (form != EXPLAIN_SIM_FORM_UNKNOWN && release_form(kv, req->family) != form)
                 note(s, "the log says Linux %s but prints the line in the %s form; %s is run "
                      "(its own form)", req->kernel, explain_sim_form_name(form), s->kernel);
             else
@@ -342,8 +457,23 @@ static int choose_kernel(const struct explain_sim_req *req, struct explain_sim_s
                            "neither a \"Linux version\" line nor the line's form says which "
                            "kernel printed it");
     snprintf(s->kernel, sizeof s->kernel, "%s", r);
-    note(s, "no \"Linux version\" line: the %s form of the line is what %s prints", 
-         explain_sim_form_name(form), r);
+    const struct host_kver *rk = NULL;
+    enum explain_sim_form own = host_kver_find(r, &rk, NULL) == 0
+                                    ? release_form(rk, req->family) : form;
+    if (own != form)
+        note(s, "no \"Linux version\" line: the line is in the %s form, which no modelled "
+             "kernel prints; %s, the nearest, prints the same fields in the %s form",
+             explain_sim_form_name(form), r, explain_sim_form_name(own));
+    else if (form == EXPLAIN_SIM_FORM_VTD_4_7)
+        note(s, "no \"Linux version\" line: the %s form of the line is what 4.7 to 4.20 "
+             "print; %s is run", explain_sim_form_name(form), r);
+    else if (form == EXPLAIN_SIM_FORM_VTD_5_15)
+        note(s, "no \"Linux version\" line: the %s form of the line is what 5.15 and later "
+             "print; %s is run (the edu machine's kernel, compared with a real boot in "
+             "docs/parity.md)", explain_sim_form_name(form), r);
+    else
+        note(s, "no \"Linux version\" line: the %s form of the line is what %s prints",
+             explain_sim_form_name(form), r);
     return 0;
 }
 
@@ -1199,28 +1329,244 @@ static void rate_from_log(const struct explain_sim_req *req, struct explain_sim_
          req->transfers ? "" : "; one line per transfer assumed");
 }
 
+/* ---- the edu device standing in for the user's (missing-mapping, permission) ---- */
+
+static bool same_page(uint64_t a, uint64_t b)
+{
+    return a >> 12 == b >> 12;
+}
+
+const char *explain_sim_edu_mistake(const struct explain_sim_req *req, char *why, size_t len)
+{
+    const struct explain_sim_fault *l = &req->line;
+    enum kmsg_dir d = req->dir != KMSG_DIR_NONE ? req->dir : l->dir;
+    if (d == KMSG_DIR_NONE && req->family == KMSG_FAM_AMDVI && !l->has_flags)
+        d = KMSG_DIR_WRITE;
+    uint64_t a = l->addr;
+    if (why && len)
+        why[0] = '\0';
+    if (d != KMSG_DIR_READ && d != KMSG_DIR_WRITE) {
+        if (why)
+            snprintf(why, len, "the line gives no direction (read or write), and the edu "
+                     "driver's mistakes are each one direction");
+        return NULL;
+    }
+    bool write = d == KMSG_DIR_WRITE;
+    if (req->category == DIAG_PERMISSION) {
+        if (why)
+            snprintf(why, len, "a %s refused by a mapping's direction: the driver maps the "
+                     "buffer %s and the device %s it", write ? "write" : "read",
+                     write ? "DMA_TO_DEVICE" : "DMA_FROM_DEVICE", write ? "writes" : "reads");
+        return write ? "write-to-device-map" : "read-from-device-map";
+    }
+    if (req->category != DIAG_MISSING_MAPPING && req->category != DIAG_DRIVER_API_MISUSE) {
+        if (why)
+            snprintf(why, len, "a %s finding is no DMA mistake of the edu driver",
+                     diag_category_name(req->category));
+        return NULL;
+    }
+    if (!l->has_addr) {
+        if (why)
+            snprintf(why, len, "the line gives no address");
+        return NULL;
+    }
+    /* an address the log printed as a buffer's physical one */
+    bool handle_page = false;
+    for (size_t i = 0; i < req->nmaps; i++)
+        handle_page = handle_page || same_page(req->map[i].handle, a);
+    bool phys = false;
+    for (size_t i = 0; i < req->nmaps && !phys; i++)
+        phys = req->map[i].has_phys && same_page(req->map[i].phys, a);
+    for (size_t i = 0; i < req->nphys && !phys; i++)
+        phys = !handle_page && same_page(req->phys[i], a);
+    if (phys && write) {
+        if (why)
+            snprintf(why, len, "0x%llx is a buffer's physical address as the driver printed "
+                     "it: the device was given it instead of the DMA handle",
+                     (unsigned long long)a);
+        return "phys-addr";
+    }
+    if (req->category == DIAG_DRIVER_API_MISUSE) {
+        if (why)
+            snprintf(why, len, "a driver-api-misuse finding is reproduced when its address "
+                     "is a physical one the log printed for a write (mistake=phys-addr); "
+                     "this one is not");
+        return NULL;
+    }
+    if (!write) {
+        if (why)
+            snprintf(why, len, "a read from an address with no mapping: the edu driver's "
+                     "mistakes that miss a mapping all make the device write (its reads "
+                     "go to the source buffer, mapped)");
+        return NULL;
+    }
+    for (size_t i = 0; i < req->nmaps; i++) {
+        const struct explain_sim_map *mp = &req->map[i];
+        if (mp->to_device || !mp->size)
+            continue;
+        if (a >= mp->handle + mp->size && same_page(a, mp->handle + mp->size)) {
+            if (why)
+                snprintf(why, len, "0x%llx is just past the end of the %llu-byte buffer at "
+                         "0x%llx the driver mapped DMA_FROM_DEVICE: the transfer runs past "
+                         "the mapping", (unsigned long long)a, (unsigned long long)mp->size,
+                         (unsigned long long)mp->handle);
+            return "straddle-end";
+        }
+    }
+    for (size_t i = 0; i < req->nmaps; i++) {
+        const struct explain_sim_map *mp = &req->map[i];
+        if (mp->to_device)
+            continue;
+        if (same_page(a, mp->handle) ||
+            (mp->size && a >= mp->handle && a - mp->handle < mp->size)) {
+            if (why)
+                snprintf(why, len, "0x%llx is in the buffer the driver mapped DMA_FROM_DEVICE "
+                         "at 0x%llx, yet the write finds no mapping: it came after the "
+                         "unmap", (unsigned long long)a, (unsigned long long)mp->handle);
+            return "use-after-unmap";
+        }
+    }
+    if (why)
+        snprintf(why, len, "0x%llx is an address no mapping line of the log names: the "
+                 "device writes where the driver never mapped", (unsigned long long)a);
+    return "unmapped-iova";
+}
+
+/* The built-in edu machine (src/scenario/builtin/edu.yaml: QEMU's q35 with
+ * the edu device at 00:03.0, Linux 6.1) under the log's IOMMU, its driver
+ * loaded with the mistake that makes the logged fault; the fix is the same
+ * machine with mistake=ok. The IOMMU is always set (edu's default may
+ * change). */
+#define SIM_EDU_BDF 0x0018 /* 00:03.0 */
+#define SIM_EDU_UNTIL_PS (600ull * SIM_MS) /* insmod 0.1 s, a round of 2-3 transfers
+                                               of 100 ms each, the last fault's lines */
+
+static int build_edu(const struct explain_sim_req *req, struct explain_sim_scn *s,
+                     struct pcilab_err *err)
+{
+    const struct explain_sim_fault *l = &req->line;
+    char why[320];
+    const char *mk = explain_sim_edu_mistake(req, why, sizeof why);
+    if (!mk)
+        return pcilab_errf(err, PCILAB_EUNSUPPORTED,
+                           "a %s finding is not reproduced: %s",
+                           diag_category_name(req->category), why);
+    if (!l->has_rid)
+        return pcilab_errf(err, PCILAB_EINVAL, "the line names no requester");
+    int r = choose_kernel(req, s, err);
+    if (r < 0) {
+        explain_sim_scn_free(s);
+        return r;
+    }
+    const char *iommu = req->family == KMSG_FAM_VTD ? "vtd" : "amd-vi";
+    s->expect = *l;
+    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
+        const struct host_kver *kv;
+        if (host_kver_find(s->kernel, &kv, NULL) == 0)
+            s->expect.form = release_form(kv, req->family);
+    }
+    snprintf(s->name, sizeof s->name, "explain-simulate");
+    snprintf(s->label, sizeof s->label, "edu");
+    snprintf(s->run_arg, sizeof s->run_arg, "edu");
+    snprintf(s->mistake, sizeof s->mistake, "%s", mk);
+    s->device_segment = 0;
+    s->device_bdf = SIM_EDU_BDF;
+    char drv[64];
+    const char *dn = req->rid_driver[0] ? req->rid_driver : req->device_driver;
+    snprintf(drv, sizeof drv, "%s%s%s", dn[0] ? " (" : "", dn, dn[0] ? ")" : "");
+    note(s, "the edu device (QEMU's educational PCI device, src/devices/edu.c) and its "
+         "driver (src/drivers/edu.c) stand in for the log's device%s and driver: mistake=%s "
+         "makes the same mistake: %s", drv, mk, why);
+    note(s, "the machine is the built-in edu (QEMU's q35, 256 MiB, the edu device at "
+         "00:03.0) under %s (--set iommu=%s)", req->family == KMSG_FAM_VTD ? "VT-d" : "AMD-Vi",
+         iommu);
+    if (l->segment != 0 || l->rid != SIM_EDU_BDF) {
+        char b[PCIE_BDF_STRLEN];
+        note(s, "the log's requester %04x:%s is the stand-in's 0000:00:03.0 in the comparison "
+             "(the edu machine has its device there)", l->segment, pcie_bdf_str(l->rid, b));
+        s->expect.segment = 0;
+        s->expect.rid = SIM_EDU_BDF;
+    }
+    if (req->lspci || req->dump || req->dump_error)
+        note(s, "the lspci given describes the user's machine; the stand-in runs on the edu "
+             "machine, not on it");
+    set_seen(s, "iommu=%s", iommu);
+    set_seen(s, "kernel.version=%s", s->kernel);
+    if (req->family == KMSG_FAM_VTD) {
+        /* DMA remapping was on (the line is its fault); 4.x and 5.x leave it
+         * off unless asked (docs/linux/intel-iommu.md b) */
+        set_seen(s, "kernel.cmdline=intel_iommu=on");
+        note(s, "intel_iommu=on: the log's fault says DMA remapping was on, which Linux %s "
+             "does by default only where its config says so", s->kernel);
+    }
+    set_seen(s, "edu.mistake=%s", mk);
+    snprintf(s->fix, sizeof s->fix, "edu.mistake=ok");
+    for (size_t i = 0; i + 1 < s->nseen; i++)
+        memcpy(s->fixed[s->nfixed++], s->seen[i], EXPLAIN_SIM_SET_LEN);
+    memcpy(s->fixed[s->nfixed++], s->fix, EXPLAIN_SIM_SET_LEN);
+    s->until = SIM_EDU_UNTIL_PS;
+
+    struct buf b = {0};
+    put(&b, "# pcilab explain --simulate: the edu device and driver making the logged DMA\n"
+            "# mistake (docs/explain-simulate.md). The same as: pcilab run edu");
+    for (size_t i = 0; i < s->nseen; i++)
+        put(&b, " --set %s", s->seen[i]);
+    put(&b, "\nbase: edu\nname: %s\ndescription: \"the edu machine, mistake=%s, as the log "
+            "shows it\"\nset:\n", s->name, mk);
+    for (size_t i = 0; i < s->nseen; i++) {
+        const char *eq = strchr(s->seen[i], '=');
+        put(&b, "  %.*s: \"%s\"\n", (int)(eq - s->seen[i]), s->seen[i], eq + 1);
+    }
+    if (b.oom) {
+        free(b.p);
+        explain_sim_scn_free(s);
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
+    }
+    s->yaml = b.p;
+    return 0;
+}
+
+/* A wrong requester ID under VT-d. */
+static int build_vtd_rid(const struct explain_sim_req *req, struct explain_sim_scn *s,
+                         struct pcilab_err *err)
+{
+    (void)s;
+    (void)req;
+    return pcilab_errf(err, PCILAB_EUNSUPPORTED,
+                       "a requester-id-mismatch under VT-d is not reproduced yet: the board "
+                       "model (ecp5_dma) has no VT-d machine written for it");
+}
+
 int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn *s,
                       struct pcilab_err *err)
 {
     memset(s, 0, sizeof *s);
     const struct explain_sim_fault *l = &req->line;
-    if (req->family == KMSG_FAM_VTD)
-        return pcilab_errf(err, PCILAB_EUNSUPPORTED,
-                           "Intel VT-d is not modelled yet (issue 7): pcilab has no VT-d IOMMU "
-                           "to run this DMAR fault on, so it cannot be reproduced");
-    if (req->family != KMSG_FAM_AMDVI)
+    if (req->family != KMSG_FAM_AMDVI && req->family != KMSG_FAM_VTD)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED,
                            "%s faults are not modelled: --simulate reproduces AMD-Vi "
-                           "IO_PAGE_FAULT lines", kmsg_family_name(req->family));
-    if (req->kind != KMSG_AMDVI_IO_PAGE_FAULT)
+                           "IO_PAGE_FAULT and VT-d DMA fault lines",
+                           kmsg_family_name(req->family));
+    if (req->family == KMSG_FAM_AMDVI && req->kind != KMSG_AMDVI_IO_PAGE_FAULT)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED,
                            "AMD-Vi %s events are not reproduced: --simulate models "
                            "IO_PAGE_FAULT", kmsg_kind_name(req->kind));
+    if (req->family == KMSG_FAM_VTD && req->kind != KMSG_VTD_DMA_FAULT)
+        return pcilab_errf(err, PCILAB_EUNSUPPORTED,
+                           "VT-d %s lines are not reproduced: --simulate models DMA faults "
+                           "(\"[DMA Read|Write] Request device ...\"); no device model sends "
+                           "a refused interrupt yet", kmsg_kind_name(req->kind));
+    if (req->category == DIAG_MISSING_MAPPING || req->category == DIAG_PERMISSION ||
+        req->category == DIAG_DRIVER_API_MISUSE)
+        return build_edu(req, s, err);
     if (req->category != DIAG_REQUESTER_ID_MISMATCH)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED,
-                           "a %s finding is not reproduced: the device model can send a wrong "
-                           "requester ID (requester-id-mismatch), not yet an unmapped address "
-                           "or a refused direction", diag_category_name(req->category));
+                           "a %s finding is not reproduced: the device models send a wrong "
+                           "requester ID (requester-id-mismatch, the ECP5 board) or make a "
+                           "driver's DMA mistake (missing-mapping, permission: the edu "
+                           "device), not this", diag_category_name(req->category));
+    if (req->family == KMSG_FAM_VTD)
+        return build_vtd_rid(req, s, err);
     if (req->dump_error)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "the configuration dump does not parse, so the user's machine cannot "
@@ -1246,7 +1592,7 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
         const struct host_kver *kv;
         if (host_kver_find(s->kernel, &kv, NULL) == 0)
-            s->expect.form = release_form(kv);
+            s->expect.form = release_form(kv, req->family);
     }
     snprintf(s->name, sizeof s->name, "explain-simulate");
     char lwhy[120];
@@ -1375,24 +1721,42 @@ void explain_sim_compare(const struct explain_sim_fault *a, const struct explain
                          struct explain_sim_cmp *out)
 {
     memset(out, 0, sizeof *out);
+    out->family = same(a->family != KMSG_FAM_NONE, b->family != KMSG_FAM_NONE,
+                       a->family == b->family);
+    bool vtd = a->family == KMSG_FAM_VTD;
     bool seg_eq = !(a->has_segment && b->has_segment) || a->segment == b->segment;
     out->requester = same(a->has_rid, b->has_rid, a->rid == b->rid && seg_eq);
-    out->domain = same(a->has_domain, b->has_domain, a->domain == b->domain);
     out->address = same(a->has_addr, b->has_addr, a->addr == b->addr);
-    out->flags = same(a->has_flags, b->has_flags, a->flags == b->flags);
     out->form = same(a->form != EXPLAIN_SIM_FORM_UNKNOWN, b->form != EXPLAIN_SIM_FORM_UNKNOWN,
                      a->form == b->form);
+    /* the family's own fields; the others stay ABSENT */
+    if (vtd) {
+        out->direction = same(a->dir != KMSG_DIR_NONE, b->dir != KMSG_DIR_NONE,
+                              a->dir == b->dir);
+        out->reason = same(a->has_reason, b->has_reason, a->reason == b->reason);
+    } else {
+        out->domain = same(a->has_domain, b->has_domain, a->domain == b->domain);
+        out->flags = same(a->has_flags, b->has_flags, a->flags == b->flags);
+    }
     /* each field the log has must be there and equal in the run */
-    bool ok = a->has_rid && out->requester == EXPLAIN_SIM_SAME;
-    /* A domain ID is a number the kernel hands out in attach order (4.9
-     * amd_iommu.c domain_id_alloc, 6.1 amd/iommu.c the same bitmap), so on a
-     * machine rebuilt from a dump it follows pcilab's order of probes, not
-     * the user's. What the line says about the request is whether the
-     * requester is in a domain at all (0: none, the DTE has no rights); two
-     * non-zero IDs reproduce that, and the field still says "differs". */
-    bool dom_kind = b->has_domain && (a->domain == b->domain || (a->domain && b->domain));
-    ok = ok && (!a->has_domain || dom_kind);
-    ok = ok && (!a->has_flags || out->flags == EXPLAIN_SIM_SAME);
+    bool ok = out->family != EXPLAIN_SIM_DIFFERS && a->has_rid &&
+              out->requester == EXPLAIN_SIM_SAME;
+    if (vtd) {
+        /* VT-d: the fault reason (VT-d spec Appendix A) and the request's
+         * type are what the line says about the request */
+        ok = ok && (a->dir == KMSG_DIR_NONE || out->direction == EXPLAIN_SIM_SAME);
+        ok = ok && (!a->has_reason || out->reason == EXPLAIN_SIM_SAME);
+    } else {
+        /* A domain ID is a number the kernel hands out in attach order (4.9
+         * amd_iommu.c domain_id_alloc, 6.1 amd/iommu.c the same bitmap), so on
+         * a machine rebuilt from a dump it follows pcilab's order of probes,
+         * not the user's. What the line says about the request is whether the
+         * requester is in a domain at all (0: none, the DTE has no rights); two
+         * non-zero IDs reproduce that, and the field still says "differs". */
+        bool dom_kind = b->has_domain && (a->domain == b->domain || (a->domain && b->domain));
+        ok = ok && (!a->has_domain || dom_kind);
+        ok = ok && (!a->has_flags || out->flags == EXPLAIN_SIM_SAME);
+    }
     out->reproduced = ok;
     out->exact = ok && (!a->has_addr || out->address == EXPLAIN_SIM_SAME) &&
                  (!a->has_domain || out->domain == EXPLAIN_SIM_SAME) &&
@@ -1408,6 +1772,12 @@ static void bdf_full(const struct explain_sim_fault *f, char *buf, size_t len)
         snprintf(buf, len, "%s", pcie_bdf_str(f->rid, b));
 }
 
+static const char *dir_word(enum kmsg_dir d)
+{
+    return d == KMSG_DIR_READ ? "read" : d == KMSG_DIR_WRITE ? "write"
+           : d == KMSG_DIR_EXEC ? "execute" : "none";
+}
+
 void explain_sim_cmp_str(const struct explain_sim_cmp *c, const struct explain_sim_fault *a,
                          const struct explain_sim_fault *b, char *buf, size_t len)
 {
@@ -1415,20 +1785,41 @@ void explain_sim_cmp_str(const struct explain_sim_cmp *c, const struct explain_s
         return;
     buf[0] = '\0';
     size_t used = 0;
-    const char *names[] = {"requester", "flags", "domain", "address"};
-    enum explain_sim_same v[] = {c->requester, c->flags, c->domain, c->address};
+    if (c->family == EXPLAIN_SIM_DIFFERS) {
+        cat(buf, len, &used, "the run's line is %s, the log's is %s",
+            kmsg_family_name(b->family), kmsg_family_name(a->family));
+        return;
+    }
+    /* the family's fields, in the order they are printed */
+    enum { F_REQ, F_DIR, F_REASON, F_FLAGS, F_DOMAIN, F_ADDR, F_N };
+    static const char *const names[F_N] = {"requester", "direction", "reason", "flags",
+                                           "domain", "address"};
+    bool vtd = a->family == KMSG_FAM_VTD;
+    bool used_f[F_N] = {true, vtd, vtd, !vtd, !vtd, true};
+    enum explain_sim_same v[F_N] = {c->requester, c->direction, c->reason,
+                                    c->flags, c->domain, c->address};
+    bool in_log[F_N] = {a->has_rid, a->dir != KMSG_DIR_NONE, a->has_reason, a->has_flags,
+                        a->has_domain, a->has_addr};
     unsigned n = 0;
-    for (unsigned i = 0; i < 4; i++)
-        if (v[i] == EXPLAIN_SIM_SAME)
+    for (unsigned i = 0; i < F_N; i++)
+        if (used_f[i] && v[i] == EXPLAIN_SIM_SAME)
             cat(buf, len, &used, "%s%s", n++ ? ", " : "matches the log's: ", names[i]);
-    for (unsigned i = 0; i < 4; i++) {
-        if (v[i] != EXPLAIN_SIM_DIFFERS)
+    for (unsigned i = 0; i < F_N; i++) {
+        if (!used_f[i] || v[i] != EXPLAIN_SIM_DIFFERS)
             continue;
         char x[24], y[24];
         switch (i) {
-        case 0: bdf_full(a, x, sizeof x); bdf_full(b, y, sizeof y); break;
-        case 1: snprintf(x, sizeof x, "0x%04x", a->flags); snprintf(y, sizeof y, "0x%04x", b->flags); break;
-        case 2: snprintf(x, sizeof x, "0x%04x", a->domain); snprintf(y, sizeof y, "0x%04x", b->domain); break;
+        case F_REQ: bdf_full(a, x, sizeof x); bdf_full(b, y, sizeof y); break;
+        case F_DIR:
+            snprintf(x, sizeof x, "%s", dir_word(a->dir));
+            snprintf(y, sizeof y, "%s", dir_word(b->dir));
+            break;
+        case F_REASON:
+            snprintf(x, sizeof x, "0x%02x", a->reason);
+            snprintf(y, sizeof y, "0x%02x", b->reason);
+            break;
+        case F_FLAGS: snprintf(x, sizeof x, "0x%04x", a->flags); snprintf(y, sizeof y, "0x%04x", b->flags); break;
+        case F_DOMAIN: snprintf(x, sizeof x, "0x%04x", a->domain); snprintf(y, sizeof y, "0x%04x", b->domain); break;
         default:
             snprintf(x, sizeof x, "0x%llx", (unsigned long long)a->addr);
             snprintf(y, sizeof y, "0x%llx", (unsigned long long)b->addr);
@@ -1436,13 +1827,10 @@ void explain_sim_cmp_str(const struct explain_sim_cmp *c, const struct explain_s
         cat(buf, len, &used, "%s%s differs: %s (log) vs %s (run)", n++ ? "; " : "", names[i], x,
             y);
     }
-    for (unsigned i = 0; i < 4; i++)
-        if (v[i] == EXPLAIN_SIM_ABSENT)
+    for (unsigned i = 0; i < F_N; i++)
+        if (used_f[i] && v[i] == EXPLAIN_SIM_ABSENT)
             cat(buf, len, &used, "%s%s: not in %s", n++ ? "; " : "", names[i],
-                (i == 0 ? a->has_rid : i == 1 ? a->has_flags : i == 2 ? a->has_domain
-                                                                     : a->has_addr)
-                    ? "the run's line"
-                    : "the log's line");
+                in_log[i] ? "the run's line" : "the log's line");
     if (c->form == EXPLAIN_SIM_DIFFERS)
         cat(buf, len, &used, "%sprinted in the %s form, the log's is %s", n++ ? "; " : "",
             explain_sim_form_name(b->form), explain_sim_form_name(a->form));

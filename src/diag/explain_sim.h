@@ -13,11 +13,15 @@
  * run's line is the log's. Running the scenario is src/cli's business
  * (src/cli/explain_sim_run.h): this layer cannot run a machine.
  *
- * Modelled: AMD-Vi IO_PAGE_FAULT of the requester-id-mismatch category (the
- * device model, ecp5_dma, can send any requester ID; src/devices/ecp5_dma.h).
- * Intel VT-d is issue 7 and has no IOMMU model yet: such a request is
- * refused with PCILAB_EUNSUPPORTED and a sentence saying so; so are the other
- * families, kinds and categories.
+ * Modelled: AMD-Vi IO_PAGE_FAULT and Intel VT-d DMAR DMA faults (every form
+ * kmsg_vtd.c reads) of the requester-id-mismatch category (the device model,
+ * ecp5_dma, can send any requester ID; src/devices/ecp5_dma.h), and of the
+ * missing-mapping and permission categories (and driver-api-misuse when the
+ * address is one the log printed as physical), where the QEMU edu device and
+ * its driver's mistake= parameter (src/devices/edu.c, src/drivers/edu.c)
+ * stand in for the user's device and driver on the built-in edu machine.
+ * Other families, kinds and categories are refused with PCILAB_EUNSUPPORTED
+ * and a sentence saying why.
  */
 #ifndef PCILAB_DIAG_EXPLAIN_SIM_H
 #define PCILAB_DIAG_EXPLAIN_SIM_H
@@ -49,19 +53,37 @@ enum explain_sim_form {
     EXPLAIN_SIM_FORM_5_15, /* pr_fmt "AMD-Vi: ", address=0x%llx, device=%02x:%02x.%x
                               or the pci_err form (5.x, 6.0) -> 5.15 */
     EXPLAIN_SIM_FORM_6_1,  /* device=%04x:%02x:%02x.%x with the PCI segment (6.1 -) -> 6.1 */
+    /* Intel VT-d DMA faults (dmar_fault_do_one; kmsg_vtd.c has the sources
+     * per version, docs/linux/intel-iommu.md g what pcilab prints): */
+    EXPLAIN_SIM_FORM_VTD_4_4,  /* 4.4 - 4.6: two records "DMAR:[DMA Write] Request device
+                                  [%02x:%02x.%d] fault addr %llx" and "DMAR:[fault reason
+                                  %02d] %s" -> 4.9.80, which prints the 4.7 form */
+    EXPLAIN_SIM_FORM_VTD_4_7,  /* 4.7 - 4.20: one record "[DMA Write] Request device [..]
+                                  fault addr %llx [fault reason %02d] %s" -> 4.9.80 */
+    EXPLAIN_SIM_FORM_VTD_5_1,  /* 5.1 - 5.14: "... PASID %x fault addr %llx [fault reason
+                                  %02d] %s" -> 5.15, which prints the 5.15 form */
+    EXPLAIN_SIM_FORM_VTD_5_15, /* 5.15 - : "[DMA Write NO_PASID] ... fault addr 0x%llx
+                                  [fault reason 0x%02x] %s" -> 6.1 (the edu machine's
+                                  kernel, the one compared with a real boot) */
+    EXPLAIN_SIM_FORM_VTD_SEG,  /* the 5.15 form with "[%04x:%02x:%02x.%d]" (a 7.x tree)
+                                  -> 6.1, which prints no segment */
 };
-/* "4.9 two-record", "4.20", "5.x", "6.1 segment", "unknown" */
+/* "4.9 two-record", "4.20", "5.x", "6.1 segment", "VT-d 4.4 two-record",
+ * "VT-d 4.7", "VT-d 5.1 PASID", "VT-d 5.15", "VT-d segment", "unknown" */
 const char *explain_sim_form_name(enum explain_sim_form f);
 /* The form of kmsg's format name (kmsg.h struct kmsg.format: "amdvi-split",
- * "amdvi-4.x", "amdvi-dev-4.x", "amdvi-5.x", "amdvi-dev", "amdvi-6.1-seg" ...);
- * UNKNOWN for anything else. */
+ * "amdvi-4.x", "amdvi-dev-4.x", "amdvi-5.x", "amdvi-dev", "amdvi-6.1-seg" ...,
+ * "vtd-4.4-split", "vtd-4.7", "vtd-5.1-pasid", "vtd-5.15[-pasid][-seg]");
+ * UNKNOWN for anything else (the interrupt-remapping forms included). */
 enum explain_sim_form explain_sim_form_of_format(const char *format);
 
-/* One IO_PAGE_FAULT line's fields. The requester is the device= field, or
+/* One fault line's fields: an AMD-Vi IO_PAGE_FAULT or a VT-d DMA fault.
+ * AMD-Vi: the requester is the device= field, or
  * for the per-device form ("ecp5_dma 0000:01:00.0: AMD-Vi: Event logged
  * [IO_PAGE_FAULT domain=...") the device the line is printed on: Linux
  * prints that form only when the requester ID names a device it knows. */
 struct explain_sim_fault {
+    enum kmsg_family family;  /* KMSG_FAM_AMDVI or KMSG_FAM_VTD */
     enum explain_sim_form form;
     bool has_rid;
     bool has_segment;       /* the line wrote one (6.1 form, dev_err prefix) */
@@ -71,22 +93,40 @@ struct explain_sim_fault {
     bool has_addr;
     uint64_t addr;
     bool has_flags;
-    uint32_t flags;
+    uint32_t flags;         /* AMD-Vi */
+    bool has_reason;
+    uint32_t reason;        /* VT-d fault reason (VT-d spec Appendix A) */
+    enum kmsg_dir dir;      /* VT-d: the "[DMA Read|Write" head; AMD-Vi: the flags' RW
+                               bit (AMD 48882 2.5.3), KMSG_DIR_NONE without flags */
     char text[256];         /* the line as read (truncated) */
 };
 
 /* Reads one record's text (a "[ time]" prefix is skipped). Returns 0 and
  * fills *out, or -PCILAB_EINVAL (err filled) when the text is not an AMD-Vi
- * IO_PAGE_FAULT line. 4.9's first record ("AMD-Vi: Event logged [" alone)
- * is not a fault line; its second record is. */
+ * IO_PAGE_FAULT or VT-d DMA fault line. 4.9's first record ("AMD-Vi: Event
+ * logged [" alone) is not a fault line; its second record is. VT-d 4.4's two
+ * records are one line when given together (a newline, and the second's
+ * "[ time]", between them are read as a space); either alone is not. */
 int explain_sim_fault_parse(const char *text, size_t len, struct explain_sim_fault *out,
                             struct pcilab_err *err);
 
+/* A driver's line naming a DMA handle with a direction ("store buffer: 4096
+ * bytes at phys 0x2c6a000, handle 0xffff000 (DMA_FROM_DEVICE)"; explain.h
+ * struct explain_dirline): what the log says the requester's driver mapped. */
+struct explain_sim_map {
+    uint64_t handle, size;        /* size 0: not said */
+    bool has_phys;
+    uint64_t phys;                /* "phys 0x..." on the same line */
+    bool to_device;               /* DMA_TO_DEVICE, else DMA_FROM_DEVICE */
+};
+#define EXPLAIN_SIM_MAX_MAPS 8
+
 /* What the log says about one finding. Zero it, then fill what is known. */
 struct explain_sim_req {
-    enum kmsg_family family;      /* KMSG_FAM_AMDVI is modelled; KMSG_FAM_VTD is issue 7 */
-    enum kmsg_kind kind;          /* KMSG_AMDVI_IO_PAGE_FAULT */
-    enum diag_category category;  /* DIAG_REQUESTER_ID_MISMATCH is modelled */
+    enum kmsg_family family;      /* KMSG_FAM_AMDVI or KMSG_FAM_VTD */
+    enum kmsg_kind kind;          /* KMSG_AMDVI_IO_PAGE_FAULT, KMSG_VTD_DMA_FAULT */
+    enum diag_category category;  /* requester-id-mismatch, missing-mapping, permission,
+                                     driver-api-misuse (an address printed as physical) */
     char kernel[64];              /* release of the log's "Linux version" line, "" when none */
     struct explain_sim_fault line;/* the logged line: form, requester, domain, address,
                                      flags (explain_sim_fault_parse, or filled from kmsg) */
@@ -95,11 +135,16 @@ struct explain_sim_req {
     bool has_device;              /* a driver printed on the sending device's BDF */
     uint16_t device_segment, device_bdf;
     char device_driver[32];       /* that driver's name, "" when none */
+    char rid_driver[32];          /* the driver printing on the requester itself, "" */
     uint64_t count;               /* how many such lines the log has (0: unknown) */
     uint64_t transfers;           /* distinct times among them (0: assume one line each) */
     bool has_times;
     int64_t first_ns, last_ns;    /* the first and last line's times */
     size_t candidates;            /* devices the log offers as the sender (0 or 1: no choice) */
+    struct explain_sim_map map[EXPLAIN_SIM_MAX_MAPS]; /* the requester's driver's mapping */
+    size_t nmaps;                                     /* lines, in log order */
+    uint64_t phys[EXPLAIN_SIM_MAX_MAPS]; /* other addresses the log printed on the requester */
+    size_t nphys;                        /* (explain_ctx.phys), pages compared */
     const struct lspci_db *lspci; /* optional (lspci.h), not kept */
     /* The user's configuration dump (lspci -x/-xxx/-xxxx), read with the
      * scenario files' own reader (pcie/cfgdump.h pcie_dump_load), and its
@@ -122,7 +167,8 @@ void explain_sim_req_from_kmsg(struct explain_sim_req *req, const struct kmsg *m
 /* The whole request from one finding of pcilab explain (explain.h): the
  * signature's line, count and times, the log's kernel version, the
  * requester's role, the device a driver printed on (the first of the
- * finding's senders) and lspci. db may be NULL. */
+ * finding's senders), the driver's mapping lines on the requester
+ * (explain_ctx.dirline) and lspci. db may be NULL. */
 void explain_sim_req_from_finding(struct explain_sim_req *req, const struct explain *e,
                                   const struct explain_finding *f, const struct lspci_db *db);
 
@@ -130,6 +176,21 @@ void explain_sim_req_from_finding(struct explain_sim_req *req, const struct expl
 #define EXPLAIN_SIM_MAX_NOTES 16
 #define EXPLAIN_SIM_SET_LEN   96
 #define EXPLAIN_SIM_NOTE_LEN  400
+
+/* The edu driver's mistake= (src/drivers/edu.c) that makes the request's
+ * fault, from its category, direction, address and the log's mapping lines:
+ *   permission, write            write-to-device-map
+ *   permission, read             read-from-device-map
+ *   missing-mapping (write) or driver-api-misuse, at a page the log printed
+ *     as a buffer's physical address                      phys-addr
+ *   missing-mapping, write, at a FROM_DEVICE mapping's end (handle + size)
+ *                                                          straddle-end
+ *   missing-mapping, write, in a FROM_DEVICE mapping the log names (mapped
+ *     for that direction, yet not there: it was unmapped)  use-after-unmap
+ *   missing-mapping, write, anywhere else                  unmapped-iova
+ * Returns the name, or NULL with why (a read from an unmapped address: no
+ * mistake of the driver makes one; another category) in why. */
+const char *explain_sim_edu_mistake(const struct explain_sim_req *req, char *why, size_t len);
 
 /* The scenario for one request. */
 struct explain_sim_scn {
@@ -139,7 +200,8 @@ struct explain_sim_scn {
                                      --set keys below (then yaml is its `base: seed` form),
                                      "" when yaml must be loaded */
     char kernel[32];              /* the modelled release chosen: "4.9.80" ... */
-    char label[32];               /* label of the sending function: "ecp5", "fpga" */
+    char label[32];               /* label of the sending function: "ecp5", "fpga", "edu" */
+    char mistake[32];             /* the edu stand-in's mistake=, "" for the board */
     uint16_t device_segment, device_bdf; /* where it sits once enumerated */
     struct explain_sim_fault expect; /* the log's line, with its form */
     sim_time_t until;             /* how long to run: a few DMA periods after insmod */
@@ -147,14 +209,15 @@ struct explain_sim_scn {
     size_t nseen;
     char fixed[EXPLAIN_SIM_MAX_SETS][EXPLAIN_SIM_SET_LEN]; /* --set keys: seen + the fix */
     size_t nfixed;
-    char fix[EXPLAIN_SIM_SET_LEN];/* the fix alone: "ecp5.requester_id=captured" */
+    char fix[EXPLAIN_SIM_SET_LEN];/* the fix alone: "ecp5.requester_id=captured",
+                                     "edu.mistake=ok" */
     char notes[EXPLAIN_SIM_MAX_NOTES][EXPLAIN_SIM_NOTE_LEN]; /* what was assumed, and why */
     size_t nnotes;
     bool from_dump;               /* the machine is the user's dump (config_from) */
 };
 
 /* Builds the scenario. Fails with -PCILAB_EUNSUPPORTED (err says what is
- * not modelled: VT-d is issue 7, other families, kinds, categories) or
+ * not modelled: other families, kinds, categories, a mistake no model makes) or
  * -PCILAB_EINVAL (the request contradicts itself: no requester, the
  * requester is the device itself for a requester-ID mismatch, a bus no
  * root port can reach); *out is then empty. Free with explain_sim_scn_free. */
@@ -170,10 +233,18 @@ enum explain_sim_same {
     EXPLAIN_SIM_DIFFERS,
 };
 
+/* One compare, with per-family fields: a field the family's lines do not
+ * carry is ABSENT (AMD-Vi: no reason; VT-d: no domain, no flags; the
+ * direction is compared for VT-d, where the line prints it, and is part of
+ * the flags for AMD-Vi). */
 struct explain_sim_cmp {
+    enum explain_sim_same family;  /* DIFFERS: a VT-d line against an AMD-Vi one */
     enum explain_sim_same requester, domain, address, flags, form;
-    bool reproduced;        /* requester and flags are the same, and the domain is the same
-                               or non-zero in both (each field the log has) */
+    enum explain_sim_same direction, reason; /* VT-d */
+    bool reproduced;        /* the same family and requester, and
+                               AMD-Vi: the same flags, the domain the same or non-zero in both;
+                               VT-d: the same direction and fault reason
+                               (each field the log has) */
     bool exact;             /* reproduced, and the domain, address and form are the same */
 };
 
@@ -182,7 +253,8 @@ struct explain_sim_cmp {
 void explain_sim_compare(const struct explain_sim_fault *logged,
                          const struct explain_sim_fault *run, struct explain_sim_cmp *out);
 /* "matches the log's: requester, flags, domain; address differs: 0xffbf8000
- * vs 0xffff8000" into buf. */
+ * vs 0xffff8000" (AMD-Vi), "matches the log's: requester, direction, reason,
+ * address" (VT-d) into buf. */
 void explain_sim_cmp_str(const struct explain_sim_cmp *c, const struct explain_sim_fault *logged,
                          const struct explain_sim_fault *run, char *buf, size_t len);
 

@@ -45,15 +45,32 @@ has out "with the fix: 0 faults, the ISR reads the data"
 has out "(--set fpga.requester_id=captured; DMA done: ec5d0001 00010001, before it 00000000 00000000)"
 lacks out "warning"
 
-# VT-d: issue 7, refused cleanly
-run explain-simulate 2 'DMAR: [DMA Write] Request device [00:00.0] fault addr ffbf8000'
-has out "not simulated: Intel VT-d is not modelled yet (issue 7)"
+# VT-d: a pasted DMAR line of reason 5 is a missing mapping, run on the edu machine
+run explain-simulate 0 'DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0xfffd000 [fault reason 0x05] PTE Write access is not set'
+has out "scenario    edu --set iommu=vtd --set kernel.version=6.1 --set"
+has out "mistake=unmapped-iova makes the same mistake"
+has out "reproduced: [    0.312000] DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0xfffd000 [fault reason 0x05] PTE Write access is not set"
+has out "(matches the log's: requester, direction, reason, address)"
+has out "with the fix: 0 faults, the data arrives"
+# 4.4's two records: 4.9.80 prints the one-line form (said), reproduced
+run explain-simulate 0 'DMAR:[DMA Write] Request device [00:03.0] fault addr fffd000 
+DMAR:[fault reason 05] PTE Write access is not set'
+has out "kernel.version=4.9.80"
+has out "printed in the VT-d 4.7 form, the log's is VT-d 4.4 two-record"
+# a wrong requester ID under VT-d: refused with a sentence
+run explain-simulate 2 'DMAR: [DMA Write] Request device [00:00.0] fault addr ffbf8000 [fault reason 02] Present bit in context entry is clear'
+has out "not simulated: a requester-id-mismatch under VT-d is not reproduced yet"
+# the real 6.1 capture under QEMU's intel-iommu
+run explain-simulate 0 --log "$SRC/tests/linux/captured/edu-vtd-unmapped-iova.log"
+has out "Finding 1: missing-mapping"
+has out "kernel 6.1, from the log's \"Linux version\" line"
+has out "(matches the log's: requester, direction, reason, address)"
 # a category the board model cannot send
-run explain-simulate 2 "$seed" --category missing-mapping
-has out "not simulated: a missing-mapping finding is not reproduced"
+run explain-simulate 2 "$seed" --category iotlb-invalidation
+has out "not simulated: a iotlb-invalidation finding is not reproduced"
 # not a fault line, a bad option
 run explain-simulate 1 'hello'
-has err "not an AMD-Vi IO_PAGE_FAULT line"
+has err "not an AMD-Vi IO_PAGE_FAULT or VT-d DMA fault line"
 run explain-simulate 2 "$seed" --frobnicate
 has err "unknown option or missing value '--frobnicate'"
 
@@ -102,17 +119,28 @@ assert j["scenario"]["set"] == ["kernel.version=4.9.80", "ecp5.write_rid=zero"],
 assert j["logged"]["address"] == 0xffbf8000 and j["simulated"]["address"] == 0xffbf8000
 assert j["simulated"]["requester"] == "0000:00:00.0" and j["simulated"]["flags"] == 0x70
 assert j["fields"] == {"requester": "same", "domain": "same", "address": "same",
-                       "flags": "same", "form": "same"}, j["fields"]
+                       "flags": "same", "direction": "absent", "reason": "absent",
+                       "form": "same"}, j["fields"]
 f = j["fix"]
 assert f["set"] == "ecp5.requester_id=captured"
 assert f["faults_before"] > 0 and f["faults_after"] == 0 and f["fault_lines_after"] == 0
 assert f["data_arrives"] is True and f["isr_after"].startswith("DMA done: ec5d0001")
 PY
-run explain-simulate 2 'DMAR: [DMA Read] Request device [00:00.0] fault addr 1000' --json
+run explain-simulate 0 --json 'DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0xffff000 [fault reason 0x05] PTE Write access is not set' --category permission
 python3 - "$tmp/out" <<'PY' || fails=$((fails + 1))
 import json, sys
 j = json.load(open(sys.argv[1]))
-assert j["status"] == "refused" and "issue 7" in j["reason"], j
+assert j["status"] == "reproduced", j
+assert j["scenario"]["base"] == "edu" and j["scenario"]["mistake"] == "write-to-device-map", j
+assert j["scenario"]["set"] == ["iommu=vtd", "kernel.version=6.1", "kernel.cmdline=intel_iommu=on",
+                                "edu.mistake=write-to-device-map"], j["scenario"]["set"]
+assert j["logged"]["family"] == "vt-d" and j["logged"]["reason"] == 5
+assert j["simulated"]["direction"] == "write" and j["simulated"]["address"] == 0xffff000
+assert j["fields"]["reason"] == "same" and j["fields"]["direction"] == "same"
+assert j["fields"]["flags"] == "absent" and j["exact"] is True
+f = j["fix"]
+assert f["set"] == "edu.mistake=ok" and f["faults_after"] == 0 and f["data_arrives"] is True
+assert f["isr_after"].startswith("store: 2048 bytes of the device's data"), f
 PY
 
 finish

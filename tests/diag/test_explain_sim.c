@@ -1,7 +1,9 @@
 /* pcilab explain --simulate (src/diag/explain_sim.h): a request becomes a
  * scenario the loader takes, whose machine puts the board where the log says
- * and makes it send the logged requester ID; VT-d is refused; fault lines
- * are read in each version's form and compared field by field. The runs
+ * and makes it send the logged requester ID; VT-d DMA faults and the
+ * missing-mapping / permission categories on the edu machine with the
+ * driver's mistake= chosen from the finding; fault lines are read in each
+ * version's form (AMD-Vi and VT-d) and compared field by field. The runs
  * themselves are tests/cli/explain_sim.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -288,21 +290,37 @@ static void test_refused(void **state)
 {
     (void)state;
     struct explain_sim_req req;
-    seed_req(&req);
-    req.family = KMSG_FAM_VTD;
-    req.kind = KMSG_VTD_DMA_FAULT;
     struct explain_sim_scn s;
     struct pcilab_err err;
     pcilab_err_clear(&err);
+    /* a VT-d interrupt-remapping fault: no device model sends one */
+    seed_req(&req);
+    req.family = KMSG_FAM_VTD;
+    req.kind = KMSG_VTD_IR_FAULT;
     assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "VT-d is not modelled yet (issue 7)"));
+    assert_non_null(strstr(err.msg, "VT-d INTR-REMAP lines are not reproduced"));
     assert_null(s.yaml);
-    /* a category the model cannot send */
+    /* a wrong requester ID under VT-d: no VT-d machine for the board yet */
+    seed_req(&req);
+    parse("DMAR: [DMA Write NO_PASID] Request device [00:00.0] fault addr 0xffbf8000 "
+          "[fault reason 0x02] Present bit in context entry is clear", &req.line);
+    req.family = KMSG_FAM_VTD;
+    req.kind = KMSG_VTD_DMA_FAULT;
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "requester-id-mismatch under VT-d"));
+    /* a category no model makes */
+    seed_req(&req);
+    req.category = DIAG_IOTLB_INVALIDATION;
+    assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
+    assert_non_null(strstr(err.msg, "iotlb-invalidation"));
+    /* missing-mapping of a read: no edu mistake reads an unmapped address */
     seed_req(&req);
     req.category = DIAG_MISSING_MAPPING;
+    parse("IO_PAGE_FAULT device=00:03.0 domain=0x0002 address=0x000000000fffd000 "
+          "flags=0x0000]", &req.line);
     assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EUNSUPPORTED);
-    assert_non_null(strstr(err.msg, "missing-mapping"));
-    /* the requester is the device itself: no mismatch */
+    assert_non_null(strstr(err.msg, "a read from an address with no mapping"));
+    /* the requester is the device itself */
     seed_req(&req);
     parse("IO_PAGE_FAULT device=01:00.0 domain=0x0002 address=0x00000000ffbf8000 "
           "flags=0x0020]", &req.line);
@@ -313,6 +331,220 @@ static void test_refused(void **state)
     seed_req(&req);
     req.line.form = EXPLAIN_SIM_FORM_UNKNOWN;
     assert_int_equal(explain_sim_build(&req, &s, &err), -PCILAB_EINVAL);
+}
+
+/* Every DMA fault form kmsg_vtd.c reads, with its fields. */
+static void test_parse_vtd(void **state)
+{
+    (void)state;
+    struct explain_sim_fault f;
+    /* 4.4-4.6: two records, pasted together (with the second's time) */
+    parse("[ 12.000001] DMAR:[DMA Write] Request device [00:03.0] fault addr ffff000 \n"
+          "[ 12.000002] DMAR:[fault reason 05] PTE Write access is not set", &f);
+    assert_int_equal(f.family, KMSG_FAM_VTD);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_VTD_4_4);
+    assert_true(f.has_rid && !f.has_segment);
+    assert_int_equal(f.rid, 0x0018);
+    assert_int_equal(f.dir, KMSG_DIR_WRITE);
+    assert_true(f.has_reason && f.reason == 5);
+    assert_true(f.has_addr && f.addr == 0xffff000);
+    assert_false(f.has_domain || f.has_flags);
+    /* either record alone is no line */
+    struct pcilab_err err;
+    const char *head = "DMAR:[DMA Write] Request device [00:03.0] fault addr ffff000";
+    assert_int_equal(explain_sim_fault_parse(head, strlen(head), &f, &err), -PCILAB_EINVAL);
+    const char *tail = "DMAR:[fault reason 05] PTE Write access is not set";
+    assert_int_equal(explain_sim_fault_parse(tail, strlen(tail), &f, &err), -PCILAB_EINVAL);
+    /* 4.7-4.20: one record, the reason in decimal */
+    parse("DMAR: [DMA Read] Request device [02:00.1] fault addr 7c346000 [fault reason 06] "
+          "PTE Read access is not set", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_VTD_4_7);
+    assert_int_equal(f.rid, 0x0201);
+    assert_int_equal(f.dir, KMSG_DIR_READ);
+    assert_int_equal(f.reason, 6);
+    /* 5.1-5.14: PASID before the address */
+    parse("DMAR: [DMA Write] Request device [00:03.0] PASID ffffffff fault addr fffd000 "
+          "[fault reason 05] PTE Write access is not set", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_VTD_5_1);
+    assert_int_equal(f.addr, 0xfffd000);
+    /* 5.15-: NO_PASID, hex reason; "[fault reason 32]" would be decimal */
+    parse("[    6.303312] DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr "
+          "0xfffd000 [fault reason 0x05] PTE Write access is not set", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_VTD_5_15);
+    assert_int_equal(f.reason, 5);
+    assert_int_equal(f.addr, 0xfffd000);
+    assert_string_equal(f.text, "DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault "
+                                "addr 0xfffd000 [fault reason 0x05] PTE Write access is not set");
+    parse("DMAR: [DMA Read PASID 0x1] Request device [00:03.0] fault addr 0x1000 "
+          "[fault reason 0x06] PTE Read access is not set", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_VTD_5_15);
+    assert_int_equal(f.dir, KMSG_DIR_READ);
+    /* the segment form */
+    parse("DMAR: [DMA Write NO_PASID] Request device [0001:00:03.0] fault addr 0x1000 "
+          "[fault reason 0x05] PTE Write access is not set", &f);
+    assert_int_equal(f.form, EXPLAIN_SIM_FORM_VTD_SEG);
+    assert_true(f.has_segment && f.segment == 1);
+    /* an interrupt-remapping fault is no DMA fault line */
+    const char *ir = "DMAR: [INTR-REMAP] Request device [00:03.0] fault index 0x2 "
+                     "[fault reason 0x22] Present field in the IRTE entry is clear";
+    assert_int_equal(explain_sim_fault_parse(ir, strlen(ir), &f, &err), -PCILAB_EINVAL);
+    /* the AMD-Vi line's direction comes from RW */
+    parse(SEED_LINE, &f);
+    assert_int_equal(f.family, KMSG_FAM_AMDVI);
+    assert_int_equal(f.dir, KMSG_DIR_WRITE);
+    assert_false(f.has_reason);
+}
+
+static void vtd_req(struct explain_sim_req *req, enum diag_category cat, const char *line)
+{
+    memset(req, 0, sizeof *req);
+    parse(line, &req->line);
+    req->family = req->line.family;
+    req->kind = req->family == KMSG_FAM_VTD ? KMSG_VTD_DMA_FAULT : KMSG_AMDVI_IO_PAGE_FAULT;
+    req->category = cat;
+}
+
+static void add_map(struct explain_sim_req *req, uint64_t handle, uint64_t size, uint64_t phys,
+                    bool to_device)
+{
+    struct explain_sim_map *m = &req->map[req->nmaps++];
+    m->handle = handle;
+    m->size = size;
+    m->has_phys = phys != 0;
+    m->phys = phys;
+    m->to_device = to_device;
+}
+
+#define VTD_W(addr) "DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr " addr \
+                    " [fault reason 0x05] PTE Write access is not set"
+
+/* The finding's category, direction, address and the driver's mapping lines
+ * pick the edu driver's mistake. */
+static void test_edu_mistake(void **state)
+{
+    (void)state;
+    struct explain_sim_req req;
+    char why[320];
+    /* the edu driver's own lines: store FROM_DEVICE at 0xffff000, source
+     * TO_DEVICE at 0xfffe000 (tests/linux/captured/edu-vtd-*.log) */
+#define EDU_MAPS(r)                                                         \
+    do {                                                                    \
+        add_map(r, 0xffff000, 4096, 0x2c6a000, false);                      \
+        add_map(r, 0xfffe000, 4096, 0x1d5f000, true);                       \
+    } while (0)
+    vtd_req(&req, DIAG_MISSING_MAPPING, VTD_W("0xfffd000"));
+    EDU_MAPS(&req);
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "unmapped-iova");
+    assert_non_null(strstr(why, "no mapping line of the log names"));
+    vtd_req(&req, DIAG_MISSING_MAPPING, VTD_W("0x2c6a000"));
+    EDU_MAPS(&req);
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "phys-addr");
+    /* driver-api-misuse: only the physical address */
+    req.category = DIAG_DRIVER_API_MISUSE;
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "phys-addr");
+    vtd_req(&req, DIAG_DRIVER_API_MISUSE, VTD_W("0xfffd000"));
+    EDU_MAPS(&req);
+    assert_null(explain_sim_edu_mistake(&req, why, sizeof why));
+    assert_non_null(strstr(why, "driver-api-misuse"));
+    vtd_req(&req, DIAG_MISSING_MAPPING, VTD_W("0x10000000"));
+    EDU_MAPS(&req);
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "straddle-end");
+    vtd_req(&req, DIAG_MISSING_MAPPING, VTD_W("0xffff000"));
+    EDU_MAPS(&req);
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "use-after-unmap");
+    /* the same address with no mapping line: never mapped, as far as the log says */
+    req.nmaps = 0;
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "unmapped-iova");
+    /* a write into the TO_DEVICE buffer's page found missing is not "after unmap" */
+    vtd_req(&req, DIAG_MISSING_MAPPING, VTD_W("0xfffe000"));
+    EDU_MAPS(&req);
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "unmapped-iova");
+    /* permission: the direction picks */
+    vtd_req(&req, DIAG_PERMISSION, VTD_W("0xffff000"));
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "write-to-device-map");
+    vtd_req(&req, DIAG_PERMISSION,
+            "DMAR: [DMA Read NO_PASID] Request device [00:03.0] fault addr 0xfffe000 "
+            "[fault reason 0x06] PTE Read access is not set");
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "read-from-device-map");
+    /* AMD-Vi: RW from the flags */
+    vtd_req(&req, DIAG_PERMISSION, "edu 0000:00:03.0: AMD-Vi: Event logged [IO_PAGE_FAULT "
+                                   "domain=0x0002 address=0xfffe000 flags=0x0050]");
+    assert_string_equal(explain_sim_edu_mistake(&req, why, sizeof why), "read-from-device-map");
+    /* another category */
+    req.category = DIAG_SWIOTLB_EXHAUSTION;
+    assert_null(explain_sim_edu_mistake(&req, why, sizeof why));
+#undef EDU_MAPS
+}
+
+/* The edu scenario: the built-in machine, the IOMMU always set, the kernel
+ * from the version line or the form, the fix mistake=ok. */
+static void test_edu_build(void **state)
+{
+    (void)state;
+    struct explain_sim_req req;
+    struct explain_sim_scn s;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    vtd_req(&req, DIAG_PERMISSION, VTD_W("0xffff000"));
+    snprintf(req.kernel, sizeof req.kernel, "6.1.0-57-amd64");
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.run_arg, "edu");
+    assert_string_equal(s.label, "edu");
+    assert_string_equal(s.mistake, "write-to-device-map");
+    assert_string_equal(s.kernel, "6.1");
+    assert_int_equal(s.device_bdf, 0x0018);
+    assert_int_equal(s.nseen, 4);
+    assert_string_equal(s.seen[0], "iommu=vtd");
+    assert_string_equal(s.seen[1], "kernel.version=6.1");
+    assert_string_equal(s.seen[2], "kernel.cmdline=intel_iommu=on");
+    assert_string_equal(s.seen[3], "edu.mistake=write-to-device-map");
+    assert_int_equal(s.nfixed, 4);
+    assert_true(has_set(s.fixed, s.nfixed, "kernel.cmdline=intel_iommu=on"));
+    assert_true(has_set(s.fixed, s.nfixed, "iommu=vtd"));
+    assert_true(has_set(s.fixed, s.nfixed, "edu.mistake=ok"));
+    assert_false(has_set(s.fixed, s.nfixed, "edu.mistake=write-to-device-map"));
+    assert_string_equal(s.fix, "edu.mistake=ok");
+    assert_int_equal(s.expect.form, EXPLAIN_SIM_FORM_VTD_5_15);
+    assert_non_null(strstr(s.yaml, "base: edu\n"));
+    assert_non_null(strstr(s.yaml, "  iommu: \"vtd\"\n"));
+    assert_non_null(strstr(s.yaml, "  edu.mistake: \"write-to-device-map\"\n"));
+    assert_non_null(strstr(s.yaml, "  kernel.cmdline: \"intel_iommu=on\"\n"));
+    bool said = false;
+    for (size_t i = 0; i < s.nnotes; i++)
+        said = said || strstr(s.notes[i], "stand in for the log's device");
+    assert_true(said);
+    struct scn_machine m;
+    load(&s, false, &m);
+    scn_free(&m);
+    load(&s, true, &m);
+    scn_free(&m);
+    explain_sim_scn_free(&s);
+
+    /* 4.4's two records, no version line: 4.9.80, whose form differs (said) */
+    vtd_req(&req, DIAG_MISSING_MAPPING,
+            "DMAR:[DMA Write] Request device [00:03.0] fault addr fffd000 \n"
+            "DMAR:[fault reason 05] PTE Write access is not set");
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.kernel, "4.9.80");
+    assert_string_equal(s.mistake, "unmapped-iova");
+    assert_int_equal(s.expect.form, EXPLAIN_SIM_FORM_VTD_4_4);
+    assert_non_null(strstr(s.notes[0], "which no modelled kernel prints; 4.9.80"));
+    explain_sim_scn_free(&s);
+
+    /* AMD-Vi on the same machine; a requester elsewhere is compared as the
+     * stand-in's BDF, said so */
+    vtd_req(&req, DIAG_MISSING_MAPPING, "IO_PAGE_FAULT device=05:00.0 domain=0x0002 "
+                                        "address=0x00000000fffd0000 flags=0x0020]");
+    assert_int_equal(explain_sim_build(&req, &s, &err), 0);
+    assert_string_equal(s.seen[0], "iommu=amd-vi");
+    assert_int_equal(s.nseen, 3); /* AMD-Vi translates by default */
+    assert_string_equal(s.kernel, "4.9.80");
+    assert_int_equal(s.expect.rid, 0x0018);
+    said = false;
+    for (size_t i = 0; i < s.nnotes; i++)
+        said = said || strstr(s.notes[i], "the log's requester 0000:05:00.0 is the stand-in's");
+    assert_true(said);
+    explain_sim_scn_free(&s);
 }
 
 static void test_compare(void **state)
@@ -491,6 +723,74 @@ static void dump_req(struct explain_sim_req *req, const char *line, const struct
     req->dump_file = path;
 }
 
+/* VT-d lines: requester, direction and reason make "reproduced"; the
+ * address and form "exact"; the AMD-Vi fields stay out of it. */
+static void test_compare_vtd(void **state)
+{
+    (void)state;
+    struct explain_sim_fault log, run;
+    struct explain_sim_cmp c;
+    char buf[400];
+    parse(VTD_W("0xfffd000"), &log);
+    parse("[    0.312000] " VTD_W("0xfffd000"), &run);
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.family, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.requester, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.direction, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.reason, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.address, EXPLAIN_SIM_SAME);
+    assert_int_equal(c.domain, EXPLAIN_SIM_ABSENT);
+    assert_int_equal(c.flags, EXPLAIN_SIM_ABSENT);
+    assert_true(c.reproduced && c.exact);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_string_equal(buf, "matches the log's: requester, direction, reason, address");
+    /* the physical address differs (page allocators): reproduced, not exact */
+    run.addr = 0xffca000;
+    explain_sim_compare(&log, &run, &c);
+    assert_true(c.reproduced && !c.exact);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_string_equal(buf, "matches the log's: requester, direction, reason; address differs: "
+                             "0xfffd000 (log) vs 0xffca000 (run)");
+    /* the reason alone breaks it: 6 (read) against 5 */
+    parse(VTD_W("0xfffd000"), &run);
+    run.reason = 6;
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.reason, EXPLAIN_SIM_DIFFERS);
+    assert_false(c.reproduced);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_non_null(strstr(buf, "reason differs: 0x05 (log) vs 0x06 (run)"));
+    /* so does the direction */
+    parse(VTD_W("0xfffd000"), &run);
+    run.dir = KMSG_DIR_READ;
+    explain_sim_compare(&log, &run, &c);
+    assert_false(c.reproduced);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_non_null(strstr(buf, "direction differs: write (log) vs read (run)"));
+    /* and the requester */
+    parse(VTD_W("0xfffd000"), &run);
+    run.rid = 0x0100;
+    explain_sim_compare(&log, &run, &c);
+    assert_false(c.reproduced);
+    /* 4.4's form against 4.9's one-line form: reproduced, not exact */
+    parse("DMAR:[DMA Write] Request device [00:03.0] fault addr fffd000 \n"
+          "DMAR:[fault reason 05] PTE Write access is not set", &log);
+    parse("DMAR: [DMA Write] Request device [00:03.0] fault addr fffd000 [fault reason 05] "
+          "PTE Write access is not set", &run);
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.form, EXPLAIN_SIM_DIFFERS);
+    assert_true(c.reproduced && !c.exact);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_non_null(strstr(buf, "printed in the VT-d 4.7 form, the log's is VT-d 4.4 two-record"));
+    /* an AMD-Vi run line against a VT-d log line */
+    parse("IO_PAGE_FAULT device=00:03.0 domain=0x0002 address=0x000000000fffd000 "
+          "flags=0x0020]", &run);
+    explain_sim_compare(&log, &run, &c);
+    assert_int_equal(c.family, EXPLAIN_SIM_DIFFERS);
+    assert_false(c.reproduced);
+    explain_sim_cmp_str(&c, &log, &run, buf, sizeof buf);
+    assert_string_equal(buf, "the run's line is amd-vi, the log's is vt-d");
+}
+
 static void test_dump(void **state)
 {
     (void)state;
@@ -637,6 +937,10 @@ int main(void)
         cmocka_unit_test(test_generic),
         cmocka_unit_test(test_refused),
         cmocka_unit_test(test_compare),
+        cmocka_unit_test(test_parse_vtd),
+        cmocka_unit_test(test_edu_mistake),
+        cmocka_unit_test(test_edu_build),
+        cmocka_unit_test(test_compare_vtd),
         cmocka_unit_test(test_dump),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
