@@ -110,6 +110,7 @@ static const struct {
     {"vtd", bench_vtd},
     {"seed", bench_seed},
     {"explain", bench_explain},
+    {"edu", bench_edu},
     {NULL, NULL},
 };
 

@@ -134,94 +134,6 @@ static bool first_fault(const struct seed *s, sim_time_t *at)
     return false;
 }
 
-/* One spawn: when the first line holding `want` arrived on the pipe and when
- * the process had ended (seconds from the spawn), and its output's size. */
-struct spawn_times {
-    double line;    /* negative when no such line came */
-    double end;
-    size_t bytes;
-};
-
-/* Spawns argv with stdout on a pipe and reads it as it comes (the child's
- * stdout is a pipe, so pcilab run flushes the kernel log as it makes it),
- * noting when the first complete line containing `want` (if not NULL)
- * arrived; then reads the rest and waits. False when it could not run or
- * did not exit with status 0. */
-static bool spawn_time(char *const argv[], const char *want, struct spawn_times *t)
-{
-    t->line = -1;
-    t->end = -1;
-    t->bytes = 0;
-    int fd[2];
-    if (pipe(fd) < 0)
-        return false;
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, fd[1], STDOUT_FILENO);
-    posix_spawn_file_actions_addclose(&fa, fd[0]);
-    posix_spawn_file_actions_addclose(&fa, fd[1]);
-    double t0 = bench_seconds();
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-    posix_spawn_file_actions_destroy(&fa);
-    close(fd[1]);
-    if (rc != 0) {
-        close(fd[0]);
-        fprintf(stderr, "bench seed: cannot run %s: %s\n", argv[0], strerror(rc));
-        return false;
-    }
-    /* the current line is kept (up to 4 KiB; longer lines are not looked
-     * into), the rest only counted */
-    char line[4096];
-    size_t used = 0;
-    bool skip = false;
-    char buf[1 << 16];
-    ssize_t n;
-    while ((n = read(fd[0], buf, sizeof buf)) != 0) {
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        t->bytes += (size_t)n;
-        for (ssize_t i = 0; want && t->line < 0 && i < n; i++) {
-            if (buf[i] != '\n') {
-                if (used + 1 < sizeof line)
-                    line[used++] = buf[i];
-                else
-                    skip = true;
-                continue;
-            }
-            line[used] = '\0';
-            if (!skip && strstr(line, want))
-                t->line = bench_seconds() - t0;
-            used = 0;
-            skip = false;
-        }
-    }
-    close(fd[0]);
-    int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-        ;
-    t->end = bench_seconds() - t0;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-/* The pcilab binary beside this one. */
-static bool sibling(char *path, size_t len)
-{
-    char self[PATH_MAX];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (n <= 0)
-        return false;
-    self[n] = '\0';
-    char *slash = strrchr(self, '/');
-    if (!slash)
-        return false;
-    *slash = '\0';
-    return snprintf(path, len, "%s/pcilab", self) < (int)len && access(path, X_OK) == 0;
-}
-
 void bench_seed(struct bench_report *r)
 {
     /* 1. one simulated second in process */
@@ -274,16 +186,16 @@ void bench_seed(struct bench_report *r)
         fprintf(stderr, "bench seed: no IO_PAGE_FAULT in the seed machine's log\n");
         return;
     }
-    if (!sibling(prog, sizeof prog)) {
+    if (!bench_pcilab_path(prog, sizeof prog)) {
         fprintf(stderr, "bench seed: no pcilab binary beside pcilab-bench\n");
         return;
     }
     static const char want[] = "] IO_PAGE_FAULT device=";
     char *run[] = {prog, "run", NULL};
     double line = -1, line_end = -1;
-    struct spawn_times st;
+    struct bench_spawn_times st;
     for (int k = 0; k < SPAWNS; k++) {
-        if (!spawn_time(run, want, &st) || st.line < 0) {
+        if (!bench_spawn_time(run, want, &st) || st.line < 0) {
             fprintf(stderr, "bench seed: 'pcilab run' failed or printed no fault line\n");
             return;
         }
@@ -301,7 +213,7 @@ void bench_seed(struct bench_report *r)
     char *argv[] = {prog, "run", "--until", until, NULL};
     double wall = -1;
     for (int k = 0; k < SPAWNS; k++) {
-        if (!spawn_time(argv, want, &st) || st.line < 0) {
+        if (!bench_spawn_time(argv, want, &st) || st.line < 0) {
             fprintf(stderr, "bench seed: 'pcilab run --until %s' failed or printed no fault "
                             "line\n", until);
             return;
@@ -313,7 +225,7 @@ void bench_seed(struct bench_report *r)
     char *truth[] = {"/bin/true", NULL};
     double floor_s = -1;
     for (int k = 0; k < SPAWNS; k++)
-        if (spawn_time(truth, NULL, &st) && (floor_s < 0 || st.end < floor_s))
+        if (bench_spawn_time(truth, NULL, &st) && (floor_s < 0 || st.end < floor_s))
             floor_s = st.end;
     if (floor_s >= 0)
         bench_note(r, "  seed: for scale, spawning /bin/true the same way: best of %d %.3f ms\n",
