@@ -11,7 +11,7 @@ static const struct cli_command commands[] = {
     {"explain", "explain a real kernel log's IOMMU and DMA faults", cmd_explain},
     {"lspci", "show a scenario's machine with the real lspci", cmd_lspci},
     {"scenarios", "list the built-in scenarios", cmd_scenarios},
-    {"explain-simulate", "reproduce one AMD-Vi fault line by simulation", cmd_explain_sim},
+    {"explain-simulate", "reproduce one AMD-Vi or VT-d fault line by simulation", cmd_explain_sim},
     {"decode", "decode a TLP given as hex dwords or bytes", cmd_decode},
     {"bench", "performance figures against their targets (pcilab-bench)", cmd_bench},
     {"help", "show this help", cmd_help},
