@@ -534,11 +534,21 @@ static void yaml_root_port(struct buf *b, unsigned dev, unsigned fn, const char 
            "        pcie: {max_speed: gen3, max_width: 1, ext_tags: true}\n");
 }
 
+/* The IOMMU knows the requester (a domain for it): AMD-Vi's domain is not 0;
+ * VT-d's fault reason is past the root and context entries (reasons 1 and
+ * 2: not present, VT-d 7.1.3 Table 25). */
+static bool requester_known(const struct explain_sim_req *req)
+{
+    const struct explain_sim_fault *l = &req->line;
+    if (req->family == KMSG_FAM_VTD)
+        return !l->has_reason || l->reason > 2;
+    return !l->has_domain || l->domain != 0;
+}
+
 static bool requester_placed(const struct explain_sim_req *req)
 {
     uint16_t rid = req->line.rid;
-    return rid >> 8 == 0 && rid != 0 && rid != 0x0002 &&
-           (!req->line.has_domain || req->line.domain != 0);
+    return rid >> 8 == 0 && rid != 0 && rid != 0x0002 && requester_known(req);
 }
 
 /* A generic AMD machine: root complex 00:00.0, IOMMU 00:00.2, a host bridge
@@ -1040,6 +1050,20 @@ static int dump_plan(const struct explain_sim_req *req, struct explain_sim_scn *
              "is its %s [%04x:%04x] (line %u)", p->file, l->segment, rbus, pcie_bdf_dev(l->rid),
              pcie_bdf_fn(l->rid), dkind_word[p->nodes[rq].kind], d16(f->bytes, 0),
              d16(f->bytes, 2), f->line);
+    } else if (req->family == KMSG_FAM_VTD && requester_known(req)) {
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "%s has no function %02x:%02x.%x (%s), but the log's fault reason "
+                           "0x%02x says the IOMMU has root and context entries for it: a "
+                           "partial dump, or another machine's?", p->file, rbus,
+                           pcie_bdf_dev(l->rid), pcie_bdf_fn(l->rid),
+                           dump_bus_word(p, rbus, w, sizeof w), l->reason);
+    } else if (req->family == KMSG_FAM_VTD) {
+        note(s, "the user's machine, from the configuration dump %s: it has no function at the "
+             "requester %04x:%02x:%02x.%x, an ID the IOMMU has no %s entry for, as the log's "
+             "fault reason 0x%02x says", p->file, l->segment, rbus, pcie_bdf_dev(l->rid),
+             pcie_bdf_fn(l->rid), l->reason == 1 ? "root" : "context", l->reason);
+        if (p->busmap[rbus] >= 0 && (rc = dump_bus_kept(p, rbus, "requester", l->rid, err)) < 0)
+            return rc;
     } else if (l->has_domain && l->domain != 0) {
         if (p->busmap[rbus] < 0)
             return pcilab_errf(err, PCILAB_EINVAL,
@@ -1526,17 +1550,6 @@ static int build_edu(const struct explain_sim_req *req, struct explain_sim_scn *
     return 0;
 }
 
-/* A wrong requester ID under VT-d. */
-static int build_vtd_rid(const struct explain_sim_req *req, struct explain_sim_scn *s,
-                         struct pcilab_err *err)
-{
-    (void)s;
-    (void)req;
-    return pcilab_errf(err, PCILAB_EUNSUPPORTED,
-                       "a requester-id-mismatch under VT-d is not reproduced yet: the board "
-                       "model (ecp5_dma) has no VT-d machine written for it");
-}
-
 int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn *s,
                       struct pcilab_err *err)
 {
@@ -1565,8 +1578,6 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
                            "requester ID (requester-id-mismatch, the ECP5 board) or make a "
                            "driver's DMA mistake (missing-mapping, permission: the edu "
                            "device), not this", diag_category_name(req->category));
-    if (req->family == KMSG_FAM_VTD)
-        return build_vtd_rid(req, s, err);
     if (req->dump_error)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "the configuration dump does not parse, so the user's machine cannot "
@@ -1597,7 +1608,9 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     snprintf(s->name, sizeof s->name, "explain-simulate");
     char lwhy[120];
     bool from_dump = req->dump && req->dump_file;
-    bool seed = !from_dump && fits_seed(req, lwhy, sizeof lwhy);
+    bool vtd = req->family == KMSG_FAM_VTD;
+    /* the seed's machine is an AMD one */
+    bool seed = !from_dump && !vtd && fits_seed(req, lwhy, sizeof lwhy);
     char rv[16];
     rid_value(l->rid, rv, sizeof rv);
     struct dplan *plan = NULL;
@@ -1635,12 +1648,20 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
         if (req->lspci)
             note(s, "lspci does not show the seed's shape and --simulate does not rebuild its "
                  "tree yet: a generic machine is used");
-        note(s, "a generic AMD machine (root complex 00:00.0, IOMMU 00:00.2, the builder's "
-             "IVRS, no IVMD): requester %04x:%02x:%02x.%x %s, the board at %04x:%02x:%02x.%x "
-             "behind a root port%s", l->segment, l->rid >> 8, pcie_bdf_dev(l->rid),
-             pcie_bdf_fn(l->rid),
-             l->rid == 0 || requester_placed(req) ? "as a host bridge"
-             : "with no function there (the log's domain 0: the IOMMU knows no domain of it)",
+        char nofn[120];
+        if (vtd)
+            snprintf(nofn, sizeof nofn, "with no function there (fault reason 0x%02x: the IOMMU "
+                     "has no %s entry for it)", l->reason, l->reason == 1 ? "root" : "context");
+        else
+            snprintf(nofn, sizeof nofn, "with no function there (the log's domain 0: the IOMMU "
+                     "knows no domain of it)");
+        note(s, "%s: requester %04x:%02x:%02x.%x %s, the board at %04x:%02x:%02x.%x "
+             "behind a root port%s",
+             vtd ? "a generic machine (root complex 00:00.0, root ports)"
+                 : "a generic AMD machine (root complex 00:00.0, IOMMU 00:00.2, the builder's "
+                   "IVRS, no IVMD)",
+             l->segment, l->rid >> 8, pcie_bdf_dev(l->rid), pcie_bdf_fn(l->rid),
+             l->rid == 0 || requester_placed(req) ? "as a host bridge" : nofn,
              s->device_segment, s->device_bdf >> 8, pcie_bdf_dev(s->device_bdf),
              pcie_bdf_fn(s->device_bdf),
              req->has_device ? "" : " (the log names no device: 01:00.0 assumed)");
@@ -1657,6 +1678,17 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     uint64_t payload, period;
     rate_from_log(req, s, &payload, &period);
     set_seen(s, "kernel.version=%s", s->kernel);
+    if (vtd) {
+        /* The machine's IOMMU becomes QEMU q35's VT-d unit in place of its AMD
+         * one (scenario key iommu: vtd; a DMAR unit is no PCI function, so a
+         * dump shows none), and the driver is switched on: the log shows DMA
+         * remapping on, which 4.x kernels leave off by default
+         * (CONFIG_INTEL_IOMMU_DEFAULT_ON unset, docs/linux/intel-iommu.md). */
+        set_seen(s, "iommu=vtd");
+        set_seen(s, "kernel.cmdline=intel_iommu=on");
+        note(s, "the IOMMU is QEMU q35's VT-d unit (one DRHD at 0xfed90000, --set iommu=vtd) in "
+             "place of the machine's AMD IOMMU, with intel_iommu=on");
+    }
     set_seen(s, "%s.%s=%s", s->label, write ? "write_rid" : "read_rid", rv);
     if (!write)
         set_seen(s, "%s.write_rid=captured", s->label);
