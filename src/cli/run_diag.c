@@ -1044,6 +1044,71 @@ static json_t *dte_json(const struct diag_dte *t)
                      "DomainID", e->domain_id, "IV", e->iv, "IntCtl", e->int_ctl);
 }
 
+/* The VT-d keys of a finding (docs/run-json.md). */
+static void vtd_json(const struct run_diag *d, const struct diag_finding *f, json_t *o)
+{
+    const struct diag_vtd *v = &f->vtd;
+    bool has_sm = d->m->kernel && d->m->kernel->kver->vtd_msg_5x;
+    enum vtd_linux_fault_type ty;
+    char raw[80];
+    json_object_set_new(o, "reason", json_integer(f->sig.arch_code));
+    json_object_set_new(o, "reason_linux", json_string(vtd_fault_reason_linux(f->sig.arch_code,
+                                                                              has_sm, &ty)));
+    json_object_set_new(o, "reason_spec", json_string(vtd_fault_reason_name(f->sig.arch_code)));
+    json_object_set_new(o, "why", json_string(v->why == DIAG_VTD_WHY_NONE
+                                                  ? ""
+                                                  : diag_vtd_why_name(v->why)));
+    json_object_set_new(o, "tables_at", json_string(f->sig.has_vtd ? "first-fault" : "end-of-run"));
+    if (v->root_read) {
+        /* bits 127:64 then 63:0, as the text */
+        snprintf(raw, sizeof raw, "%016llx %016llx",
+                 (unsigned long long)sim_get_le64(v->root_raw + 8),
+                 (unsigned long long)sim_get_le64(v->root_raw));
+        json_object_set_new(o, "root_entry",
+                            json_pack("{s:I, s:I, s:s, s:b, s:I}", "table",
+                                      (json_int_t)v->root_table, "address",
+                                      (json_int_t)v->root_pa, "raw", raw, "P", v->root.p, "CTP",
+                                      (json_int_t)v->root.ctp));
+    } else {
+        json_object_set_new(o, "root_entry", json_null());
+    }
+    if (v->ctx_read) {
+        snprintf(raw, sizeof raw, "%016llx %016llx",
+                 (unsigned long long)sim_get_le64(v->ctx_raw + 8),
+                 (unsigned long long)sim_get_le64(v->ctx_raw));
+        json_object_set_new(
+            o, "context_entry",
+            json_pack("{s:I, s:s, s:b, s:b, s:i, s:i, s:i, s:I}", "address",
+                      (json_int_t)v->ctx_pa, "raw", raw, "P", v->ctx.p, "FPD", v->ctx.fpd, "TT",
+                      v->ctx.tt, "AW", v->ctx.aw, "DID", v->ctx.did, "SLPTPTR",
+                      (json_int_t)v->ctx.slptptr));
+    } else {
+        json_object_set_new(o, "context_entry", json_null());
+    }
+    json_t *walk = json_array();
+    for (unsigned i = 0; i < v->nlevels; i++) {
+        const struct diag_vtd_level *l = &v->lv[i];
+        json_array_append_new(walk, json_pack("{s:i, s:i, s:I, s:I, s:b, s:b, s:b, s:I}", "level",
+                                              l->level, "index", l->index, "address",
+                                              (json_int_t)l->entry_pa, "raw", (json_int_t)l->raw,
+                                              "R", l->pte.r, "W", l->pte.w, "leaf", l->leaf,
+                                              "next", (json_int_t)l->pte.addr));
+    }
+    json_object_set_new(o, "walk", walk);
+    struct vtd_stats st;
+    vtd_get_stats(d->vtd, &st);
+    uint32_t ks = 0;
+    bool kp = fsts_printed(f, &ks);
+    json_object_set_new(
+        o, "recording",
+        json_pack("{s:I, s:I, s:i, s:I, s:o, s:I, s:I, s:b}", "recorded",
+                  (json_int_t)f->sig.logged, "not_recorded",
+                  (json_int_t)(f->sig.count - f->sig.logged), "nfr", v->nfr, "fsts",
+                  (json_int_t)v->fsts, "fsts_printed", kp ? json_integer(ks) : json_null(),
+                  "unit_recorded", (json_int_t)st.faults_recorded, "unit_overflowed",
+                  (json_int_t)st.faults_dropped, "fpd", v->ctx_read && v->ctx.fpd));
+}
+
 static json_t *finding_json(const struct run_diag *d, size_t idx)
 {
     const struct diag_finding *f = &d->rep.findings[idx];
@@ -1066,7 +1131,8 @@ static json_t *finding_json(const struct run_diag *d, size_t idx)
     json_object_set_new(o, "last_ps", json_integer((json_int_t)f->sig.last));
     json_object_set_new(o, "address", json_integer((json_int_t)f->sig.first_addr));
     json_object_set_new(o, "domain", json_integer(f->sig.domain));
-    json_object_set_new(o, "event", json_string(amdvi_event_name(f->sig.arch_code)));
+    json_object_set_new(o, "event", json_string(d->vtd ? "DMA remapping fault"
+                                                       : amdvi_event_name(f->sig.arch_code)));
     json_object_set_new(o, "flags", json_integer(f->sig.arch_flags));
     json_object_set_new(o, "flags_decoded", json_string(fl));
     json_t *bits = json_array();
@@ -1084,12 +1150,16 @@ static json_t *finding_json(const struct run_diag *d, size_t idx)
         json_object_set_new(o, "tlp", tlp);
     }
     json_object_set_new(o, "dte", dte_json(&f->dte));
+    if (d->vtd)
+        vtd_json(d, f, o);
     json_t *snd = json_object();
     if (s->fn) {
         json_object_set_new(snd, "bdf", bdf_json(s->bdf));
         json_object_set_new(snd, "label", json_string(s->label));
         json_object_set_new(snd, "model", json_string(s->model));
-        json_object_set_new(snd, "ingress", bdf_json(pcie_fn_bdf(s->ingress)));
+        /* the root bus (an RCiEP): no root port */
+        json_object_set_new(snd, "ingress",
+                            s->ingress ? bdf_json(pcie_fn_bdf(s->ingress)) : json_null());
         if (s->engine_key)
             json_object_set_new(snd, "param", json_pack("{s:s, s:s}", "key", s->engine_key,
                                                         "value", s->engine_value));
