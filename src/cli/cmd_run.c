@@ -26,6 +26,7 @@
 #include "host/pci.h"
 #include "iommu/amdvi.h"
 #include "iommu/iommu.h"
+#include "iommu/vtd.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
 #include "sim/log.h"
@@ -363,6 +364,10 @@ static struct diag_dma_watch *watch_start(const struct cli_machine *m)
         if (scn_system_iommu(m->sys, i)->iommu &&
             scn_system_iommu(m->sys, i)->iommu->fabric == f)
             io = scn_system_iommu(m->sys, i)->iommu;
+    /* VT-d: the DRHD's unit on the fabric's upstream path */
+    for (size_t i = 0; i < scn_system_vtd_count(m->sys) && !io; i++)
+        if (vtd_iommu(scn_system_vtd(m->sys, i))->fabric == f)
+            io = vtd_iommu(scn_system_vtd(m->sys, i));
     return m->kernel ? diag_dma_watch_create(m->kernel, f, io) : NULL;
 }
 

@@ -12,6 +12,7 @@
 #include "devices/devices.h"
 #include "diag/iommu_diag.h"
 #include "diag/iommu_rec.h"
+#include "iommu/vtd.h"
 #include "pcie/split.h"
 #include "pcie/tlp_print.h"
 #include "pcie/topology.h"
@@ -37,7 +38,7 @@ struct run_diag {
     const char *scenario;
     const struct cli_machine_opts *opts;
     sim_time_t until;
-    struct diag_rec *rec;        /* NULL: the machine has no IOMMU */
+    struct diag_rec *rec;        /* NULL: the machine has no IOMMU on its DMA path */
     bool analysed;
     struct diag_report rep;
     struct diag_fn *fns;
@@ -45,7 +46,21 @@ struct run_diag {
     struct fix_run fix;
     int fix_for;                 /* index of the finding the fix run is for, -1 */
     const struct diag_dma_watch *watch; /* the run's DMA watch, NULL when none */
+    struct vtd *vtd;             /* the VT-d unit the recorder sits on, NULL: AMD-Vi */
 };
+
+/* The VT-d unit on the fabric's upstream path (scenario/build.c attaches one
+ * DRHD's model to it), NULL when the machine's DMA goes through no VT-d. */
+static struct vtd *fabric_vtd(struct cli_machine *m)
+{
+    struct pcie_fabric *f = scn_system_fabric(m->sys);
+    for (size_t i = 0; i < scn_system_vtd_count(m->sys); i++) {
+        struct vtd *v = scn_system_vtd(m->sys, i);
+        if (v && vtd_iommu(v)->fabric == f)
+            return v;
+    }
+    return NULL;
+}
 
 static void machine_view(struct cli_machine *m, const struct diag_dma_watch *watch,
                          struct diag_fn **fns, size_t *nfns, struct diag_machine *dm)
@@ -62,6 +77,8 @@ static void machine_view(struct cli_machine *m, const struct diag_dma_watch *wat
     dm->map = scn_system_addrmap(m->sys);
     if (scn_system_iommu_count(m->sys))
         dm->iommu_fn = scn_system_iommu(m->sys, 0)->fn;
+    else
+        dm->vtd = fabric_vtd(m);
     dm->kernel = m->kernel;
     dm->log = sim_log(m->sim);
     dm->fns = *fns;
@@ -69,13 +86,23 @@ static void machine_view(struct cli_machine *m, const struct diag_dma_watch *wat
     dm->watch = watch;
 }
 
+/* The recorder on the IOMMU that translates the machine's DMA: the AMD-Vi
+ * function's, else the VT-d unit on the fabric's upstream path. */
 static struct diag_rec *attach(struct cli_machine *m)
 {
-    if (!scn_system_iommu_count(m->sys))
+    struct iommu *io = NULL;
+    if (scn_system_iommu_count(m->sys))
+        io = scn_system_iommu(m->sys, 0)->iommu;
+    else if (fabric_vtd(m))
+        io = vtd_iommu(fabric_vtd(m));
+    if (!io)
         return NULL;
     struct diag_rec *r = diag_rec_create();
-    if (r)
-        diag_rec_attach(r, scn_system_iommu(m->sys, 0)->iommu);
+    if (r) {
+        diag_rec_attach(r, io);
+        if (!scn_system_iommu_count(m->sys))
+            diag_rec_set_vtd(r, scn_system_addrmap(m->sys), fabric_vtd(m));
+    }
     return r;
 }
 
@@ -91,6 +118,7 @@ struct run_diag *run_diag_start(struct cli_machine *m, const char *scenario,
     d->until = until;
     d->fix_for = -1;
     d->rec = attach(m);
+    d->vtd = scn_system_iommu_count(m->sys) ? NULL : fabric_vtd(m);
     return d;
 }
 
@@ -103,7 +131,8 @@ void run_diag_use_watch(struct run_diag *d, const struct diag_dma_watch *w)
 /* ---- the re-run with the fix ---- */
 
 /* The first "DMA done:" line of the device bdf ("0000:01:00.0"), and how
- * many IO_PAGE_FAULT lines the log holds. */
+ * many fault lines the log holds (AMD-Vi IO_PAGE_FAULT, VT-d "Request device
+ * [..] fault addr"). */
 static void log_facts(const struct sim_log *log, const char *bdf, char *isr, size_t isr_len,
                       uint64_t *fault_lines)
 {
@@ -113,7 +142,8 @@ static void log_facts(const struct sim_log *log, const char *bdf, char *isr, siz
         struct sim_log_rec rec;
         if (!sim_log_get(log, i, &rec))
             continue;
-        if (strstr(rec.text, "IO_PAGE_FAULT"))
+        if (strstr(rec.text, "IO_PAGE_FAULT") ||
+            (strstr(rec.text, "Request device [") && strstr(rec.text, "fault ")))
             (*fault_lines)++;
         else if (!isr[0] && strstr(rec.text, "DMA done:") && strstr(rec.text, bdf))
             snprintf(isr, isr_len, "%s", rec.text);
@@ -492,7 +522,7 @@ static const char *mistake_fix(const struct diag_finding *f)
 
 /* The "Address" lines from the DMA API's history at the time of the first
  * fault; false when it names no mistake. */
-static bool address_at_fault(const struct diag_finding *f)
+static bool address_at_fault(const struct diag_finding *f, bool vtd)
 {
     const struct diag_at_fault *a = &f->at_fault;
     const struct diag_dma_map *mp = &a->map;
@@ -517,7 +547,8 @@ static bool address_at_fault(const struct diag_finding *f)
         line("", "(0x%llx+0x%llx -> phys 0x%llx), live at the fault:",
              (unsigned long long)mp->dma, (unsigned long long)mp->size,
              (unsigned long long)mp->phys);
-        line("", "%s in the page table (IR=%u IW=%u), and the device %s",
+        line("", vtd ? "%s in the page table (R=%u W=%u), and the device %s"
+                     : "%s in the page table (IR=%u IW=%u), and the device %s",
              perm_words(a->pt_read, a->pt_write), a->pt_read, a->pt_write,
              f->sig.write ? "wrote" : "read");
         line("", "at %s s", t3);
@@ -552,6 +583,209 @@ static bool address_at_fault(const struct diag_finding *f)
         break;
     }
     return false;
+}
+
+/* AMD-Vi: the DTE, the event flags and the domain. */
+static void print_amd(const struct diag_finding *f, const char *rid)
+{
+    char buf[512], tmp[256];
+    /* the DTE */
+    if (f->dte.read) {
+        snprintf(tmp, sizeof tmp, "DTE %s", rid);
+        dte_line(&f->dte, buf, sizeof buf);
+        line(tmp, "%s", buf);
+        line("", "at 0x%llx = device table 0x%llx + 32 x 0x%04x",
+             (unsigned long long)f->dte.entry_pa, (unsigned long long)f->dte.table_pa,
+             f->sig.rid);
+        line("", "bits 127:0 %016llx %016llx", (unsigned long long)sim_get_le64(f->dte.raw + 8),
+             (unsigned long long)sim_get_le64(f->dte.raw));
+    } else if (f->dte.beyond) {
+        line("DTE", "%s is beyond the device table (%u bytes)", rid, f->dte.table_size);
+    }
+    char fl[48];
+    flags_str(f->sig.arch_flags, fl, sizeof fl);
+    line("Flags", "0x%04x = %s (AMD 48882 2.5.3)", f->sig.arch_flags, fl);
+    for (unsigned i = 0; i < DIAG_FLAG_BITS; i++) {
+        const struct diag_flag_bit *b = &f->flags[i];
+        if (!b->set)
+            continue;
+        line("", "%-2s bit %u: %s", b->name, b->bit, why_text(b->why));
+    }
+    if (f->dte.read)
+        line("Domain", "0x%04x: DTE %s's DomainID%s", f->sig.domain, rid,
+             f->dte.dte.domain_id == 0 ? " (0: in no driver's domain)" : "");
+}
+
+/* "PPF|PFO" for the status bits of FSTS (10.4.9). */
+static void fsts_str(uint32_t v, char *buf, size_t len)
+{
+    static const char *const n[] = {"PFO", "PPF", "AFO", "APF", "IQE", "ICE", "ITE", "PRO"};
+    size_t used = 0;
+    buf[0] = '\0';
+    for (unsigned i = 0; i < 8; i++)
+        if (v & (1u << i))
+            used += (size_t)snprintf(buf + used, used < len ? len - used : 0, "%s%s",
+                                     used ? "|" : "", n[i]);
+    if (!buf[0])
+        snprintf(buf, len, "none");
+}
+
+/* The FSTS value dmar_fault printed ("DRHD: handling fault status reg 3"). */
+static bool fsts_printed(const struct diag_finding *f, uint32_t *v)
+{
+    for (size_t i = 0; i < f->nevidence; i++) {
+        const char *p = strstr(f->evidence[i], "handling fault status reg ");
+        if (p) {
+            *v = (uint32_t)strtoul(p + 26, NULL, 16);
+            return true;
+        }
+    }
+    return false;
+}
+
+static const char *tt_words(unsigned tt)
+{
+    switch (tt) {
+    case VTD_TT_SLT: return "second-level tables";
+    case VTD_TT_SLT_DEVTLB: return "second-level tables, device-TLB";
+    case VTD_TT_PT: return "pass-through";
+    }
+    return "reserved";
+}
+
+/* Linux's rule for the rights of a page, per version (docs/linux/intel-iommu.md e). */
+static const char *vtd_rights_rule(const struct run_diag *d)
+{
+    const struct host_kver *kv = d->m->kernel ? d->m->kernel->kver : NULL;
+    if (kv && kv->major == 4 && kv->minor == 9)
+        return "4.9.80 drivers/iommu/intel-iommu.c:3580 __intel_map_single: DMA_PTE_WRITE "
+               "only for DMA_FROM_DEVICE or DMA_BIDIRECTIONAL";
+    if (kv && kv->major == 4)
+        return "4.20 drivers/iommu/intel-iommu.c __intel_map_single: DMA_PTE_WRITE only for "
+               "DMA_FROM_DEVICE or DMA_BIDIRECTIONAL";
+    if (kv && kv->major == 5)
+        return "5.15 drivers/iommu/intel/iommu.c intel_iommu_map: DMA_PTE_WRITE only for "
+               "IOMMU_WRITE; drivers/iommu/dma-iommu.c dma_info_to_prot: DMA_TO_DEVICE -> "
+               "IOMMU_READ";
+    return "6.1 drivers/iommu/intel/iommu.c:4259 intel_iommu_map: DMA_PTE_WRITE only "
+           "for IOMMU_WRITE; drivers/iommu/dma-iommu.c dma_info_to_prot: "
+           "DMA_TO_DEVICE -> IOMMU_READ";
+}
+
+/* VT-d: the root and context entries, the walk, the reason and why, and
+ * what the fault recording registers kept. */
+static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
+{
+    const struct diag_vtd *v = &f->vtd;
+    char rid[8];
+    pcie_bdf_str(f->sig.rid, rid);
+    if (!v->read) {
+        line("DMAR unit", "registers unreadable");
+        return;
+    }
+    if (v->root_read) {
+        line("Root entry", "bus %02x at 0x%llx = root table 0x%llx + 16 x 0x%02x", f->sig.rid >> 8,
+             (unsigned long long)v->root_pa, (unsigned long long)v->root_table,
+             f->sig.rid >> 8);
+        line("", "P=%u CTP=0x%llx%s", v->root.p, (unsigned long long)v->root.ctp,
+             v->root.p ? "" : ": not present");
+    } else if (!(v->gsts & VTD_GSTS_RTPS)) {
+        line("Root entry", "no root table set (GSTS.RTPS=0)");
+    }
+    if (v->ctx_read) {
+        line("Context", "%s at 0x%llx = context table 0x%llx + 16 x 0x%02x", rid,
+             (unsigned long long)v->ctx_pa, (unsigned long long)v->ctx_table,
+             f->sig.rid & 0xff);
+        const struct vtd_context_entry *c = &v->ctx;
+        line("", "P=%u FPD=%u TT=%u AW=%u (%u-bit, %u levels) DID=%u", c->p, c->fpd, c->tt,
+             c->aw, vtd_aw_bits(c->aw), vtd_aw_levels(c->aw), c->did);
+        line("", "SLPTPTR=0x%llx%s%s", (unsigned long long)c->slptptr, c->p ? ": " : "",
+             c->p ? tt_words(c->tt) : ": not present");
+        line("", "bits 127:0 %016llx %016llx",
+             (unsigned long long)sim_get_le64(v->ctx_raw + 8),
+             (unsigned long long)sim_get_le64(v->ctx_raw));
+    }
+    if (v->nlevels) {
+        line("Walk", "0x%llx, %u levels (%s):", (unsigned long long)f->sig.first_addr,
+             vtd_aw_levels(v->ctx.aw), f->sig.has_vtd ? "at the first fault" : "end of run");
+        for (unsigned i = 0; i < v->nlevels; i++) {
+            const struct diag_vtd_level *l = &v->lv[i];
+            char what[64];
+            if (!l->present)
+                snprintf(what, sizeof what, "not present");
+            else if (l->leaf)
+                snprintf(what, sizeof what, "page 0x%llx", (unsigned long long)l->pte.addr);
+            else
+                snprintf(what, sizeof what, "table 0x%llx", (unsigned long long)l->pte.addr);
+            line("", "L%u [%3u] at 0x%llx = %016llx R=%u W=%u -> %s", l->level, l->index,
+                 (unsigned long long)l->entry_pa, (unsigned long long)l->raw, l->pte.r,
+                 l->pte.w, what);
+        }
+    }
+    bool has_sm = d->m->kernel && d->m->kernel->kver->vtd_msg_5x;
+    enum vtd_linux_fault_type ty;
+    line("Reason", "0x%02x \"%s\" (Linux)", f->sig.arch_code,
+         vtd_fault_reason_linux(f->sig.arch_code, has_sm, &ty));
+    line("", "VT-d 7.2: %s", vtd_fault_reason_name(f->sig.arch_code));
+    switch (v->why) {
+    case DIAG_VTD_WHY_NO_WRITE:
+    case DIAG_VTD_WHY_NO_READ: {
+        const struct diag_vtd_level *l = &v->lv[v->nlevels - 1];
+        line("", "why: the leaf (L%u) has R=%u W=%u, the page is mapped", l->level, l->pte.r,
+             l->pte.w);
+        line("", "without %s permission", v->why == DIAG_VTD_WHY_NO_WRITE ? "write" : "read");
+        if (v->why == DIAG_VTD_WHY_NO_WRITE && f->at_fault.has_map &&
+            f->at_fault.map.dir == DMA_TO_DEVICE) {
+            line("", "because the driver mapped it DMA_TO_DEVICE:");
+            printf("    %-*s", W, "");
+            wrap(vtd_rights_rule(d), 4 + W);
+        }
+        break;
+    }
+    case DIAG_VTD_WHY_NOT_PRESENT:
+        line("", "why: L%u has R=0 W=0, no present entry maps the page;",
+             v->nlevels ? v->lv[v->nlevels - 1].level : 0);
+        line("", "VT-d has no present bit: an unmapped page is reason %s",
+             f->sig.write ? "5 for writes" : "6 for reads");
+        break;
+    case DIAG_VTD_WHY_NONE:
+        break;
+    default:
+        line("", "why: %s", diag_vtd_why_name(v->why));
+        break;
+    }
+    /* the fault recording registers (7.3.1, 10.4.14) */
+    uint64_t lost = f->sig.count - f->sig.logged;
+    line("Recording", "%llu of %llu fault%s recorded (VT-d 7.3.1); %u fault recording",
+         (unsigned long long)f->sig.logged, (unsigned long long)f->sig.count,
+         f->sig.count == 1 ? "" : "s", v->nfr);
+    if (v->ctx_read && v->ctx.fpd)
+        line("", "register%s (CAP.NFR=%u); %llu suppressed: FPD=1 in the context entry",
+             v->nfr == 1 ? "" : "s", v->nfr - 1, (unsigned long long)lost);
+    else if (lost)
+        line("", "register%s (CAP.NFR=%u), still full: %llu lost (overflow, PFO)",
+             v->nfr == 1 ? "" : "s", v->nfr - 1, (unsigned long long)lost);
+    else
+        line("", "register%s (CAP.NFR=%u)", v->nfr == 1 ? "" : "s", v->nfr - 1);
+    uint32_t ks;
+    char fs[48];
+    if (v->frcd_read && f->sig.has_vtd)
+        line("", "FRCD[%u]: F=%u FR=0x%02x SID=%04x T=%u (%s) FI=0x%llx", v->frcd_index,
+             v->frcd.f, v->frcd.fr, v->frcd.sid, v->frcd.t1, v->frcd.t1 ? "read" : "write",
+             (unsigned long long)v->frcd.fi);
+    if (fsts_printed(f, &ks)) {
+        fsts_str(ks, fs, sizeof fs);
+        line("", "the kernel read FSTS 0x%x = %s at its fault interrupt", ks, fs);
+    }
+    fsts_str(v->fsts, fs, sizeof fs);
+    line("", "FSTS 0x%x (%s) %s", v->fsts, fs,
+         f->sig.has_vtd ? "at the first fault" : "after the run");
+    struct vtd_stats st;
+    vtd_get_stats(d->vtd, &st);
+    line("", "the unit, whole run: %llu recorded, %llu lost to overflow",
+         (unsigned long long)st.faults_recorded, (unsigned long long)st.faults_dropped);
+    if (v->ctx_read && v->ctx.p)
+        line("Domain", "0x%04x: context entry %s's DID", f->sig.domain, rid);
 }
 
 static void print_finding(const struct run_diag *d, size_t idx, const struct diag_finding *f)
@@ -625,35 +859,14 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
         line("Sent by", "one of %zu functions below the root port", s->candidates);
     }
 
-    /* the DTE */
-    if (f->dte.read) {
-        snprintf(tmp, sizeof tmp, "DTE %s", rid);
-        dte_line(&f->dte, buf, sizeof buf);
-        line(tmp, "%s", buf);
-        line("", "at 0x%llx = device table 0x%llx + 32 x 0x%04x",
-             (unsigned long long)f->dte.entry_pa, (unsigned long long)f->dte.table_pa,
-             f->sig.rid);
-        line("", "bits 127:0 %016llx %016llx", (unsigned long long)sim_get_le64(f->dte.raw + 8),
-             (unsigned long long)sim_get_le64(f->dte.raw));
-    } else if (f->dte.beyond) {
-        line("DTE", "%s is beyond the device table (%u bytes)", rid, f->dte.table_size);
-    }
-    char fl[48];
-    flags_str(f->sig.arch_flags, fl, sizeof fl);
-    line("Flags", "0x%04x = %s (AMD 48882 2.5.3)", f->sig.arch_flags, fl);
-    for (unsigned i = 0; i < DIAG_FLAG_BITS; i++) {
-        const struct diag_flag_bit *b = &f->flags[i];
-        if (!b->set)
-            continue;
-        line("", "%-2s bit %u: %s", b->name, b->bit, why_text(b->why));
-    }
-    if (f->dte.read)
-        line("Domain", "0x%04x: DTE %s's DomainID%s", f->sig.domain, rid,
-             f->dte.dte.domain_id == 0 ? " (0: in no driver's domain)" : "");
+    if (d->vtd)
+        print_vtd(d, f);
+    else
+        print_amd(f, rid);
 
     /* the address: at the time of the fault (the DMA API's history), then
      * the page tables after the run */
-    bool at = address_at_fault(f);
+    bool at = address_at_fault(f, d->vtd != NULL);
     if (f->owner.nmaps) {
         for (size_t i = 0; i < f->owner.nmaps; i++) {
             const struct host_amd_iommu_mapping *mp = &f->owner.map[i];
@@ -831,6 +1044,71 @@ static json_t *dte_json(const struct diag_dte *t)
                      "DomainID", e->domain_id, "IV", e->iv, "IntCtl", e->int_ctl);
 }
 
+/* The VT-d keys of a finding (docs/run-json.md). */
+static void vtd_json(const struct run_diag *d, const struct diag_finding *f, json_t *o)
+{
+    const struct diag_vtd *v = &f->vtd;
+    bool has_sm = d->m->kernel && d->m->kernel->kver->vtd_msg_5x;
+    enum vtd_linux_fault_type ty;
+    char raw[80];
+    json_object_set_new(o, "reason", json_integer(f->sig.arch_code));
+    json_object_set_new(o, "reason_linux", json_string(vtd_fault_reason_linux(f->sig.arch_code,
+                                                                              has_sm, &ty)));
+    json_object_set_new(o, "reason_spec", json_string(vtd_fault_reason_name(f->sig.arch_code)));
+    json_object_set_new(o, "why", json_string(v->why == DIAG_VTD_WHY_NONE
+                                                  ? ""
+                                                  : diag_vtd_why_name(v->why)));
+    json_object_set_new(o, "tables_at", json_string(f->sig.has_vtd ? "first-fault" : "end-of-run"));
+    if (v->root_read) {
+        /* bits 127:64 then 63:0, as the text */
+        snprintf(raw, sizeof raw, "%016llx %016llx",
+                 (unsigned long long)sim_get_le64(v->root_raw + 8),
+                 (unsigned long long)sim_get_le64(v->root_raw));
+        json_object_set_new(o, "root_entry",
+                            json_pack("{s:I, s:I, s:s, s:b, s:I}", "table",
+                                      (json_int_t)v->root_table, "address",
+                                      (json_int_t)v->root_pa, "raw", raw, "P", v->root.p, "CTP",
+                                      (json_int_t)v->root.ctp));
+    } else {
+        json_object_set_new(o, "root_entry", json_null());
+    }
+    if (v->ctx_read) {
+        snprintf(raw, sizeof raw, "%016llx %016llx",
+                 (unsigned long long)sim_get_le64(v->ctx_raw + 8),
+                 (unsigned long long)sim_get_le64(v->ctx_raw));
+        json_object_set_new(
+            o, "context_entry",
+            json_pack("{s:I, s:s, s:b, s:b, s:i, s:i, s:i, s:I}", "address",
+                      (json_int_t)v->ctx_pa, "raw", raw, "P", v->ctx.p, "FPD", v->ctx.fpd, "TT",
+                      v->ctx.tt, "AW", v->ctx.aw, "DID", v->ctx.did, "SLPTPTR",
+                      (json_int_t)v->ctx.slptptr));
+    } else {
+        json_object_set_new(o, "context_entry", json_null());
+    }
+    json_t *walk = json_array();
+    for (unsigned i = 0; i < v->nlevels; i++) {
+        const struct diag_vtd_level *l = &v->lv[i];
+        json_array_append_new(walk, json_pack("{s:i, s:i, s:I, s:I, s:b, s:b, s:b, s:I}", "level",
+                                              l->level, "index", l->index, "address",
+                                              (json_int_t)l->entry_pa, "raw", (json_int_t)l->raw,
+                                              "R", l->pte.r, "W", l->pte.w, "leaf", l->leaf,
+                                              "next", (json_int_t)l->pte.addr));
+    }
+    json_object_set_new(o, "walk", walk);
+    struct vtd_stats st;
+    vtd_get_stats(d->vtd, &st);
+    uint32_t ks = 0;
+    bool kp = fsts_printed(f, &ks);
+    json_object_set_new(
+        o, "recording",
+        json_pack("{s:I, s:I, s:i, s:I, s:o, s:I, s:I, s:b}", "recorded",
+                  (json_int_t)f->sig.logged, "not_recorded",
+                  (json_int_t)(f->sig.count - f->sig.logged), "nfr", v->nfr, "fsts",
+                  (json_int_t)v->fsts, "fsts_printed", kp ? json_integer(ks) : json_null(),
+                  "unit_recorded", (json_int_t)st.faults_recorded, "unit_overflowed",
+                  (json_int_t)st.faults_dropped, "fpd", v->ctx_read && v->ctx.fpd));
+}
+
 static json_t *finding_json(const struct run_diag *d, size_t idx)
 {
     const struct diag_finding *f = &d->rep.findings[idx];
@@ -853,7 +1131,8 @@ static json_t *finding_json(const struct run_diag *d, size_t idx)
     json_object_set_new(o, "last_ps", json_integer((json_int_t)f->sig.last));
     json_object_set_new(o, "address", json_integer((json_int_t)f->sig.first_addr));
     json_object_set_new(o, "domain", json_integer(f->sig.domain));
-    json_object_set_new(o, "event", json_string(amdvi_event_name(f->sig.arch_code)));
+    json_object_set_new(o, "event", json_string(d->vtd ? "DMA remapping fault"
+                                                       : amdvi_event_name(f->sig.arch_code)));
     json_object_set_new(o, "flags", json_integer(f->sig.arch_flags));
     json_object_set_new(o, "flags_decoded", json_string(fl));
     json_t *bits = json_array();
@@ -871,12 +1150,16 @@ static json_t *finding_json(const struct run_diag *d, size_t idx)
         json_object_set_new(o, "tlp", tlp);
     }
     json_object_set_new(o, "dte", dte_json(&f->dte));
+    if (d->vtd)
+        vtd_json(d, f, o);
     json_t *snd = json_object();
     if (s->fn) {
         json_object_set_new(snd, "bdf", bdf_json(s->bdf));
         json_object_set_new(snd, "label", json_string(s->label));
         json_object_set_new(snd, "model", json_string(s->model));
-        json_object_set_new(snd, "ingress", bdf_json(pcie_fn_bdf(s->ingress)));
+        /* the root bus (an RCiEP): no root port */
+        json_object_set_new(snd, "ingress",
+                            s->ingress ? bdf_json(pcie_fn_bdf(s->ingress)) : json_null());
         if (s->engine_key)
             json_object_set_new(snd, "param", json_pack("{s:s, s:s}", "key", s->engine_key,
                                                         "value", s->engine_value));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "devices/devices.h"
+#include "host/intel_iommu.h"
 #include "host/kernel.h"
 #include "host/pci.h"
 #include "mem/addrmap.h"
@@ -220,6 +221,13 @@ static void find_sender(const struct diag_machine *m, const struct diag_rec *rec
     diag_read_dte(m, s->bdf, &s->own_dte);
     struct host_amd_iommu *a = m->kernel ? host_amd_iommu_of(m->kernel) : NULL;
     struct pci_dev *pd = m->kernel ? host_pci_of_fn(m->kernel, s->fn) : NULL;
+    if (m->vtd) {
+        struct host_intel_iommu *v = m->kernel ? host_intel_iommu_of(m->kernel) : NULL;
+        if (v && pd)
+            s->own_domain_known =
+                host_intel_iommu_dev_domain(v, pd, &s->own_domain, &s->own_identity, NULL);
+        return;
+    }
     if (a && pd)
         s->own_domain_known =
             host_amd_iommu_dev_domain(a, pd, &s->own_domain, &s->own_identity, NULL);
@@ -227,8 +235,48 @@ static void find_sender(const struct diag_machine *m, const struct diag_rec *rec
 
 /* ---- the owner of the address ---- */
 
+/* VT-d: the domains of the machine's devices whose second-level table maps
+ * the address (host_intel_iommu_lookup), one entry per domain ID. */
+static void find_owner_vtd(const struct diag_machine *m, struct diag_finding *f)
+{
+    struct host_intel_iommu *v = m->kernel ? host_intel_iommu_of(m->kernel) : NULL;
+    struct diag_owner *o = &f->owner;
+    if (!v)
+        return;
+    for (size_t i = 0; i < m->nfns; i++) {
+        struct pci_dev *pd = host_pci_of_fn(m->kernel, m->fns[i].fn);
+        struct host_intel_iommu_mapping mp;
+        bool identity = false;
+        uint16_t did;
+        if (!pd || !host_intel_iommu_dev_domain(v, pd, &did, &identity, NULL) || identity ||
+            !host_intel_iommu_lookup(v, pd, f->sig.first_addr, &mp))
+            continue;
+        size_t k = 0;
+        while (k < o->nmaps && o->map[k].domain_id != mp.did)
+            k++;
+        if (k == o->nmaps) {
+            if (o->nmaps == 4)
+                continue;
+            o->nmaps++;
+            o->map[k] = (struct host_amd_iommu_mapping){
+                .domain_id = mp.did, .pa = mp.pa, .page_size = 4096, .ir = mp.r, .iw = mp.w};
+        }
+        uint16_t bdf = pcie_fn_bdf(m->fns[i].fn);
+        if (o->ndevids[k] < DIAG_MAX_DEVIDS)
+            o->devids[k][o->ndevids[k]++] = bdf;
+        if (f->sender.fn && bdf == f->sender.bdf && !f->owner_has_sender) {
+            f->owner_has_sender = true;
+            f->owner_domain = mp.did;
+        }
+    }
+}
+
 static void find_owner(const struct diag_machine *m, struct diag_finding *f)
 {
+    if (m->vtd) {
+        find_owner_vtd(m, f);
+        return;
+    }
     struct host_amd_iommu *a = m->kernel ? host_amd_iommu_of(m->kernel) : NULL;
     struct diag_owner *o = &f->owner;
     if (!a)
@@ -354,6 +402,11 @@ static void find_at_fault(const struct diag_machine *m, struct diag_finding *f)
         a->has_map = true;
         a->map = *pick;
         dir_rights(pick->dir, &a->pt_read, &a->pt_write);
+        /* 4.x __intel_map_single sets DMA_PTE_READ on every mapping when
+         * CAP.ZLR is clear (docs/linux/intel-iommu.md e) */
+        if (m->vtd && m->kernel && m->kernel->kver->vtd_read_without_zlr &&
+            f->vtd.read && !(f->vtd.cap & VTD_CAP_ZLR))
+            a->pt_read = true;
     }
     if (a->mistake != DIAG_MISTAKE_NONE)
         f->confidence = DIAG_CONF_HIGH;
@@ -372,10 +425,70 @@ static bool field_hex(const char *text, const char *key, uint64_t *v)
     return end != p + strlen(key);
 }
 
+/* VT-d: dmar_fault_do_one's line for the record of this fault (4.x "[DMA
+ * Write] Request device [00:03.0] fault addr ffff000 [fault reason 05] ...",
+ * 5.x "[DMA Write NO_PASID] ... fault addr 0xffff000 [fault reason 0x05]",
+ * docs/linux/intel-iommu.md g), and dmar_fault's "DRHD: handling fault
+ * status reg" line before it. */
+static void find_evidence_vtd(const struct diag_machine *m, struct diag_finding *f)
+{
+    char dev[16];
+    char b[8];
+    snprintf(dev, sizeof dev, "[%s]", pcie_bdf_str(f->sig.rid, b));
+    const char *dir = f->sig.write ? "[DMA Write" : "[DMA Read";
+    for (size_t i = 0; i < sim_log_count(m->log); i++) {
+        struct sim_log_rec rec;
+        if (!sim_log_get(m->log, i, &rec) || !strstr(rec.text, "Request device ") ||
+            !strstr(rec.text, dir))
+            continue;
+        const char *d = strstr(rec.text, "Request device ");
+        if (strncmp(d + 15, dev, strlen(dev)))
+            continue;
+        const char *a = strstr(rec.text, "fault addr ");
+        if (!a)
+            continue;
+        a += 11;
+        if (!strncmp(a, "0x", 2))
+            a += 2;
+        char *end;
+        uint64_t addr = strtoull(a, &end, 16);
+        if (end == a || addr >> 12 != f->sig.page)
+            continue;
+        const char *r = strstr(rec.text, "[fault reason ");
+        if (r) {
+            r += 14;
+            bool hex = !strncmp(r, "0x", 2);
+            unsigned long fr = strtoul(hex ? r + 2 : r, NULL, hex ? 16 : 10);
+            if (fr != f->sig.arch_code)
+                continue;
+        }
+        f->log_lines++;
+        if (f->nevidence)
+            continue;
+        struct sim_log_rec prev;
+        for (size_t j = i; j-- > 0;) {
+            if (!sim_log_get(m->log, j, &prev) || prev.ts != rec.ts)
+                break;
+            if (strstr(prev.text, "handling fault status reg")) {
+                snprintf(f->evidence[f->nevidence++], DIAG_TEXT_MAX, "%s", prev.text);
+                break;
+            }
+        }
+        if (!sim_log_get(m->log, i, &rec))
+            continue;
+        snprintf(f->evidence[f->nevidence++], DIAG_TEXT_MAX, "%s", rec.text);
+        f->evidence_ts = rec.ts;
+    }
+}
+
 static void find_evidence(const struct diag_machine *m, struct diag_finding *f)
 {
     if (!m->log)
         return;
+    if (m->vtd) {
+        find_evidence_vtd(m, f);
+        return;
+    }
     char dev[8];
     pcie_bdf_str(f->sig.rid, dev);
     for (size_t i = 0; i < sim_log_count(m->log); i++) {
@@ -484,8 +597,14 @@ int diag_analyse(const struct diag_rec *rec, const struct diag_machine *m,
         f->sig = *diag_rec_sig_at(rec, i);
         f->named = m->fabric ? pcie_fabric_find(m->fabric, f->sig.rid) : NULL;
         f->named_is_host_bridge = f->named && pcie_fn_kind(f->named) == PCIE_FN_HOST_BRIDGE;
-        diag_read_dte(m, f->sig.rid, &f->dte);
-        explain_flags(f);
+        if (m->vtd && f->sig.has_vtd)
+            f->vtd = f->sig.vtd;
+        else if (m->vtd)
+            diag_vtd_read(m->map, m->vtd, f->sig.rid, f->sig.first_addr, f->sig.write, &f->vtd);
+        else {
+            diag_read_dte(m, f->sig.rid, &f->dte);
+            explain_flags(f);
+        }
         find_sender(m, rec, f);
         find_owner(m, f);
         find_evidence(m, f);

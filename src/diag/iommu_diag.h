@@ -53,6 +53,8 @@ struct diag_machine {
     struct pcie_fabric *fabric;
     struct mem_addrmap *map;     /* reads of the IOMMU registers and tables */
     const struct pcie_fn *iommu_fn; /* the AMD-Vi function (00:00.2) */
+    struct vtd *vtd;             /* the VT-d unit that translates the fabric's DMA
+                                    (the DRHD on its upstream path); NULL: AMD-Vi */
     struct host_kernel *kernel;  /* the DMA API mappings */
     const struct sim_log *log;   /* the kernel log: evidence */
     const struct diag_fn *fns;
@@ -189,7 +191,9 @@ struct diag_finding {
     const struct pcie_fn *named; /* the function the requester ID names, NULL when none */
     bool named_is_host_bridge;
     struct diag_sender sender;
-    struct diag_dte dte;         /* the DTE the requester ID hits */
+    struct diag_dte dte;         /* the DTE the requester ID hits (AMD-Vi) */
+    struct diag_vtd vtd;         /* the VT-d entries it hit at the first fault (the
+                                    recorder's snapshot, sig.vtd), else after the run */
     struct diag_flag_bit flags[DIAG_FLAG_BITS];
     struct diag_owner owner;
     bool owner_has_sender;       /* a domain mapping the address holds the sender */

@@ -4,11 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mem/addrmap.h"
 #include "pcie/topology.h"
+#include "sim/bytes.h"
 #include "sim/sim.h"
 
 struct diag_rec {
     struct iommu *io;
+    struct mem_addrmap *map;      /* VT-d snapshots: how to read the unit and its tables */
+    struct vtd *vtd;
     struct diag_fault_sig sigs[DIAG_REC_MAX_SIGS];
     size_t nsigs;
     struct diag_stream streams[DIAG_REC_MAX_STREAMS];
@@ -45,12 +49,150 @@ void diag_rec_detach(struct diag_rec *r)
     r->io = NULL;
 }
 
+void diag_rec_set_vtd(struct diag_rec *r, struct mem_addrmap *map, struct vtd *v)
+{
+    r->map = map;
+    r->vtd = v;
+}
+
 void diag_rec_clear(struct diag_rec *r)
 {
     struct iommu *io = r->io;
+    struct mem_addrmap *map = r->map;
+    struct vtd *v = r->vtd;
     memset(r, 0, sizeof *r);
     r->io = io;
+    r->map = map;
+    r->vtd = v;
 }
+
+/* ---- VT-d: root entry, context entry and walk, through the unit's registers ---- */
+
+static bool reg_read(struct mem_addrmap *map, uint64_t pa, void *buf, size_t len)
+{
+    return mem_addrmap_read(map, pa, buf, len, NULL) >= 0;
+}
+
+const char *diag_vtd_why_name(enum diag_vtd_why w)
+{
+    switch (w) {
+    case DIAG_VTD_WHY_ROOT_NOT_PRESENT: return "the root entry of the bus is not present (P=0)";
+    case DIAG_VTD_WHY_CTX_NOT_PRESENT: return "the context entry is not present (P=0)";
+    case DIAG_VTD_WHY_NOT_PRESENT: return "no present entry maps the page (R=0 W=0)";
+    case DIAG_VTD_WHY_NO_WRITE: return "the page is mapped without write permission (W=0)";
+    case DIAG_VTD_WHY_NO_READ: return "the page is mapped without read permission (R=0)";
+    case DIAG_VTD_WHY_CHANGED: return "the tables allow the access now (mapped after the fault)";
+    case DIAG_VTD_WHY_NONE: break;
+    }
+    return "see VT-d 7.2 (the fault reason table)";
+}
+
+/* The second-level walk of addr from the context entry's SLPTPTR, AW levels
+ * (3.7, 9.8): each entry read and decoded; stops at the first entry that is
+ * not present (R = W = 0) or at a leaf. */
+static void vtd_walk_read(struct mem_addrmap *m, uint64_t addr, struct diag_vtd *o)
+{
+    unsigned levels = vtd_aw_levels(o->ctx.aw);
+    if (levels > DIAG_VTD_LEVELS)
+        return;
+    uint64_t table = o->ctx.slptptr;
+    o->walk_r = o->walk_w = true;
+    for (unsigned level = levels; level >= 1; level--) {
+        struct diag_vtd_level *l = &o->lv[o->nlevels];
+        l->level = level;
+        l->table_pa = table;
+        l->index = (unsigned)(addr >> vtd_level_shift(level)) & 0x1ff;
+        l->entry_pa = table + 8ull * l->index;
+        uint8_t b[8];
+        if (!reg_read(m, l->entry_pa, b, 8))
+            return;
+        o->nlevels++;
+        l->raw = sim_get_le64(b);
+        vtd_sl_pte_decode(l->raw, &l->pte);
+        l->present = vtd_sl_pte_present(l->raw);
+        if (!l->present) {
+            o->walk_r = o->walk_w = false;
+            return;
+        }
+        o->walk_r &= l->pte.r;
+        o->walk_w &= l->pte.w;
+        l->leaf = vtd_sl_pte_is_leaf(l->raw, level);
+        if (l->leaf) {
+            o->leaf_found = true;
+            return;
+        }
+        table = l->pte.addr;
+    }
+}
+
+void diag_vtd_read(struct mem_addrmap *m, struct vtd *vtd, uint16_t rid, uint64_t addr,
+                   bool write, struct diag_vtd *o)
+{
+    memset(o, 0, sizeof *o);
+    if (!m || !vtd)
+        return;
+    o->mmio_base = vtd_get_config(vtd)->mmio_base;
+    uint8_t b[8];
+    if (!reg_read(m, o->mmio_base + VTD_REG_CAP, b, 8))
+        return;
+    o->cap = sim_get_le64(b);
+    if (!reg_read(m, o->mmio_base + VTD_REG_RTADDR, b, 8))
+        return;
+    o->rtaddr = sim_get_le64(b);
+    if (!reg_read(m, o->mmio_base + VTD_REG_GSTS, b, 4))
+        return;
+    o->gsts = sim_get_le32(b);
+    if (!reg_read(m, o->mmio_base + VTD_REG_FSTS, b, 4))
+        return;
+    o->fsts = sim_get_le32(b);
+    o->read = true;
+    o->nfr = vtd_cap_nfr(o->cap);
+    vtd_get_stats(vtd, &o->stats);
+    if (o->fsts & VTD_FSTS_PPF) {
+        uint8_t fr[VTD_FRCD_SIZE];
+        o->frcd_index = (o->fsts & VTD_FSTS_FRI_MASK) >> VTD_FSTS_FRI_SHIFT;
+        uint64_t at = o->mmio_base + vtd_cap_fro(o->cap) + (uint64_t)o->frcd_index * VTD_FRCD_SIZE;
+        if (o->frcd_index < o->nfr && reg_read(m, at, fr, 8) && reg_read(m, at + 8, fr + 8, 8)) {
+            vtd_fault_record_decode(fr, &o->frcd);
+            o->frcd_read = true;
+        }
+    }
+    if (!(o->gsts & VTD_GSTS_RTPS))
+        return;
+    /* root entry by bus (9.1), context entry by devfn (9.3) */
+    o->root_table = o->rtaddr & VTD_RTADDR_RTA_MASK;
+    o->root_pa = o->root_table + (uint64_t)(rid >> 8) * VTD_ROOT_ENTRY_SIZE;
+    if (!reg_read(m, o->root_pa, o->root_raw, VTD_ROOT_ENTRY_SIZE))
+        return;
+    vtd_root_entry_decode(o->root_raw, &o->root);
+    o->root_read = true;
+    if (!o->root.p) {
+        o->why = DIAG_VTD_WHY_ROOT_NOT_PRESENT;
+        return;
+    }
+    o->ctx_table = o->root.ctp;
+    o->ctx_pa = o->ctx_table + (uint64_t)(rid & 0xff) * VTD_CTX_ENTRY_SIZE;
+    if (!reg_read(m, o->ctx_pa, o->ctx_raw, VTD_CTX_ENTRY_SIZE))
+        return;
+    vtd_context_entry_decode(o->ctx_raw, &o->ctx);
+    o->ctx_read = true;
+    if (!o->ctx.p) {
+        o->why = DIAG_VTD_WHY_CTX_NOT_PRESENT;
+        return;
+    }
+    if (o->ctx.tt != VTD_TT_SLT && o->ctx.tt != VTD_TT_SLT_DEVTLB)
+        return;
+    vtd_walk_read(m, addr, o);
+    if (!o->leaf_found)
+        o->why = DIAG_VTD_WHY_NOT_PRESENT;
+    else if (write && !o->walk_w)
+        o->why = DIAG_VTD_WHY_NO_WRITE;
+    else if (!write && !o->walk_r)
+        o->why = DIAG_VTD_WHY_NO_READ;
+    else
+        o->why = DIAG_VTD_WHY_CHANGED;
+}
+
 
 /* The stream of (rid, write): index, or -1 when the table is full. */
 static long stream_of(struct diag_rec *r, uint16_t rid, bool write,
@@ -167,6 +309,10 @@ void diag_rec_observe(void *ctx, const struct pcie_upstream_req *up, const struc
                 g->hdr_len = h;
             }
         }
+    }
+    if (!g->count && r->vtd && r->map) {
+        diag_vtd_read(r->map, r->vtd, req->rid, req->addr, write, &g->vtd);
+        g->has_vtd = g->vtd.read;
     }
     g->count++;
     g->bytes += req->size;

@@ -16,6 +16,10 @@
  * A transfer is a run of TLPs of one stream each starting where the previous
  * one ended (what MPS and 4 KiB splitting make of one DMA write or read).
  *
+ * For a VT-d unit it also keeps, per signature, the root entry, context
+ * entry and second-level walk the first faulting TLP hit, read at that
+ * moment (diag_rec_set_vtd).
+ *
  * The tables are fixed arrays inside the recorder: the observer allocates
  * nothing. Signatures and streams beyond the capacity are counted, not kept.
  */
@@ -27,10 +31,81 @@
 #include <stdint.h>
 
 #include "iommu/iommu.h"
+#include "iommu/vtd.h"
+#include "iommu/vtd_fmt.h"
 #include "pcie/tlp.h"
 #include "sim/time.h"
 
 struct pcie_fn;
+struct mem_addrmap;
+
+/* VT-d: what the requester ID and the faulting address hit in the unit's
+ * tables, read from simulated memory through the unit's registers (RTADDR 10.4.6, GSTS 10.4.5, CAP 10.4.2, FSTS 10.4.9) and
+ * decoded with vtd_fmt.h: the root entry of the bus (9.1), the context
+ * entry of the device and function (9.3) and the second-level walk to the
+ * address (3.7, 9.8), level by level. */
+#define DIAG_VTD_LEVELS 5
+struct diag_vtd_level {
+    unsigned level;              /* 5 .. 1 (1: the PTE) */
+    uint64_t table_pa;           /* the table this entry is in */
+    unsigned index;              /* address bits of this level */
+    uint64_t entry_pa;
+    uint64_t raw;
+    struct vtd_sl_pte pte;
+    bool present;                /* R or W set (VT-d has no present bit) */
+    bool leaf;                   /* maps a page (level 1, or PS at 2 or 3) */
+};
+/* Why the unit gave this fault reason, from the entries read. */
+enum diag_vtd_why {
+    DIAG_VTD_WHY_NONE,           /* not worked out (reason without a rule here) */
+    DIAG_VTD_WHY_ROOT_NOT_PRESENT,  /* reason 1: the bus's root entry has P=0 */
+    DIAG_VTD_WHY_CTX_NOT_PRESENT,   /* reason 2: the device's context entry has P=0 */
+    DIAG_VTD_WHY_NOT_PRESENT,    /* reasons 5/6: an entry of the walk has R=W=0 */
+    DIAG_VTD_WHY_NO_WRITE,       /* reason 5: the translation is present without W */
+    DIAG_VTD_WHY_NO_READ,        /* reason 6: present without R */
+    DIAG_VTD_WHY_CHANGED,        /* reasons 5/6, but the tables now allow the access
+                                    (mapped again after the fault) */
+};
+struct diag_vtd {
+    bool read;                   /* the unit's registers were read */
+    uint64_t mmio_base;          /* the DRHD's register page */
+    uint32_t gsts, fsts;
+    uint64_t cap, rtaddr;
+    uint64_t root_table;         /* RTADDR.RTA */
+    unsigned nfr;                /* fault recording registers (CAP.NFR + 1) */
+    struct vtd_stats stats;      /* the unit's counters (recorded, dropped ...) */
+    /* the root entry of the requester's bus */
+    bool root_read;
+    uint64_t root_pa;            /* root_table + 16 x bus */
+    uint8_t root_raw[VTD_ROOT_ENTRY_SIZE];
+    struct vtd_root_entry root;
+    /* the context entry of its device and function */
+    bool ctx_read;
+    uint64_t ctx_table, ctx_pa;  /* CTP, CTP + 16 x devfn */
+    uint8_t ctx_raw[VTD_CTX_ENTRY_SIZE];
+    struct vtd_context_entry ctx;
+    /* the second-level walk to the faulting address (TT 0/1 only) */
+    unsigned nlevels;            /* entries read, from the top */
+    struct diag_vtd_level lv[DIAG_VTD_LEVELS];
+    bool walk_r, walk_w;         /* R and W AND-ed over the levels read */
+    bool leaf_found;             /* the walk reached a present leaf */
+    enum diag_vtd_why why;
+    /* the fault recording register FSTS.FRI points at (10.4.14), when
+     * FSTS.PPF was set at the time of the read */
+    bool frcd_read;
+    unsigned frcd_index;
+    struct vtd_fault_record frcd;
+};
+
+/* Reads v's registers (through map: CAP, GSTS, RTADDR, FSTS, the fault
+ * recording register at FSTS.FRI), the root and context entries of rid and
+ * the second-level walk to addr, and works out why the access (write or
+ * read) was refused. Pure reads: nothing in the unit changes. */
+void diag_vtd_read(struct mem_addrmap *map, struct vtd *v, uint16_t rid, uint64_t addr,
+                   bool write, struct diag_vtd *out);
+/* Why in words; never NULL. */
+const char *diag_vtd_why_name(enum diag_vtd_why w);
+
 
 #define DIAG_REC_MAX_SIGS    32
 #define DIAG_REC_MAX_STREAMS 64
@@ -57,6 +132,10 @@ struct diag_fault_sig {
     struct pcie_tlp tlp;          /* its decoded header (payload NULL) */
     const struct pcie_fn *ingress;/* root port it came up through; NULL: root bus */
     uint64_t last_xfer;           /* internal: transfer number last counted */
+    /* VT-d (diag_rec_set_vtd): the unit's entries for the first faulting
+     * TLP, read at that moment (the driver may unmap the page later) */
+    bool has_vtd;
+    struct diag_vtd vtd;
 };
 
 struct diag_stream {
@@ -90,6 +169,10 @@ void diag_rec_destroy(struct diag_rec *r);
  * time: attaching again moves it. */
 void diag_rec_attach(struct diag_rec *r, struct iommu *io);
 void diag_rec_detach(struct diag_rec *r);
+/* VT-d: at the first fault of each signature the recorder reads the unit's
+ * root and context entries and the walk (diag_vtd_read) through map. v
+ * NULL: no snapshot (AMD-Vi). */
+void diag_rec_set_vtd(struct diag_rec *r, struct mem_addrmap *map, struct vtd *v);
 /* Forgets everything recorded (stays attached). */
 void diag_rec_clear(struct diag_rec *r);
 

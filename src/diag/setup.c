@@ -11,6 +11,7 @@
 #include "devices/devices.h"
 #include "devices/ecp5_dma.h"
 #include "host/amd_iommu.h"
+#include "host/intel_iommu.h"
 #include "host/module.h"
 #include "host/pci.h"
 #include "iommu/amdvi_fmt.h"
@@ -283,6 +284,9 @@ static void read_devs(struct host_kernel *k, const struct scn_system *sys,
         d->model = dev_model_name(sf->dev);
         d->driver = pd->dev.driver_name;
         d->domain_known = a && host_amd_iommu_dev_domain(a, pd, &d->domain, &d->identity, NULL);
+        struct host_intel_iommu *v = host_intel_iommu_of(k);
+        if (!a && v)
+            d->domain_known = host_intel_iommu_dev_domain(v, pd, &d->domain, &d->identity, NULL);
     }
 }
 
@@ -328,6 +332,29 @@ static void read_facts(struct host_kernel *k, const struct scn_system *sys,
         read_board(k, sys, b, f);
     read_dte0(k, sys, f);
     f->iommu_fns = scn_system_iommu_count(sys);
+    f->vtd_units = scn_system_vtd_count(sys);
+    struct host_intel_iommu *v = host_intel_iommu_of(k);
+    if (v) {
+        struct host_intel_iommu_info info;
+        host_intel_iommu_get_info(v, &info);
+        f->vtd_dma = info.dma_remapping;
+        f->vtd_irq_remap = info.irq_remapping;
+        f->vtd_lazy = info.lazy;
+        if (!a)
+            f->faults = info.faults_printed;
+    }
+    f->dmar_disabled = bp->dmar_disabled;
+    f->intel_default_on = k->kver->intel_iommu_default_on;
+    for (const char *p = k->cmdline; (p = strstr(p, "intel_iommu=")) != NULL; p++) {
+        /* the option takes a comma-separated list (intel_iommu_setup) */
+        const char *o = p + 12;
+        size_t n = strcspn(o, " ");
+        for (const char *q = o; q < o + n; q += strcspn(q, ", ") + 1)
+            if (!strncmp(q, "off", 3) && (q[3] == ',' || q[3] == ' ' || !q[3]))
+                f->intel_off_cmdline = true;
+            else if (!strncmp(q, "on", 2) && (q[2] == ',' || q[2] == ' ' || !q[2]))
+                f->intel_off_cmdline = false;
+    }
     read_devs(k, sys, f);
 }
 
@@ -367,6 +394,163 @@ static void devs_words(const struct diag_setup_facts *f, char *buf, size_t len)
         snprintf(buf + used, len - used, ".");
 }
 
+/* ------------------------------------------------------------------ */
+/* VT-d: where each version keeps the Intel IOMMU driver's rules
+ * (docs/linux/intel-iommu.md, which names the trees; line numbers are
+ * given where that document read them, else the function). */
+struct vtd_src {
+    unsigned major, minor;
+    const char *dflt;     /* dmar_disabled's initial value */
+    const char *off;      /* intel_iommu=off / iommu=off stop intel_iommu_init */
+    const char *ir;       /* interrupt remapping, independent of DMA remapping */
+    const char *dom;      /* the default domain: DMA or identity (iommu=pt) */
+    const char *flush;    /* strict or lazy unmap */
+    const char *fault;    /* dmar_fault */
+};
+
+static const struct vtd_src vsrcs[] = {
+    {4, 9,
+     "drivers/iommu/intel-iommu.c:497 dmar_disabled = 1 unless "
+     "CONFIG_INTEL_IOMMU_DEFAULT_ON (taken as unset) (Linux 4.9.80)",
+     "drivers/iommu/intel-iommu.c:4812 intel_iommu_init returns before \"No RMRR found\" "
+     "when dmar_disabled or no_iommu (Linux 4.9.80)",
+     "drivers/iommu/intel_irq_remapping.c:790 \"Enabled IRQ remapping\", set up from the "
+     "DMAR by enable_IR_x2apic whatever intel_iommu= says (Linux 4.9.80)",
+     "drivers/iommu/intel-iommu.c init_dmars: iommu=pt gives devices si_domain, context "
+     "entries TT 2 with hw_pass_through; DMA domains at the first mapping "
+     "(get_valid_domain_for_dev) (Linux 4.9.80)",
+     "drivers/iommu/intel-iommu.c add_unmap: lazy unmap, a deferred flush at 250 entries "
+     "or 10 ms; intel_iommu=strict flushes at unmap (Linux 4.9.80)",
+     "drivers/iommu/dmar.c:1604 dmar_fault, :1582 dmar_fault_do_one (Linux 4.9.80)"},
+    {4, 20,
+     "drivers/iommu/intel-iommu.c:395 dmar_disabled = 1 unless "
+     "CONFIG_INTEL_IOMMU_DEFAULT_ON (taken as unset) (Linux 4.20)",
+     "drivers/iommu/intel-iommu.c intel_iommu_init returns before \"No RMRR found\" when "
+     "dmar_disabled or no_iommu (Linux 4.20)",
+     "drivers/iommu/intel_irq_remapping.c \"Enabled IRQ remapping\", set up from the DMAR "
+     "by enable_IR_x2apic whatever intel_iommu= says (Linux 4.20)",
+     "drivers/iommu/intel-iommu.c init_dmars: iommu=pt gives devices si_domain, context "
+     "entries TT 2 with hw_pass_through (Linux 4.20)",
+     "drivers/iommu/intel-iommu.c queue_iova: lazy unmap through the IOVA flush queue; "
+     "intel_iommu=strict flushes at unmap (Linux 4.20)",
+     "drivers/iommu/dmar.c:1615 dmar_fault, :1593 dmar_fault_do_one (Linux 4.20)"},
+    {5, 15,
+     "drivers/iommu/intel/iommu.c:331 dmar_disabled = "
+     "!IS_ENABLED(CONFIG_INTEL_IOMMU_DEFAULT_ON) (taken as unset) (Linux 5.15)",
+     "drivers/iommu/intel/iommu.c intel_iommu_init returns before \"No RMRR found\" "
+     "(:4376) when dmar_disabled or no_iommu (Linux 5.15)",
+     "drivers/iommu/intel/irq_remapping.c \"Enabled IRQ remapping\", set up from the DMAR "
+     "by enable_IR_x2apic whatever intel_iommu= says (Linux 5.15)",
+     "drivers/iommu/iommu.c iommu_subsys_init \"Default domain type: Translated\" (iommu=pt: "
+     "Passthrough); drivers/iommu/intel/iommu.c device_def_domain_type, "
+     "domain_context_mapping_one: TT 2 for identity with hw_pass_through (Linux 5.15)",
+     "drivers/iommu/dma-iommu.c flush queue (CONFIG_IOMMU_DEFAULT_DMA_LAZY: \"DMA domain TLB "
+     "invalidation policy: lazy mode\"); iommu.strict=1 flushes at unmap (Linux 5.15)",
+     "drivers/iommu/intel/dmar.c:1966 dmar_fault, :1935 dmar_fault_do_one (Linux 5.15)"},
+    {6, 1,
+     "drivers/iommu/intel/iommu.c:282 dmar_disabled = "
+     "!IS_ENABLED(CONFIG_INTEL_IOMMU_DEFAULT_ON); Debian's linux-source-6.1 iommu.c:308 "
+     "dmar_disabled = IS_ENABLED(CONFIG_INTEL_IOMMU_DEFAULT_OFF), unset in Debian's config: "
+     "on by default (Linux 6.1)",
+     "drivers/iommu/intel/iommu.c:3980 intel_iommu_init returns before \"No RMRR found\" "
+     "(:4003) when dmar_disabled or no_iommu (Linux 6.1)",
+     "drivers/iommu/intel/irq_remapping.c:850 \"Enabled IRQ remapping\", set up from the "
+     "DMAR by enable_IR_x2apic whatever intel_iommu= says (Linux 6.1)",
+     "drivers/iommu/iommu.c iommu_subsys_init \"Default domain type: Translated\" (iommu=pt: "
+     "Passthrough); drivers/iommu/intel/iommu.c:2681 device_def_domain_type, "
+     "domain_context_mapping_one: TT 2 for identity with hw_pass_through (Linux 6.1)",
+     "drivers/iommu/dma-iommu.c flush queue (CONFIG_IOMMU_DEFAULT_DMA_LAZY: \"DMA domain TLB "
+     "invalidation policy: lazy mode\"); iommu.strict=1 flushes at unmap; strict forced "
+     "with CAP.CM (Linux 6.1)",
+     "drivers/iommu/intel/dmar.c:1949 dmar_fault, :1912 dmar_fault_do_one (Linux 6.1)"},
+};
+
+static const struct vtd_src *vsrc_of(const struct host_kver *kv)
+{
+    for (size_t i = 0; i < sizeof vsrcs / sizeof vsrcs[0]; i++)
+        if (vsrcs[i].major == kv->major && vsrcs[i].minor == kv->minor)
+            return &vsrcs[i];
+    return &vsrcs[sizeof vsrcs / sizeof vsrcs[0] - 1];
+}
+
+/* The IOMMU note of a machine whose IOMMU is VT-d (a DMAR with DRHDs). */
+static void note_iommu_vtd(struct diag_setup *s, const struct host_kernel *k, const char *devs)
+{
+    const struct diag_setup_facts *f = &s->facts;
+    const struct vtd_src *src = vsrc_of(k->kver);
+    const char *ir = f->vtd_irq_remap ? "on" : "off";
+    const char *lands = "an access outside a device's buffers lands in memory silently (the "
+                        "DMA watch names such accesses)";
+    struct diag_setup_note *n;
+    if (f->no_iommu || (f->dmar_disabled && !f->vtd_dma)) {
+        bool cmd = f->no_iommu || f->intel_off_cmdline;
+        n = note_add(s, f->no_iommu ? DIAG_SETUP_IOMMU_OFF : DIAG_SETUP_VTD_OFF,
+                     f->no_iommu ? "iommu=off" : "intel_iommu=off");
+        if (f->no_iommu)
+            put(n->title, sizeof n->title, "iommu=off: the DMAR is read, no DMA remapping; "
+                "interrupt remapping %s", ir);
+        else if (cmd)
+            put(n->title, sizeof n->title, "intel_iommu=off: the DMAR is read, no DMA "
+                "remapping; interrupt remapping %s", ir);
+        else
+            put(n->title, sizeof n->title, "VT-d DMA remapping off by default in Linux %s; "
+                "interrupt remapping %s", f->version, ir);
+        put(n->text, sizeof n->text,
+            "The firmware's DMAR lists %zu remapping unit%s and the kernel reads it (the DRHD "
+            "lines), but %s, so intel_iommu_init stops before \"No RMRR found\": no root table, "
+            "translation stays disabled (GSTS.TES=0), a device's DMA address is a physical "
+            "address and nothing checks its accesses (%llu DMAR faults); %s. Interrupt "
+            "remapping is set up from the same table independently and is %s. %s",
+            f->vtd_units, f->vtd_units == 1 ? "" : "s",
+            f->no_iommu ? "iommu=off sets no_iommu"
+            : cmd       ? "intel_iommu=off sets dmar_disabled"
+                        : "this version's dmar_disabled starts at 1 "
+                          "(CONFIG_INTEL_IOMMU_DEFAULT_ON unset)",
+            (unsigned long long)f->faults, lands, ir, devs);
+        put(n->source, sizeof n->source, "%s; %s; %s", cmd ? src->off : src->dflt,
+            cmd ? src->dflt : src->off, src->ir);
+        alt(n, f->no_iommu || cmd ? "without it (or intel_iommu=on) the unit translates and "
+                                    "refuses (and logs) every access outside a device's "
+                                    "mappings"
+                                  : "intel_iommu=on: the unit translates and refuses (and "
+                                    "logs) every access outside a device's mappings");
+    } else if (f->pt) {
+        n = note_add(s, DIAG_SETUP_IOMMU_PT, "iommu=pt");
+        put(n->title, sizeof n->title, "iommu=pt: identity domains (context entries TT=2, "
+            "pass-through); interrupt remapping stays %s", ir);
+        put(n->text, sizeof n->text,
+            "Every device gets the identity domain: its context entry has Translation Type "
+            "2 (pass-through, ECAP.PT), so its DMA is not translated and its DMA addresses are "
+            "physical; nothing checks the accesses, so %s (%llu DMAR faults in this run). %s",
+            lands, (unsigned long long)f->faults, devs);
+        put(n->source, sizeof n->source, "%s; VT-d 9.3 (context entry TT 10b: "
+            "pass-through)", src->dom);
+        alt(n, "without iommu=pt the unit translates and refuses (and logs) every access "
+               "outside a device's mappings");
+    } else {
+        n = note_add(s, f->force ? DIAG_SETUP_IOMMU_FORCE : DIAG_SETUP_IOMMU_DEFAULT,
+                     f->force ? "iommu=force" : "iommu");
+        put(n->title, sizeof n->title, "VT-d %s: translated DMA domains, %s invalidation",
+            f->vtd_dma ? "on" : "not translating", f->vtd_lazy ? "lazy" : "strict");
+        put(n->text, sizeof n->text,
+            "DMA remapping is on (%s): every device gets a translated DMA domain; the DMA "
+            "API hands out IOVAs, the unit finds the device's context entry by the "
+            "requester ID of each TLP (root entry by bus, context entry by device and "
+            "function) and walks its domain's second-level table, and an access outside the "
+            "device's mappings faults and is logged (%llu DMAR faults). Unmapping is %s. "
+            "Interrupt remapping is %s. %s",
+            f->intel_default_on ? "this version's default" : "intel_iommu=on",
+            (unsigned long long)f->faults,
+            f->vtd_lazy ? "lazy: the IOTLB entry of an unmapped IOVA is flushed later (flush "
+                          "queue), so a late access may still land until then"
+                        : "strict: the IOTLB is flushed at each unmap",
+            ir, devs);
+        put(n->source, sizeof n->source, "%s; %s; %s", src->dom, src->flush, src->fault);
+        alt(n, "iommu=pt (identity domains: no translation, no DMAR faults) only hides "
+               "a driver's DMA mistakes");
+    }
+}
+
 /* The IOMMU note of a machine without the seed's ECP5 board: what the mode
  * does to its own devices' DMA, nothing about the board. */
 static void note_iommu_generic(struct diag_setup *s, const struct host_kernel *k)
@@ -381,12 +565,15 @@ static void note_iommu_generic(struct diag_setup *s, const struct host_kernel *k
                             "its accesses";
     const char *lands = "an access outside a device's buffers lands in memory silently (the "
                         "DMA watch names such accesses)";
-    if (!f->iommu_fns) {
+    if (!f->iommu_fns && f->vtd_units) {
+        note_iommu_vtd(s, k, devs);
+    } else if (!f->iommu_fns) {
         n = note_add(s, DIAG_SETUP_NO_IOMMU, "iommu");
         put(n->title, sizeof n->title, "no IOMMU in this machine: direct DMA");
         put(n->text, sizeof n->text,
-            "The machine has no IOMMU function and its firmware no IVRS, so the AMD IOMMU "
-            "driver never starts and there is no interrupt remapping: %s (%llu IOMMU faults); "
+            "The machine has no IOMMU function and its firmware no IVRS and no DMAR, so "
+            "neither the AMD nor the Intel IOMMU driver starts and there is no interrupt "
+            "remapping: %s (%llu IOMMU faults); "
             "%s. %s",
             unchecked, (unsigned long long)f->faults, lands, devs);
         put(n->source, sizeof n->source, "%s", src->noivrs);

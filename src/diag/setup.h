@@ -38,7 +38,9 @@ enum diag_setup_id {
     DIAG_SETUP_DMA_MASK,
     DIAG_SETUP_PAYLOAD_PAGE,  /* the write runs past the buffer's page */
     DIAG_SETUP_PAYLOAD_MPS,   /* the write is split into several TLPs */
-    DIAG_SETUP_NO_IOMMU,      /* the machine has no IOMMU (no IVRS): direct DMA */
+    DIAG_SETUP_NO_IOMMU,      /* the machine has no IOMMU (no IVRS, no DMAR): direct DMA */
+    DIAG_SETUP_VTD_OFF,       /* VT-d present, DMA remapping off (intel_iommu=off, or the
+                                 version's default) */
 };
 
 #define DIAG_SETUP_MAX_NOTES 10
@@ -61,6 +63,14 @@ struct diag_setup_facts {
     bool no_iommu, soft, force, pt;  /* iommu=off / soft / force / pt (or
                                         iommu.passthrough=1 where it exists) */
     bool amdvi;                      /* the AMD IOMMU driver translates */
+    /* VT-d (the DMAR's DRHDs; host/intel_iommu.h) */
+    size_t vtd_units;                /* remapping units the machine has */
+    bool vtd_dma;                    /* the Intel IOMMU driver enabled DMA remapping */
+    bool vtd_irq_remap;              /* it enabled interrupt remapping */
+    bool vtd_lazy;                   /* unmaps go through a flush queue (lazy) */
+    bool dmar_disabled;              /* dmar_disabled after the command line */
+    bool intel_off_cmdline;          /* "intel_iommu=off" is on the command line */
+    bool intel_default_on;           /* the version's default (dmar_disabled starts 0) */
     bool irq_remap;                  /* AMD-Vi interrupt remapping is on */
     uint64_t faults;                 /* event log entries the driver handled */
     /* the ECP5 board (model ecp5_dma), when the machine has one */
@@ -100,7 +110,7 @@ struct diag_setup_facts {
         char bdf[8];
         const char *model;           /* "edu" */
         const char *driver;          /* "edu" */
-        bool domain_known, identity; /* its AMD-Vi domain */
+        bool domain_known, identity; /* its AMD-Vi domain or VT-d DID */
         uint16_t domain;
     } devs[DIAG_SETUP_MAX_DEVS];
     size_t ndevs;
