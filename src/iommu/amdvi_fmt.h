@@ -300,7 +300,8 @@ static inline uint64_t amdvi_fld_put(uint64_t v, unsigned lo, unsigned width)
  * struct stays in registers: no clearing of it, no stores and loads of the
  * fields the opcode does not have. They remain the one encoder and the one
  * decoder of the format. */
-static inline void amdvi_cmd_encode(const struct amdvi_cmd *c, uint8_t raw[AMDVI_CMD_SIZE])
+static inline __attribute__((always_inline)) void amdvi_cmd_encode(const struct amdvi_cmd *c,
+                                                                  uint8_t raw[AMDVI_CMD_SIZE])
 {
     uint64_t lo = amdvi_fld_put(c->opcode, 60, 4), hi = 0;
     switch (c->opcode) {
