@@ -46,6 +46,11 @@ struct amdvi {
     struct mem_addrmap *map;
     const uint64_t *map_gen;          /* mem_addrmap_generation_ptr(map) */
     uint64_t ram_gen, ram_lo, ram_hi; /* mem_rd's remembered RAM region (ram_lo > ram_hi: none) */
+    const uint64_t *phys_moves;       /* mem_phys_moves_ptr(mem) */
+    /* cmd_fetch's page: page number, bytes, the map's generation and the
+     * memory's page moves when it was found (cmd_pfn ~0: none) */
+    uint64_t cmd_pfn, cmd_pg_gen, cmd_pg_moves;
+    const uint8_t *cmd_pg;
     struct iommu_iotlb *tlb;
     struct dte_slot *dtc;
     unsigned dtc_mask;
@@ -904,18 +909,29 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
 }
 
 /* One command entry: where in DRAM it lies, when mem_rd's remembered RAM
- * region holds it (the entries are 16-byte aligned, so one never crosses a
- * page: read in place, not copied), else copied into buf by mem_rd. NULL
- * when the read failed (*hw says how). */
+ * region holds it (an entry lies at the 4 KiB-aligned base plus a multiple
+ * of 16, so one never crosses a page: read in place, not copied), else
+ * copied into buf by mem_rd. NULL when the read failed (*hw says how).
+ * The page of the last entry read in place is kept with the map's
+ * generation and the memory's count of page moves: the next entry in the
+ * same page (255 of 256) is found by three compares, no lookup. */
 static inline const uint8_t *cmd_fetch(struct amdvi *a, uint64_t pa,
                                        uint8_t buf[AMDVI_CMD_SIZE], uint8_t *hw)
 {
     static const uint8_t zero[AMDVI_CMD_SIZE];
-    if (a->ram_gen == *a->map_gen && pa >= a->ram_lo &&
-        pa <= a->ram_hi && AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa &&
-        (pa & MEM_PAGE_MASK) <= MEM_PAGE_SIZE - AMDVI_CMD_SIZE) {
+    if ((pa >> MEM_PAGE_SHIFT) == a->cmd_pfn && a->cmd_pg_gen == *a->map_gen &&
+        a->cmd_pg_moves == *a->phys_moves)
+        return a->cmd_pg + (pa & MEM_PAGE_MASK);
+    if (a->ram_gen == *a->map_gen && pa >= a->ram_lo && pa <= a->ram_hi &&
+        AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa) {
         const uint8_t *pg = mem_phys_peek(a->mem, pa);
-        return pg ? pg + (pa & MEM_PAGE_MASK) : zero; /* a page never written reads 0 */
+        if (!pg)
+            return zero; /* a page never written reads 0 (not kept: it may be written) */
+        a->cmd_pfn = pa >> MEM_PAGE_SHIFT;
+        a->cmd_pg = pg;
+        a->cmd_pg_gen = a->ram_gen;
+        a->cmd_pg_moves = *a->phys_moves;
+        return pg + (pa & MEM_PAGE_MASK);
     }
     return mem_rd(a, pa, buf, AMDVI_CMD_SIZE, hw) < 0 ? NULL : buf;
 }
@@ -1193,6 +1209,8 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
     a->mem = mem;
     a->map = map;
     a->map_gen = mem_addrmap_generation_ptr(map);
+    a->phys_moves = mem_phys_moves_ptr(mem);
+    a->cmd_pfn = ~0ull;
     a->ram_lo = 1;
     a->ram_hi = 0; /* nothing remembered yet */
     a->cmd_wrap = ring_bytes(0) - 1;
