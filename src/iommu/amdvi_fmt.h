@@ -350,7 +350,7 @@ static inline __attribute__((always_inline)) void amdvi_cmd_encode(const struct 
 static inline bool amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c)
 {
     uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
-    memset(c, 0, sizeof *c);
+    *c = (struct amdvi_cmd){0};
     c->opcode = (uint8_t)amdvi_fld_get(lo, 60, 4);
     bool rsvd = !(AMDVI_CMD_KNOWN >> c->opcode & 1) ||
                 ((lo & amdvi_cmd_rsvd[c->opcode][0]) |
