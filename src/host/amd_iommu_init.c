@@ -147,11 +147,14 @@ static void build_completion_wait(struct amd_unit *u, uint64_t data, struct amdv
                             .addr = u->cmd_sem_pa, .data = data};
 }
 
-static int queue_command_sync(struct amd_unit *u, const struct amdvi_cmd *c, bool sync)
+/* __iommu_queue_command_sync: the loop from its first check on, head and
+ * tail already read. Out of line: the 4.x early flush needs the completion
+ * wait of a nearly full buffer once every 500 commands or so. */
+static __attribute__((noinline)) int queue_command_sync(struct amd_unit *u,
+                                                        const struct amdvi_cmd *c, bool sync,
+                                                        uint32_t head, uint32_t tail)
 {
     for (;;) {
-        uint32_t head = amd_mmio_read32(u, AMDVI_REG_CMD_HEAD);
-        uint32_t tail = amd_mmio_read32(u, AMDVI_REG_CMD_TAIL);
         if (head == ~0u || tail == ~0u)
             return -EIO;
         uint32_t next_tail = (tail + 16) % AMD_CMD_BUFFER_SIZE;
@@ -169,6 +172,8 @@ static int queue_command_sync(struct amd_unit *u, const struct amdvi_cmd *c, boo
             int r = wait_on_sem(u, data);
             if (r)
                 return r;
+            head = amd_mmio_read32(u, AMDVI_REG_CMD_HEAD);
+            tail = amd_mmio_read32(u, AMDVI_REG_CMD_TAIL);
             continue;
         }
         copy_cmd_to_buffer(u, c, tail);
@@ -177,9 +182,35 @@ static int queue_command_sync(struct amd_unit *u, const struct amdvi_cmd *c, boo
     }
 }
 
+/* iommu_queue_command_sync, inline where commands are queued: readl of head
+ * and tail, and when there is room (the usual case) the entry written at the
+ * tail and writel of the tail, the address map looked up once for the three
+ * register accesses; else the loop above. Inlined into the early flush's
+ * loops, the command's fields are constants and its encoding
+ * (amdvi_cmd_encode, inline) comes down to the few words that vary. */
+static inline __attribute__((always_inline)) int queue_command(struct amd_unit *u,
+                                                               const struct amdvi_cmd *c,
+                                                               bool sync)
+{
+    struct mem_addrmap *map = u->drv->k->map;
+    uint32_t head, tail;
+    if (mem_addrmap_read32(map, u->mmio + AMDVI_REG_CMD_HEAD, &head) < 0)
+        head = ~0u; /* an unanswered read returns all ones (amd_mmio_read32) */
+    if (mem_addrmap_read32(map, u->mmio + AMDVI_REG_CMD_TAIL, &tail) < 0)
+        tail = ~0u;
+    uint32_t next_tail = (tail + 16) % AMD_CMD_BUFFER_SIZE;
+    uint32_t left = (head - next_tail) % AMD_CMD_BUFFER_SIZE;
+    if (head == ~0u || tail == ~0u || left <= 0x20)
+        return queue_command_sync(u, c, sync, head, tail);
+    amdvi_cmd_encode(c, u->cmd_buf + tail);
+    mem_addrmap_write32(map, u->mmio + AMDVI_REG_CMD_TAIL, next_tail);
+    u->need_sync = sync;
+    return 0;
+}
+
 int amd_queue_command(struct amd_unit *u, const struct amdvi_cmd *c)
 {
-    return queue_command_sync(u, c, true);
+    return queue_command(u, c, true);
 }
 
 int amd_completion_wait(struct amd_unit *u)
@@ -193,7 +224,7 @@ int amd_completion_wait(struct amd_unit *u)
         *u->cmd_sem = 0;
     struct amdvi_cmd c;
     build_completion_wait(u, data, &c);
-    int r = queue_command_sync(u, &c, false);
+    int r = queue_command(u, &c, false);
     if (r)
         return r;
     return wait_on_sem(u, data);
@@ -202,7 +233,7 @@ int amd_completion_wait(struct amd_unit *u)
 void amd_flush_dte(struct amd_unit *u, uint16_t devid)
 {
     struct amdvi_cmd c = {.opcode = AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY, .devid = devid};
-    amd_queue_command(u, &c);
+    queue_command(u, &c, true);
 }
 
 /* build_inv_iommu_pages: 4.x flushes the whole domain for more than one page;
@@ -311,19 +342,22 @@ static void flush_all_caches(struct amd_unit *u)
         amd_completion_wait(u);
         return;
     }
-    for (uint32_t devid = 0; devid <= 0xffff; devid++)
-        amd_flush_dte(u, (uint16_t)devid);
+    for (uint32_t devid = 0; devid <= 0xffff; devid++) {
+        struct amdvi_cmd c = {.opcode = AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY,
+                              .devid = (uint16_t)devid};
+        queue_command(u, &c, true); /* amd_flush_dte */
+    }
     amd_completion_wait(u);
     for (uint32_t devid = 0; devid <= 0x10000; devid++) {
         struct amdvi_cmd c = {.opcode = AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE,
                               .devid = (uint16_t)devid};
-        amd_queue_command(u, &c);
+        queue_command(u, &c, true);
     }
     amd_completion_wait(u);
     for (uint32_t dom = 0; dom <= 0xffff; dom++) {
         struct amdvi_cmd c = {.opcode = AMDVI_CMD_INVALIDATE_IOMMU_PAGES, .domain = (uint16_t)dom,
                               .addr = AMDVI_INV_ALL_ADDR, .s = true, .pde = true};
-        amd_queue_command(u, &c);
+        queue_command(u, &c, true);
     }
     amd_completion_wait(u);
 }

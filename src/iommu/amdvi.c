@@ -46,6 +46,11 @@ struct amdvi {
     struct mem_addrmap *map;
     const uint64_t *map_gen;          /* mem_addrmap_generation_ptr(map) */
     uint64_t ram_gen, ram_lo, ram_hi; /* mem_rd's remembered RAM region (ram_lo > ram_hi: none) */
+    const uint64_t *phys_moves;       /* mem_phys_moves_ptr(mem) */
+    /* cmd_fetch's page: page number, bytes, the map's generation and the
+     * memory's page moves when it was found (cmd_pfn ~0: none) */
+    uint64_t cmd_pfn, cmd_pg_gen, cmd_pg_moves;
+    const uint8_t *cmd_pg;
     struct iommu_iotlb *tlb;
     struct dte_slot *dtc;
     unsigned dtc_mask;
@@ -59,6 +64,8 @@ struct amdvi {
     /* Registers (3.4). */
     uint64_t dev_tab, cmd_base, evt_base, control, excl_base, excl_limit, ppr_base, status;
     uint32_t cmd_head, cmd_tail, evt_head, evt_tail, ppr_head, ppr_tail;
+    uint32_t cmd_wrap; /* ring_bytes(cmd_base) - 1, set with cmd_base (the tail
+                          write wraps with it once per command) */
     struct amdvi_stats st;
 };
 
@@ -902,18 +909,29 @@ static bool cmd_exec(struct amdvi *a, const uint8_t raw[AMDVI_CMD_SIZE], uint64_
 }
 
 /* One command entry: where in DRAM it lies, when mem_rd's remembered RAM
- * region holds it (the entries are 16-byte aligned, so one never crosses a
- * page: read in place, not copied), else copied into buf by mem_rd. NULL
- * when the read failed (*hw says how). */
+ * region holds it (an entry lies at the 4 KiB-aligned base plus a multiple
+ * of 16, so one never crosses a page: read in place, not copied), else
+ * copied into buf by mem_rd. NULL when the read failed (*hw says how).
+ * The page of the last entry read in place is kept with the map's
+ * generation and the memory's count of page moves: the next entry in the
+ * same page (255 of 256) is found by three compares, no lookup. */
 static inline const uint8_t *cmd_fetch(struct amdvi *a, uint64_t pa,
                                        uint8_t buf[AMDVI_CMD_SIZE], uint8_t *hw)
 {
     static const uint8_t zero[AMDVI_CMD_SIZE];
-    if (a->ram_gen == *a->map_gen && pa >= a->ram_lo &&
-        pa <= a->ram_hi && AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa &&
-        (pa & MEM_PAGE_MASK) <= MEM_PAGE_SIZE - AMDVI_CMD_SIZE) {
+    if ((pa >> MEM_PAGE_SHIFT) == a->cmd_pfn && a->cmd_pg_gen == *a->map_gen &&
+        a->cmd_pg_moves == *a->phys_moves)
+        return a->cmd_pg + (pa & MEM_PAGE_MASK);
+    if (a->ram_gen == *a->map_gen && pa >= a->ram_lo && pa <= a->ram_hi &&
+        AMDVI_CMD_SIZE - 1 <= a->ram_hi - pa) {
         const uint8_t *pg = mem_phys_peek(a->mem, pa);
-        return pg ? pg + (pa & MEM_PAGE_MASK) : zero; /* a page never written reads 0 */
+        if (!pg)
+            return zero; /* a page never written reads 0 (not kept: it may be written) */
+        a->cmd_pfn = pa >> MEM_PAGE_SHIFT;
+        a->cmd_pg = pg;
+        a->cmd_pg_gen = a->ram_gen;
+        a->cmd_pg_moves = *a->phys_moves;
+        return pg + (pa & MEM_PAGE_MASK);
     }
     return mem_rd(a, pa, buf, AMDVI_CMD_SIZE, hw) < 0 ? NULL : buf;
 }
@@ -940,7 +958,7 @@ static void process_ring(struct amdvi *a, uint32_t wrap)
 
 static void process_commands(struct amdvi *a)
 {
-    process_ring(a, ring_bytes(a->cmd_base) - 1);
+    process_ring(a, a->cmd_wrap);
 }
 
 /* ---- registers (3.4) ---- */
@@ -995,8 +1013,10 @@ static void reg_write(struct amdvi *a, uint64_t off, uint64_t v, uint64_t mask)
             a->dev_tab = nv & (AMDVI_BASE_ADDR_MASK | AMDVI_DEV_TAB_SIZE_MASK);
         break;
     case AMDVI_REG_CMD_BUF_BASE:
-        if (!(a->status & AMDVI_ST_CMD_BUF_RUN))
+        if (!(a->status & AMDVI_ST_CMD_BUF_RUN)) {
             a->cmd_base = nv & (AMDVI_BASE_ADDR_MASK | AMDVI_LEN_MASK << AMDVI_LEN_SHIFT);
+            a->cmd_wrap = ring_bytes(a->cmd_base) - 1;
+        }
         break;
     case AMDVI_REG_EVT_LOG_BASE:
         if (!(a->status & AMDVI_ST_EVENT_LOG_RUN))
@@ -1075,28 +1095,32 @@ static int mmio_write(void *ctx, uint64_t off, const void *buf, size_t len)
 static int mmio_read32(void *ctx, uint64_t off, uint32_t *v)
 {
     const struct amdvi *a = ctx;
+    /* the two offsets are aligned and inside the block: tested first, the
+     * general checks only for the other registers */
+    if (off == AMDVI_REG_CMD_HEAD) {
+        *v = a->cmd_head;
+        return 0;
+    }
+    if (off == AMDVI_REG_CMD_TAIL) {
+        *v = a->cmd_tail;
+        return 0;
+    }
     if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
         return -PCILAB_EINVAL;
-    if (off == AMDVI_REG_CMD_HEAD)
-        *v = a->cmd_head;
-    else if (off == AMDVI_REG_CMD_TAIL)
-        *v = a->cmd_tail;
-    else
-        *v = (uint32_t)(reg_read(a, off & ~7ull) >> (8 * (off & 7)));
+    *v = (uint32_t)(reg_read(a, off & ~7ull) >> (8 * (off & 7)));
     return 0;
 }
 
 static int mmio_write32(void *ctx, uint64_t off, uint32_t v)
 {
     struct amdvi *a = ctx;
-    if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
-        return -PCILAB_EINVAL;
     if (off == AMDVI_REG_CMD_TAIL) { /* reg_write's case with all 32 bits written */
-        uint32_t wrap = ring_bytes(a->cmd_base) - 1;
-        a->cmd_tail = v & AMDVI_PTR_MASK & wrap; /* ring_wrap */
-        process_ring(a, wrap);
+        a->cmd_tail = v & AMDVI_PTR_MASK & a->cmd_wrap; /* ring_wrap */
+        process_ring(a, a->cmd_wrap);
         return 0;
     }
+    if ((off & 3) || off + 4 > AMDVI_MMIO_SIZE)
+        return -PCILAB_EINVAL;
     unsigned sh = (unsigned)(8 * (off & 7));
     reg_write(a, off & ~7ull, (uint64_t)v << sh, 0xffffffffull << sh);
     return 0;
@@ -1113,6 +1137,7 @@ static void amdvi_reset(void *hw)
     a->dev_tab = a->cmd_base = a->evt_base = a->control = 0;
     a->excl_base = a->excl_limit = a->ppr_base = a->status = 0;
     a->cmd_head = a->cmd_tail = a->evt_head = a->evt_tail = a->ppr_head = a->ppr_tail = 0;
+    a->cmd_wrap = ring_bytes(0) - 1;
     flush_all(a);
 }
 
@@ -1184,8 +1209,11 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
     a->mem = mem;
     a->map = map;
     a->map_gen = mem_addrmap_generation_ptr(map);
+    a->phys_moves = mem_phys_moves_ptr(mem);
+    a->cmd_pfn = ~0ull;
     a->ram_lo = 1;
     a->ram_hi = 0; /* nothing remembered yet */
+    a->cmd_wrap = ring_bytes(0) - 1;
     a->dtc_mask = cfg->dte_cache_entries - 1;
     a->irc_mask = cfg->irte_cache_entries - 1;
     for (unsigned op = 0; op < 16; op++)

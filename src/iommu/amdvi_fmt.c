@@ -349,47 +349,10 @@ const char *amdvi_cmd_name(unsigned opcode)
     }
 }
 
-void amdvi_cmd_encode(const struct amdvi_cmd *c, uint8_t raw[AMDVI_CMD_SIZE])
-{
-    uint64_t lo = put(c->opcode, 60, 4), hi = 0;
-    switch (c->opcode) {
-    case AMDVI_CMD_COMPLETION_WAIT:
-        lo |= put(c->s, 0, 1) | put(c->i, 1, 1) | put(c->f, 2, 1);
-        lo |= c->addr & 0x000ffffffffffff8ull; /* store address 51:3 */
-        hi = c->data;
-        break;
-    case AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY:
-    case AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE:
-        lo |= put(c->devid, 0, 16);
-        break;
-    case AMDVI_CMD_INVALIDATE_IOMMU_PAGES:
-        lo |= put(c->pasid, 0, 20) | put(c->domain, 32, 16);
-        hi = put(c->s, 0, 1) | put(c->pde, 1, 1) | put(c->gn, 2, 1) | (c->addr & ~0xfffull);
-        break;
-    case AMDVI_CMD_INVALIDATE_IOTLB_PAGES:
-        lo |= put(c->devid, 0, 16) | put(c->pasid, 16, 8) | put(c->maxpend, 24, 8);
-        lo |= put(c->queueid, 32, 16) | put(c->pasid >> 8, 48, 12);
-        hi = put(c->s, 0, 1) | put(c->gn, 2, 1) | put(c->type, 4, 2) | (c->addr & ~0xfffull);
-        break;
-    case AMDVI_CMD_PREFETCH_IOMMU_PAGES:
-        lo |= put(c->devid, 0, 16) | put(c->pfcount, 24, 8) | put(c->pasid, 32, 20);
-        hi = put(c->s, 0, 1) | put(c->gn, 2, 1) | put(c->inval, 4, 1) | (c->addr & ~0xfffull);
-        break;
-    case AMDVI_CMD_COMPLETE_PPR_REQUEST:
-        lo |= put(c->devid, 0, 16) | put(c->pasid, 32, 20);
-        hi = put(c->gn, 2, 1) | put(c->tag, 32, 16);
-        break;
-    default:
-        break;
-    }
-    sim_put_le64(raw, lo);
-    sim_put_le64(raw + 8, hi);
-}
-
 /* Reserved bits of each opcode's entry, low and high 64-bit words (2.4.x);
  * opcode 0 and 9..15 are reserved, the whole entry illegal (looked up, not
  * switched on: the check runs for each of the 200,000 commands of a 4.x boot). */
-static const uint64_t cmd_rsvd[16][2] = {
+const uint64_t amdvi_cmd_rsvd[16][2] = {
     [AMDVI_CMD_COMPLETION_WAIT] = {0x0ff0000000000000ull, 0},           /* 59:52 */
     [AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY] = {0x0fffffffffff0000ull, ~0ull}, /* 59:16, 127:64 */
     [AMDVI_CMD_INVALIDATE_IOMMU_PAGES] = {0x00000000fff00000ull | 0x0fff000000000000ull, /* 31:20, 59:48 */
@@ -403,81 +366,17 @@ static const uint64_t cmd_rsvd[16][2] = {
     [AMDVI_CMD_INVALIDATE_IOMMU_ALL] = {0x0fffffffffffffffull, ~0ull}, /* 59:0, 127:64 */
 };
 
-#define CMD_KNOWN (1u << AMDVI_CMD_COMPLETION_WAIT | 1u << AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY | \
-                   1u << AMDVI_CMD_INVALIDATE_IOMMU_PAGES | 1u << AMDVI_CMD_INVALIDATE_IOTLB_PAGES | \
-                   1u << AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE |                                \
-                   1u << AMDVI_CMD_PREFETCH_IOMMU_PAGES | 1u << AMDVI_CMD_COMPLETE_PPR_REQUEST |   \
-                   1u << AMDVI_CMD_INVALIDATE_IOMMU_ALL)
-
-bool amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c)
-{
-    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
-    memset(c, 0, sizeof *c);
-    c->opcode = (uint8_t)get(lo, 60, 4);
-    bool rsvd = !(CMD_KNOWN >> c->opcode & 1) ||
-                ((lo & cmd_rsvd[c->opcode][0]) | (hi & cmd_rsvd[c->opcode][1])) != 0;
-    switch (c->opcode) {
-    case AMDVI_CMD_COMPLETION_WAIT:
-        c->s = get(lo, 0, 1);
-        c->i = get(lo, 1, 1);
-        c->f = get(lo, 2, 1);
-        c->addr = lo & 0x000ffffffffffff8ull;
-        c->data = hi;
-        break;
-    case AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY:
-    case AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE:
-        c->devid = (uint16_t)get(lo, 0, 16);
-        break;
-    case AMDVI_CMD_INVALIDATE_IOMMU_PAGES:
-        c->pasid = (uint32_t)get(lo, 0, 20);
-        c->domain = (uint16_t)get(lo, 32, 16);
-        c->s = get(hi, 0, 1);
-        c->pde = get(hi, 1, 1);
-        c->gn = get(hi, 2, 1);
-        c->addr = hi & ~0xfffull;
-        break;
-    case AMDVI_CMD_INVALIDATE_IOTLB_PAGES:
-        c->devid = (uint16_t)get(lo, 0, 16);
-        c->pasid = (uint32_t)(get(lo, 16, 8) | get(lo, 48, 12) << 8);
-        c->maxpend = (uint8_t)get(lo, 24, 8);
-        c->queueid = (uint16_t)get(lo, 32, 16);
-        c->s = get(hi, 0, 1);
-        c->gn = get(hi, 2, 1);
-        c->type = (uint8_t)get(hi, 4, 2);
-        c->addr = hi & ~0xfffull;
-        break;
-    case AMDVI_CMD_PREFETCH_IOMMU_PAGES:
-        c->devid = (uint16_t)get(lo, 0, 16);
-        c->pfcount = (uint8_t)get(lo, 24, 8);
-        c->pasid = (uint32_t)get(lo, 32, 20);
-        c->s = get(hi, 0, 1);
-        c->gn = get(hi, 2, 1);
-        c->inval = get(hi, 4, 1);
-        c->addr = hi & ~0xfffull;
-        break;
-    case AMDVI_CMD_COMPLETE_PPR_REQUEST:
-        c->devid = (uint16_t)get(lo, 0, 16);
-        c->pasid = (uint32_t)get(lo, 32, 20);
-        c->gn = get(hi, 2, 1);
-        c->tag = (uint16_t)get(hi, 32, 16);
-        break;
-    default:
-        break;
-    }
-    return rsvd;
-}
-
 bool amdvi_cmd_check(const uint8_t raw[AMDVI_CMD_SIZE], uint64_t rsvd[2])
 {
     uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
     unsigned op = (unsigned)get(lo, 60, 4);
-    if (!(CMD_KNOWN >> op & 1)) {
+    if (!(AMDVI_CMD_KNOWN >> op & 1)) {
         rsvd[0] = 0xf000000000000000ull;
         rsvd[1] = 0;
         return true;
     }
-    rsvd[0] = lo & cmd_rsvd[op][0];
-    rsvd[1] = hi & cmd_rsvd[op][1];
+    rsvd[0] = lo & amdvi_cmd_rsvd[op][0];
+    rsvd[1] = hi & amdvi_cmd_rsvd[op][1];
     return (rsvd[0] | rsvd[1]) != 0;
 }
 

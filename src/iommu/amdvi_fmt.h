@@ -16,6 +16,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
+
+#include "sim/bytes.h"
 
 /* ------------------------------------------------------------------------ */
 /* Device Table Entry, 256 bits (spec 2.2.2, Figure "Device Table Entry").   */
@@ -270,11 +273,139 @@ struct amdvi_cmd {
     uint16_t tag;       /* type 7: completion tag, 111:96                        2.4.7 */
 };
 
-void amdvi_cmd_encode(const struct amdvi_cmd *c, uint8_t raw[AMDVI_CMD_SIZE]);
+/* Reserved bits of each opcode's entry, low and high 64-bit words (2.4.x,
+ * amdvi_fmt.c); opcode 0 and 9..15 are reserved, the whole entry illegal. */
+extern const uint64_t amdvi_cmd_rsvd[16][2];
+#define AMDVI_CMD_KNOWN                                                                      \
+    (1u << AMDVI_CMD_COMPLETION_WAIT | 1u << AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY |           \
+     1u << AMDVI_CMD_INVALIDATE_IOMMU_PAGES | 1u << AMDVI_CMD_INVALIDATE_IOTLB_PAGES |     \
+     1u << AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE | 1u << AMDVI_CMD_PREFETCH_IOMMU_PAGES |   \
+     1u << AMDVI_CMD_COMPLETE_PPR_REQUEST | 1u << AMDVI_CMD_INVALIDATE_IOMMU_ALL)
+
+/* Field of `width` bits at bit `lo` of a word (the command encoder and
+ * decoder below; amdvi_fmt.c has its own pair for the other formats). */
+static inline uint64_t amdvi_fld_get(uint64_t w, unsigned lo, unsigned width)
+{
+    return (w >> lo) & ((width == 64) ? ~0ull : ((1ull << width) - 1));
+}
+
+static inline uint64_t amdvi_fld_put(uint64_t v, unsigned lo, unsigned width)
+{
+    return (v & ((width == 64) ? ~0ull : ((1ull << width) - 1))) << lo;
+}
+
+/* The encoder and the decoder of a command entry are defined here, inline:
+ * a 4.x boot's early flush encodes (the host driver) and decodes (the model)
+ * some 200,000 entries, and inlined into their one caller each the entry's
+ * struct stays in registers: no clearing of it, no stores and loads of the
+ * fields the opcode does not have. They remain the one encoder and the one
+ * decoder of the format. */
+static inline __attribute__((always_inline)) void amdvi_cmd_encode(const struct amdvi_cmd *c,
+                                                                  uint8_t raw[AMDVI_CMD_SIZE])
+{
+    uint64_t lo = amdvi_fld_put(c->opcode, 60, 4), hi = 0;
+    switch (c->opcode) {
+    case AMDVI_CMD_COMPLETION_WAIT:
+        lo |= amdvi_fld_put(c->s, 0, 1) | amdvi_fld_put(c->i, 1, 1) |
+              amdvi_fld_put(c->f, 2, 1);
+        lo |= c->addr & 0x000ffffffffffff8ull; /* store address 51:3 */
+        hi = c->data;
+        break;
+    case AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY:
+    case AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE:
+        lo |= amdvi_fld_put(c->devid, 0, 16);
+        break;
+    case AMDVI_CMD_INVALIDATE_IOMMU_PAGES:
+        lo |= amdvi_fld_put(c->pasid, 0, 20) | amdvi_fld_put(c->domain, 32, 16);
+        hi = amdvi_fld_put(c->s, 0, 1) | amdvi_fld_put(c->pde, 1, 1) |
+             amdvi_fld_put(c->gn, 2, 1) | (c->addr & ~0xfffull);
+        break;
+    case AMDVI_CMD_INVALIDATE_IOTLB_PAGES:
+        lo |= amdvi_fld_put(c->devid, 0, 16) | amdvi_fld_put(c->pasid, 16, 8) |
+              amdvi_fld_put(c->maxpend, 24, 8);
+        lo |= amdvi_fld_put(c->queueid, 32, 16) | amdvi_fld_put(c->pasid >> 8, 48, 12);
+        hi = amdvi_fld_put(c->s, 0, 1) | amdvi_fld_put(c->gn, 2, 1) |
+             amdvi_fld_put(c->type, 4, 2) | (c->addr & ~0xfffull);
+        break;
+    case AMDVI_CMD_PREFETCH_IOMMU_PAGES:
+        lo |= amdvi_fld_put(c->devid, 0, 16) | amdvi_fld_put(c->pfcount, 24, 8) |
+              amdvi_fld_put(c->pasid, 32, 20);
+        hi = amdvi_fld_put(c->s, 0, 1) | amdvi_fld_put(c->gn, 2, 1) |
+             amdvi_fld_put(c->inval, 4, 1) | (c->addr & ~0xfffull);
+        break;
+    case AMDVI_CMD_COMPLETE_PPR_REQUEST:
+        lo |= amdvi_fld_put(c->devid, 0, 16) | amdvi_fld_put(c->pasid, 32, 20);
+        hi = amdvi_fld_put(c->gn, 2, 1) | amdvi_fld_put(c->tag, 32, 16);
+        break;
+    default:
+        break;
+    }
+    sim_put_le64(raw, lo);
+    sim_put_le64(raw + 8, hi);
+}
+
 /* Decodes the fields of the entry's opcode; unknown opcodes keep only the
  * opcode. True when the entry is illegal: reserved bits set or an unknown
  * opcode (what amdvi_cmd_check says, without the bits). */
-bool amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c);
+static inline bool amdvi_cmd_decode(const uint8_t raw[AMDVI_CMD_SIZE], struct amdvi_cmd *c)
+{
+    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
+    *c = (struct amdvi_cmd){0};
+    c->opcode = (uint8_t)amdvi_fld_get(lo, 60, 4);
+    bool rsvd = !(AMDVI_CMD_KNOWN >> c->opcode & 1) ||
+                ((lo & amdvi_cmd_rsvd[c->opcode][0]) |
+                 (hi & amdvi_cmd_rsvd[c->opcode][1])) != 0;
+    switch (c->opcode) {
+    case AMDVI_CMD_COMPLETION_WAIT:
+        c->s = amdvi_fld_get(lo, 0, 1);
+        c->i = amdvi_fld_get(lo, 1, 1);
+        c->f = amdvi_fld_get(lo, 2, 1);
+        c->addr = lo & 0x000ffffffffffff8ull;
+        c->data = hi;
+        break;
+    case AMDVI_CMD_INVALIDATE_DEVTAB_ENTRY:
+    case AMDVI_CMD_INVALIDATE_INTERRUPT_TABLE:
+        c->devid = (uint16_t)amdvi_fld_get(lo, 0, 16);
+        break;
+    case AMDVI_CMD_INVALIDATE_IOMMU_PAGES:
+        c->pasid = (uint32_t)amdvi_fld_get(lo, 0, 20);
+        c->domain = (uint16_t)amdvi_fld_get(lo, 32, 16);
+        c->s = amdvi_fld_get(hi, 0, 1);
+        c->pde = amdvi_fld_get(hi, 1, 1);
+        c->gn = amdvi_fld_get(hi, 2, 1);
+        c->addr = hi & ~0xfffull;
+        break;
+    case AMDVI_CMD_INVALIDATE_IOTLB_PAGES:
+        c->devid = (uint16_t)amdvi_fld_get(lo, 0, 16);
+        c->pasid = (uint32_t)(amdvi_fld_get(lo, 16, 8) | amdvi_fld_get(lo, 48, 12) << 8);
+        c->maxpend = (uint8_t)amdvi_fld_get(lo, 24, 8);
+        c->queueid = (uint16_t)amdvi_fld_get(lo, 32, 16);
+        c->s = amdvi_fld_get(hi, 0, 1);
+        c->gn = amdvi_fld_get(hi, 2, 1);
+        c->type = (uint8_t)amdvi_fld_get(hi, 4, 2);
+        c->addr = hi & ~0xfffull;
+        break;
+    case AMDVI_CMD_PREFETCH_IOMMU_PAGES:
+        c->devid = (uint16_t)amdvi_fld_get(lo, 0, 16);
+        c->pfcount = (uint8_t)amdvi_fld_get(lo, 24, 8);
+        c->pasid = (uint32_t)amdvi_fld_get(lo, 32, 20);
+        c->s = amdvi_fld_get(hi, 0, 1);
+        c->gn = amdvi_fld_get(hi, 2, 1);
+        c->inval = amdvi_fld_get(hi, 4, 1);
+        c->addr = hi & ~0xfffull;
+        break;
+    case AMDVI_CMD_COMPLETE_PPR_REQUEST:
+        c->devid = (uint16_t)amdvi_fld_get(lo, 0, 16);
+        c->pasid = (uint32_t)amdvi_fld_get(lo, 32, 20);
+        c->gn = amdvi_fld_get(hi, 2, 1);
+        c->tag = (uint16_t)amdvi_fld_get(hi, 32, 16);
+        break;
+    default:
+        break;
+    }
+    return rsvd;
+}
+
 /* Reserved bits set in the entry, as two 64-bit words; true when any. An
  * unknown opcode (0, 9..15) counts as fully reserved. */
 bool amdvi_cmd_check(const uint8_t raw[AMDVI_CMD_SIZE], uint64_t rsvd[2]);

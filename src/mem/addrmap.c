@@ -7,20 +7,19 @@
 #include "sim/bytes.h"
 
 struct mem_addrmap {
+    /* The MMIO region of the last 32-bit register access whose owner has
+     * read32 and write32 (ops NULL: none): an access with
+     * pa - reg.base <= reg.span lies inside it. Forgotten on every add and
+     * remove. A driver writing a command ring's tail per command (200,000
+     * times in a 4.x boot) reaches the owner with one compare. First, so
+     * that mem_addrmap_read32/write32 (addrmap.h, inline) find it. */
+    struct mem_addrmap_reg reg;
     struct mem_phys *ram;
     struct mem_region *regions; /* sorted by base, non-overlapping */
     size_t count, cap;
     uint64_t gen;               /* changes on every add and remove */
     size_t hint;                /* index of the region the last access hit (a guess:
                                    checked before use, so never stale) */
-    /* The MMIO region of the last 32-bit register access whose owner has
-     * read32 and write32 (reg_ops NULL: none): an access with
-     * pa - reg_base <= reg_span lies inside it. Forgotten on every add and
-     * remove. A driver writing a command ring's tail per command (200,000
-     * times in a 4.x boot) reaches the owner with one compare. */
-    uint64_t reg_base, reg_span;
-    const struct mem_mmio_ops *reg_ops;
-    void *reg_ctx;
 };
 
 const char *mem_access_result_name(enum mem_access_result r)
@@ -149,7 +148,7 @@ int mem_addrmap_add(struct mem_addrmap *map, const struct mem_region *r, struct 
     }
     map->count++;
     map->gen++;
-    map->reg_ops = NULL;
+    map->reg.ops = NULL;
     return 0;
 }
 
@@ -191,7 +190,7 @@ int mem_addrmap_remove(struct mem_addrmap *map, uint64_t base, struct pcilab_err
             (map->count - at - 1) * sizeof *map->regions);
     map->count--;
     map->gen++;
-    map->reg_ops = NULL;
+    map->reg.ops = NULL;
     return 0;
 }
 
@@ -329,10 +328,10 @@ int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, siz
 static void remember_reg(struct mem_addrmap *map, const struct mem_region *r)
 {
     if (r->ops->read32 && r->ops->write32 && r->size >= 4) {
-        map->reg_base = r->base;
-        map->reg_span = r->size - 4;
-        map->reg_ops = r->ops;
-        map->reg_ctx = r->ctx;
+        map->reg.base = r->base;
+        map->reg.span = r->size - 4;
+        map->reg.ops = r->ops;
+        map->reg.ctx = r->ctx;
     }
 }
 
@@ -381,12 +380,10 @@ static __attribute__((noinline)) int write32_slow(struct mem_addrmap *map, uint6
     return r->ops->write ? r->ops->write(r->ctx, pa - r->base, b, 4) : -PCILAB_EUNSUPPORTED;
 }
 
-/* The register of the last access's MMIO region, its owner having read32 /
- * write32: straight to it. */
-int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
+/* mem_addrmap_read32/write32 (addrmap.h) when the remembered register
+ * region does not hold the access. */
+int mem_addrmap_read32_other(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
 {
-    if (map->reg_ops && pa - map->reg_base <= map->reg_span)
-        return map->reg_ops->read32(map->reg_ctx, pa - map->reg_base, v);
     const struct mem_region *r = hint_hit(map, pa, 4);
     if (r && r->kind == MEM_REGION_MMIO && r->ops->read32) {
         remember_reg(map, r);
@@ -395,10 +392,8 @@ int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
     return read32_slow(map, pa, v);
 }
 
-int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v)
+int mem_addrmap_write32_other(struct mem_addrmap *map, uint64_t pa, uint32_t v)
 {
-    if (map->reg_ops && pa - map->reg_base <= map->reg_span)
-        return map->reg_ops->write32(map->reg_ctx, pa - map->reg_base, v);
     const struct mem_region *r = hint_hit(map, pa, 4);
     if (r && r->kind == MEM_REGION_MMIO && r->ops->write32) {
         remember_reg(map, r);

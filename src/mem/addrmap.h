@@ -132,8 +132,33 @@ int mem_addrmap_write(struct mem_addrmap *map, uint64_t pa, const void *buf, siz
  * memory: the same as mem_addrmap_read/write of 4 bytes without info, but an
  * MMIO register whose owner has read32/write32 is reached without a byte
  * buffer. A failed read leaves *v unchanged. */
-int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v);
-int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v);
+int mem_addrmap_read32_other(struct mem_addrmap *map, uint64_t pa, uint32_t *v);
+int mem_addrmap_write32_other(struct mem_addrmap *map, uint64_t pa, uint32_t v);
+
+/* The map's remembered register region (the first member of struct
+ * mem_addrmap; only addrmap.c writes it): inline below, a register access
+ * inside it is one compare and the owner's call, no call into the map. */
+struct mem_addrmap_reg {
+    uint64_t base, span; /* pa - base <= span: inside */
+    const struct mem_mmio_ops *ops; /* NULL: nothing remembered */
+    void *ctx;
+};
+
+static inline int mem_addrmap_read32(struct mem_addrmap *map, uint64_t pa, uint32_t *v)
+{
+    const struct mem_addrmap_reg *r = (const struct mem_addrmap_reg *)(const void *)map;
+    if (r->ops && pa - r->base <= r->span)
+        return r->ops->read32(r->ctx, pa - r->base, v);
+    return mem_addrmap_read32_other(map, pa, v);
+}
+
+static inline int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint32_t v)
+{
+    const struct mem_addrmap_reg *r = (const struct mem_addrmap_reg *)(const void *)map;
+    if (r->ops && pa - r->base <= r->span)
+        return r->ops->write32(r->ctx, pa - r->base, v);
+    return mem_addrmap_write32_other(map, pa, v);
+}
 
 /* One line for people: "unclaimed address 0x00000000ffbf8000",
  * "reserved address 0x00000000fee00000 (MSI window)",

@@ -32,6 +32,8 @@ struct mem_phys {
     uint64_t recent_pfn[RECENT_SLOTS];
     uint8_t *recent_page[RECENT_SLOTS];
 
+    uint64_t moves; /* mem_phys_moves_ptr: +1 each time pages move */
+
     struct mem_phys_stats st;
 };
 
@@ -387,6 +389,7 @@ int mem_phys_contiguous_fresh(struct mem_phys *m, uint64_t pa, uint64_t npages, 
     m->st.pages = m->count;
     m->st.bytes = m->count * MEM_PAGE_SIZE;
     memset(m->recent_page, 0, sizeof m->recent_page); /* pages moved */
+    m->moves++;
     *host = block;
     *fresh = untouched;
     return 0;
@@ -395,6 +398,11 @@ int mem_phys_contiguous_fresh(struct mem_phys *m, uint64_t pa, uint64_t npages, 
 const uint8_t *mem_phys_peek(struct mem_phys *m, uint64_t pa)
 {
     return lookup(m, pa >> MEM_PAGE_SHIFT);
+}
+
+const uint64_t *mem_phys_moves_ptr(const struct mem_phys *m)
+{
+    return &m->moves;
 }
 
 int mem_phys_page_present(const struct mem_phys *m, uint64_t pa)

@@ -89,6 +89,10 @@ int mem_phys_contiguous_fresh(struct mem_phys *m, uint64_t pa, uint64_t npages, 
  * access is not counted in the statistics. The pointer stays valid until
  * mem_phys_contiguous moves the page or the memory is destroyed. */
 const uint8_t *mem_phys_peek(struct mem_phys *m, uint64_t pa);
+/* A counter that changes whenever mem_phys_contiguous moves pages (and so
+ * invalidates pointers from mem_phys_peek): a reader that keeps such a
+ * pointer keeps the counter's value with it and compares. */
+const uint64_t *mem_phys_moves_ptr(const struct mem_phys *m);
 
 /* True when the page holding pa has been materialised. */
 int mem_phys_page_present(const struct mem_phys *m, uint64_t pa);

@@ -590,6 +590,31 @@ static void illegal_command_stops_the_buffer(void **state)
     assert_int_equal(e.addr, CMD_BUF + tail);
 }
 
+/* The model keeps the page of the last command entry it read in place;
+ * pages the memory moves (mem_phys_contiguous copies them into a block and
+ * frees the old ones) must be read where they are now. The same stream of
+ * completion waits, 600 entries round the 256-entry ring, some after a move
+ * of the ring's page (a block starting at the ring or one page before it),
+ * some after the page was read from its cached place: every store lands
+ * with its own data, in order. Under ASan a read of a freed page fails. */
+static void command_page_moves(void **state)
+{
+    struct fx *f = *state;
+    for (unsigned i = 1; i <= 600; i++) {
+        if (i % 37 == 0 || i % 101 == 0) {
+            uint8_t *host;
+            uint64_t at = i % 37 == 0 ? CMD_BUF - 4096 : CMD_BUF;
+            assert_int_equal(mem_phys_contiguous(f->ram, at, i % 37 == 0 ? 2 : 3, &host, NULL), 0);
+        }
+        struct amdvi_cmd cw = {.opcode = AMDVI_CMD_COMPLETION_WAIT, .s = true, .addr = CW_STORE,
+                               .data = 0x5000 + i};
+        cmd(f, &cw);
+        assert_int_equal(mem64(f, CW_STORE), 0x5000 + i);
+        assert_int_equal(r64(f, AMDVI_REG_CMD_HEAD), r64(f, AMDVI_REG_CMD_TAIL));
+    }
+    assert_int_equal(events(f), 0);
+}
+
 static void event_log_overflow(void **state)
 {
     struct fx *f = *state;
@@ -904,6 +929,7 @@ int main(void)
         T(stale_dte_until_invalidate_devtab_entry),
         T(completion_wait_store_and_interrupt),
         T(illegal_command_stops_the_buffer),
+        T(command_page_moves),
         T(event_log_overflow),
         T(hardware_errors),
         T(illegal_dte_and_devid_beyond_table),
