@@ -311,9 +311,9 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
     struct host_ivrs *t = host_ivrs_create();
     struct host_ivhd h = {.type = HOST_IVHD_TYPE_11, .flags = 0xb0, .devid = 0x0002,
                           .cap_offset = 0x40, .mmio_base = DRV_AMD_MMIO, .efr = ac.efr};
-    t->revision = 2;
+    t->hdr.revision = 2;
     t->ivinfo = 1u | 48u << 8 | 64u << 15;
-    memcpy(t->oem_id, "AMD   ", 6);
+    memcpy(t->hdr.oem_id, "AMD   ", 6);
     int blk = host_ivrs_add_ivhd(t, &h, err);
     const uint16_t sel[] = {0x0008, 0x0100, 0x0010, 0x0200}; /* 00:01.0 01:00.0 00:02.0 02:00.0 */
     for (size_t i = 0; i < sizeof sel / sizeof sel[0]; i++) {

@@ -98,9 +98,9 @@ static void amd_machine_build(struct amd_machine *m, const struct amd_machine_op
     struct host_ivrs *t = host_ivrs_create();
     struct host_ivhd h = {.type = HOST_IVHD_TYPE_11, .flags = 0xb0, .devid = 0x0002,
                           .cap_offset = 0x40, .mmio_base = AMD_MMIO, .efr = amd_ivrs_efr()};
-    t->revision = 2;
+    t->hdr.revision = 2;
     t->ivinfo = 1u | 48u << 8 | 64u << 15; /* EFRSup, PA 48, VA 64 */
-    memcpy(t->oem_id, "AMD   ", 6);
+    memcpy(t->hdr.oem_id, "AMD   ", 6);
     int blk = host_ivrs_add_ivhd(t, &h, err);
     struct host_ivhd_entry e;
     if (o->select_00) {
