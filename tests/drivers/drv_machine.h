@@ -19,6 +19,7 @@
 
 #include "drivers/drivers.h"
 #include "../host/amd_iommu_fn.h"
+#include "../host/machine_common.h"
 #include "host/amd_iommu.h"
 #include "host/boot.h"
 #include "host/dma.h"
@@ -290,13 +291,7 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
     m->can.fn = pcie_fabric_add_endpoint(m->f, m->rp2, &m->can.cfg, &regdev_ops, &m->can, err);
     if (!m->ecp5.fn || !m->can.fn)
         abort();
-    m->ram = mem_phys_create();
-    m->map = mem_addrmap_create(m->ram);
-    if (mem_addrmap_add_ram(m->map, 0, 0x80000000ull, "System RAM", err) < 0)
-        abort();
-    pcie_fabric_set_memory(m->f, m->map);
-    if (pcie_enumerate(m->f, NULL, NULL, NULL) < 0)
-        abort();
+    tmach_memory_enumerate(m->f, &m->ram, &m->map, err);
 
     struct amdvi_config ac;
     amdvi_config_default(&ac);
@@ -345,9 +340,7 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
 
 static void drv_machine_free(struct drv_machine *m)
 {
-    sim_destroy(m->sim);
-    mem_addrmap_destroy(m->map);
-    mem_phys_destroy(m->ram);
+    tmach_free(m->sim, m->ram, m->map);
 }
 
 /* Runs the simulation for d of simulated time. */
