@@ -524,9 +524,10 @@ struct dev_model *dev_model_new(size_t size, struct pcie_fn *fn, const struct de
 /* ------------------------------------------------------------------ */
 /* Read completions */
 
-enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_t left,
-                          uint32_t *skip, uint32_t *n)
+enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_t received,
+                          uint32_t len, uint32_t *skip, uint32_t *n)
 {
+    uint32_t left = len > received ? len - received : 0;
     if (t->cpl_status != PCIE_CPL_SC) {
         /* 2.2.9: reserved statuses are treated as UR */
         if (t->cpl_status == PCIE_CPL_CA) {
@@ -549,7 +550,10 @@ enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_
         k = left;
     *n = k;
     m->counters.read_bytes += k;
-    return DEV_CPL_DATA;
+    if (k < left)
+        return DEV_CPL_DATA;
+    m->counters.reads_completed++;
+    return DEV_CPL_LAST;
 }
 
 /* ------------------------------------------------------------------ */

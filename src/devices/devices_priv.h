@@ -65,12 +65,14 @@ enum dev_cpl {
     DEV_CPL_UR,    /* UR or a reserved status (2.2.9: treated as UR): counted in cpl_ur */
     DEV_CPL_EMPTY, /* successful, without data */
     DEV_CPL_DATA,  /* data: *n bytes at t->payload + *skip, counted in read_bytes */
+    DEV_CPL_LAST,  /* as DATA, and they are the read's last: counted in reads_completed too */
 };
-/* Classifies completion t (already matched to one of the model's reads,
- * which still awaits `left` bytes). With data, the bytes start at Lower
- * Address[1:0] of the first DW and are at most Byte Count and `left`. */
-enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_t left,
-                          uint32_t *skip, uint32_t *n);
+/* Classifies completion t, already matched to one of the model's reads of
+ * `len` bytes, `received` of them so far. With data, the bytes start at
+ * Lower Address[1:0] of the first DW and are at most Byte Count and what the
+ * read still awaits. */
+enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_t received,
+                          uint32_t len, uint32_t *skip, uint32_t *n);
 
 /* ---- Register blocks (little-endian DWORD registers) ---- */
 typedef uint32_t (*dev_reg_read_fn)(void *ctx, unsigned off);

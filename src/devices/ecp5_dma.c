@@ -380,7 +380,8 @@ static void ecp5_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t
     if (!r->busy || r->rid != t->requester_id)
         return; /* not ours: an unexpected completion (2.3.2), ignored */
     uint32_t skip = 0, n = 0;
-    switch (dev_read_cpl(&d->base, t, r->len - r->received, &skip, &n)) {
+    enum dev_cpl c = dev_read_cpl(&d->base, t, r->received, r->len, &skip, &n);
+    switch (c) {
     case DEV_CPL_CA:
         d->status |= ECP5_DMA_STS_READ_CA;
         read_free(d, t->tag);
@@ -392,6 +393,7 @@ static void ecp5_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t
     case DEV_CPL_EMPTY:
         return;
     case DEV_CPL_DATA:
+    case DEV_CPL_LAST:
         break;
     }
     for (uint32_t i = 0; i < n; i++) {
@@ -400,8 +402,7 @@ static void ecp5_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t
             d->read_data[at] = t->payload[skip + i];
     }
     r->received += n;
-    if (r->received >= r->len) {
-        d->base.counters.reads_completed++;
+    if (c == DEV_CPL_LAST) {
         d->status |= ECP5_DMA_STS_READ_DONE;
         read_free(d, t->tag);
     }

@@ -415,7 +415,8 @@ static void edu_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t,
     if (!r->busy || t->requester_id != dev_rid_resolve(&d->rid, d->base.fn))
         return; /* an unexpected completion (2.3.2) */
     uint32_t skip = 0, n = 0;
-    switch (dev_read_cpl(&d->base, t, r->len - r->received, &skip, &n)) {
+    enum dev_cpl c = dev_read_cpl(&d->base, t, r->received, r->len, &skip, &n);
+    switch (c) {
     case DEV_CPL_CA:
     case DEV_CPL_UR:
         read_finished(d, t->tag);
@@ -423,6 +424,7 @@ static void edu_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t,
     case DEV_CPL_EMPTY:
         return;
     case DEV_CPL_DATA:
+    case DEV_CPL_LAST:
         break;
     }
     uint32_t at = d->off + r->pos + r->received;
@@ -431,10 +433,8 @@ static void edu_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t,
         memcpy(d->buf + at, t->payload + skip, m);
     }
     r->received += n;
-    if (r->received >= r->len) {
-        d->base.counters.reads_completed++;
+    if (c == DEV_CPL_LAST)
         read_finished(d, t->tag);
-    }
 }
 
 static const struct pcie_fn_ops edu_fn_ops = {
