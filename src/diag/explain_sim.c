@@ -477,6 +477,27 @@ static int choose_kernel(const struct explain_sim_req *req, struct explain_sim_s
     return 0;
 }
 
+/* What every simulated scenario starts with: the kernel chosen (s freed when
+ * none can be), the line to expect, in the chosen kernel's form where the
+ * log's is not known, and the scenario's name. */
+static int begin_scn(const struct explain_sim_req *req, struct explain_sim_scn *s,
+                     struct pcilab_err *err)
+{
+    int r = choose_kernel(req, s, err);
+    if (r < 0) {
+        explain_sim_scn_free(s);
+        return r;
+    }
+    s->expect = req->line;
+    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
+        const struct host_kver *kv;
+        if (host_kver_find(s->kernel, &kv, NULL) == 0)
+            s->expect.form = release_form(kv, req->family);
+    }
+    snprintf(s->name, sizeof s->name, "explain-simulate");
+    return 0;
+}
+
 /* The seed's machine (src/scenario/builtin/seed.yaml) fits when the log
  * names 0000:00:00.0 as the requester, nothing else in the log contradicts
  * the seed's board at 01:00.0, and no lspci gives the user's own machine. */
@@ -1450,19 +1471,10 @@ static int build_edu(const struct explain_sim_req *req, struct explain_sim_scn *
                            diag_category_name(req->category), why);
     if (!l->has_rid)
         return pcilab_errf(err, PCILAB_EINVAL, "the line names no requester");
-    int r = choose_kernel(req, s, err);
-    if (r < 0) {
-        explain_sim_scn_free(s);
+    int r = begin_scn(req, s, err);
+    if (r < 0)
         return r;
-    }
     const char *iommu = req->family == KMSG_FAM_VTD ? "vtd" : "amd-vi";
-    s->expect = *l;
-    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
-        const struct host_kver *kv;
-        if (host_kver_find(s->kernel, &kv, NULL) == 0)
-            s->expect.form = release_form(kv, req->family);
-    }
-    snprintf(s->name, sizeof s->name, "explain-simulate");
     snprintf(s->label, sizeof s->label, "edu");
     snprintf(s->run_arg, sizeof s->run_arg, "edu");
     snprintf(s->mistake, sizeof s->mistake, "%s", mk);
@@ -1580,18 +1592,9 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     if (req->dir == KMSG_DIR_EXEC)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED, "an execute request is not modelled");
 
-    int r = choose_kernel(req, s, err);
-    if (r < 0) {
-        explain_sim_scn_free(s);
+    int r = begin_scn(req, s, err);
+    if (r < 0)
         return r;
-    }
-    s->expect = *l;
-    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
-        const struct host_kver *kv;
-        if (host_kver_find(s->kernel, &kv, NULL) == 0)
-            s->expect.form = release_form(kv, req->family);
-    }
-    snprintf(s->name, sizeof s->name, "explain-simulate");
     char lwhy[120];
     bool from_dump = req->dump && req->dump_file;
     bool seed = !from_dump && fits_seed(req, lwhy, sizeof lwhy);
