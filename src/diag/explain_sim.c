@@ -605,6 +605,19 @@ static void yaml_iommu(struct buf *b, unsigned dev, unsigned fn)
         dev, fn);
 }
 
+/* The scenario text written into b becomes s->yaml; when writing it ran out
+ * of memory, s is freed instead. */
+static int take_yaml(struct buf *b, struct explain_sim_scn *s, struct pcilab_err *err)
+{
+    if (b->oom) {
+        free(b->p);
+        explain_sim_scn_free(s);
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
+    }
+    s->yaml = b->p;
+    return 0;
+}
+
 static bool requester_placed(const struct explain_sim_req *req)
 {
     uint16_t rid = req->line.rid;
@@ -1526,13 +1539,7 @@ static int build_edu(const struct explain_sim_req *req, struct explain_sim_scn *
         const char *eq = strchr(s->seen[i], '=');
         put(&b, "  %.*s: \"%s\"\n", (int)(eq - s->seen[i]), s->seen[i], eq + 1);
     }
-    if (b.oom) {
-        free(b.p);
-        explain_sim_scn_free(s);
-        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
-    }
-    s->yaml = b.p;
-    return 0;
+    return take_yaml(&b, s, err);
 }
 
 /* A wrong requester ID under VT-d. */
@@ -1693,13 +1700,7 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
         explain_sim_scn_free(s);
         return r;
     }
-    if (b.oom) {
-        free(b.p);
-        explain_sim_scn_free(s);
-        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
-    }
-    s->yaml = b.p;
-    return 0;
+    return take_yaml(&b, s, err);
 }
 
 void explain_sim_scn_free(struct explain_sim_scn *s)
