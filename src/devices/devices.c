@@ -504,6 +504,58 @@ int dev_check_msi(const struct dev_model *m, struct pcilab_err *err)
     return 0;
 }
 
+struct dev_model *dev_model_new(size_t size, struct pcie_fn *fn, const struct dev_model_ops *ops,
+                                uint64_t regs_size, struct pcilab_err *err)
+{
+    struct dev_model *m = calloc(1, size);
+    if (!m) {
+        pcilab_errf(err, PCILAB_ENOMEM, "%s: out of memory", ops->info->name);
+        return NULL;
+    }
+    m->fn = fn;
+    m->ops = ops;
+    if (dev_check_mem_bar(m, 0, regs_size, err) < 0 || dev_check_msi(m, err) < 0) {
+        free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* ------------------------------------------------------------------ */
+/* Read completions */
+
+enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_t received,
+                          uint32_t len, uint32_t *skip, uint32_t *n)
+{
+    uint32_t left = len > received ? len - received : 0;
+    if (t->cpl_status != PCIE_CPL_SC) {
+        /* 2.2.9: reserved statuses are treated as UR */
+        if (t->cpl_status == PCIE_CPL_CA) {
+            m->counters.cpl_ca++;
+            return DEV_CPL_CA;
+        }
+        m->counters.cpl_ur++;
+        return DEV_CPL_UR;
+    }
+    if (!t->payload)
+        return DEV_CPL_EMPTY;
+    /* 2.2.9: the data starts at Lower Address[1:0] in the first DW; Byte
+     * Count is what remains of the request, including these bytes. */
+    *skip = t->lower_addr & 3u;
+    uint32_t k = t->payload_len > *skip ? (uint32_t)t->payload_len - *skip : 0;
+    uint32_t bc = t->byte_count ? t->byte_count : 4096;
+    if (k > bc)
+        k = bc;
+    if (k > left)
+        k = left;
+    *n = k;
+    m->counters.read_bytes += k;
+    if (k < left)
+        return DEV_CPL_DATA;
+    m->counters.reads_completed++;
+    return DEV_CPL_LAST;
+}
+
 /* ------------------------------------------------------------------ */
 /* Register blocks */
 

@@ -52,6 +52,28 @@ int dev_check_mem_bar(const struct dev_model *m, unsigned bar, uint64_t min_size
 /* The function must have an MSI capability. */
 int dev_check_msi(const struct dev_model *m, struct pcilab_err *err);
 
+/* ---- Life cycle ---- */
+/* A zeroed model object of `size` bytes (its struct dev_model first) for fn,
+ * of kind ops, after checking that fn has BAR0 as a memory BAR of at least
+ * regs_size bytes and an MSI capability; NULL with err filled if not. */
+struct dev_model *dev_model_new(size_t size, struct pcie_fn *fn, const struct dev_model_ops *ops,
+                                uint64_t regs_size, struct pcilab_err *err);
+
+/* ---- Read completions (PCIe 5.0 2.2.9), for a model's own read engine ---- */
+enum dev_cpl {
+    DEV_CPL_CA,    /* Completer Abort: counted in cpl_ca */
+    DEV_CPL_UR,    /* UR or a reserved status (2.2.9: treated as UR): counted in cpl_ur */
+    DEV_CPL_EMPTY, /* successful, without data */
+    DEV_CPL_DATA,  /* data: *n bytes at t->payload + *skip, counted in read_bytes */
+    DEV_CPL_LAST,  /* as DATA, and they are the read's last: counted in reads_completed too */
+};
+/* Classifies completion t, already matched to one of the model's reads of
+ * `len` bytes, `received` of them so far. With data, the bytes start at
+ * Lower Address[1:0] of the first DW and are at most Byte Count and what the
+ * read still awaits. */
+enum dev_cpl dev_read_cpl(struct dev_model *m, const struct pcie_tlp *t, uint32_t received,
+                          uint32_t len, uint32_t *skip, uint32_t *n);
+
 /* ---- Register blocks (little-endian DWORD registers) ---- */
 typedef uint32_t (*dev_reg_read_fn)(void *ctx, unsigned off);
 /* mask: the bytes the request enabled, as a bit mask over the DWORD. */

@@ -252,18 +252,10 @@ static struct dev_model *can_create(struct pcilab_sim *sim, struct pcie_fn *fn,
                                     struct pcilab_err *err)
 {
     (void)sim;
-    struct ecp3_can *c = calloc(1, sizeof *c);
-    if (!c) {
-        pcilab_errf(err, PCILAB_ENOMEM, "ecp3_can: out of memory");
+    struct ecp3_can *c = (struct ecp3_can *)dev_model_new(sizeof *c, fn, &dev_ecp3_can_ops,
+                                                          ECP3_CAN_REGS_SIZE, err);
+    if (!c)
         return NULL;
-    }
-    c->base.fn = fn;
-    c->base.ops = &dev_ecp3_can_ops;
-    if (dev_check_mem_bar(&c->base, 0, ECP3_CAN_REGS_SIZE, err) < 0 ||
-        dev_check_msi(&c->base, err) < 0) {
-        free(c);
-        return NULL;
-    }
     c->control = ECP3_CAN_CTL_IRQ_EN;
     return &c->base;
 }

@@ -379,38 +379,30 @@ static void ecp5_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t
     struct ecp5_read *r = &d->reads[t->tag];
     if (!r->busy || r->rid != t->requester_id)
         return; /* not ours: an unexpected completion (2.3.2), ignored */
-    if (t->cpl_status != PCIE_CPL_SC) {
-        /* 2.2.9: reserved statuses are treated as UR. */
-        if (t->cpl_status == PCIE_CPL_CA) {
-            d->base.counters.cpl_ca++;
-            d->status |= ECP5_DMA_STS_READ_CA;
-        } else {
-            d->base.counters.cpl_ur++;
-            d->status |= ECP5_DMA_STS_READ_UR;
-        }
+    uint32_t skip = 0, n = 0;
+    enum dev_cpl c = dev_read_cpl(&d->base, t, r->received, r->len, &skip, &n);
+    switch (c) {
+    case DEV_CPL_CA:
+        d->status |= ECP5_DMA_STS_READ_CA;
         read_free(d, t->tag);
         return;
-    }
-    if (!t->payload)
+    case DEV_CPL_UR:
+        d->status |= ECP5_DMA_STS_READ_UR;
+        read_free(d, t->tag);
         return;
-    /* 2.2.9: the data starts at Lower Address[1:0] in the first DW; Byte
-     * Count is what remains of the request, including these bytes. */
-    uint32_t skip = t->lower_addr & 3u;
-    uint32_t n = t->payload_len > skip ? (uint32_t)t->payload_len - skip : 0;
-    uint32_t bc = t->byte_count ? t->byte_count : 4096;
-    if (n > bc)
-        n = bc;
-    if (n > r->len - r->received)
-        n = r->len - r->received;
+    case DEV_CPL_EMPTY:
+        return;
+    case DEV_CPL_DATA:
+    case DEV_CPL_LAST:
+        break;
+    }
     for (uint32_t i = 0; i < n; i++) {
         uint32_t at = r->pos + r->received + i;
         if (at < sizeof d->read_data)
             d->read_data[at] = t->payload[skip + i];
     }
     r->received += n;
-    d->base.counters.read_bytes += n;
-    if (r->received >= r->len) {
-        d->base.counters.reads_completed++;
+    if (c == DEV_CPL_LAST) {
         d->status |= ECP5_DMA_STS_READ_DONE;
         read_free(d, t->tag);
     }
@@ -431,18 +423,10 @@ static struct dev_model *ecp5_create(struct pcilab_sim *sim, struct pcie_fn *fn,
                                      struct pcilab_err *err)
 {
     (void)sim;
-    struct ecp5_dma *d = calloc(1, sizeof *d);
-    if (!d) {
-        pcilab_errf(err, PCILAB_ENOMEM, "ecp5_dma: out of memory");
+    struct ecp5_dma *d = (struct ecp5_dma *)dev_model_new(sizeof *d, fn, &dev_ecp5_dma_ops,
+                                                          ECP5_DMA_REGS_SIZE, err);
+    if (!d)
         return NULL;
-    }
-    d->base.fn = fn;
-    d->base.ops = &dev_ecp5_dma_ops;
-    if (dev_check_mem_bar(&d->base, 0, ECP5_DMA_REGS_SIZE, err) < 0 ||
-        dev_check_msi(&d->base, err) < 0) {
-        free(d);
-        return NULL;
-    }
     d->buf = calloc(1, ECP5_DMA_PAYLOAD_MAX + 4);
     if (!d->buf) {
         free(d);

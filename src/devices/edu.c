@@ -414,36 +414,27 @@ static void edu_receive(void *ctx, struct pcie_fn *fn, const struct pcie_tlp *t,
     struct edu_read *r = &d->reads[t->tag];
     if (!r->busy || t->requester_id != dev_rid_resolve(&d->rid, d->base.fn))
         return; /* an unexpected completion (2.3.2) */
-    if (t->cpl_status != PCIE_CPL_SC) {
-        /* 2.2.9: reserved statuses are treated as UR */
-        if (t->cpl_status == PCIE_CPL_CA)
-            d->base.counters.cpl_ca++;
-        else
-            d->base.counters.cpl_ur++;
+    uint32_t skip = 0, n = 0;
+    enum dev_cpl c = dev_read_cpl(&d->base, t, r->received, r->len, &skip, &n);
+    switch (c) {
+    case DEV_CPL_CA:
+    case DEV_CPL_UR:
         read_finished(d, t->tag);
         return;
-    }
-    if (!t->payload)
+    case DEV_CPL_EMPTY:
         return;
-    /* 2.2.9: data starts at Lower Address[1:0] of the first DW */
-    uint32_t skip = t->lower_addr & 3u;
-    uint32_t n = t->payload_len > skip ? (uint32_t)t->payload_len - skip : 0;
-    uint32_t bc = t->byte_count ? t->byte_count : 4096;
-    if (n > bc)
-        n = bc;
-    if (n > r->len - r->received)
-        n = r->len - r->received;
+    case DEV_CPL_DATA:
+    case DEV_CPL_LAST:
+        break;
+    }
     uint32_t at = d->off + r->pos + r->received;
     if (at < EDU_DMA_SIZE) {
         uint32_t m = n < EDU_DMA_SIZE - at ? n : EDU_DMA_SIZE - at;
         memcpy(d->buf + at, t->payload + skip, m);
     }
     r->received += n;
-    d->base.counters.read_bytes += n;
-    if (r->received >= r->len) {
-        d->base.counters.reads_completed++;
+    if (c == DEV_CPL_LAST)
         read_finished(d, t->tag);
-    }
 }
 
 static const struct pcie_fn_ops edu_fn_ops = {
@@ -461,19 +452,7 @@ static struct dev_model *edu_create(struct pcilab_sim *sim, struct pcie_fn *fn,
                                     struct pcilab_err *err)
 {
     (void)sim;
-    struct edu *d = calloc(1, sizeof *d);
-    if (!d) {
-        pcilab_errf(err, PCILAB_ENOMEM, "edu: out of memory");
-        return NULL;
-    }
-    d->base.fn = fn;
-    d->base.ops = &dev_edu_ops;
-    if (dev_check_mem_bar(&d->base, 0, EDU_REG_DMA_CMD + 8, err) < 0 ||
-        dev_check_msi(&d->base, err) < 0) {
-        free(d);
-        return NULL;
-    }
-    return &d->base;
+    return dev_model_new(sizeof(struct edu), fn, &dev_edu_ops, EDU_REG_DMA_CMD + 8, err);
 }
 
 static int edu_set(struct dev_model *m, size_t idx, const union dev_value *v,

@@ -477,6 +477,27 @@ static int choose_kernel(const struct explain_sim_req *req, struct explain_sim_s
     return 0;
 }
 
+/* What every simulated scenario starts with: the kernel chosen (s freed when
+ * none can be), the line to expect, in the chosen kernel's form where the
+ * log's is not known, and the scenario's name. */
+static int begin_scn(const struct explain_sim_req *req, struct explain_sim_scn *s,
+                     struct pcilab_err *err)
+{
+    int r = choose_kernel(req, s, err);
+    if (r < 0) {
+        explain_sim_scn_free(s);
+        return r;
+    }
+    s->expect = req->line;
+    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
+        const struct host_kver *kv;
+        if (host_kver_find(s->kernel, &kv, NULL) == 0)
+            s->expect.form = release_form(kv, req->family);
+    }
+    snprintf(s->name, sizeof s->name, "explain-simulate");
+    return 0;
+}
+
 /* The seed's machine (src/scenario/builtin/seed.yaml) fits when the log
  * names 0000:00:00.0 as the requester, nothing else in the log contradicts
  * the seed's board at 01:00.0, and no lspci gives the user's own machine. */
@@ -545,6 +566,69 @@ static bool requester_known(const struct explain_sim_req *req)
     return !l->has_domain || l->domain != 0;
 }
 
+/* The device's params: the --set keys "as seen" on the label, as a YAML flow
+ * mapping's inside (the values in double quotes when quote). */
+static void yaml_params(const struct explain_sim_scn *s, bool quote, char *params, size_t len)
+{
+    size_t pl = 0, lab = strlen(s->label);
+    params[0] = '\0';
+    for (size_t i = 0; i < s->nseen; i++) {
+        const char *k = s->seen[i], *eq = strchr(k, '=');
+        if (strncmp(k, s->label, lab) || k[lab] != '.' || !eq)
+            continue;
+        cat(params, len, &pl, quote ? "%s%.*s: \"%s\"" : "%s%.*s: %s", pl ? ", " : "",
+            (int)(eq - k - lab - 1), k + lab + 1, eq + 1);
+    }
+}
+
+/* The generic machine after name and description: seed, kernel (the board's
+ * driver loaded) and the root complex, up to its functions. */
+static void yaml_machine(struct buf *b, const struct explain_sim_scn *s)
+{
+    put(b, "seed: 1\n"
+           "kernel:\n"
+           "  version: %s\n"
+           "  modules:\n"
+           "    - {name: ecp5_dma, at: 0.1s, params: {dma_bits: 32}}\n"
+           "root_complex:\n"
+           "  segment: %u\n"
+           "  buses: [0x00, 0xff]\n"
+           "  ecam: 0xe0000000\n"
+           "  mmio32: {base: 0xc0000000, size: 512M}\n"
+           "  mmio64: {base: 0x400000000, size: 16G}\n"
+           "  io: {base: 0x1000, size: 60K}\n"
+           "  functions:\n",
+        s->kernel, s->device_segment);
+}
+
+/* The generic AMD IOMMU function (the seed machine's, 1022:1577) at 00:dev.fn. */
+static void yaml_iommu(struct buf *b, unsigned dev, unsigned fn)
+{
+    put(b, "    - bdf: 00:%02x.%x\n"
+           "      name: iommu\n"
+           "      kind: integrated\n"
+           "      vendor: 0x1022\n"
+           "      device: 0x1577\n"
+           "      class: 0x080600\n"
+           "      capabilities:\n"
+           "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
+           "        msi: {vectors: 1, addr64: true, offset: 0x54}\n",
+        dev, fn);
+}
+
+/* The scenario text written into b becomes s->yaml; when writing it ran out
+ * of memory, s is freed instead. */
+static int take_yaml(struct buf *b, struct explain_sim_scn *s, struct pcilab_err *err)
+{
+    if (b->oom) {
+        free(b->p);
+        explain_sim_scn_free(s);
+        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
+    }
+    s->yaml = b->p;
+    return 0;
+}
+
 static bool requester_placed(const struct explain_sim_req *req)
 {
     uint16_t rid = req->line.rid;
@@ -559,15 +643,8 @@ static int yaml_generic(const struct explain_sim_req *req, struct explain_sim_sc
                         struct buf *b, struct pcilab_err *err)
 {
     /* the device's params: the --set keys "as seen" on the label */
-    char params[256] = "";
-    size_t pl = 0, lab = strlen(s->label);
-    for (size_t i = 0; i < s->nseen; i++) {
-        const char *k = s->seen[i], *eq = strchr(k, '=');
-        if (strncmp(k, s->label, lab) || k[lab] != '.' || !eq)
-            continue;
-        cat(params, sizeof params, &pl, "%s%.*s: %s", pl ? ", " : "",
-            (int)(eq - k - lab - 1), k + lab + 1, eq + 1);
-    }
+    char params[256];
+    yaml_params(s, false, params, sizeof params);
     uint16_t dbdf = s->device_bdf, rid = req->line.rid;
     unsigned bus = dbdf >> 8;
     if (bus == 0)
@@ -586,33 +663,12 @@ static int yaml_generic(const struct explain_sim_req *req, struct explain_sim_sc
            "# what the log shows.\n"
            "name: %s\n"
            "description: \"generic AMD-Vi machine: the board at %04x:%02x:%02x.%x, the log's "
-           "requester %04x:%02x:%02x.%x\"\n"
-           "seed: 1\n"
-           "kernel:\n"
-           "  version: %s\n"
-           "  modules:\n"
-           "    - {name: ecp5_dma, at: 0.1s, params: {dma_bits: 32}}\n"
-           "root_complex:\n"
-           "  segment: %u\n"
-           "  buses: [0x00, 0xff]\n"
-           "  ecam: 0xe0000000\n"
-           "  mmio32: {base: 0xc0000000, size: 512M}\n"
-           "  mmio64: {base: 0x400000000, size: 16G}\n"
-           "  io: {base: 0x1000, size: 60K}\n"
-           "  functions:\n",
+           "requester %04x:%02x:%02x.%x\"\n",
         s->name, s->device_segment, bus, pcie_bdf_dev(dbdf), pcie_bdf_fn(dbdf),
-        req->line.segment, rid >> 8, pcie_bdf_dev(rid), pcie_bdf_fn(rid), s->kernel,
-        s->device_segment);
-    put(b, "    - {bdf: 00:00.0, name: rc, kind: host_bridge, vendor: 0x1022, device: 0x1576}\n"
-           "    - bdf: 00:00.2\n"
-           "      name: iommu\n"
-           "      kind: integrated\n"
-           "      vendor: 0x1022\n"
-           "      device: 0x1577\n"
-           "      class: 0x080600\n"
-           "      capabilities:\n"
-           "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
-           "        msi: {vectors: 1, addr64: true, offset: 0x54}\n");
+        req->line.segment, rid >> 8, pcie_bdf_dev(rid), pcie_bdf_fn(rid));
+    yaml_machine(b, s);
+    put(b, "    - {bdf: 00:00.0, name: rc, kind: host_bridge, vendor: 0x1022, device: 0x1576}\n");
+    yaml_iommu(b, 0, 2);
     /* the requester, on the root bus: a host bridge there (function 0 too),
      * unless the log's domain is 0: then the IOMMU found no domain for it,
      * which is what an ID with no function gives (Linux leaves its DTE
@@ -1265,12 +1321,7 @@ static void yaml_dump_bus(struct dplan *p, const struct explain_sim_scn *s, cons
     if (board_here)
         yaml_dump_board(p, s, params, b, item, ind);
     if (parent < 0 && p->iommu < 0 && p->iommu_devfn) {
-        put(b, "    - bdf: 00:%02x.%x\n      name: iommu\n      kind: integrated\n"
-               "      vendor: 0x1022\n      device: 0x1577\n      class: 0x080600\n"
-               "      capabilities:\n"
-               "        iommu: {base: 0xfeb80000, offset: 0x40}\n"
-               "        msi: {vectors: 1, addr64: true, offset: 0x54}\n",
-            p->iommu_devfn >> 3, p->iommu_devfn & 7);
+        yaml_iommu(b, p->iommu_devfn >> 3, p->iommu_devfn & 7);
         p->iommu_devfn = 0;
     }
 }
@@ -1278,15 +1329,8 @@ static void yaml_dump_bus(struct dplan *p, const struct explain_sim_scn *s, cons
 static void yaml_dump(const struct explain_sim_req *req, struct explain_sim_scn *s,
                       struct dplan *p, struct buf *b)
 {
-    char params[256] = "";
-    size_t pl = 0, lab = strlen(s->label);
-    for (size_t i = 0; i < s->nseen; i++) {
-        const char *k = s->seen[i], *eq = strchr(k, '=');
-        if (strncmp(k, s->label, lab) || k[lab] != '.' || !eq)
-            continue;
-        cat(params, sizeof params, &pl, "%s%.*s: \"%s\"", pl ? ", " : "",
-            (int)(eq - k - lab - 1), k + lab + 1, eq + 1);
-    }
+    char params[256];
+    yaml_params(s, true, params, sizeof params);
     uint16_t rid = req->line.rid, dbdf = s->device_bdf;
     put(b, "# pcilab explain --simulate: the user's machine from its configuration dump\n"
            "# (docs/explain-simulate.md): each function's configuration space is the\n"
@@ -1294,23 +1338,10 @@ static void yaml_dump(const struct explain_sim_req *req, struct explain_sim_scn 
            "# (src/devices/ecp5_dma.h), sending what the log shows.\n"
            "name: %s\n"
            "description: \"the machine of %s: the board at %04x:%02x:%02x.%x, the log's "
-           "requester %04x:%02x:%02x.%x\"\n"
-           "seed: 1\n"
-           "kernel:\n"
-           "  version: %s\n"
-           "  modules:\n"
-           "    - {name: ecp5_dma, at: 0.1s, params: {dma_bits: 32}}\n"
-           "root_complex:\n"
-           "  segment: %u\n"
-           "  buses: [0x00, 0xff]\n"
-           "  ecam: 0xe0000000\n"
-           "  mmio32: {base: 0xc0000000, size: 512M}\n"
-           "  mmio64: {base: 0x400000000, size: 16G}\n"
-           "  io: {base: 0x1000, size: 60K}\n"
-           "  functions:\n",
+           "requester %04x:%02x:%02x.%x\"\n",
         s->name, "the dump", s->device_segment, dbdf >> 8, pcie_bdf_dev(dbdf),
-        pcie_bdf_fn(dbdf), req->line.segment, rid >> 8, pcie_bdf_dev(rid), pcie_bdf_fn(rid),
-        s->kernel, s->device_segment);
+        pcie_bdf_fn(dbdf), req->line.segment, rid >> 8, pcie_bdf_dev(rid), pcie_bdf_fn(rid));
+    yaml_machine(b, s);
     yaml_dump_bus(p, s, params, b, -1, 0);
     note(s, "BAR sizes are not in a dump (a BAR register's low bits give I/O or memory, "
          "64-bit, prefetchable; its size needs a write of all ones, PCI 3.0 6.2.5.1): the "
@@ -1477,19 +1508,10 @@ static int build_edu(const struct explain_sim_req *req, struct explain_sim_scn *
                            diag_category_name(req->category), why);
     if (!l->has_rid)
         return pcilab_errf(err, PCILAB_EINVAL, "the line names no requester");
-    int r = choose_kernel(req, s, err);
-    if (r < 0) {
-        explain_sim_scn_free(s);
+    int r = begin_scn(req, s, err);
+    if (r < 0)
         return r;
-    }
     const char *iommu = req->family == KMSG_FAM_VTD ? "vtd" : "amd-vi";
-    s->expect = *l;
-    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
-        const struct host_kver *kv;
-        if (host_kver_find(s->kernel, &kv, NULL) == 0)
-            s->expect.form = release_form(kv, req->family);
-    }
-    snprintf(s->name, sizeof s->name, "explain-simulate");
     snprintf(s->label, sizeof s->label, "edu");
     snprintf(s->run_arg, sizeof s->run_arg, "edu");
     snprintf(s->mistake, sizeof s->mistake, "%s", mk);
@@ -1541,13 +1563,7 @@ static int build_edu(const struct explain_sim_req *req, struct explain_sim_scn *
         const char *eq = strchr(s->seen[i], '=');
         put(&b, "  %.*s: \"%s\"\n", (int)(eq - s->seen[i]), s->seen[i], eq + 1);
     }
-    if (b.oom) {
-        free(b.p);
-        explain_sim_scn_free(s);
-        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
-    }
-    s->yaml = b.p;
-    return 0;
+    return take_yaml(&b, s, err);
 }
 
 int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn *s,
@@ -1594,18 +1610,9 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
     if (req->dir == KMSG_DIR_EXEC)
         return pcilab_errf(err, PCILAB_EUNSUPPORTED, "an execute request is not modelled");
 
-    int r = choose_kernel(req, s, err);
-    if (r < 0) {
-        explain_sim_scn_free(s);
+    int r = begin_scn(req, s, err);
+    if (r < 0)
         return r;
-    }
-    s->expect = *l;
-    if (s->expect.form == EXPLAIN_SIM_FORM_UNKNOWN) {
-        const struct host_kver *kv;
-        if (host_kver_find(s->kernel, &kv, NULL) == 0)
-            s->expect.form = release_form(kv, req->family);
-    }
-    snprintf(s->name, sizeof s->name, "explain-simulate");
     char lwhy[120];
     bool from_dump = req->dump && req->dump_file;
     bool vtd = req->family == KMSG_FAM_VTD;
@@ -1725,13 +1732,7 @@ int explain_sim_build(const struct explain_sim_req *req, struct explain_sim_scn 
         explain_sim_scn_free(s);
         return r;
     }
-    if (b.oom) {
-        free(b.p);
-        explain_sim_scn_free(s);
-        return pcilab_errf(err, PCILAB_ENOMEM, "out of memory writing the scenario");
-    }
-    s->yaml = b.p;
-    return 0;
+    return take_yaml(&b, s, err);
 }
 
 void explain_sim_scn_free(struct explain_sim_scn *s)

@@ -6,25 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- little-endian helpers ------------------------------------------------ */
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
-}
+#include "sim/bytes.h"
 
 /* ---- scopes and structures -------------------------------------------------- */
 
@@ -78,12 +60,7 @@ struct host_dmar *host_dmar_create(void)
     struct host_dmar *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->revision = 1;
-    memcpy(t->oem_id, "PCILAB", 6);
-    memcpy(t->oem_table_id, "PCILABDM", 8);
-    t->oem_revision = 1;
-    memcpy(t->creator_id, "PCLB", 4);
-    t->creator_revision = 1;
+    host_acpi_header_set(&t->hdr, 1, "PCILAB", "PCILABDM", 1, "PCLB", 1);
     t->haw = 38;
     return t;
 }
@@ -208,11 +185,11 @@ int host_dmar_add_satc(struct host_dmar *t, uint8_t flags, uint16_t segment,
 int host_dmar_add_raw(struct host_dmar *t, const uint8_t *bytes, size_t len,
                       struct pcilab_err *err)
 {
-    if (len < 4 || len > 0xffff || rd16(bytes + 2) != len || rd16(bytes) < 6)
+    if (len < 4 || len > 0xffff || host_acpi_get16(bytes + 2) != len || host_acpi_get16(bytes) < 6)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "DMAR: a raw structure needs a reserved type (6 and up) at bytes 0..1 "
                            "and its own length at bytes 2..3 (%zu bytes given)", len);
-    struct host_dmar_struct *s = new_struct(t, rd16(bytes), err);
+    struct host_dmar_struct *s = new_struct(t, host_acpi_get16(bytes), err);
     if (!s)
         return -PCILAB_ENOMEM;
     s->raw = malloc(len);
@@ -308,16 +285,7 @@ long host_dmar_encode(const struct host_dmar *t, uint8_t *buf, size_t cap, struc
     if ((size_t)total > cap)
         return pcilab_errf(err, PCILAB_ERANGE, "DMAR: %ld bytes do not fit in %zu", total, cap);
     uint8_t *p = buf;
-    memset(p, 0, HOST_DMAR_HEADER_LEN);
-    /* ACPI 6.4 5.2.6 table header */
-    memcpy(p, "DMAR", 4);
-    wr32(p + 4, (uint32_t)total);
-    p[8] = t->revision;
-    memcpy(p + 10, t->oem_id, 6);
-    memcpy(p + 16, t->oem_table_id, 8);
-    wr32(p + 24, t->oem_revision);
-    memcpy(p + 28, t->creator_id, 4);
-    wr32(p + 32, t->creator_revision);
+    host_acpi_header_encode(&t->hdr, "DMAR", (uint32_t)total, p); /* ACPI 6.4 5.2.6 */
     p[36] = t->haw;                     /* 8.1 Host Address Width */
     p[37] = t->flags;                   /* 8.1 Flags */
     memcpy(p + 38, t->reserved, 10);    /* 8.1 Reserved */
@@ -331,31 +299,31 @@ long host_dmar_encode(const struct host_dmar *t, uint8_t *buf, size_t cap, struc
             continue;
         }
         memset(p, 0, fixed_len(s->type));
-        wr16(p, s->type);               /* 8.2: Type */
-        wr16(p + 2, (uint16_t)l);       /* 8.2: Length */
+        host_acpi_put16(p, s->type);               /* 8.2: Type */
+        host_acpi_put16(p + 2, (uint16_t)l);       /* 8.2: Length */
         switch (s->type) {
         case HOST_DMAR_DRHD:            /* 8.3 */
             p[4] = s->flags;            /* Flags: INCLUDE_PCI_ALL */
             p[5] = (uint8_t)s->reserved;/* Size (3.x) / Reserved */
-            wr16(p + 6, s->segment);    /* Segment Number */
-            wr64(p + 8, s->base);       /* Register Base Address */
+            host_acpi_put16(p + 6, s->segment);    /* Segment Number */
+            sim_put_le64(p + 8, s->base);       /* Register Base Address */
             break;
         case HOST_DMAR_RMRR:            /* 8.4 */
-            wr16(p + 4, (uint16_t)s->reserved); /* Reserved */
-            wr16(p + 6, s->segment);    /* Segment Number */
-            wr64(p + 8, s->base);       /* Reserved Memory Region Base Address */
-            wr64(p + 16, s->limit);     /* Reserved Memory Region Limit Address */
+            host_acpi_put16(p + 4, (uint16_t)s->reserved); /* Reserved */
+            host_acpi_put16(p + 6, s->segment);    /* Segment Number */
+            sim_put_le64(p + 8, s->base);       /* Reserved Memory Region Base Address */
+            sim_put_le64(p + 16, s->limit);     /* Reserved Memory Region Limit Address */
             break;
         case HOST_DMAR_ATSR:            /* 8.5 */
         case HOST_DMAR_SATC:            /* 8.8 */
             p[4] = s->flags;            /* Flags: ALL_PORTS / ATC_REQUIRED */
             p[5] = (uint8_t)s->reserved;
-            wr16(p + 6, s->segment);    /* Segment Number */
+            host_acpi_put16(p + 6, s->segment);    /* Segment Number */
             break;
         case HOST_DMAR_RHSA:            /* 8.6 */
-            wr32(p + 4, s->reserved);   /* Reserved */
-            wr64(p + 8, s->base);       /* Register Base Address */
-            wr32(p + 16, s->proximity); /* Proximity Domain */
+            sim_put_le32(p + 4, s->reserved);   /* Reserved */
+            sim_put_le64(p + 8, s->base);       /* Register Base Address */
+            sim_put_le32(p + 16, s->proximity); /* Proximity Domain */
             break;
         case HOST_DMAR_ANDD:            /* 8.7 */
             p[4] = (uint8_t)s->reserved;        /* Reserved (3 bytes) */
@@ -372,23 +340,13 @@ long host_dmar_encode(const struct host_dmar *t, uint8_t *buf, size_t cap, struc
             off += encode_scope(&s->scopes[k], p + off);
         p += l;
     }
-    if (t->keep_checksum) {
-        buf[9] = t->checksum;
-    } else {
-        uint8_t sum = 0;
-        for (long i = 0; i < total; i++)
-            sum = (uint8_t)(sum + buf[i]);
-        buf[9] = (uint8_t)(0x100 - sum);
-    }
+    host_acpi_checksum_fill(&t->hdr, buf, (size_t)total);
     return total;
 }
 
 bool host_dmar_checksum_ok(const uint8_t *bytes, size_t len)
 {
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = (uint8_t)(sum + bytes[i]);
-    return sum == 0;
+    return host_acpi_checksum_ok(bytes, len);
 }
 
 /* ---- parser ---------------------------------------------------------------- */
@@ -452,7 +410,7 @@ int host_dmar_parse(const uint8_t *bytes, size_t len, struct host_dmar **out,
     if (memcmp(bytes, "DMAR", 4) != 0)
         return pcilab_errf(err, PCILAB_EMALFORMED,
                            "DMAR: Signature is \"%.4s\", not \"DMAR\"", (const char *)bytes);
-    uint32_t tlen = rd32(bytes + 4);
+    uint32_t tlen = sim_get_le32(bytes + 4);
     if (tlen < HOST_DMAR_HEADER_LEN || tlen > len)
         return pcilab_errf(err, PCILAB_EMALFORMED,
                            "DMAR: Length %u is %s", tlen,
@@ -461,14 +419,7 @@ int host_dmar_parse(const uint8_t *bytes, size_t len, struct host_dmar **out,
     struct host_dmar *t = host_dmar_create();
     if (!t)
         return pcilab_errf(err, PCILAB_ENOMEM, "DMAR: out of memory");
-    t->revision = bytes[8];
-    t->checksum = bytes[9];
-    t->keep_checksum = !host_dmar_checksum_ok(bytes, tlen);
-    memcpy(t->oem_id, bytes + 10, 6);
-    memcpy(t->oem_table_id, bytes + 16, 8);
-    t->oem_revision = rd32(bytes + 24);
-    memcpy(t->creator_id, bytes + 28, 4);
-    t->creator_revision = rd32(bytes + 32);
+    host_acpi_header_decode(bytes, tlen, &t->hdr);
     t->haw = bytes[36];
     t->flags = bytes[37];
     memcpy(t->reserved, bytes + 38, 10);
@@ -483,7 +434,7 @@ int host_dmar_parse(const uint8_t *bytes, size_t len, struct host_dmar **out,
                             "Type and Length (VT-d 8.2)", t->n, off, (size_t)(tlen - off));
             break;
         }
-        uint16_t type = rd16(p), sl = rd16(p + 2);
+        uint16_t type = host_acpi_get16(p), sl = host_acpi_get16(p + 2);
         const char *what = host_dmar_type_name(type, nb, sizeof nb);
         if (sl < 4 || off + sl > tlen) {
             r = pcilab_errf(err, PCILAB_EMALFORMED,
@@ -517,20 +468,20 @@ int host_dmar_parse(const uint8_t *bytes, size_t len, struct host_dmar **out,
         case HOST_DMAR_DRHD:
             s->flags = p[4];
             s->reserved = p[5];
-            s->segment = rd16(p + 6);
-            s->base = rd64(p + 8);
+            s->segment = host_acpi_get16(p + 6);
+            s->base = sim_get_le64(p + 8);
             break;
         case HOST_DMAR_RMRR:
-            s->reserved = rd16(p + 4);
-            s->segment = rd16(p + 6);
-            s->base = rd64(p + 8);
-            s->limit = rd64(p + 16);
+            s->reserved = host_acpi_get16(p + 4);
+            s->segment = host_acpi_get16(p + 6);
+            s->base = sim_get_le64(p + 8);
+            s->limit = sim_get_le64(p + 16);
             break;
         case HOST_DMAR_ATSR:
         case HOST_DMAR_SATC:
             s->flags = p[4];
             s->reserved = p[5];
-            s->segment = rd16(p + 6);
+            s->segment = host_acpi_get16(p + 6);
             break;
         case HOST_DMAR_RHSA:
             if (sl != fl) {
@@ -539,9 +490,9 @@ int host_dmar_parse(const uint8_t *bytes, size_t len, struct host_dmar **out,
                                 sl);
                 break;
             }
-            s->reserved = rd32(p + 4);
-            s->base = rd64(p + 8);
-            s->proximity = rd32(p + 16);
+            s->reserved = sim_get_le32(p + 4);
+            s->base = sim_get_le64(p + 8);
+            s->proximity = sim_get_le32(p + 16);
             break;
         case HOST_DMAR_ANDD:
             s->reserved = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16;
@@ -577,12 +528,7 @@ int host_dmar_build_q35(struct host_dmar *t, const struct host_dmar_q35 *q,
 {
     /* hw/i386/acpi-build.c build_dmar_q35 and acpi_table_begin (x86ms
      * oem_id "BOCHS ", oem_table_id "BXPC    ", creator "BXPC" 1) */
-    memcpy(t->oem_id, "BOCHS ", 6);
-    memcpy(t->oem_table_id, "BXPC    ", 8);
-    t->oem_revision = 1;
-    memcpy(t->creator_id, "BXPC", 4);
-    t->creator_revision = 1;
-    t->revision = 1;
+    host_acpi_header_set(&t->hdr, 1, "BOCHS ", "BXPC    ", 1, "BXPC", 1);
     t->haw = (uint8_t)((q->aw_bits ? q->aw_bits : 39) - 1);
     t->flags = q->intr_remap ? HOST_DMAR_INTR_REMAP : 0;
     int d = host_dmar_add_drhd(t, q->include_pci_all ? HOST_DRHD_INCLUDE_PCI_ALL : 0, 0,
@@ -604,12 +550,7 @@ int host_dmar_build_q35(struct host_dmar *t, const struct host_dmar_q35 *q,
 int host_dmar_build_client(struct host_dmar *t, const struct host_dmar_client *c,
                            struct pcilab_err *err)
 {
-    memcpy(t->oem_id, "INTEL ", 6);
-    memcpy(t->oem_table_id, "EDK2    ", 8);
-    t->oem_revision = 2;
-    memcpy(t->creator_id, "INTL", 4);
-    t->creator_revision = 0x01000013;
-    t->revision = 1;
+    host_acpi_header_set(&t->hdr, 1, "INTEL ", "EDK2    ", 2, "INTL", 0x01000013);
     t->haw = 38;
     t->flags = HOST_DMAR_INTR_REMAP | HOST_DMAR_DMA_CTRL_PLATFORM_OPT_IN;
     uint64_t ub = c && c->usb_rmrr_limit ? c->usb_rmrr_base : 0x7b7f9000ull;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/acpi_table.h"
 #include "sim/err.h"
 
 #define HOST_DMAR_HEADER_LEN 48u /* ACPI header (36) + HAW + Flags + 10 reserved (8.1) */
@@ -95,14 +96,7 @@ struct host_dmar_struct {
 };
 
 struct host_dmar {
-    uint8_t revision;        /* 1 */
-    uint8_t checksum;        /* as read; computed by the encoder unless keep_checksum */
-    bool keep_checksum;
-    char oem_id[6];
-    char oem_table_id[8];
-    uint32_t oem_revision;
-    char creator_id[4];
-    uint32_t creator_revision;
+    struct host_acpi_header hdr; /* ACPI 6.4 5.2.6 (revision: 1) */
     uint8_t haw;             /* Host Address Width field: N - 1 for N address bits (8.1) */
     uint8_t flags;           /* HOST_DMAR_INTR_REMAP ... */
     uint8_t reserved[10];

@@ -9,31 +9,12 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "sim/bytes.h"
 #include "sim/table.h"
 
 /* The differences between versions are fields of struct host_kver (kver.h,
  * section "ACPI IVRS"): ivrs_pr_fmt, ivrs_excl_as_unity, ivrs_empty_ivhd_fails,
  * ivrs_per_segment. */
-
-/* ---- little-endian helpers ------------------------------------------------ */
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-static uint64_t rd64(const uint8_t *p) { return rd32(p) | (uint64_t)rd32(p + 4) << 32; }
-static void wr16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void wr32(uint8_t *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (uint8_t)(v >> (8 * i));
-}
-static void wr64(uint8_t *p, uint64_t v)
-{
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
-}
 
 /* ---- entries --------------------------------------------------------------- */
 
@@ -125,12 +106,7 @@ struct host_ivrs *host_ivrs_create(void)
     struct host_ivrs *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
-    t->revision = 2;
-    memcpy(t->oem_id, "PCILAB", 6);
-    memcpy(t->oem_table_id, "PCILABIV", 8);
-    t->oem_revision = 1;
-    memcpy(t->creator_id, "PCLB", 4);
-    t->creator_revision = 1;
+    host_acpi_header_set(&t->hdr, 2, "PCILAB", "PCILABIV", 1, "PCLB", 1);
     return t;
 }
 
@@ -214,7 +190,7 @@ int host_ivrs_add_ivmd(struct host_ivrs *t, const struct host_ivmd *m, struct pc
 int host_ivrs_add_raw(struct host_ivrs *t, const uint8_t *bytes, size_t len,
                       struct pcilab_err *err)
 {
-    if (len < 4 || len > 0xffff || rd16(bytes + 2) != len)
+    if (len < 4 || len > 0xffff || host_acpi_get16(bytes + 2) != len)
         return pcilab_errf(err, PCILAB_EINVAL,
                            "IVRS: a raw subtable needs at least 4 bytes and its own length at "
                            "bytes 2..3 (%zu bytes given)", len);
@@ -285,10 +261,10 @@ static size_t encode_entry(const struct host_ivhd_entry *e, uint8_t *p)
     size_t len = host_ivhd_entry_len(e);
     memset(p, 0, len);
     p[0] = e->type;
-    wr16(p + 1, e->devid);
+    host_acpi_put16(p + 1, e->devid);
     p[3] = e->data;
     if (e->type >= 0x40 && e->type < 0x80)
-        wr32(p + 4, e->ext); /* 8-byte entries: dword at 4 */
+        sim_put_le32(p + 4, e->ext); /* 8-byte entries: dword at 4 */
     if (e->type == HOST_IVHD_DEV_ACPI_HID) {
         memcpy(p + 4, e->hid, 8);    /* bytes 4..11 HID */
         memcpy(p + 12, e->cid, 8);   /* bytes 12..19 CID */
@@ -307,20 +283,10 @@ long host_ivrs_encode(const struct host_ivrs *t, uint8_t *buf, size_t cap, struc
     if ((size_t)total > cap)
         return pcilab_errf(err, PCILAB_ERANGE, "IVRS: %ld bytes do not fit in %zu", total, cap);
     uint8_t *p = buf;
-    memset(p, 0, HOST_IVRS_HEADER_LEN);
-    /* ACPI 6.4 5.2.6 table header */
-    memcpy(p, "IVRS", 4);
-    wr32(p + 4, (uint32_t)total);
-    p[8] = t->revision;
-    p[9] = 0;                              /* checksum, below */
-    memcpy(p + 10, t->oem_id, 6);
-    memcpy(p + 16, t->oem_table_id, 8);
-    wr32(p + 24, t->oem_revision);
-    memcpy(p + 28, t->creator_id, 4);
-    wr32(p + 32, t->creator_revision);
+    host_acpi_header_encode(&t->hdr, "IVRS", (uint32_t)total, p); /* ACPI 6.4 5.2.6 */
     /* 48882 5.2.1: IVinfo at 36, reserved 8 bytes at 40 */
-    wr32(p + 36, t->ivinfo);
-    wr64(p + 40, t->reserved);
+    sim_put_le32(p + 36, t->ivinfo);
+    sim_put_le64(p + 40, t->reserved);
     p += HOST_IVRS_HEADER_LEN;
     for (size_t i = 0; i < t->n_blocks; i++) {
         const struct host_ivrs_block *b = &t->blocks[i];
@@ -333,12 +299,12 @@ long host_ivrs_encode(const struct host_ivrs *t, uint8_t *buf, size_t cap, struc
             const struct host_ivmd *m = &b->ivmd;
             p[0] = m->type;
             p[1] = m->flags;
-            wr16(p + 2, 32);
-            wr16(p + 4, m->devid);
-            wr16(p + 6, m->aux);
-            wr64(p + 8, m->reserved);
-            wr64(p + 16, m->start);
-            wr64(p + 24, m->length);
+            host_acpi_put16(p + 2, 32);
+            host_acpi_put16(p + 4, m->devid);
+            host_acpi_put16(p + 6, m->aux);
+            sim_put_le64(p + 8, m->reserved);
+            sim_put_le64(p + 16, m->start);
+            sim_put_le64(p + 24, m->length);
         } else {
             /* 48882 5.2.2.1 IVHD: type, flags, length, DeviceID, capability
              * offset, base address, segment, IOMMU info, feature reporting /
@@ -348,16 +314,16 @@ long host_ivrs_encode(const struct host_ivrs *t, uint8_t *buf, size_t cap, struc
             memset(p, 0, hl);
             p[0] = h->type;
             p[1] = h->flags;
-            wr16(p + 2, (uint16_t)l);
-            wr16(p + 4, h->devid);
-            wr16(p + 6, h->cap_offset);
-            wr64(p + 8, h->mmio_base);
-            wr16(p + 16, h->segment);
-            wr16(p + 18, h->info);
-            wr32(p + 20, h->feature);
+            host_acpi_put16(p + 2, (uint16_t)l);
+            host_acpi_put16(p + 4, h->devid);
+            host_acpi_put16(p + 6, h->cap_offset);
+            sim_put_le64(p + 8, h->mmio_base);
+            host_acpi_put16(p + 16, h->segment);
+            host_acpi_put16(p + 18, h->info);
+            sim_put_le32(p + 20, h->feature);
             if (hl == 40) {
-                wr64(p + 24, h->efr);
-                wr64(p + 32, h->efr2);
+                sim_put_le64(p + 24, h->efr);
+                sim_put_le64(p + 32, h->efr2);
             }
             size_t off = hl;
             for (size_t k = 0; k < b->n_entries; k++)
@@ -365,23 +331,13 @@ long host_ivrs_encode(const struct host_ivrs *t, uint8_t *buf, size_t cap, struc
         }
         p += l;
     }
-    if (t->keep_checksum) {
-        buf[9] = t->checksum;
-    } else {
-        uint8_t sum = 0;
-        for (long i = 0; i < total; i++)
-            sum = (uint8_t)(sum + buf[i]);
-        buf[9] = (uint8_t)(0x100 - sum);
-    }
+    host_acpi_checksum_fill(&t->hdr, buf, (size_t)total);
     return total;
 }
 
 bool host_ivrs_checksum_ok(const uint8_t *bytes, size_t len)
 {
-    uint8_t sum = 0;
-    for (size_t i = 0; i < len; i++)
-        sum = (uint8_t)(sum + bytes[i]);
-    return sum == 0;
+    return host_acpi_checksum_ok(bytes, len);
 }
 
 /* ---- parser ---------------------------------------------------------------- */
@@ -398,15 +354,15 @@ static int parse_ivhd(struct host_ivrs *t, size_t bi, const uint8_t *p, size_t l
                            "its %zu-byte header", p[0], at, len, hl);
     h->type = p[0];
     h->flags = p[1];
-    h->devid = rd16(p + 4);
-    h->cap_offset = rd16(p + 6);
-    h->mmio_base = rd64(p + 8);
-    h->segment = rd16(p + 16);
-    h->info = rd16(p + 18);
-    h->feature = rd32(p + 20);
+    h->devid = host_acpi_get16(p + 4);
+    h->cap_offset = host_acpi_get16(p + 6);
+    h->mmio_base = sim_get_le64(p + 8);
+    h->segment = host_acpi_get16(p + 16);
+    h->info = host_acpi_get16(p + 18);
+    h->feature = sim_get_le32(p + 20);
     if (hl == 40) {
-        h->efr = rd64(p + 24);
-        h->efr2 = rd64(p + 32);
+        h->efr = sim_get_le64(p + 24);
+        h->efr2 = sim_get_le64(p + 32);
     }
     size_t off = hl;
     while (off < len) {
@@ -425,10 +381,10 @@ static int parse_ivhd(struct host_ivrs *t, size_t bi, const uint8_t *p, size_t l
                                "IVRS: device entry type 0x%02x at offset %zu needs %zu bytes, "
                                "its IVHD ends after %zu (Linux: WARN_ON(p != end))", e[0],
                                at + off, need, len - off);
-        x.devid = rd16(e + 1);
+        x.devid = host_acpi_get16(e + 1);
         x.data = e[3];
         if (need == 8)
-            x.ext = rd32(e + 4);
+            x.ext = sim_get_le32(e + 4);
         if (e[0] == 0xf0) {
             memcpy(x.hid, e + 4, 8);
             memcpy(x.cid, e + 12, 8);
@@ -461,7 +417,7 @@ int host_ivrs_parse(const uint8_t *bytes, size_t len, struct host_ivrs **out,
         return pcilab_errf(err, PCILAB_EMALFORMED,
                            "IVRS: signature bytes are %02x %02x %02x %02x, not \"IVRS\"",
                            bytes[0], bytes[1], bytes[2], bytes[3]);
-    uint32_t tlen = rd32(bytes + 4);
+    uint32_t tlen = sim_get_le32(bytes + 4);
     if (tlen < HOST_IVRS_HEADER_LEN || tlen > len)
         return pcilab_errf(err, PCILAB_EMALFORMED,
                            "IVRS: header says %u bytes, %zu are present (need 48..%zu)", tlen,
@@ -469,16 +425,9 @@ int host_ivrs_parse(const uint8_t *bytes, size_t len, struct host_ivrs **out,
     struct host_ivrs *t = host_ivrs_create();
     if (!t)
         return pcilab_errf(err, PCILAB_ENOMEM, "IVRS: out of memory");
-    t->revision = bytes[8];
-    t->checksum = bytes[9];
-    t->keep_checksum = !host_ivrs_checksum_ok(bytes, tlen);
-    memcpy(t->oem_id, bytes + 10, 6);
-    memcpy(t->oem_table_id, bytes + 16, 8);
-    t->oem_revision = rd32(bytes + 24);
-    memcpy(t->creator_id, bytes + 28, 4);
-    t->creator_revision = rd32(bytes + 32);
-    t->ivinfo = rd32(bytes + 36);
-    t->reserved = rd64(bytes + 40);
+    host_acpi_header_decode(bytes, tlen, &t->hdr);
+    t->ivinfo = sim_get_le32(bytes + 36);
+    t->reserved = sim_get_le64(bytes + 40);
     size_t at = HOST_IVRS_HEADER_LEN;
     int rc = 0;
     while (at < tlen) {
@@ -489,7 +438,7 @@ int host_ivrs_parse(const uint8_t *bytes, size_t len, struct host_ivrs **out,
             break;
         }
         const uint8_t *p = bytes + at;
-        size_t bl = rd16(p + 2);
+        size_t bl = host_acpi_get16(p + 2);
         if (bl == 0) {
             rc = pcilab_errf(err, PCILAB_EMALFORMED,
                              "IVRS: subtable type 0x%02x at offset %zu has length 0 (Linux "
@@ -515,8 +464,8 @@ int host_ivrs_parse(const uint8_t *bytes, size_t len, struct host_ivrs **out,
                 break;
             }
             struct host_ivmd m = {
-                .type = p[0], .flags = p[1], .devid = rd16(p + 4), .aux = rd16(p + 6),
-                .reserved = rd64(p + 8), .start = rd64(p + 16), .length = rd64(p + 24),
+                .type = p[0], .flags = p[1], .devid = host_acpi_get16(p + 4), .aux = host_acpi_get16(p + 6),
+                .reserved = sim_get_le64(p + 8), .start = sim_get_le64(p + 16), .length = sim_get_le64(p + 24),
             };
             rc = host_ivrs_add_ivmd(t, &m, err);
         } else {
@@ -803,14 +752,14 @@ int host_ivrs_linux_run(struct host_ivrs_linux *lx, const uint8_t *bytes, size_t
                        : b0->kind == HOST_IVRS_IVMD ? b0->ivmd.type : b0->raw[0];
         uint16_t devid0 = b0->kind == HOST_IVRS_IVHD ? b0->ivhd.devid
                           : b0->kind == HOST_IVRS_IVMD ? b0->ivmd.devid
-                          : (b0->raw_len >= 6 ? rd16(b0->raw + 4) : 0);
+                          : (b0->raw_len >= 6 ? host_acpi_get16(b0->raw + 4) : 0);
         for (size_t i = 0; i < t->n_blocks; i++) {
             const struct host_ivrs_block *b = &t->blocks[i];
             uint8_t type = b->kind == HOST_IVRS_IVHD ? b->ivhd.type
                            : b->kind == HOST_IVRS_IVMD ? b->ivmd.type : b->raw[0];
             uint16_t devid = b->kind == HOST_IVRS_IVHD ? b->ivhd.devid
                              : b->kind == HOST_IVRS_IVMD ? b->ivmd.devid
-                             : (b->raw_len >= 6 ? rd16(b->raw + 4) : 0);
+                             : (b->raw_len >= 6 ? host_acpi_get16(b->raw + 4) : 0);
             if (type > 0x40)
                 break;
             if (devid == devid0)

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "host/kver.h"
+#include "host/acpi_table.h"
 #include "sim/err.h"
 
 #define HOST_IVRS_HEADER_LEN 48u /* ACPI header (36) + IVinfo (4) + reserved (8) */
@@ -155,14 +156,7 @@ struct host_ivrs_block {
 };
 
 struct host_ivrs {
-    uint8_t revision;
-    uint8_t checksum;        /* as read; the encoder computes it unless keep_checksum */
-    bool keep_checksum;      /* encode `checksum` as is (set by parse when it was wrong) */
-    char oem_id[6];
-    char oem_table_id[8];
-    uint32_t oem_revision;
-    char creator_id[4];
-    uint32_t creator_revision;
+    struct host_acpi_header hdr; /* ACPI 6.4 5.2.6 (revision: 2) */
     uint32_t ivinfo;         /* EFRSup 0, DMA remap 1, GVAsize 7:5, PAsize 14:8, VAsize 21:15 */
     uint64_t reserved;
     struct host_ivrs_block *blocks;

@@ -152,12 +152,7 @@ int scn_firmware_ivrs(const struct scn_machine *m, const struct scn_system *s, u
     if (!t)
         return pcilab_errf(err, PCILAB_ENOMEM, "out of memory for the IVRS");
     /* OEM fields as AMD reference firmware (AGESA) fills them */
-    memcpy(t->oem_id, "AMD   ", 6);
-    memcpy(t->oem_table_id, "AGESA   ", 8);
-    t->oem_revision = 1;
-    memcpy(t->creator_id, "AMD ", 4);
-    t->creator_revision = 1;
-    t->revision = 2;
+    host_acpi_header_set(&t->hdr, 2, "AMD   ", "AGESA   ", 1, "AMD ", 1);
     int r = m->firmware.ivrs ? described_ivrs(m, s, t, err) : default_ivrs(m, s, t, err);
     long n = r < 0 ? r : host_ivrs_encoded_len(t, err);
     if (n > 0) {

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "diag/dma_watch.h"
+#include "diag_fixture.h"
 #include "host/kernel.h"
 #include "pcie/enumerate.h"
 #include "scenario/boot.h"
@@ -22,40 +23,27 @@
 #include "sim/sim.h"
 
 struct run {
-    struct scn_machine m;
-    struct pcilab_sim *sim;
-    struct scn_system *sys;
-    struct pcie_enum_report rep;
-    struct host_kernel *k;
+    struct diag_fx fx;
     struct diag_dma_watch *w;
 };
 
 static void run(struct run *x, const char *scenario, const char *iommu, const char *cmdline,
                 sim_time_t until)
 {
-    struct pcilab_err err;
-    pcilab_err_clear(&err);
     memset(x, 0, sizeof *x);
-    assert_int_equal(scn_load_builtin(scenario, &x->m, &err), 0);
-    if (iommu)
-        assert_int_equal(scn_set(&x->m, "iommu", iommu, &err), 0);
-    x->sim = sim_create(x->m.seed);
-    assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
-    assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);
-    struct scn_boot_opts o = {NULL, cmdline, false};
-    assert_int_equal(scn_boot(x->sys, &x->m, &o, &x->rep, &x->k, &err), 0);
-    struct iommu *io = scn_system_iommu_count(x->sys) ? scn_system_iommu(x->sys, 0)->iommu : NULL;
-    x->w = diag_dma_watch_create(x->k, scn_system_fabric(x->sys), io);
+    diag_fx_load(&x->fx, scenario, iommu);
+    diag_fx_build(&x->fx, x->fx.m.seed);
+    diag_fx_boot(&x->fx, NULL, cmdline);
+    struct iommu *io = scn_system_iommu_count(x->fx.sys) ? scn_system_iommu(x->fx.sys, 0)->iommu : NULL;
+    x->w = diag_dma_watch_create(x->fx.k, scn_system_fabric(x->fx.sys), io);
     assert_non_null(x->w);
-    sim_run_until(x->sim, until);
+    sim_run_until(x->fx.sim, until);
 }
 
 static void done(struct run *x)
 {
     diag_dma_watch_destroy(x->w);
-    sim_destroy(x->sim);
-    pcie_enum_report_free(&x->rep);
-    scn_free(&x->m);
+    diag_fx_free(&x->fx);
 }
 
 static void test_translated_is_silent(void **state)
@@ -107,7 +95,7 @@ static void test_kinds_without_iommu(void **state)
     struct run x;
     /* a write into the device's own DMA_TO_DEVICE buffer */
     run(&x, "edu-write-to-device-map", "none", NULL, 500 * SIM_MS);
-    assert_int_equal(scn_system_iommu_count(x.sys), 0);
+    assert_int_equal(scn_system_iommu_count(x.fx.sys), 0);
     assert_int_equal(diag_dma_watch_count(x.w), 1);
     const struct diag_dma_stray *s = diag_dma_watch_at(x.w, 0);
     assert_int_equal(s->kind, DIAG_STRAY_DIRECTION);

@@ -39,6 +39,30 @@ static bool has_set(const char (*sets)[EXPLAIN_SIM_SET_LEN], size_t n, const cha
     return false;
 }
 
+/* A loaded machine built on a new simulation and enumerated; unbuild frees
+ * what build made (the description stays the caller's). */
+struct built {
+    struct pcilab_sim *sim;
+    struct scn_system *sys;
+    struct pcie_enum_report rep;
+};
+
+static void build(struct scn_machine *m, struct built *b)
+{
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    b->sim = sim_create(m->seed);
+    memset(&b->rep, 0, sizeof b->rep);
+    if (scn_build(m, b->sim, &b->sys, &err) < 0 || scn_enumerate(b->sys, &b->rep, &err) < 0)
+        fail_msg("%s", err.msg);
+}
+
+static void unbuild(struct built *b)
+{
+    pcie_enum_report_free(&b->rep);
+    sim_destroy(b->sim);
+}
+
 /* The scenario text, loaded with its --set keys applied as pcilab run would. */
 static void load(const struct explain_sim_scn *s, bool fixed, struct scn_machine *m)
 {
@@ -246,22 +270,17 @@ static void test_generic(void **state)
     assert_true(i >= 0);
     assert_string_equal(m.funcs[i].model, "ecp5_dma");
     assert_string_equal(scn_param_get(&m.funcs[i], "payload"), "384");
-    struct pcilab_sim *sim = sim_create(m.seed);
-    struct scn_system *sys;
-    struct pcie_enum_report rep;
-    memset(&rep, 0, sizeof rep);
-    if (scn_build(&m, sim, &sys, &err) < 0 || scn_enumerate(sys, &rep, &err) < 0)
-        fail_msg("%s", err.msg);
-    const struct scn_sysfn *f = scn_system_find(sys, "fpga");
+    struct built b;
+    build(&m, &b);
+    const struct scn_sysfn *f = scn_system_find(b.sys, "fpga");
     assert_non_null(f);
     assert_int_equal(pcie_fn_bdf(f->fn), 0x0301);
     /* the requester 00:00.0 is the root complex, a host bridge */
-    f = scn_system_find(sys, "rc");
+    f = scn_system_find(b.sys, "rc");
     assert_non_null(f);
     assert_int_equal(pcie_fn_bdf(f->fn), 0x0000);
     assert_int_equal(f->kind, SCN_HOST_BRIDGE);
-    pcie_enum_report_free(&rep);
-    sim_destroy(sim);
+    unbuild(&b);
     scn_free(&m);
     explain_sim_scn_free(&s);
 
@@ -691,18 +710,13 @@ static void make_dump(bool no_iommu, const char *path, struct pcie_dump *d)
     const char *y = ryzen_yaml(no_iommu);
     if (scn_load_string("ryzen.yaml", y, strlen(y), &m, &err) < 0)
         fail_msg("%u:%u: %s", err.line, err.col, err.msg);
-    struct pcilab_sim *sim = sim_create(m.seed);
-    struct scn_system *sys;
-    struct pcie_enum_report rep;
-    memset(&rep, 0, sizeof rep);
-    if (scn_build(&m, sim, &sys, &err) < 0 || scn_enumerate(sys, &rep, &err) < 0)
-        fail_msg("%s", err.msg);
+    struct built b;
+    build(&m, &b);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
-    assert_int_equal(scn_system_write_dump(sys, f, 4096, 0, &err), 0);
+    assert_int_equal(scn_system_write_dump(b.sys, f, 4096, 0, &err), 0);
     fclose(f);
-    pcie_enum_report_free(&rep);
-    sim_destroy(sim);
+    unbuild(&b);
     scn_free(&m);
     pcie_dump_init(d);
     if (pcie_dump_load(d, path, &err) < 0)
@@ -854,20 +868,15 @@ static void test_dump(void **state)
      * 0xc0100000, is 1 MiB aligned) */
     assert_int_equal(m.funcs[nvme].bars[0].type, SCN_BAR_MEM64);
     assert_int_equal(m.funcs[nvme].bars[0].size, 0x100000);
-    struct pcilab_sim *sim = sim_create(m.seed);
-    struct scn_system *sys;
-    struct pcie_enum_report rep;
-    memset(&rep, 0, sizeof rep);
-    if (scn_build(&m, sim, &sys, &err) < 0 || scn_enumerate(sys, &rep, &err) < 0)
-        fail_msg("%s", err.msg);
-    const struct scn_sysfn *f = scn_system_find(sys, "fpga");
+    struct built b;
+    build(&m, &b);
+    const struct scn_sysfn *f = scn_system_find(b.sys, "fpga");
     assert_non_null(f);
     assert_int_equal(pcie_fn_bdf(f->fn), 0x0300);
-    f = scn_system_find(sys, "05:00.0");
+    f = scn_system_find(b.sys, "05:00.0");
     assert_non_null(f);
-    assert_int_equal(scn_system_iommu_count(sys), 1);
-    pcie_enum_report_free(&rep);
-    sim_destroy(sim);
+    assert_int_equal(scn_system_iommu_count(b.sys), 1);
+    unbuild(&b);
     scn_free(&m);
     explain_sim_scn_free(&s);
 

@@ -17,6 +17,7 @@
 #include "devices/devices.h"
 #include "diag/iommu_diag.h"
 #include "diag/iommu_rec.h"
+#include "diag_fixture.h"
 #include "host/kernel.h"
 #include "pcie/enumerate.h"
 #include "pcie/topology.h"
@@ -143,11 +144,7 @@ static void test_rec_attach(void **state)
 /* ---- the seed machine, in process ---- */
 
 struct run {
-    struct scn_machine m;
-    struct pcilab_sim *sim;
-    struct scn_system *sys;
-    struct pcie_enum_report rep;
-    struct host_kernel *k;
+    struct diag_fx fx;
     struct diag_rec *rec;
     struct diag_fn fns[64];
     struct diag_machine dm;
@@ -159,35 +156,33 @@ static void run_seed(struct run *x, const char *set_key, const char *set_value, 
 {
     struct pcilab_err err;
     memset(x, 0, sizeof *x);
-    assert_int_equal(scn_load_builtin("seed", &x->m, &err), 0);
-    x->sim = sim_create(x->m.seed);
-    assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
-    assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);
+    diag_fx_load(&x->fx, "seed", NULL);
+    diag_fx_build(&x->fx, x->fx.m.seed);
     if (set_key) {
-        const struct scn_sysfn *f = scn_system_find(x->sys, "ecp5");
+        const struct scn_sysfn *f = scn_system_find(x->fx.sys, "ecp5");
         assert_non_null(f);
         assert_int_equal(dev_model_set(f->dev, set_key, set_value, &err), 0);
     }
-    assert_int_equal(scn_boot(x->sys, &x->m, NULL, &x->rep, &x->k, &err), 0);
-    assert_int_equal(scn_system_iommu_count(x->sys), 1);
+    diag_fx_boot(&x->fx, NULL, NULL);
+    assert_int_equal(scn_system_iommu_count(x->fx.sys), 1);
     x->rec = diag_rec_create();
-    diag_rec_attach(x->rec, scn_system_iommu(x->sys, 0)->iommu);
+    diag_rec_attach(x->rec, scn_system_iommu(x->fx.sys, 0)->iommu);
     /* the DMA watch, as pcilab run attaches it: it must change nothing in a
      * requester-ID finding */
-    x->w = diag_dma_watch_create(x->k, scn_system_fabric(x->sys),
-                                 scn_system_iommu(x->sys, 0)->iommu);
-    sim_run_until(x->sim, until);
+    x->w = diag_dma_watch_create(x->fx.k, scn_system_fabric(x->fx.sys),
+                                 scn_system_iommu(x->fx.sys, 0)->iommu);
+    sim_run_until(x->fx.sim, until);
 
-    size_t n = scn_system_count(x->sys);
+    size_t n = scn_system_count(x->fx.sys);
     assert_true(n <= 64);
     for (size_t i = 0; i < n; i++) {
-        const struct scn_sysfn *sf = scn_system_at(x->sys, i);
+        const struct scn_sysfn *sf = scn_system_at(x->fx.sys, i);
         x->fns[i] = (struct diag_fn){sf->fn, sf->name, sf->dev};
     }
     x->dm = (struct diag_machine){
-        .fabric = scn_system_fabric(x->sys), .map = scn_system_addrmap(x->sys),
-        .iommu_fn = scn_system_iommu(x->sys, 0)->fn, .kernel = x->k,
-        .log = sim_log(x->sim), .fns = x->fns, .nfns = n, .watch = x->w};
+        .fabric = scn_system_fabric(x->fx.sys), .map = scn_system_addrmap(x->fx.sys),
+        .iommu_fn = scn_system_iommu(x->fx.sys, 0)->fn, .kernel = x->fx.k,
+        .log = sim_log(x->fx.sim), .fns = x->fns, .nfns = n, .watch = x->w};
     assert_int_equal(diag_analyse(x->rec, &x->dm, &x->out, &err), 0);
 }
 
@@ -196,9 +191,7 @@ static void run_done(struct run *x)
     diag_report_free(&x->out);
     diag_dma_watch_destroy(x->w);
     diag_rec_destroy(x->rec);
-    sim_destroy(x->sim);
-    pcie_enum_report_free(&x->rep);
-    scn_free(&x->m);
+    diag_fx_free(&x->fx);
 }
 
 static const struct diag_flag_bit *flag(const struct diag_finding *f, const char *name)
@@ -337,29 +330,26 @@ static void run_edu(struct run *x, const char *scenario, bool watch)
 {
     struct pcilab_err err;
     memset(x, 0, sizeof *x);
-    assert_int_equal(scn_load_builtin(scenario, &x->m, &err), 0);
     /* the diagnosis of AMD-Vi faults (the edu machine's default is VT-d) */
-    assert_int_equal(scn_set(&x->m, "iommu", "amd-vi", &err), 0);
-    x->sim = sim_create(x->m.seed);
-    assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
-    assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);
-    assert_int_equal(scn_boot(x->sys, &x->m, NULL, &x->rep, &x->k, &err), 0);
-    assert_int_equal(scn_system_iommu_count(x->sys), 1);
+    diag_fx_load(&x->fx, scenario, "amd-vi");
+    diag_fx_build(&x->fx, x->fx.m.seed);
+    diag_fx_boot(&x->fx, NULL, NULL);
+    assert_int_equal(scn_system_iommu_count(x->fx.sys), 1);
     x->rec = diag_rec_create();
-    diag_rec_attach(x->rec, scn_system_iommu(x->sys, 0)->iommu);
+    diag_rec_attach(x->rec, scn_system_iommu(x->fx.sys, 0)->iommu);
     if (watch) /* after the recorder, as pcilab run does: it chains the observer */
-        x->w = diag_dma_watch_create(x->k, scn_system_fabric(x->sys),
-                                     scn_system_iommu(x->sys, 0)->iommu);
-    sim_run_until(x->sim, 500 * SIM_MS);
-    size_t n = scn_system_count(x->sys);
+        x->w = diag_dma_watch_create(x->fx.k, scn_system_fabric(x->fx.sys),
+                                     scn_system_iommu(x->fx.sys, 0)->iommu);
+    sim_run_until(x->fx.sim, 500 * SIM_MS);
+    size_t n = scn_system_count(x->fx.sys);
     for (size_t i = 0; i < n; i++) {
-        const struct scn_sysfn *sf = scn_system_at(x->sys, i);
+        const struct scn_sysfn *sf = scn_system_at(x->fx.sys, i);
         x->fns[i] = (struct diag_fn){sf->fn, sf->name, sf->dev};
     }
     x->dm = (struct diag_machine){
-        .fabric = scn_system_fabric(x->sys), .map = scn_system_addrmap(x->sys),
-        .iommu_fn = scn_system_iommu(x->sys, 0)->fn, .kernel = x->k,
-        .log = sim_log(x->sim), .fns = x->fns, .nfns = n, .watch = x->w};
+        .fabric = scn_system_fabric(x->fx.sys), .map = scn_system_addrmap(x->fx.sys),
+        .iommu_fn = scn_system_iommu(x->fx.sys, 0)->fn, .kernel = x->fx.k,
+        .log = sim_log(x->fx.sim), .fns = x->fns, .nfns = n, .watch = x->w};
     assert_int_equal(diag_analyse(x->rec, &x->dm, &x->out, &err), 0);
 }
 

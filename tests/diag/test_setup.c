@@ -12,6 +12,7 @@
 
 #include "devices/devices.h"
 #include "diag/setup.h"
+#include "diag_fixture.h"
 #include "scenario/boot.h"
 #include "scenario/build.h"
 
@@ -20,11 +21,7 @@
 #define UNTIL (SIM_S / 5 + SIM_MS)
 
 struct run {
-    struct scn_machine m;
-    struct pcilab_sim *sim;
-    struct scn_system *sys;
-    struct pcie_enum_report rep;
-    struct host_kernel *k;
+    struct diag_fx fx;
     struct diag_setup s;
 };
 
@@ -36,21 +33,19 @@ static void run(struct run *r, const char *version, const char *cmdline, const c
 {
     struct pcilab_err err;
     memset(r, 0, sizeof *r);
-    assert_int_equal(scn_load_builtin("seed", &r->m, &err), 0);
+    diag_fx_load(&r->fx, "seed", NULL);
     if (modparams) {
         bool found = false;
-        for (size_t i = 0; i < r->m.kernel.nmodules; i++)
-            if (!strcmp(r->m.kernel.modules[i].name, "ecp5_dma")) {
-                snprintf(r->m.kernel.modules[i].params, sizeof r->m.kernel.modules[i].params, "%s",
+        for (size_t i = 0; i < r->fx.m.kernel.nmodules; i++)
+            if (!strcmp(r->fx.m.kernel.modules[i].name, "ecp5_dma")) {
+                snprintf(r->fx.m.kernel.modules[i].params, sizeof r->fx.m.kernel.modules[i].params, "%s",
                          modparams);
                 found = true;
             }
         assert_true(found);
     }
-    r->sim = sim_create(1);
-    assert_int_equal(scn_build(&r->m, r->sim, &r->sys, &err), 0);
-    assert_int_equal(scn_enumerate(r->sys, &r->rep, &err), 0);
-    const struct scn_sysfn *ecp5 = scn_system_find(r->sys, "ecp5");
+    diag_fx_build(&r->fx, 1);
+    const struct scn_sysfn *ecp5 = scn_system_find(r->fx.sys, "ecp5");
     assert_non_null(ecp5);
     for (size_t i = 0; sets && sets[i]; i++) {
         char key[64];
@@ -58,17 +53,14 @@ static void run(struct run *r, const char *version, const char *cmdline, const c
         snprintf(key, sizeof key, "%.*s", (int)(eq - sets[i]), sets[i]);
         assert_int_equal(dev_model_set(ecp5->dev, key, eq + 1, &err), 0);
     }
-    struct scn_boot_opts o = {version, cmdline, false};
-    assert_int_equal(scn_boot(r->sys, &r->m, &o, &r->rep, &r->k, &err), 0);
-    sim_run_until(r->sim, until);
-    assert_int_equal(diag_setup_explain(r->k, r->sys, &r->s, &err), 0);
+    diag_fx_boot(&r->fx, version, cmdline);
+    sim_run_until(r->fx.sim, until);
+    assert_int_equal(diag_setup_explain(r->fx.k, r->fx.sys, &r->s, &err), 0);
 }
 
 static void done(struct run *r)
 {
-    pcie_enum_report_free(&r->rep);
-    sim_destroy(r->sim);
-    scn_free(&r->m);
+    diag_fx_free(&r->fx);
 }
 
 static const struct diag_setup_note *need(const struct run *r, enum diag_setup_id id)
@@ -276,16 +268,11 @@ static void run_edu(struct run *r, const char *iommu, const char *cmdline)
 {
     struct pcilab_err err;
     memset(r, 0, sizeof *r);
-    assert_int_equal(scn_load_builtin("edu-use-after-unmap", &r->m, &err), 0);
-    if (iommu)
-        assert_int_equal(scn_set(&r->m, "iommu", iommu, &err), 0);
-    r->sim = sim_create(1);
-    assert_int_equal(scn_build(&r->m, r->sim, &r->sys, &err), 0);
-    assert_int_equal(scn_enumerate(r->sys, &r->rep, &err), 0);
-    struct scn_boot_opts o = {NULL, cmdline, false};
-    assert_int_equal(scn_boot(r->sys, &r->m, &o, &r->rep, &r->k, &err), 0);
-    sim_run_until(r->sim, 500 * SIM_MS);
-    assert_int_equal(diag_setup_explain(r->k, r->sys, &r->s, &err), 0);
+    diag_fx_load(&r->fx, "edu-use-after-unmap", iommu);
+    diag_fx_build(&r->fx, 1);
+    diag_fx_boot(&r->fx, NULL, cmdline);
+    sim_run_until(r->fx.sim, 500 * SIM_MS);
+    assert_int_equal(diag_setup_explain(r->fx.k, r->fx.sys, &r->s, &err), 0);
 }
 
 /* Nothing of the seed's board in any note of a machine without it. */

@@ -19,6 +19,7 @@
 
 #include "drivers/drivers.h"
 #include "../host/amd_iommu_fn.h"
+#include "../host/machine_common.h"
 #include "host/amd_iommu.h"
 #include "host/boot.h"
 #include "host/dma.h"
@@ -290,13 +291,7 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
     m->can.fn = pcie_fabric_add_endpoint(m->f, m->rp2, &m->can.cfg, &regdev_ops, &m->can, err);
     if (!m->ecp5.fn || !m->can.fn)
         abort();
-    m->ram = mem_phys_create();
-    m->map = mem_addrmap_create(m->ram);
-    if (mem_addrmap_add_ram(m->map, 0, 0x80000000ull, "System RAM", err) < 0)
-        abort();
-    pcie_fabric_set_memory(m->f, m->map);
-    if (pcie_enumerate(m->f, NULL, NULL, NULL) < 0)
-        abort();
+    tmach_memory_enumerate(m->f, &m->ram, &m->map, err);
 
     struct amdvi_config ac;
     amdvi_config_default(&ac);
@@ -311,9 +306,9 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
     struct host_ivrs *t = host_ivrs_create();
     struct host_ivhd h = {.type = HOST_IVHD_TYPE_11, .flags = 0xb0, .devid = 0x0002,
                           .cap_offset = 0x40, .mmio_base = DRV_AMD_MMIO, .efr = ac.efr};
-    t->revision = 2;
+    t->hdr.revision = 2;
     t->ivinfo = 1u | 48u << 8 | 64u << 15;
-    memcpy(t->oem_id, "AMD   ", 6);
+    memcpy(t->hdr.oem_id, "AMD   ", 6);
     int blk = host_ivrs_add_ivhd(t, &h, err);
     const uint16_t sel[] = {0x0008, 0x0100, 0x0010, 0x0200}; /* 00:01.0 01:00.0 00:02.0 02:00.0 */
     for (size_t i = 0; i < sizeof sel / sizeof sel[0]; i++) {
@@ -345,9 +340,7 @@ static void drv_machine_build(struct drv_machine *m, const struct drv_machine_op
 
 static void drv_machine_free(struct drv_machine *m)
 {
-    sim_destroy(m->sim);
-    mem_addrmap_destroy(m->map);
-    mem_phys_destroy(m->ram);
+    tmach_free(m->sim, m->ram, m->map);
 }
 
 /* Runs the simulation for d of simulated time. */

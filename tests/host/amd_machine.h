@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../pcie/fabric_fixture.h"
+#include "machine_common.h"
 #include "amd_iommu_fn.h"
 #include "host/amd_iommu.h"
 #include "host/dma.h"
@@ -77,13 +78,7 @@ static void amd_machine_build(struct amd_machine *m, const struct amd_machine_op
                   : NULL;
     if (!m->iommu_fn || !m->rp || !m->ep)
         abort();
-    m->ram = mem_phys_create();
-    m->map = mem_addrmap_create(m->ram);
-    if (mem_addrmap_add_ram(m->map, 0, 0x80000000ull, "System RAM", err) < 0)
-        abort();
-    pcie_fabric_set_memory(m->f, m->map);
-    if (pcie_enumerate(m->f, NULL, NULL, NULL) < 0)
-        abort();
+    tmach_memory_enumerate(m->f, &m->ram, &m->map, err);
 
     struct amdvi_config ac;
     amdvi_config_default(&ac);
@@ -98,9 +93,9 @@ static void amd_machine_build(struct amd_machine *m, const struct amd_machine_op
     struct host_ivrs *t = host_ivrs_create();
     struct host_ivhd h = {.type = HOST_IVHD_TYPE_11, .flags = 0xb0, .devid = 0x0002,
                           .cap_offset = 0x40, .mmio_base = AMD_MMIO, .efr = amd_ivrs_efr()};
-    t->revision = 2;
+    t->hdr.revision = 2;
     t->ivinfo = 1u | 48u << 8 | 64u << 15; /* EFRSup, PA 48, VA 64 */
-    memcpy(t->oem_id, "AMD   ", 6);
+    memcpy(t->hdr.oem_id, "AMD   ", 6);
     int blk = host_ivrs_add_ivhd(t, &h, err);
     struct host_ivhd_entry e;
     if (o->select_00) {
@@ -140,9 +135,7 @@ static inline void amd_machine_unused(void)
 static void amd_machine_free(struct amd_machine *m)
 {
     host_leave(m->prev);
-    sim_destroy(m->sim);
-    mem_addrmap_destroy(m->map);
-    mem_phys_destroy(m->ram);
+    tmach_free(m->sim, m->ram, m->map);
     free(m->dev);
 }
 

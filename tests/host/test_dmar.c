@@ -94,7 +94,7 @@ static void test_q35_round_trip(void **state)
     assert_int_equal(t->s[0].scopes[0].type, HOST_DMAR_SCOPE_IOAPIC);
     assert_int_equal(t->s[0].scopes[5].path[0].dev, 0x1f);
     assert_int_equal(t->s[0].scopes[5].path[0].fn, 3);
-    assert_false(t->keep_checksum);
+    assert_false(t->hdr.keep_checksum);
     size_t n2;
     uint8_t *b2 = encode(t, &n2);
     assert_int_equal(n2, n);
@@ -204,7 +204,7 @@ static void test_every_type_round_trip(void **state)
     b[9] ^= 0x5a;
     host_dmar_destroy(u);
     assert_int_equal(host_dmar_parse(b, n, &u, &e), 0);
-    assert_true(u->keep_checksum);
+    assert_true(u->hdr.keep_checksum);
     free(b2);
     b2 = encode(u, &n2);
     assert_memory_equal(b, b2, n);

@@ -182,7 +182,7 @@ static void every_entry_type_round_trips(void **state)
     assert_int_equal(hid->uid_len, 4);
     assert_int_equal(u->blocks[0].ivhd.efr, 0xa5a5a5);
     assert_int_equal(u->blocks[3].ivmd.type, 0x20);
-    assert_false(u->keep_checksum);
+    assert_false(u->hdr.keep_checksum);
     size_t len2;
     uint8_t *b2 = encode(u, &len2);
     assert_int_equal(len2, len);
@@ -204,7 +204,7 @@ static void bad_checksum_is_linux_business(void **state)
     struct host_ivrs *u = NULL;
     struct pcilab_err e = {0};
     assert_int_equal(host_ivrs_parse(b, len, &u, &e), 0);
-    assert_true(u->keep_checksum);
+    assert_true(u->hdr.keep_checksum);
     size_t len2;
     uint8_t *b2 = encode(u, &len2);
     assert_memory_equal(b, b2, len); /* the wrong checksum survives re-encoding */
@@ -388,9 +388,9 @@ static struct host_ivrs *carrizo_table(void)
 {
     struct pcilab_err e = {0};
     struct host_ivrs *t = host_ivrs_create();
-    memcpy(t->oem_id, "AMD   ", 6);
-    memcpy(t->oem_table_id, "AMD IVRS", 8);
-    memcpy(t->creator_id, "AMD ", 4);
+    memcpy(t->hdr.oem_id, "AMD   ", 6);
+    memcpy(t->hdr.oem_table_id, "AMD IVRS", 8);
+    memcpy(t->hdr.creator_id, "AMD ", 4);
     t->ivinfo = 0x00203040; /* VAsize 64, PAsize 48 (0x30 << 8), GVAsize 48 (2 << 5) */
     struct host_ivhd h10 = {.type = 0x10, .flags = 0xb0, .devid = BDF(0, 0, 2), .cap_offset = 0x40,
                             .mmio_base = 0xfeb80000, .feature = (4u << 13) | (2u << 17)};

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../pcie/fabric_fixture.h"
+#include "machine_common.h"
 #include "host/boot.h"
 #include "host/dmar.h"
 #include "host/intel_iommu.h"
@@ -98,13 +99,7 @@ static void vtd_machine_build_rmrr(struct vtd_machine *m, const char *version, c
         fprintf(stderr, "%s\n", err->msg);
         abort();
     }
-    m->ram = mem_phys_create();
-    m->map = mem_addrmap_create(m->ram);
-    if (mem_addrmap_add_ram(m->map, 0, 0x80000000ull, "System RAM", err) < 0)
-        abort();
-    pcie_fabric_set_memory(m->f, m->map);
-    if (pcie_enumerate(m->f, NULL, NULL, NULL) < 0)
-        abort();
+    tmach_memory_enumerate(m->f, &m->ram, &m->map, err);
     struct vtd_config vc;
     vtd_config_qemu(&vc);
     vc.msi = vtd_machine_msi;
@@ -157,9 +152,7 @@ static inline void vtd_machine_unused(void)
 static void vtd_machine_free(struct vtd_machine *m)
 {
     host_leave(m->prev);
-    sim_destroy(m->sim);
-    mem_addrmap_destroy(m->map);
-    mem_phys_destroy(m->ram);
+    tmach_free(m->sim, m->ram, m->map);
     free(m->edu);
     free(m->isa);
     free(m->sata);

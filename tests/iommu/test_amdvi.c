@@ -12,6 +12,7 @@
 
 #include "iommu/amdvi.h"
 #include "sim/sim.h"
+#include "iommu_fixture.h"
 
 #define MMIO     0xfeb80000ull
 #define DEV_TAB  0x00100000ull /* 2 MiB: every DeviceID */
@@ -20,7 +21,6 @@
 #define CW_STORE 0x00420000ull
 #define IRT      0x00500000ull
 #define TABLES   0x01000000ull
-#define RAM_SIZE 0x80000000ull
 
 struct fx {
     struct pcilab_sim *sim;
@@ -38,35 +38,12 @@ static void on_msi(void *ctx)
     ((struct fx *)ctx)->msis++;
 }
 
-static void w64(struct fx *f, uint64_t off, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    assert_int_equal(mem_addrmap_write(f->map, MMIO + off, b, 8, NULL), 0);
-}
+static void w64(struct fx *f, uint64_t off, uint64_t v) { ifx_w64(f->map, MMIO + off, v); }
+static uint64_t r64(struct fx *f, uint64_t off) { return ifx_r64(f->map, MMIO + off); }
 
-static uint64_t r64(struct fx *f, uint64_t off)
-{
-    uint8_t b[8];
-    assert_int_equal(mem_addrmap_read(f->map, MMIO + off, b, 8, NULL), 0);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
+static uint64_t mem64(struct fx *f, uint64_t pa) { return ifx_get64(f->ram, pa); }
 
-static uint64_t mem64(struct fx *f, uint64_t pa)
-{
-    uint64_t v;
-    assert_int_equal(mem_phys_read64(f->ram, pa, &v, NULL), 0);
-    return v;
-}
-
-static void put64(struct fx *f, uint64_t pa, uint64_t v)
-{
-    assert_int_equal(mem_phys_write64(f->ram, pa, v, NULL), 0);
-}
+static void put64(struct fx *f, uint64_t pa, uint64_t v) { ifx_put64(f->ram, pa, v); }
 
 #define CTL_ON (AMDVI_CTL_IOMMU_EN | AMDVI_CTL_EVENT_LOG_EN | AMDVI_CTL_EVENT_INT_EN | \
                 AMDVI_CTL_CMD_BUF_EN | AMDVI_CTL_COM_WAIT_INT_EN)
@@ -74,10 +51,7 @@ static void put64(struct fx *f, uint64_t pa, uint64_t v)
 static int fx_setup_cfg(void **state, void (*tweak)(struct amdvi_config *))
 {
     struct fx *f = calloc(1, sizeof *f);
-    f->sim = sim_create(1);
-    f->ram = mem_phys_create();
-    f->map = mem_addrmap_create(f->ram);
-    assert_int_equal(mem_addrmap_add_ram(f->map, 0, RAM_SIZE, "System RAM", NULL), 0);
+    ifx_mem_up(&f->sim, &f->ram, &f->map);
     amdvi_config_default(&f->cfg);
     f->cfg.mmio_base = MMIO;
     f->cfg.msi = on_msi;
@@ -110,9 +84,7 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    sim_destroy(f->sim);
-    mem_addrmap_destroy(f->map);
-    mem_phys_destroy(f->ram);
+    ifx_mem_down(f->sim, f->ram, f->map);
     free(f);
     return 0;
 }
@@ -126,10 +98,7 @@ static void set_dte(struct fx *f, uint16_t devid, const struct amdvi_dte *d)
 
 static uint64_t new_table(struct fx *f)
 {
-    uint64_t t = f->next_table;
-    f->next_table += 0x1000;
-    assert_int_equal(mem_phys_fill(f->ram, t, 0, 0x1000, NULL), 0);
-    return t;
+    return ifx_table(f->ram, &f->next_table);
 }
 
 /* Maps iova -> pa in the tables under root (Mode `mode`): a leaf at `leaf`

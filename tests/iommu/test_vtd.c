@@ -13,6 +13,7 @@
 
 #include "iommu/vtd.h"
 #include "sim/sim.h"
+#include "iommu_fixture.h"
 
 #define MMIO     0xfed90000ull
 #define ROOT     0x00100000ull
@@ -21,7 +22,6 @@
 #define STATUS   0x00410000ull
 #define IRT      0x00500000ull /* 256 entries */
 #define TABLES   0x01000000ull
-#define RAM_SIZE 0x80000000ull
 #define DEV      0x0018        /* 00:03.0, the edu device in QEMU's q35 */
 #define FRO      (f->fro) /* CAP.FRO * 16 of the unit under test */
 #define IRO      (f->iro) /* ECAP.IRO * 16 */
@@ -48,23 +48,8 @@ static void on_msi(void *ctx, enum vtd_event ev, uint64_t addr, uint32_t data)
     f->msi_data = data;
 }
 
-static void w64(struct fx *f, uint64_t off, uint64_t v)
-{
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    assert_int_equal(mem_addrmap_write(f->map, MMIO + off, b, 8, NULL), 0);
-}
-
-static uint64_t r64(struct fx *f, uint64_t off)
-{
-    uint8_t b[8];
-    assert_int_equal(mem_addrmap_read(f->map, MMIO + off, b, 8, NULL), 0);
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
-    return v;
-}
+static void w64(struct fx *f, uint64_t off, uint64_t v) { ifx_w64(f->map, MMIO + off, v); }
+static uint64_t r64(struct fx *f, uint64_t off) { return ifx_r64(f->map, MMIO + off); }
 
 static void w32(struct fx *f, uint64_t off, uint32_t v)
 {
@@ -78,17 +63,9 @@ static uint32_t r32(struct fx *f, uint64_t off)
     return v;
 }
 
-static void put64(struct fx *f, uint64_t pa, uint64_t v)
-{
-    assert_int_equal(mem_phys_write64(f->ram, pa, v, NULL), 0);
-}
+static void put64(struct fx *f, uint64_t pa, uint64_t v) { ifx_put64(f->ram, pa, v); }
 
-static uint64_t get64(struct fx *f, uint64_t pa)
-{
-    uint64_t v;
-    assert_int_equal(mem_phys_read64(f->ram, pa, &v, NULL), 0);
-    return v;
-}
+static uint64_t get64(struct fx *f, uint64_t pa) { return ifx_get64(f->ram, pa); }
 
 /* GCMD the way Linux writes it: the status of the persistent commands plus
  * the one being issued (intel-iommu.c iommu->gcmd). */
@@ -102,10 +79,7 @@ static void gcmd(struct fx *f, uint32_t set, uint32_t clear)
 static int fx_setup_cfg(void **state, void (*tweak)(struct vtd_config *))
 {
     struct fx *f = calloc(1, sizeof *f);
-    f->sim = sim_create(1);
-    f->ram = mem_phys_create();
-    f->map = mem_addrmap_create(f->ram);
-    assert_int_equal(mem_addrmap_add_ram(f->map, 0, RAM_SIZE, "System RAM", NULL), 0);
+    ifx_mem_up(&f->sim, &f->ram, &f->map);
     vtd_config_qemu(&f->cfg);
     f->cfg.msi = on_msi;
     f->cfg.msi_ctx = f;
@@ -140,19 +114,14 @@ static int fx_setup(void **state)
 static int fx_teardown(void **state)
 {
     struct fx *f = *state;
-    sim_destroy(f->sim);
-    mem_addrmap_destroy(f->map);
-    mem_phys_destroy(f->ram);
+    ifx_mem_down(f->sim, f->ram, f->map);
     free(f);
     return 0;
 }
 
 static uint64_t table(struct fx *f)
 {
-    uint64_t t = f->next_table;
-    f->next_table += 0x1000;
-    assert_int_equal(mem_phys_fill(f->ram, t, 0, 0x1000, NULL), 0);
-    return t;
+    return ifx_table(f->ram, &f->next_table);
 }
 
 /* Root entry for sid's bus and its context entry. */

@@ -13,6 +13,7 @@
 #include "host/dmar.h"
 #include "scenario/boot.h"
 #include "scenario/scenario.h"
+#include "scn_load_fixture.h"
 
 /* A q35-like root bus (lines 6..8); what a test appends starts at line 9. */
 #define HEAD                                                                              \
@@ -25,26 +26,12 @@
     "    - {bdf: 00:1f.0, kind: integrated, vendor: 0x8086, device: 0x2918, class: 0x060100}\n" \
     "    - {bdf: 00:03.0, kind: integrated, vendor: 0x1234, device: 0x11e8, class: 0x00ff00}\n"
 
-static int load(const char *text, struct scn_machine *m, struct pcilab_err *err)
-{
-    pcilab_err_clear(err);
-    return scn_load_string("t.yaml", text, strlen(text), m, err);
-}
-
-static void load_ok(const char *text, struct scn_machine *m)
-{
-    struct pcilab_err err;
-    char buf[1024];
-    if (load(text, m, &err))
-        fail_msg("%s", pcilab_err_str(&err, buf, sizeof buf));
-}
-
 static void expect_error(const char *text, const char *want)
 {
     struct scn_machine m;
     struct pcilab_err err;
     char buf[1024];
-    assert_int_not_equal(load(text, &m, &err), 0);
+    assert_int_not_equal(scn_t_load(text, &m, &err), 0);
     pcilab_err_str(&err, buf, sizeof buf);
     if (!strstr(buf, want))
         fail_msg("got '%s', want '%s'", buf, want);
@@ -55,7 +42,7 @@ static void test_absent_and_none(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD, &m);
+    scn_t_load_ok(HEAD, &m);
     assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_ABSENT);
     uint8_t *b = (uint8_t *)1;
     size_t n = 1;
@@ -63,7 +50,7 @@ static void test_absent_and_none(void **state)
     assert_null(b);
     assert_int_equal(n, 0);
     scn_free(&m);
-    load_ok(HEAD "firmware:\n  dmar: none\n", &m);
+    scn_t_load_ok(HEAD "firmware:\n  dmar: none\n", &m);
     assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_ABSENT);
     scn_free(&m);
 }
@@ -73,7 +60,7 @@ static void test_q35(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD "firmware:\n  dmar: q35\n", &m);
+    scn_t_load_ok(HEAD "firmware:\n  dmar: q35\n", &m);
     assert_int_equal(m.firmware.dmar.kind, SCN_DMAR_Q35);
     assert_int_equal(m.firmware.dmar.line, 10);
     uint8_t *b;
@@ -94,7 +81,7 @@ static void test_described(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD "firmware:\n"
+    scn_t_load_ok(HEAD "firmware:\n"
                  "  dmar:\n"
                  "    haw: 46\n"
                  "    intr_remap: true\n"

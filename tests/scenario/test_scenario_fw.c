@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "scenario/scenario.h"
+#include "scn_load_fixture.h"
 
 /* A host bridge at 00:00.0 and an AMD IOMMU at 00:00.2 (lines 6 and 7); what a
  * test appends starts at line 8. */
@@ -36,27 +37,13 @@
 
 #define DEVID(b, d, f) ((uint16_t)((b) << 8 | (d) << 3 | (f)))
 
-static int load(const char *text, struct scn_machine *m, struct pcilab_err *err)
-{
-    pcilab_err_clear(err);
-    return scn_load_string("t.yaml", text, strlen(text), m, err);
-}
-
-static void load_ok(const char *text, struct scn_machine *m)
-{
-    struct pcilab_err err;
-    char buf[1024];
-    if (load(text, m, &err))
-        fail_msg("%s", pcilab_err_str(&err, buf, sizeof buf));
-}
-
 /* Loads text, expects failure with exactly `want` as "file:line:col: msg". */
 static void expect_error(const char *text, int code, const char *want)
 {
     struct scn_machine m;
     struct pcilab_err err;
     char buf[1024];
-    int rc = load(text, &m, &err);
+    int rc = scn_t_load(text, &m, &err);
     if (rc == 0)
         scn_free(&m);
     assert_int_equal(rc, -code);
@@ -73,7 +60,7 @@ static void test_absent_means_defaults(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD, &m);
+    scn_t_load_ok(HEAD, &m);
     assert_string_equal(m.kernel.version, "");
     assert_string_equal(m.kernel.cmdline, "");
     assert_int_equal(m.kernel.cpus, 0);
@@ -86,7 +73,7 @@ static void test_absent_means_defaults(void **state)
     assert_int_equal(m.firmware.line, 0);
     scn_free(&m);
     /* empty mappings are allowed and change nothing but the positions */
-    load_ok(HEAD "kernel: {}\nfirmware: {}\n", &m);
+    scn_t_load_ok(HEAD "kernel: {}\nfirmware: {}\n", &m);
     assert_int_equal(m.kernel.line, 8);
     assert_int_equal(m.kernel.col, 1);
     assert_false(m.firmware.ivrs);
@@ -98,7 +85,7 @@ static void test_kernel_modules(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD "kernel:\n"
+    scn_t_load_ok(HEAD "kernel:\n"
                  "  modules:\n"
                  "    - {name: ecp5_dma, at: 49s, params: {dma_bits: 32, foo: bar}}\n"
                  "    - name: ecp3_can\n"
@@ -114,7 +101,7 @@ static void test_kernel_modules(void **state)
     assert_string_equal(m.kernel.modules[1].params, "");
     assert_int_equal(m.kernel.modules[1].line, 11);
     struct scn_machine m2;
-    load_ok(HEAD "kernel:\n"
+    scn_t_load_ok(HEAD "kernel:\n"
                  "  modules:\n"
                  "    - {name: ecp5_dma, at: 49s, params: {dma_bits: 32, foo: bar}}\n"
                  "    - name: ecp3_can\n"
@@ -125,7 +112,7 @@ static void test_kernel_modules(void **state)
     scn_free(&m);
     scn_free(&m2);
     /* at defaults to 0 */
-    load_ok(HEAD "kernel: {modules: [{name: ecp5_dma}]}\n", &m);
+    scn_t_load_ok(HEAD "kernel: {modules: [{name: ecp5_dma}]}\n", &m);
     assert_int_equal(m.kernel.modules[0].at, 0);
     scn_free(&m);
 
@@ -152,7 +139,7 @@ static void test_kernel(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD "kernel:\n  version: 4.9.80\n  cmdline: \"iommu=pt amd_iommu=off  quiet\"\n  cpus: 4\n", &m);
+    scn_t_load_ok(HEAD "kernel:\n  version: 4.9.80\n  cmdline: \"iommu=pt amd_iommu=off  quiet\"\n  cpus: 4\n", &m);
     assert_string_equal(m.kernel.version, "4.9.80");
     assert_string_equal(m.kernel.cmdline, "iommu=pt amd_iommu=off  quiet");
     assert_int_equal(m.kernel.cpus, 4);
@@ -161,18 +148,18 @@ static void test_kernel(void **state)
     assert_int_equal(m.kernel.col, 1);
     scn_free(&m);
     /* CONFIG_DMA_API_DEBUG built in */
-    load_ok(HEAD "kernel:\n  version: 5.15\n  dma_debug: true\n", &m);
+    scn_t_load_ok(HEAD "kernel:\n  version: 5.15\n  dma_debug: true\n", &m);
     assert_true(m.kernel.dma_debug);
     scn_free(&m);
-    load_ok(HEAD "kernel: {dma_debug: false}\n", &m);
+    scn_t_load_ok(HEAD "kernel: {dma_debug: false}\n", &m);
     assert_false(m.kernel.dma_debug);
     scn_free(&m);
     /* any text host/kver.h takes: a distribution's release string, 64 CPUs */
-    load_ok(HEAD "kernel: {version: 5.15.0-91-generic, cpus: 64}\n", &m);
+    scn_t_load_ok(HEAD "kernel: {version: 5.15.0-91-generic, cpus: 64}\n", &m);
     assert_string_equal(m.kernel.version, "5.15.0-91-generic");
     assert_int_equal(m.kernel.cpus, 64);
     scn_free(&m);
-    load_ok(HEAD "kernel: {version: \"6.1\", cpus: 1}\n", &m);
+    scn_t_load_ok(HEAD "kernel: {version: \"6.1\", cpus: 1}\n", &m);
     assert_string_equal(m.kernel.version, "6.1");
     assert_int_equal(m.kernel.cpus, 1);
     scn_free(&m);
@@ -182,7 +169,7 @@ static void test_kernel(void **state)
     memset(p, 'a', 1023);
     p += 1023;
     strcpy(p, "\"}\n");
-    load_ok(text, &m);
+    scn_t_load_ok(text, &m);
     assert_int_equal(strlen(m.kernel.cmdline), 1023);
     assert_int_equal(m.kernel.cmdline[1022], 'a');
     scn_free(&m);
@@ -226,7 +213,7 @@ static void test_ivrs_none(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD "firmware:\n  ivrs: none\n", &m);
+    scn_t_load_ok(HEAD "firmware:\n  ivrs: none\n", &m);
     assert_true(m.firmware.ivrs);
     assert_true(m.firmware.no_ivrs);
     assert_int_equal(m.firmware.ivinfo, 0);
@@ -247,7 +234,7 @@ static void test_ivrs_defaults(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD "firmware:\n  ivrs:\n    ivhd:\n      - iommu: iommu\n", &m);
+    scn_t_load_ok(HEAD "firmware:\n  ivrs:\n    ivhd:\n      - iommu: iommu\n", &m);
     const struct scn_firmware *fw = &m.firmware;
     assert_true(fw->ivrs);
     assert_false(fw->no_ivrs);
@@ -272,7 +259,7 @@ static void test_ivrs_defaults(void **state)
     assert_int_equal(fw->line, 9);
     scn_free(&m);
     /* an ivrs mapping without blocks: a table with no IVHD */
-    load_ok(HEAD "firmware: {ivrs: {ivinfo: 0}}\n", &m);
+    scn_t_load_ok(HEAD "firmware: {ivrs: {ivinfo: 0}}\n", &m);
     assert_true(m.firmware.ivrs);
     assert_int_equal(m.firmware.ivinfo, 0);
     assert_int_equal(m.firmware.nivhd, 0);
@@ -283,7 +270,7 @@ static void test_ivhd_every_form(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD
+    scn_t_load_ok(HEAD
             "firmware:\n"                                                      /*  8 */
             "  ivrs:\n"                                                        /*  9 */
             "    ivinfo: 0x00203040\n"                                         /* 10 */
@@ -381,7 +368,7 @@ static void test_ivhd_several_iommus(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok("name: t\n"
+    scn_t_load_ok("name: t\n"
             "root_complex:\n"
             "  segment: 2\n"
             "  ecam: 0xe0000000\n"
@@ -413,7 +400,7 @@ static void test_ivmd_every_form(void **state)
 {
     (void)state;
     struct scn_machine m;
-    load_ok(HEAD
+    scn_t_load_ok(HEAD
             "firmware:\n"                                                                   /*  8 */
             "  ivrs:\n"                                                                     /*  9 */
             "    ivmd:\n"                                                                   /* 10 */
@@ -468,8 +455,8 @@ static void test_equal_compares_kernel_and_firmware(void **state)
         "        entries: [{select: 00:14.0}, {alias: {devid: 03:00.0, source: 00:02.2}}]\n"
         "    ivmd: [{devid: 00:12.0, start: 0xdf000000, length: 4K, unity: true}]\n";
     struct scn_machine a, b;
-    load_ok(text, &a);
-    load_ok(text, &b);
+    scn_t_load_ok(text, &a);
+    scn_t_load_ok(text, &b);
     assert_true(scn_machine_equal(&a, &b));
     b.kernel.cpus = 3;
     assert_false(scn_machine_equal(&a, &b));
@@ -636,7 +623,7 @@ static void test_limits(void **state)
     assert_non_null(cut);
     strcpy(cut, "]\n");
     struct scn_machine m;
-    load_ok(text, &m);
+    scn_t_load_ok(text, &m);
     assert_int_equal(m.firmware.ivhd[0].nentries, SCN_MAX_IVHD_ENTRIES);
     assert_int_equal(m.firmware.ivhd[0].entries[63].first, 0x0107);
     scn_free(&m);
