@@ -31,40 +31,6 @@
 
 /* ---- Page-table pages ---- */
 
-static struct amd_pt *pt_alloc(struct host_amd_iommu *a, bool directory)
-{
-    struct amd_pt *pt = calloc(1, sizeof *pt);
-    if (!pt)
-        return NULL;
-    pt->cpu = host_alloc_pages(a->k, GFP_KERNEL | __GFP_ZERO, 0, &pt->pa);
-    if (!pt->cpu) {
-        free(pt);
-        return NULL;
-    }
-    if (directory) {
-        pt->child = calloc(512, sizeof *pt->child);
-        if (!pt->child) {
-            host_free_pages(a->k, pt->cpu, 0);
-            free(pt);
-            return NULL;
-        }
-    }
-    return pt;
-}
-
-static void pt_free(struct host_amd_iommu *a, struct amd_pt *pt)
-{
-    if (!pt)
-        return;
-    if (pt->child) {
-        for (unsigned i = 0; i < 512; i++)
-            pt_free(a, pt->child[i]);
-        free(pt->child);
-    }
-    host_free_pages(a->k, pt->cpu, 0);
-    free(pt);
-}
-
 /* PM_LEVEL_SHIFT, PM_LEVEL_SIZE, PM_LEVEL_INDEX, PM_LEVEL_PDE (amd_iommu_types.h) */
 static unsigned level_shift(int level)
 {
@@ -91,7 +57,7 @@ static bool increase_address_space(struct host_amd_iommu *a, struct amd_domain *
 {
     if (d->mode == AMD_PAGE_MODE_6_LEVEL)
         return false;
-    struct amd_pt *pt = pt_alloc(a, true);
+    struct host_iopt *pt = host_iopt_alloc(a->k, true);
     if (!pt)
         return false;
     pt->cpu[0] = pde(d->mode, d->root->pa);
@@ -112,12 +78,12 @@ static uint64_t *alloc_pte(struct host_amd_iommu *a, struct amd_domain *d, uint6
             return NULL;
     int level = d->mode - 1;
     int end_lvl = (int)((__builtin_ctzll(page_size) - 12) / 9);
-    struct amd_pt *t = d->root;
+    struct host_iopt *t = d->root;
     while (level > end_lvl) {
         unsigned idx = level_index(level, address);
         uint64_t e = t->cpu[idx];
         if (!(e & AMD_PTE_PR)) {
-            struct amd_pt *n = pt_alloc(a, level - 1 > 0);
+            struct host_iopt *n = host_iopt_alloc(a->k, level - 1 > 0);
             if (!n)
                 return NULL;
             t->child[idx] = n;
@@ -139,7 +105,7 @@ static uint64_t *fetch_pte(struct amd_domain *d, uint64_t address, uint64_t *pag
     if (address > level_size(d->mode))
         return NULL;
     int level = d->mode - 1;
-    struct amd_pt *t = d->root;
+    struct host_iopt *t = d->root;
     uint64_t *pte = &t->cpu[level_index(level, address)];
     *page_size = 1ull << level_shift(level);
     while (level > 0) {
@@ -362,7 +328,7 @@ struct amd_domain *amd_domain_alloc(struct host_amd_iommu *a, bool dma, struct p
     d->fq_timer = 0;
     if (dma) {
         d->mode = AMD_PAGE_MODE_3_LEVEL;
-        d->root = pt_alloc(a, true);
+        d->root = host_iopt_alloc(a->k, true);
         /* dma-iommu (5.x) reads iommu_dma_forcedac, which iommu.forcedac=1 and
          * (5.x) intel_iommu=forcedac set; 4.x's AMD ops have no such switch */
         const struct host_bootparams *bp = &a->k->bootparams;
@@ -372,7 +338,7 @@ struct amd_domain *amd_domain_alloc(struct host_amd_iommu *a, bool dma, struct p
                                                   (bp->iommu_dma_forcedac || bp->dmar_forcedac)};
         d->iovad = d->root ? host_iova_create(&ip, err) : NULL;
         if (!d->iovad) {
-            pt_free(a, d->root);
+            host_iopt_free(a->k, d->root);
             free(d);
             pcilab_errf(err, PCILAB_ENOMEM, "out of memory for a DMA domain");
             return NULL;
@@ -389,7 +355,7 @@ struct amd_domain *amd_domain_alloc(struct host_amd_iommu *a, bool dma, struct p
             d->fq_ring = calloc(a->k->ncpus ? a->k->ncpus : 1, sizeof *d->fq_ring);
             if (!d->fq_ring) {
                 host_iova_destroy(d->iovad);
-                pt_free(a, d->root);
+                host_iopt_free(a->k, d->root);
                 free(d);
                 pcilab_errf(err, PCILAB_ENOMEM, "out of memory for a flush queue");
                 return NULL;
@@ -422,7 +388,7 @@ void amd_domain_free(struct host_amd_iommu *a, struct amd_domain *d)
         a->pd_bitmap[d->id / 8] &= (uint8_t)~(1u << (d->id % 8));
     free(d->fq_ring);
     host_iova_destroy(d->iovad);
-    pt_free(a, d->root);
+    host_iopt_free(a->k, d->root);
     free(d);
 }
 

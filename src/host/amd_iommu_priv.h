@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "host/mm.h" /* struct host_iopt */
 #include "host/amd_iommu.h"
 #include "host/dma.h"
 #include "host/iova.h"
@@ -40,15 +41,6 @@
 #define AMD_PTE_ADDR_MASK 0x000ffffffffff000ull
 #define AMD_PROT_IR 1
 #define AMD_PROT_IW 2
-
-/* One page of an I/O page table: its CPU view, its physical address and,
- * for directory levels, the pages its entries point to (Linux finds them by
- * phys_to_virt, a constant offset; the model keeps the pointers). */
-struct amd_pt {
-    uint64_t *cpu;
-    uint64_t pa;
-    struct amd_pt **child;       /* 512 entries; NULL in a leaf-level table */
-};
 
 struct host_amd_iommu;
 
@@ -91,7 +83,7 @@ struct amd_fq_ring {
 struct amd_domain {
     uint16_t id;
     int mode;                    /* paging levels, 0 for identity */
-    struct amd_pt *root;
+    struct host_iopt *root;
     bool dma;                    /* DMA API domain (has an IOVA allocator) */
     bool fq;                     /* lazy unmap through a flush queue */
     bool updated;                /* root changed: DTEs must be rewritten */

@@ -14,36 +14,6 @@
 
 /* ---- Page-table pages (alloc_pgtable_page: zeroed) ---- */
 
-static struct vtd_pt *pt_alloc(struct host_intel_iommu *v, bool directory)
-{
-    struct vtd_pt *pt = calloc(1, sizeof *pt);
-    if (!pt)
-        return NULL;
-    pt->cpu = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, &pt->pa);
-    if (pt->cpu && directory)
-        pt->child = calloc(512, sizeof *pt->child);
-    if (!pt->cpu || (directory && !pt->child)) {
-        if (pt->cpu)
-            host_free_pages(v->k, pt->cpu, 0);
-        free(pt);
-        return NULL;
-    }
-    return pt;
-}
-
-static void pt_free(struct host_intel_iommu *v, struct vtd_pt *pt)
-{
-    if (!pt)
-        return;
-    if (pt->child) {
-        for (unsigned i = 0; i < 512; i++)
-            pt_free(v, pt->child[i]);
-        free(pt->child);
-    }
-    host_free_pages(v->k, pt->cpu, 0);
-    free(pt);
-}
-
 /* ---- Domains ---- */
 
 static int did_alloc(struct vtd_unit *u)
@@ -82,7 +52,7 @@ struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit 
         /* an identity domain without hardware pass-through would map all of
          * RAM 1:1 (si_domain_init); pcilab gives it an empty table and says
          * so in docs/linux/intel-iommu.md */
-        d->pgd = pt_alloc(v, d->levels > 1);
+        d->pgd = host_iopt_alloc(v->k, d->levels > 1);
         if (!d->pgd) {
             free(d);
             pcilab_errf(err, PCILAB_ENOMEM, "out of memory for a page directory");
@@ -96,7 +66,7 @@ struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit 
                                       .forcedac = bp->iommu_dma_forcedac || bp->dmar_forcedac};
         d->iovad = host_iova_create(&ip, err);
         if (!d->iovad) {
-            pt_free(v, d->pgd);
+            host_iopt_free(v->k, d->pgd);
             free(d);
             return NULL;
         }
@@ -122,7 +92,7 @@ void vtd_domain_free(struct host_intel_iommu *v, struct vtd_domain *d)
     if (d->fq_timer_on)
         sim_cancel(v->k->sim, d->fq_timer);
     d->unit->did_map[d->did / 8] &= (uint8_t)~(1u << (d->did % 8));
-    pt_free(v, d->pgd);
+    host_iopt_free(v->k, d->pgd);
     if (d->iovad)
         host_iova_destroy(d->iovad);
     free(d);
@@ -138,13 +108,13 @@ static unsigned pt_index(unsigned level, uint64_t iova)
 static uint64_t *leaf_pte(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t iova,
                           bool alloc)
 {
-    struct vtd_pt *pt = d->pgd;
+    struct host_iopt *pt = d->pgd;
     for (unsigned level = d->levels; level > 1; level--) {
         unsigned i = pt_index(level, iova);
         if (!pt->child[i]) {
             if (!alloc)
                 return NULL;
-            struct vtd_pt *n = pt_alloc(v, level - 1 > 1);
+            struct host_iopt *n = host_iopt_alloc(v->k, level - 1 > 1);
             if (!n)
                 return NULL;
             pt->child[i] = n;
@@ -188,7 +158,7 @@ void vtd_unmap_range(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t 
 
 bool vtd_walk(const struct vtd_domain *d, uint64_t iova, uint64_t *pte)
 {
-    const struct vtd_pt *pt = d->pgd;
+    const struct host_iopt *pt = d->pgd;
     for (unsigned level = d->levels; pt && level > 1; level--)
         pt = pt->child[pt_index(level, iova)];
     if (!pt)

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "host/mm.h" /* struct host_iopt */
 #include "host/dma.h"
 #include "host/dmar.h"
 #include "host/intel_iommu.h"
@@ -27,14 +28,6 @@
  * QI_ABORT) */
 #define VTD_QI_DONE 2
 
-/* One page of a second-level table: its CPU view, physical address and, for
- * directory levels, the pages its entries point to. */
-struct vtd_pt {
-    uint64_t *cpu;
-    uint64_t pa;
-    struct vtd_pt **child;       /* 512; NULL at level 1 */
-};
-
 struct vtd_unit;
 
 /* struct dmar_domain */
@@ -43,7 +36,7 @@ struct vtd_domain {
     bool identity;               /* si_domain */
     bool pass_through;           /* identity through context TT = pass-through */
     unsigned agaw, levels;       /* AW field and its levels (3 for 39 bits) */
-    struct vtd_pt *pgd;
+    struct host_iopt *pgd;
     struct host_iova_domain *iovad; /* DMA API domains */
     struct vtd_unit *unit;
     bool fq;

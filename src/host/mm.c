@@ -364,3 +364,35 @@ void *phys_to_virt(uint64_t pa)
 {
     return host_phys_to_virt(cur(), pa);
 }
+
+/* ---- I/O page-table pages (struct host_iopt) ---- */
+
+struct host_iopt *host_iopt_alloc(struct host_kernel *k, bool directory)
+{
+    struct host_iopt *pt = calloc(1, sizeof *pt);
+    if (!pt)
+        return NULL;
+    pt->cpu = host_alloc_pages(k, GFP_KERNEL | __GFP_ZERO, 0, &pt->pa);
+    if (pt->cpu && directory)
+        pt->child = calloc(512, sizeof *pt->child);
+    if (!pt->cpu || (directory && !pt->child)) {
+        if (pt->cpu)
+            host_free_pages(k, pt->cpu, 0);
+        free(pt);
+        return NULL;
+    }
+    return pt;
+}
+
+void host_iopt_free(struct host_kernel *k, struct host_iopt *pt)
+{
+    if (!pt)
+        return;
+    if (pt->child) {
+        for (unsigned i = 0; i < 512; i++)
+            host_iopt_free(k, pt->child[i]);
+        free(pt->child);
+    }
+    host_free_pages(k, pt->cpu, 0);
+    free(pt);
+}

@@ -19,6 +19,7 @@
 #define PCILAB_HOST_MM_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "host/kernel.h"
@@ -41,6 +42,20 @@ void host_mm_destroy(struct host_kernel *k);
 /* 2^order pages from the zone gfp names (GFP_DMA, GFP_DMA32, else Normal);
  * returns the CPU address and *pa, or NULL. Zeroed with __GFP_ZERO. */
 void *host_alloc_pages(struct host_kernel *k, gfp_t gfp, unsigned order, uint64_t *pa);
+
+/* One page of an IOMMU's I/O page table as the host's IOMMU drivers keep it
+ * (AMD: amd_iommu.c alloc_pte's get_zeroed_page; Intel: alloc_pgtable_page):
+ * the zeroed page, its physical address and, at a directory level, the 512
+ * tables below it (NULL at the leaf level). */
+struct host_iopt {
+    uint64_t *cpu;
+    uint64_t pa;
+    struct host_iopt **child;
+};
+/* NULL when out of memory. */
+struct host_iopt *host_iopt_alloc(struct host_kernel *k, bool directory);
+/* Frees pt and every table below it (pt may be NULL). */
+void host_iopt_free(struct host_kernel *k, struct host_iopt *pt);
 /* As above, in [lo, hi) only (swiotlb's low pool, memblock allocations). */
 void *host_alloc_pages_range(struct host_kernel *k, unsigned order, uint64_t lo, uint64_t hi,
                              uint64_t *pa);
