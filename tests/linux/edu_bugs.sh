@@ -95,16 +95,11 @@ echo "$QEMU_VER" >"$OUT/raw/qemu-version"
 CONFIGS=${CONFIGS:-"vtd amd vtd-pt vtd-off"}
 MISTAKES=${MISTAKES:-"ok unmapped-iova phys-addr write-to-device-map read-from-device-map use-after-unmap straddle-end"}
 # the lines compared with the committed captures: the driver's, the IOMMU's
-# faults and the DMA layer's complaints, without their times; the buffers'
-# physical addresses (which differ from boot to boot by a page or two) are
-# replaced by names wherever they appear, the fault lines included
+# faults and the DMA layer's complaints, without their times, every address
+# inside a buffer's allocation written as the buffer's name plus its offset
+# (the physical pages differ from boot to boot by a page or two)
 lines() {
-    sp=$(sed -n 's/.*store buffer: .* at phys \(0x[0-9a-f]*\),.*/\1/p' "$1" | head -1)
-    xp=$(sed -n 's/.*source buffer: .* at phys \(0x[0-9a-f]*\),.*/\1/p' "$1" | head -1)
-    sed -n 's/^\[ *[0-9.]*\] //p' "$1" |
-        grep -a -E '^edu |DMAR: \[|DMAR: DRHD: handling|AMD-Vi: Event|IO_PAGE_FAULT|DMA-API|swiotlb|DMAR-IR: .*fault' |
-        sed -e "s/${sp:-NONE}\b/STORE_PHYS/g" -e "s/${xp:-NONE}\b/SOURCE_PHYS/g" \
-            -e 's/(phys 0x[0-9a-f]*)/(phys PHYS)/'
+    python3 "$here/log_lines.py" "$1"
 }
 status=0
 runs=0
