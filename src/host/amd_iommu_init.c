@@ -471,31 +471,11 @@ static void attach_device(struct host_amd_iommu *a, struct amd_dev_data *dd, str
  * earlier: bridges come first in BDF order); a function of a multifunction
  * device without ACS joins a sibling function's group; otherwise a new group.
  * PCI DMA alias quirks (pci_for_each_dma_alias through PCI-X bridges) are
- * not modelled: only the IVRS aliases. ACS counts as enabled when the
- * capability offers SV, RR, CR and UF (Linux enables them once an IOMMU is
- * found, pci_request_acs). */
-static bool has_acs(struct pci_dev *p)
-{
-    uint32_t hdr;
-    unsigned off = 0x100;
-    for (unsigned n = 0; n < 64 && off >= 0x100; n++) {
-        if (pci_read_config_dword(p, (int)off, &hdr) || hdr == 0 || hdr == ~0u)
-            return false;
-        if ((hdr & 0xffff) == PCIE_ECAP_ID_ACS) {
-            uint16_t cap;
-            pci_read_config_word(p, (int)off + PCIE_ACS_CAP, &cap);
-            uint16_t need = PCIE_ACS_SV | PCIE_ACS_RR | PCIE_ACS_CR | 0x0010 /* UF */;
-            return (cap & need) == need;
-        }
-        off = hdr >> 20;
-    }
-    return false;
-}
-
+ * not modelled: only the IVRS aliases. ACS: pci_acs_req_enabled (host/pci.h). */
 static bool acs_path_enabled(struct pci_dev *p)
 {
     for (; p; p = p->upstream)
-        if (!has_acs(p))
+        if (!pci_acs_req_enabled(p))
             return false;
     return true;
 }
@@ -547,7 +527,7 @@ static struct amd_group *pci_device_group(struct host_amd_iommu *a, struct pci_d
         for (size_t i = 0; i < a->k->npdevs; i++) {
             struct pci_dev *s = a->k->pdevs[i];
             if (s == p || s->bus->number != p->bus->number ||
-                (s->devfn >> 3) != (p->devfn >> 3) || !is_multifunction(s) || has_acs(s))
+                (s->devfn >> 3) != (p->devfn >> 3) || !is_multifunction(s) || pci_acs_req_enabled(s))
                 continue;
             struct amd_group *g = group_of_pdev(a, s);
             if (g)

@@ -461,32 +461,13 @@ int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain 
     return 0;
 }
 
-/* An ACS capability with SV, RR, CR and UF (pci_acs_enabled's REQ_ACS_FLAGS). */
-static bool has_acs(struct pci_dev *p)
-{
-    uint32_t hdr;
-    unsigned off = 0x100;
-    for (unsigned n = 0; n < 64 && off >= 0x100; n++) {
-        if (pci_read_config_dword(p, (int)off, &hdr) || hdr == 0 || hdr == ~0u)
-            return false;
-        if ((hdr & 0xffff) == PCIE_ECAP_ID_ACS) {
-            uint16_t cap;
-            pci_read_config_word(p, (int)off + PCIE_ACS_CAP, &cap);
-            uint16_t need = PCIE_ACS_SV | PCIE_ACS_RR | PCIE_ACS_CR | 0x0010 /* UF */;
-            return (cap & need) == need;
-        }
-        off = hdr >> 20;
-    }
-    return false;
-}
-
 /* ---- Groups (pci_device_group, simplified: the functions of one slot
  * share a group unless the device has ACS; see docs) ---- */
 
 static struct vtd_group *group_for(struct host_intel_iommu *v, size_t idx)
 {
     struct pci_dev *p = v->dev[idx].pdev;
-    if (!has_acs(p))
+    if (!pci_acs_req_enabled(p))
         for (size_t i = 0; i < idx; i++) {
             struct pci_dev *q = v->dev[i].pdev;
             if (v->dev[i].group && q->bus->number == p->bus->number &&

@@ -660,3 +660,21 @@ void iowrite32(uint32_t v, void *addr)
 {
     mmio_write(addr, v, 4);
 }
+
+bool pci_acs_req_enabled(const struct pci_dev *p)
+{
+    uint32_t hdr;
+    unsigned off = 0x100;
+    for (unsigned n = 0; n < 64 && off >= 0x100; n++) {
+        if (pci_read_config_dword(p, (int)off, &hdr) || hdr == 0 || hdr == ~0u)
+            return false;
+        if ((hdr & 0xffff) == PCIE_ECAP_ID_ACS) {
+            uint16_t cap;
+            pci_read_config_word(p, (int)off + PCIE_ACS_CAP, &cap);
+            uint16_t need = PCIE_ACS_SV | PCIE_ACS_RR | PCIE_ACS_CR | 0x0010 /* UF */;
+            return (cap & need) == need;
+        }
+        off = hdr >> 20;
+    }
+    return false;
+}
