@@ -105,7 +105,7 @@ int pci_read_config_dword(const struct pci_dev *dev, int where, uint32_t *val);
 int pci_write_config_byte(const struct pci_dev *dev, int where, uint8_t val);
 int pci_write_config_word(const struct pci_dev *dev, int where, uint16_t val);
 int pci_write_config_dword(const struct pci_dev *dev, int where, uint32_t val);
-/* drivers/pci/pci.c pci_acs_req_enabled(pdev, REQ_ACS_FLAGS) as the IOMMU
+/* drivers/pci/pci.c pci_acs_enabled(pdev, REQ_ACS_FLAGS) as the IOMMU
  * drivers ask it: the device has an ACS extended capability offering SV, RR,
  * CR and UF (Linux enables them once an IOMMU is found, pci_request_acs). */
 bool pci_acs_req_enabled(const struct pci_dev *dev);
