@@ -364,11 +364,11 @@ static struct diag_dma_watch *watch_start(const struct cli_machine *m)
         if (scn_system_iommu(m->sys, i)->iommu &&
             scn_system_iommu(m->sys, i)->iommu->fabric == f)
             io = scn_system_iommu(m->sys, i)->iommu;
-    /* VT-d: the DRHD's unit on the fabric's upstream path */
-    for (size_t i = 0; i < scn_system_vtd_count(m->sys) && !io; i++)
-        if (vtd_iommu(scn_system_vtd(m->sys, i))->fabric == f)
-            io = vtd_iommu(scn_system_vtd(m->sys, i));
-    return m->kernel ? diag_dma_watch_create(m->kernel, f, io) : NULL;
+    struct diag_dma_watch *w = m->kernel ? diag_dma_watch_create(m->kernel, f, io) : NULL;
+    /* VT-d: every DRHD's unit on the fabric's upstream path */
+    for (size_t i = 0; w && !io && i < scn_system_vtd_count(m->sys); i++)
+        diag_dma_watch_add_iommu(w, vtd_iommu(scn_system_vtd(m->sys, i)));
+    return w;
 }
 
 static void print_line(void *ctx, const char *text)

@@ -46,11 +46,12 @@ struct run_diag {
     struct fix_run fix;
     int fix_for;                 /* index of the finding the fix run is for, -1 */
     const struct diag_dma_watch *watch; /* the run's DMA watch, NULL when none */
-    struct vtd *vtd;             /* the VT-d unit the recorder sits on, NULL: AMD-Vi */
+    struct vtd *vtd;             /* the first VT-d unit the recorder sits on, NULL: AMD-Vi */
 };
 
-/* The VT-d unit on the fabric's upstream path (scenario/build.c attaches one
- * DRHD's model to it), NULL when the machine's DMA goes through no VT-d. */
+/* The first VT-d unit on the fabric's upstream path (scenario/build.c puts
+ * one model per DRHD there, behind a router), NULL when the machine's DMA
+ * goes through no VT-d. A finding's own unit is its signature's. */
 static struct vtd *fabric_vtd(struct cli_machine *m)
 {
     struct pcie_fabric *f = scn_system_fabric(m->sys);
@@ -90,18 +91,19 @@ static void machine_view(struct cli_machine *m, const struct diag_dma_watch *wat
  * function's, else the VT-d unit on the fabric's upstream path. */
 static struct diag_rec *attach(struct cli_machine *m)
 {
-    struct iommu *io = NULL;
-    if (scn_system_iommu_count(m->sys))
-        io = scn_system_iommu(m->sys, 0)->iommu;
-    else if (fabric_vtd(m))
-        io = vtd_iommu(fabric_vtd(m));
-    if (!io)
+    if (!scn_system_iommu_count(m->sys) && !fabric_vtd(m))
         return NULL;
     struct diag_rec *r = diag_rec_create();
-    if (r) {
-        diag_rec_attach(r, io);
-        if (!scn_system_iommu_count(m->sys))
-            diag_rec_set_vtd(r, scn_system_addrmap(m->sys), fabric_vtd(m));
+    if (r && scn_system_iommu_count(m->sys)) {
+        diag_rec_attach(r, scn_system_iommu(m->sys, 0)->iommu);
+        return r;
+    }
+    /* every DRHD's unit on the fabric: each translates its own devices */
+    struct pcie_fabric *f = scn_system_fabric(m->sys);
+    for (size_t i = 0; r && i < scn_system_vtd_count(m->sys); i++) {
+        struct vtd *v = scn_system_vtd(m->sys, i);
+        if (v && vtd_iommu(v)->fabric == f)
+            diag_rec_attach_vtd(r, scn_system_addrmap(m->sys), v);
     }
     return r;
 }
@@ -781,7 +783,7 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
     line("", "FSTS 0x%x (%s) %s", v->fsts, fs,
          f->sig.has_vtd ? "at the first fault" : "after the run");
     struct vtd_stats st;
-    vtd_get_stats(d->vtd, &st);
+    vtd_get_stats(f->sig.unit ? f->sig.unit : d->vtd, &st);
     line("", "the unit, whole run: %llu recorded, %llu lost to overflow",
          (unsigned long long)st.faults_recorded, (unsigned long long)st.faults_dropped);
     if (v->ctx_read && v->ctx.p)
@@ -1096,7 +1098,7 @@ static void vtd_json(const struct run_diag *d, const struct diag_finding *f, jso
     }
     json_object_set_new(o, "walk", walk);
     struct vtd_stats st;
-    vtd_get_stats(d->vtd, &st);
+    vtd_get_stats(f->sig.unit ? f->sig.unit : d->vtd, &st);
     uint32_t ks = 0;
     bool kp = fsts_printed(f, &ks);
     json_object_set_new(

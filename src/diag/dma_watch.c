@@ -26,15 +26,24 @@ struct watch_map {
     sim_time_t mapped, unmapped;
 };
 
+/* One IOMMU the watch observes, and the observer it found there. */
+struct watch_tap {
+    struct diag_dma_watch *w;
+    struct iommu *io;
+    iommu_observer_fn prev_obs;
+    void *prev_obs_ctx;
+};
+
+#define WATCH_MAX_IOMMUS 8
+
 struct diag_dma_watch {
     struct host_kernel *k;
     struct pcie_fabric *f;
-    struct iommu *io;
+    struct watch_tap taps[WATCH_MAX_IOMMUS]; /* the IOMMUs on f's upstream path */
+    size_t ntaps;
     /* what was installed before us */
     pcie_upstream_fn next;
     void *next_ctx;
-    iommu_observer_fn prev_obs;
-    void *prev_obs_ctx;
     /* the observer's answer for the request in progress */
     bool seen, ok;
     uint64_t pa;
@@ -328,9 +337,10 @@ static void check(struct diag_dma_watch *w, const struct pcie_upstream_req *req,
 static void observe(void *ctx, const struct pcie_upstream_req *up, const struct iommu_req *req,
                     const struct iommu_result *res)
 {
-    struct diag_dma_watch *w = ctx;
-    if (w->prev_obs)
-        w->prev_obs(w->prev_obs_ctx, up, req, res);
+    struct watch_tap *t = ctx;
+    struct diag_dma_watch *w = t->w;
+    if (t->prev_obs)
+        t->prev_obs(t->prev_obs_ctx, up, req, res);
     w->seen = true;
     w->ok = res->ok;
     w->pa = res->pa;
@@ -347,8 +357,9 @@ static enum pcie_cpl_status upstream(void *ctx, const struct pcie_upstream_req *
         return st;
     if (req->addr >= PCIE_MSI_WINDOW_BASE && req->addr - PCIE_MSI_WINDOW_BASE < PCIE_MSI_WINDOW_SIZE)
         return st; /* an interrupt message */
-    if (w->io && w->io->has_own_rid && req->requester_id == w->io->own_rid)
-        return st; /* the IOMMU's own requests */
+    for (size_t i = 0; i < w->ntaps; i++)
+        if (w->taps[i].io->has_own_rid && req->requester_id == w->taps[i].io->own_rid)
+            return st; /* an IOMMU's own requests */
     if (w->seen && !w->ok)
         return st;
     if (req->write)
@@ -371,14 +382,21 @@ struct diag_dma_watch *diag_dma_watch_create(struct host_kernel *k, struct pcie_
     w->f = f;
     pcie_fabric_get_upstream(f, &w->next, &w->next_ctx);
     pcie_fabric_set_upstream(f, upstream, w);
-    if (io && io->fabric == f) {
-        w->io = io;
-        w->prev_obs = io->observer;
-        w->prev_obs_ctx = io->observer_ctx;
-        iommu_set_observer(io, observe, w);
-    }
+    diag_dma_watch_add_iommu(w, io);
     host_dma_set_watch(k, &watch_ops, w);
     return w;
+}
+
+int diag_dma_watch_add_iommu(struct diag_dma_watch *w, struct iommu *io)
+{
+    if (!io || io->fabric != w->f)
+        return 0;
+    if (w->ntaps == WATCH_MAX_IOMMUS)
+        return -1;
+    struct watch_tap *t = &w->taps[w->ntaps++];
+    *t = (struct watch_tap){w, io, io->observer, io->observer_ctx};
+    iommu_set_observer(io, observe, t);
+    return 0;
 }
 
 void diag_dma_watch_destroy(struct diag_dma_watch *w)
@@ -392,8 +410,11 @@ void diag_dma_watch_destroy(struct diag_dma_watch *w)
     pcie_fabric_get_upstream(w->f, &fn, &ctx);
     if (fn == upstream && ctx == w)
         pcie_fabric_set_upstream(w->f, w->next, w->next_ctx);
-    if (w->io && w->io->observer == observe && w->io->observer_ctx == w)
-        iommu_set_observer(w->io, w->prev_obs, w->prev_obs_ctx);
+    for (size_t i = 0; i < w->ntaps; i++) {
+        struct watch_tap *t = &w->taps[i];
+        if (t->io->observer == observe && t->io->observer_ctx == t)
+            iommu_set_observer(t->io, t->prev_obs, t->prev_obs_ctx);
+    }
     free(w->maps);
     free(w);
 }

@@ -74,6 +74,10 @@ struct diag_dma_watch;
  * when io is non-NULL and sits on f). NULL when out of memory. */
 struct diag_dma_watch *diag_dma_watch_create(struct host_kernel *k, struct pcie_fabric *f,
                                              struct iommu *io);
+/* One more IOMMU on f's upstream path (a machine with several VT-d units,
+ * iommu/router.h): its translations are observed too. Ignored (0) when io is
+ * NULL or not on f; -1 when 8 are observed already. */
+int diag_dma_watch_add_iommu(struct diag_dma_watch *w, struct iommu *io);
 /* Detaches (restoring what was installed before it, where it still is) and
  * frees. NULL is fine. */
 void diag_dma_watch_destroy(struct diag_dma_watch *w);

@@ -600,7 +600,8 @@ int diag_analyse(const struct diag_rec *rec, const struct diag_machine *m,
         if (m->vtd && f->sig.has_vtd)
             f->vtd = f->sig.vtd;
         else if (m->vtd)
-            diag_vtd_read(m->map, m->vtd, f->sig.rid, f->sig.first_addr, f->sig.write, &f->vtd);
+            diag_vtd_read(m->map, f->sig.unit ? f->sig.unit : m->vtd, f->sig.rid,
+                          f->sig.first_addr, f->sig.write, &f->vtd);
         else {
             diag_read_dte(m, f->sig.rid, &f->dte);
             explain_flags(f);

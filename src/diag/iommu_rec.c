@@ -9,10 +9,19 @@
 #include "sim/bytes.h"
 #include "sim/sim.h"
 
-struct diag_rec {
+/* One VT-d unit the recorder observes (diag_rec_attach_vtd). */
+struct diag_rec_tap {
+    struct diag_rec *r;
     struct iommu *io;
-    struct mem_addrmap *map;      /* VT-d snapshots: how to read the unit and its tables */
     struct vtd *vtd;
+};
+
+struct diag_rec {
+    struct iommu *io;             /* diag_rec_attach */
+    struct mem_addrmap *map;      /* VT-d snapshots: how to read the unit and its tables */
+    struct vtd *vtd;              /* diag_rec_set_vtd: the unit behind io */
+    struct diag_rec_tap taps[DIAG_REC_MAX_UNITS];
+    size_t ntaps;
     struct diag_fault_sig sigs[DIAG_REC_MAX_SIGS];
     size_t nsigs;
     struct diag_stream streams[DIAG_REC_MAX_STREAMS];
@@ -21,6 +30,9 @@ struct diag_rec {
     uint64_t xfer_seq;            /* transfer numbers, all streams */
     uint64_t stream_xfer[DIAG_REC_MAX_STREAMS]; /* current transfer of each stream */
 };
+
+static void record(struct diag_rec *r, struct vtd *unit, const struct pcie_upstream_req *up,
+                   const struct iommu_req *req, const struct iommu_result *res);
 
 struct diag_rec *diag_rec_create(void)
 {
@@ -42,11 +54,33 @@ void diag_rec_attach(struct diag_rec *r, struct iommu *io)
     iommu_set_observer(io, diag_rec_observe, r);
 }
 
+static void tap_observe(void *ctx, const struct pcie_upstream_req *up, const struct iommu_req *req,
+                        const struct iommu_result *res)
+{
+    struct diag_rec_tap *t = ctx;
+    record(t->r, t->vtd, up, req, res);
+}
+
+int diag_rec_attach_vtd(struct diag_rec *r, struct mem_addrmap *map, struct vtd *v)
+{
+    if (r->ntaps == DIAG_REC_MAX_UNITS)
+        return -1;
+    struct diag_rec_tap *t = &r->taps[r->ntaps++];
+    *t = (struct diag_rec_tap){r, vtd_iommu(v), v};
+    r->map = map;
+    iommu_set_observer(t->io, tap_observe, t);
+    return 0;
+}
+
 void diag_rec_detach(struct diag_rec *r)
 {
     if (r->io && r->io->observer == diag_rec_observe && r->io->observer_ctx == r)
         iommu_set_observer(r->io, NULL, NULL);
     r->io = NULL;
+    for (size_t i = 0; i < r->ntaps; i++)
+        if (r->taps[i].io->observer == tap_observe && r->taps[i].io->observer_ctx == &r->taps[i])
+            iommu_set_observer(r->taps[i].io, NULL, NULL);
+    r->ntaps = 0;
 }
 
 void diag_rec_set_vtd(struct diag_rec *r, struct mem_addrmap *map, struct vtd *v)
@@ -60,10 +94,15 @@ void diag_rec_clear(struct diag_rec *r)
     struct iommu *io = r->io;
     struct mem_addrmap *map = r->map;
     struct vtd *v = r->vtd;
+    struct diag_rec_tap taps[DIAG_REC_MAX_UNITS];
+    size_t ntaps = r->ntaps;
+    memcpy(taps, r->taps, sizeof taps);
     memset(r, 0, sizeof *r);
     r->io = io;
     r->map = map;
     r->vtd = v;
+    memcpy(r->taps, taps, sizeof taps);
+    r->ntaps = ntaps;
 }
 
 /* ---- VT-d: root entry, context entry and walk, through the unit's registers ---- */
@@ -212,14 +251,14 @@ static long stream_of(struct diag_rec *r, uint16_t rid, bool write,
     return (long)r->nstreams++;
 }
 
-static struct diag_fault_sig *sig_of(struct diag_rec *r, const struct iommu_req *req,
-                                     const struct iommu_result *res)
+static struct diag_fault_sig *sig_of(struct diag_rec *r, struct vtd *unit,
+                                     const struct iommu_req *req, const struct iommu_result *res)
 {
     bool write = (req->access & IOMMU_PERM_W) != 0;
     uint64_t page = req->addr >> 12;
     for (size_t i = 0; i < r->nsigs; i++) {
         struct diag_fault_sig *g = &r->sigs[i];
-        if (g->rid == req->rid && g->write == write && g->domain == res->domain &&
+        if (g->unit == unit && g->rid == req->rid && g->write == write && g->domain == res->domain &&
             g->arch_code == res->arch_code && g->arch_flags == res->arch_flags &&
             g->kind == res->fault && g->page == page)
             return g;
@@ -228,6 +267,7 @@ static struct diag_fault_sig *sig_of(struct diag_rec *r, const struct iommu_req 
         return NULL;
     struct diag_fault_sig *g = &r->sigs[r->nsigs++];
     memset(g, 0, sizeof *g);
+    g->unit = unit;
     g->rid = req->rid;
     g->write = write;
     g->domain = res->domain;
@@ -243,6 +283,12 @@ void diag_rec_observe(void *ctx, const struct pcie_upstream_req *up, const struc
                       const struct iommu_result *res)
 {
     struct diag_rec *r = ctx;
+    record(r, r->vtd, up, req, res);
+}
+
+static void record(struct diag_rec *r, struct vtd *unit, const struct pcie_upstream_req *up,
+                   const struct iommu_req *req, const struct iommu_result *res)
+{
     sim_time_t now = up && up->fabric ? sim_now(pcie_fabric_sim(up->fabric)) : 0;
     bool write = (req->access & IOMMU_PERM_W) != 0;
     const struct pcie_fn *ingress = up ? up->ingress : NULL;
@@ -288,7 +334,7 @@ void diag_rec_observe(void *ctx, const struct pcie_upstream_req *up, const struc
         return;
 
     r->tot.faults++;
-    struct diag_fault_sig *g = sig_of(r, req, res);
+    struct diag_fault_sig *g = sig_of(r, unit, req, res);
     if (!g) {
         r->tot.sigs_dropped++;
         return;
@@ -310,8 +356,8 @@ void diag_rec_observe(void *ctx, const struct pcie_upstream_req *up, const struc
             }
         }
     }
-    if (!g->count && r->vtd && r->map) {
-        diag_vtd_read(r->map, r->vtd, req->rid, req->addr, write, &g->vtd);
+    if (!g->count && unit && r->map) {
+        diag_vtd_read(r->map, unit, req->rid, req->addr, write, &g->vtd);
         g->has_vtd = g->vtd.read;
     }
     g->count++;

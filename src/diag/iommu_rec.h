@@ -108,6 +108,7 @@ const char *diag_vtd_why_name(enum diag_vtd_why w);
 
 
 #define DIAG_REC_MAX_SIGS    32
+#define DIAG_REC_MAX_UNITS   8   /* VT-d units observed at once (diag_rec_attach_vtd) */
 #define DIAG_REC_MAX_STREAMS 64
 #define DIAG_TLP_HDR_MAX     16  /* 4 DW header (PCIe 5.0 2.2.1) */
 
@@ -132,8 +133,11 @@ struct diag_fault_sig {
     struct pcie_tlp tlp;          /* its decoded header (payload NULL) */
     const struct pcie_fn *ingress;/* root port it came up through; NULL: root bus */
     uint64_t last_xfer;           /* internal: transfer number last counted */
-    /* VT-d (diag_rec_set_vtd): the unit's entries for the first faulting
-     * TLP, read at that moment (the driver may unmap the page later) */
+    /* VT-d (diag_rec_set_vtd, diag_rec_attach_vtd): the unit that
+     * translated it (part of the key: a machine with several DRHDs), and its
+     * entries for the first faulting TLP, read at that moment (the driver
+     * may unmap the page later) */
+    struct vtd *unit;
     bool has_vtd;
     struct diag_vtd vtd;
 };
@@ -173,6 +177,11 @@ void diag_rec_detach(struct diag_rec *r);
  * root and context entries and the walk (diag_vtd_read) through map. v
  * NULL: no snapshot (AMD-Vi). */
 void diag_rec_set_vtd(struct diag_rec *r, struct mem_addrmap *map, struct vtd *v);
+/* Several VT-d units (one per DRHD, iommu/router.h): observes unit v as well
+ * as those attached before, with its snapshots through map; each signature
+ * names its unit. -1 when DIAG_REC_MAX_UNITS are attached already.
+ * diag_rec_detach (and diag_rec_attach) remove them all. */
+int diag_rec_attach_vtd(struct diag_rec *r, struct mem_addrmap *map, struct vtd *v);
 /* Forgets everything recorded (stays attached). */
 void diag_rec_clear(struct diag_rec *r);
 

@@ -68,11 +68,9 @@ static uint32_t le32(const uint8_t *b)
     return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
-/* The fabric's upstream sink with the IOMMU in it. */
-static enum pcie_cpl_status upstream(void *ctx, const struct pcie_upstream_req *req,
-                                     uint8_t *read_buf, sim_time_t *delay)
+enum pcie_cpl_status iommu_fabric_request(struct iommu *io, const struct pcie_upstream_req *req,
+                                          uint8_t *read_buf, sim_time_t *delay)
 {
-    struct iommu *io = ctx;
     struct pcie_fabric *f = io->fabric;
     if (io->has_own_rid && req->requester_id == io->own_rid) {
         io->stats.passthrough++;
@@ -118,14 +116,27 @@ static enum pcie_cpl_status upstream(void *ctx, const struct pcie_upstream_req *
     return pcie_fabric_system_access(f, &out, read_buf, delay);
 }
 
+/* The fabric's upstream sink with the IOMMU in it. */
+static enum pcie_cpl_status upstream(void *ctx, const struct pcie_upstream_req *req,
+                                     uint8_t *read_buf, sim_time_t *delay)
+{
+    return iommu_fabric_request(ctx, req, read_buf, delay);
+}
+
+void iommu_join_fabric(struct iommu *io, struct pcie_fabric *f, bool has_own_rid,
+                       uint16_t own_rid)
+{
+    io->fabric = f;
+    io->has_own_rid = has_own_rid;
+    io->own_rid = own_rid;
+}
+
 void iommu_attach_fabric(struct iommu *io, struct pcie_fabric *f, bool has_own_rid,
                          uint16_t own_rid)
 {
     if (io->fabric && io->fabric != f)
         iommu_detach_fabric(io);
-    io->fabric = f;
-    io->has_own_rid = has_own_rid;
-    io->own_rid = own_rid;
+    iommu_join_fabric(io, f, has_own_rid, own_rid);
     pcie_fabric_set_upstream(f, upstream, io);
 }
 

@@ -172,6 +172,15 @@ void iommu_reset(struct iommu *io);
 void iommu_attach_fabric(struct iommu *io, struct pcie_fabric *f, bool has_own_rid,
                          uint16_t own_rid);
 void iommu_detach_fabric(struct iommu *io);
+/* What the adapter does with one upstream request, for a sink that chose
+ * this IOMMU itself (iommu/router.h: several units on one root complex):
+ * io must have joined the fabric (iommu_join_fabric or iommu_attach_fabric). */
+enum pcie_cpl_status iommu_fabric_request(struct iommu *io, const struct pcie_upstream_req *req,
+                                          uint8_t *read_buf, sim_time_t *delay);
+/* Records the fabric the IOMMU sits in (where its translated requests go and
+ * its own requester ID) without installing it as the fabric's sink. */
+void iommu_join_fabric(struct iommu *io, struct pcie_fabric *f, bool has_own_rid,
+                       uint16_t own_rid);
 /* Installs (fn non-NULL) or removes (fn NULL) the one observer; replaces any
  * previous one. */
 void iommu_set_observer(struct iommu *io, iommu_observer_fn fn, void *ctx);

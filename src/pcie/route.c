@@ -772,6 +772,7 @@ static void to_system(struct pcie_fabric *f, struct pcie_inflight *s, const stru
     struct pcie_upstream_req req = {
         .fabric = f,
         .ingress = rp,
+        .origin = s->origin,
         .tlp = t,
         .bytes = s->bytes,
         .nbytes = s->len,

@@ -569,6 +569,8 @@ struct pcie_fn *pcie_fabric_add_endpoint(struct pcie_fabric *f, struct pcie_fn *
 }
 
 size_t pcie_fabric_fn_count(const struct pcie_fabric *f) { return f->nfns; }
+size_t pcie_fn_index(const struct pcie_fn *fn) { return fn->index; }
+
 struct pcie_fn *pcie_fabric_fn_at(const struct pcie_fabric *f, size_t i)
 {
     return i < f->nfns ? f->fns[i] : NULL;

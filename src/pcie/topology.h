@@ -223,6 +223,8 @@ struct pcie_fn *pcie_fabric_add_endpoint(struct pcie_fabric *f, struct pcie_fn *
 /* Every function in creation order (deterministic), index 0..count-1. */
 size_t pcie_fabric_fn_count(const struct pcie_fabric *f);
 struct pcie_fn *pcie_fabric_fn_at(const struct pcie_fabric *f, size_t i);
+/* The function's place in that order (pcie_fabric_fn_at(f, i) == fn). */
+size_t pcie_fn_index(const struct pcie_fn *fn);
 /* The function that answers to bdf with the bus numbers programmed now, or NULL. */
 struct pcie_fn *pcie_fabric_find(const struct pcie_fabric *f, uint16_t bdf);
 
@@ -288,6 +290,8 @@ char *pcie_fn_link_name(const struct pcie_fn *fn, char *buf);
 struct pcie_upstream_req {
     struct pcie_fabric *fabric;
     struct pcie_fn *ingress;        /* root port it came through; NULL from an RCiEP */
+    struct pcie_fn *origin;         /* the function that sent it (whatever requester ID
+                                       it carries); NULL: injected with no sender */
     const struct pcie_tlp *tlp;     /* decoded header (payload points into bytes) */
     const uint8_t *bytes;           /* the TLP as received */
     size_t nbytes;

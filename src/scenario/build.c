@@ -8,13 +8,16 @@
 #include <string.h>
 
 #include "devices/devices.h"
+#include "host/dmar.h"
 #include "iommu/amdvi.h"
+#include "iommu/router.h"
 #include "iommu/vtd.h"
 #include "pcie/caps.h"
 #include "pcie/route.h"
 #include "pcie/cfgdump.h"
 #include "pcie/config.h"
 #include "pcie/link.h"
+#include "scenario/boot.h"
 
 struct scn_system {
     struct pcilab_sim *sim;
@@ -35,6 +38,8 @@ struct scn_system {
     /* VT-d: one remapping unit per DRHD of firmware: dmar: */
     struct vtd *vtds[SCN_MAX_DMAR_UNITS];
     size_t nvtds;
+    struct host_dmar *dmar;     /* the DMAR the units were made from (their scopes) */
+    struct iommu_router *router; /* sends each function's requests to its unit */
 };
 
 static void system_destroy(void *obj)
@@ -50,6 +55,8 @@ static void system_destroy(void *obj)
         free(s->fns[i].params);
     }
     free(s->fns);
+    iommu_router_destroy(s->router);
+    host_dmar_destroy(s->dmar);
     for (size_t i = 0; i < s->ncfgs; i++)
         pcie_cfg_destroy(s->cfgs[i]);
     free(s->cfgs);
@@ -501,6 +508,76 @@ static int build_iommus(struct scn_system *s, const struct scn_machine *m,
     return 0;
 }
 
+/* Does the DMAR device scope sc (VT-d 3.4 8.3.1: Start Bus Number, then
+ * {Device, Function} pairs, each but the last a bridge whose secondary bus
+ * the next sits on) name fn itself? The first pair sits on the start bus
+ * with the bus numbers programmed now (the root bus before enumeration). */
+static bool scope_names(const struct host_dmar_scope *sc, const struct pcie_fn *fn)
+{
+    const struct pcie_fn *x = fn;
+    for (size_t k = sc->npath; k-- > 0; x = pcie_fn_parent(x)) {
+        if (!x || pcie_fn_devfn(x) != (unsigned)(sc->path[k].dev << 3 | sc->path[k].fn))
+            return false;
+        if (k == 0)
+            return pcie_fn_bus(x) == sc->bus;
+    }
+    return false;
+}
+
+/* Does scope sc cover fn: an endpoint scope naming it, or a bridge scope
+ * naming it or a bridge above it (the sub-hierarchy, 8.3.1 Type 02h)? */
+static bool scope_covers(const struct host_dmar_scope *sc, const struct pcie_fn *fn)
+{
+    if (sc->type == HOST_DMAR_SCOPE_ENDPOINT)
+        return scope_names(sc, fn);
+    if (sc->type != HOST_DMAR_SCOPE_BRIDGE)
+        return false;
+    for (const struct pcie_fn *x = fn; x; x = pcie_fn_parent(x))
+        if (scope_names(sc, x))
+            return true;
+    return false;
+}
+
+/* The platform's routing of each function's requests to a remapping unit
+ * (iommu/router.h): the first DRHD of the segment (table order) whose scope
+ * covers the function, else the segment's INCLUDE_PCI_ALL DRHD, else none.
+ * Run at build and again after enumeration, when secondary bus numbers
+ * (which scopes starting below the root bus name) are programmed. */
+static int route_vtds(struct scn_system *s, struct pcilab_err *err)
+{
+    if (!s->router)
+        return 0;
+    const struct host_dmar *t = s->dmar;
+    struct iommu *all = NULL;
+    for (size_t i = 0, u = 0; i < t->n; i++) {
+        if (t->s[i].type != HOST_DMAR_DRHD)
+            continue;
+        if (t->s[i].segment == s->segment && (t->s[i].flags & HOST_DRHD_INCLUDE_PCI_ALL) && !all)
+            all = vtd_iommu(s->vtds[u]);
+        u++;
+    }
+    int rc = iommu_router_set_default(s->router, all, err);
+    for (size_t j = 0; rc == 0 && j < pcie_fabric_fn_count(s->fabric); j++) {
+        const struct pcie_fn *fn = pcie_fabric_fn_at(s->fabric, j);
+        struct iommu *unit = all;
+        for (size_t i = 0, u = 0; i < t->n && unit == all; i++) {
+            const struct host_dmar_struct *d = &t->s[i];
+            if (d->type != HOST_DMAR_DRHD)
+                continue;
+            struct iommu *io = vtd_iommu(s->vtds[u++]);
+            if (d->segment != s->segment || (d->flags & HOST_DRHD_INCLUDE_PCI_ALL))
+                continue;
+            for (size_t k = 0; k < d->n_scopes; k++)
+                if (scope_covers(&d->scopes[k], fn)) {
+                    unit = io;
+                    break;
+                }
+        }
+        rc = iommu_router_set(s->router, fn, unit, err);
+    }
+    return rc;
+}
+
 /* A VT-d unit's own interrupt (fault event): a compatibility-format message
  * from the root complex straight to the interrupt sink (VT-d 10.4.10-13;
  * the unit is not a PCI function and its messages are never remapped). */
@@ -515,51 +592,64 @@ static void vtd_msi(void *ctx, enum vtd_event ev, uint64_t addr, uint32_t data)
     pcie_fabric_system_access(s->fabric, &req, NULL, NULL);
 }
 
-/* One VT-d model per DRHD of the machine's DMAR (firmware: dmar:), with
- * QEMU 7.2's registers (vtd_config_qemu) at the DRHD's base, or a client
- * platform's for `dmar: client`'s INCLUDE_PCI_ALL unit. The fabric has one
- * upstream path: the INCLUDE_PCI_ALL unit (else the first) is attached to
- * it; the others answer at their registers only (docs/linux/intel-iommu.md). */
+/* One VT-d model per DRHD of the machine's DMAR (firmware: dmar:, the same
+ * bytes the kernel reads: scn_firmware_dmar), with QEMU 7.2's registers
+ * (vtd_config_qemu) at the DRHD's base, or a client platform's for
+ * `dmar: client`'s INCLUDE_PCI_ALL unit; a router between the root complex
+ * and memory sends each function's requests to the unit whose scope covers
+ * it (route_vtds). */
 static int build_vtds(struct scn_system *s, const struct scn_machine *m, struct pcilab_err *err)
 {
     const struct scn_dmar *d = &m->firmware.dmar;
-    struct vtd_unit_desc { uint64_t base; bool all, client; } units[SCN_MAX_DMAR_UNITS];
-    size_t n = 0;
-    if (d->kind == SCN_DMAR_Q35) {
-        units[n++] = (struct vtd_unit_desc){0xfed90000ull, false, false};
-    } else if (d->kind == SCN_DMAR_CLIENT) {
-        units[n++] = (struct vtd_unit_desc){0xfed90000ull, false, false};
-        units[n++] = (struct vtd_unit_desc){0xfed91000ull, true, true};
-    } else if (d->kind == SCN_DMAR_DESCRIBED) {
-        for (unsigned i = 0; i < d->ndrhd; i++)
-            units[n++] = (struct vtd_unit_desc){d->drhd[i].base, d->drhd[i].flags & 1, false};
-    }
-    size_t attach = 0;
-    for (size_t i = 0; i < n; i++) {
+    if (d->kind == SCN_DMAR_ABSENT)
+        return 0;
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    int rc = scn_firmware_dmar(m, &bytes, &len, err);
+    if (rc == 0 && len)
+        rc = host_dmar_parse(bytes, len, &s->dmar, err);
+    free(bytes);
+    if (rc < 0 || !s->dmar)
+        return rc;
+    for (size_t i = 0; i < s->dmar->n; i++) {
+        const struct host_dmar_struct *u = &s->dmar->s[i];
+        if (u->type != HOST_DMAR_DRHD)
+            continue;
+        if (s->nvtds == SCN_MAX_DMAR_UNITS)
+            return pcilab_err_at(err, PCILAB_EUNSUPPORTED, m->source, d->line, d->col,
+                                 "more than %d DRHDs", SCN_MAX_DMAR_UNITS);
+        bool all = u->flags & HOST_DRHD_INCLUDE_PCI_ALL;
         struct vtd_config c;
-        if (units[i].client)
+        if (d->kind == SCN_DMAR_CLIENT && all)
             vtd_config_client(&c);
         else
             vtd_config_qemu(&c);
-        c.mmio_base = units[i].base;
-        c.segment = m->rc.segment;
-        c.include_pci_all = units[i].all;
-        c.haw = d->kind == SCN_DMAR_DESCRIBED ? d->haw : 39;
+        c.mmio_base = u->base;
+        c.segment = u->segment;
+        c.include_pci_all = all;
+        c.haw = (uint8_t)(s->dmar->haw + 1u);
         c.msi = vtd_msi;
         c.msi_ctx = s;
         struct pcilab_err inner;
         pcilab_err_clear(&inner);
-        s->vtds[i] = vtd_create(s->sim, s->ram, s->map, &c, &inner);
-        if (!s->vtds[i])
+        s->vtds[s->nvtds] = vtd_create(s->sim, s->ram, s->map, &c, &inner);
+        if (!s->vtds[s->nvtds])
             return pcilab_err_at(err, inner.code ? inner.code : PCILAB_EINVAL, m->source,
                                  d->line, d->col, "DRHD at 0x%llx: %s",
-                                 (unsigned long long)units[i].base, inner.msg);
-        s->nvtds = i + 1;
-        if (units[i].all && !units[attach].all)
-            attach = i;
+                                 (unsigned long long)u->base, inner.msg);
+        s->nvtds++;
     }
-    if (n)
-        iommu_attach_fabric(vtd_iommu(s->vtds[attach]), s->fabric, false, 0);
+    if (!s->nvtds)
+        return 0;
+    struct pcilab_err inner;
+    pcilab_err_clear(&inner);
+    s->router = iommu_router_create(s->fabric, &inner);
+    if (!s->router)
+        return pcilab_errf(err, inner.code, "%s", inner.msg);
+    if ((rc = route_vtds(s, &inner)) < 0)
+        return pcilab_err_at(err, inner.code ? inner.code : PCILAB_EINVAL, m->source, d->line,
+                             d->col, "DMAR: %s", inner.msg);
+    iommu_router_attach(s->router);
     return 0;
 }
 
@@ -740,6 +830,9 @@ int scn_enumerate(struct scn_system *s, struct pcie_enum_report *rep, struct pci
     int rc = pcie_enumerate(s->fabric, NULL, rep, err);
     if (rc == 0)
         s->configured = true;
+    /* scopes that start below the root bus name secondary bus numbers */
+    if (rc == 0)
+        rc = route_vtds(s, err);
     return rc;
 }
 
