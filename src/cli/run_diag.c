@@ -676,6 +676,17 @@ static const char *vtd_rights_rule(const struct run_diag *d)
 
 /* VT-d: the root and context entries, the walk, the reason and why, and
  * what the fault recording registers kept. */
+/* The index of the finding's unit among the machine's DRHDs (table order,
+ * Linux's dmar%d: alloc_iommu numbers them as it parses them), -1 unknown. */
+static int unit_index(const struct run_diag *d, const struct diag_finding *f)
+{
+    const struct vtd *u = f->sig.unit ? f->sig.unit : d->vtd;
+    for (size_t i = 0; i < scn_system_vtd_count(d->m->sys); i++)
+        if (scn_system_vtd(d->m->sys, i) == u)
+            return (int)i;
+    return -1;
+}
+
 static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
 {
     const struct diag_vtd *v = &f->vtd;
@@ -685,6 +696,23 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
         line("DMAR unit", "registers unreadable");
         return;
     }
+    /* which DRHD: the sender's, by the platform's routing (iommu/router.h) */
+    int ui = unit_index(d, f);
+    const struct vtd *u = ui >= 0 ? scn_system_vtd(d->m->sys, (size_t)ui) : NULL;
+    char who[PCIE_FN_ADDR_LEN];
+    if (f->sender.fn)
+        pcie_fn_addr_str(f->sender.fn, who);
+    else
+        snprintf(who, sizeof who, "0000:%s", rid);
+    if (scn_system_vtd_count(d->m->sys) < 2)
+        line("Unit", "DRHD at 0x%llx (dmar%d), the machine's only remapping unit",
+             (unsigned long long)v->mmio_base, ui);
+    else if (u && vtd_get_config(u)->include_pci_all)
+        line("Unit", "DRHD at 0x%llx (dmar%d), INCLUDE_PCI_ALL: %s is in no other DRHD's scope",
+             (unsigned long long)v->mmio_base, ui, who + 5);
+    else
+        line("Unit", "DRHD at 0x%llx (dmar%d), whose device scope covers %s",
+             (unsigned long long)v->mmio_base, ui, who + 5);
     if (v->root_read) {
         line("Root entry", "bus %02x at 0x%llx = root table 0x%llx + 16 x 0x%02x", f->sig.rid >> 8,
              (unsigned long long)v->root_pa, (unsigned long long)v->root_table,
@@ -1053,6 +1081,8 @@ static void vtd_json(const struct run_diag *d, const struct diag_finding *f, jso
     bool has_sm = d->m->kernel && d->m->kernel->kver->vtd_msg_5x;
     enum vtd_linux_fault_type ty;
     char raw[80];
+    json_object_set_new(o, "unit", json_pack("{s:I, s:i}", "base", (json_int_t)v->mmio_base,
+                                             "index", unit_index(d, f)));
     json_object_set_new(o, "reason", json_integer(f->sig.arch_code));
     json_object_set_new(o, "reason_linux", json_string(vtd_fault_reason_linux(f->sig.arch_code,
                                                                               has_sm, &ty)));

@@ -845,6 +845,7 @@ const char *scn_system_name(const struct scn_system *s) { return s->name; }
 size_t scn_system_count(const struct scn_system *s) { return s->n; }
 size_t scn_system_iommu_count(const struct scn_system *s) { return s->niommus; }
 size_t scn_system_vtd_count(const struct scn_system *s) { return s->nvtds; }
+struct iommu_router *scn_system_vtd_router(const struct scn_system *s) { return s->router; }
 struct vtd *scn_system_vtd(const struct scn_system *s, size_t i)
 {
     return i < s->nvtds ? s->vtds[i] : NULL;

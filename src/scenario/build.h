@@ -87,8 +87,12 @@ size_t scn_system_iommu_count(const struct scn_system *s);
 const struct scn_sysiommu *scn_system_iommu(const struct scn_system *s, size_t i);
 /* The VT-d units (one per DRHD of firmware: dmar:), in DRHD order. */
 struct vtd;
+struct iommu_router;
 size_t scn_system_vtd_count(const struct scn_system *s);
 struct vtd *scn_system_vtd(const struct scn_system *s, size_t i);
+/* The router that sends each function's requests to its DRHD's unit
+ * (iommu/router.h), NULL when the machine has no DRHD. */
+struct iommu_router *scn_system_vtd_router(const struct scn_system *s);
 
 /* Machine name and the scenario file it came from. */
 const char *scn_system_name(const struct scn_system *s);
