@@ -105,7 +105,6 @@ struct run {
     struct pcie_enum_report rep;
     struct host_kernel *k;
     struct diag_rec *rec[2];     /* one per unit */
-    struct diag_rec *all;        /* on every unit */
     struct diag_fn fns[8];
     struct diag_report out;
 };
@@ -157,6 +156,7 @@ static void done(struct run *x)
     for (size_t i = 0; i < 2; i++)
         diag_rec_destroy(x->rec[i]);
     sim_destroy(x->sim);
+    pcie_enum_report_free(&x->rep);
     scn_free(&x->m);
 }
 
