@@ -254,6 +254,41 @@ static void test_faults_recorded_by_their_unit(void **state)
     done(&x);
 }
 
+/* The graphics RMRR (0x7d000000..0x7f7fffff, for 00:02.0): the kernel maps
+ * it 1:1 in 00:02.0's domain, in the graphics unit's tables, so that unit
+ * lets 00:02.0 reach it; 00:03.0, under the other unit, has no such map. */
+static void test_rmrr_in_the_graphics_unit(void **state)
+{
+    (void)state;
+    struct run x;
+    run(&x, "", "ok", "client");
+    struct vtd *gfx = scn_system_vtd(x.sys, 0), *all = scn_system_vtd(x.sys, 1);
+    struct iommu_req q = {.rid = 0x0010, .addr = 0x7d001234, .size = 4, .access = IOMMU_PERM_R};
+    struct iommu_result res;
+    iommu_translate(vtd_iommu(gfx), &q, &res);
+    assert_true(res.ok);
+    assert_int_equal(res.pa, 0x7d001234);
+    q.addr = 0x7f7ff000;
+    iommu_translate(vtd_iommu(gfx), &q, &res);
+    assert_true(res.ok);
+    assert_int_equal(res.pa, 0x7f7ff000);
+    /* the page after the region is not mapped */
+    q.addr = 0x7f800000;
+    iommu_translate(vtd_iommu(gfx), &q, &res);
+    assert_false(res.ok);
+    /* 00:03.0 through its own unit: no RMRR map */
+    q.rid = 0x0018;
+    q.addr = 0x7d001234;
+    iommu_translate(vtd_iommu(all), &q, &res);
+    assert_false(res.ok);
+    /* and 00:03.0's requester ID means nothing to the graphics unit: its
+     * context entries are in the other unit's tables */
+    iommu_translate(vtd_iommu(gfx), &q, &res);
+    assert_false(res.ok);
+    assert_int_equal(res.fault, IOMMU_FAULT_DEVICE_INVALID);
+    done(&x);
+}
+
 /* A DMAR whose one DRHD names 00:02.0 and has no INCLUDE_PCI_ALL: 00:03.0
  * is in no unit, so the root complex sends its requests on untranslated
  * and the kernel gives it no IOMMU (its DMA handles are physical
@@ -285,6 +320,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_each_device_its_unit),
         cmocka_unit_test(test_faults_recorded_by_their_unit),
+        cmocka_unit_test(test_rmrr_in_the_graphics_unit),
         cmocka_unit_test(test_device_in_no_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
