@@ -26,6 +26,7 @@
 #include "host/pci.h"
 #include "iommu/amdvi.h"
 #include "iommu/iommu.h"
+#include "iommu/router.h"
 #include "iommu/vtd.h"
 #include "pcie/caps.h"
 #include "pcie/link.h"
@@ -573,12 +574,36 @@ static json_t *json_counters(const struct cli_machine *m)
         it.translations += st->translations;
         it.faults += st->faults;
     }
-    json_t *tot = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "tlps_sent",
+    /* VT-d: one unit per DRHD, not a PCI function (bdf null) */
+    for (size_t i = 0; i < scn_system_vtd_count(m->sys); i++) {
+        struct vtd *v = scn_system_vtd(m->sys, i);
+        const struct iommu *io = vtd_iommu(v);
+        const struct iommu_stats *st = &io->stats;
+        struct vtd_stats vs;
+        vtd_get_stats(v, &vs);
+        json_array_append_new(
+            ios, json_pack("{s:n, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+                           "bdf", "name", io->name, "arch", io->ops->arch, "base",
+                           json_u64(vtd_get_config(v)->mmio_base), "translations",
+                           json_u64(st->translations), "faults", json_u64(st->faults),
+                           "iotlb_hits", json_u64(st->iotlb_hits), "iotlb_misses",
+                           json_u64(st->iotlb_misses), "interrupts_remapped",
+                           json_u64(st->interrupts), "interrupts_blocked",
+                           json_u64(st->interrupts_blocked), "passthrough",
+                           json_u64(st->passthrough), "events_logged",
+                           json_u64(vs.faults_recorded), "events_lost",
+                           json_u64(vs.faults_dropped)));
+        it.translations += st->translations;
+        it.faults += st->faults;
+    }
+    struct iommu_router *r = scn_system_vtd_router(m->sys);
+    json_t *tot = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "tlps_sent",
                             json_u64(t.dev.tlps), "device_faults", json_u64(t.rc.write_faults),
                             "msis_sent", json_u64(t.dev.msis), "msis_handled",
                             json_u64(t.msis_handled), "bytes_delivered",
                             json_u64(t.rc.bytes_delivered), "iommu_translations",
-                            json_u64(it.translations), "iommu_faults", json_u64(it.faults));
+                            json_u64(it.translations), "iommu_faults", json_u64(it.faults),
+                            "iommu_bypassed", json_u64(r ? iommu_router_untranslated(r) : 0));
     return json_pack("{s:o, s:o, s:o}", "devices", devs, "iommus", ios, "totals", tot);
 }
 
