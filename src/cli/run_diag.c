@@ -655,27 +655,40 @@ static const char *tt_words(unsigned tt)
     return "reserved";
 }
 
-/* Linux's rule for the rights of a page, per version (docs/linux/intel-iommu.md e). */
-static const char *vtd_rights_rule(const struct run_diag *d)
+/* Linux's rule for the rights of a page mapped for dir, per version
+ * (docs/linux/intel-iommu.md e): why a DMA_TO_DEVICE page has no W and a
+ * DMA_FROM_DEVICE page no R. */
+static const char *vtd_rights_rule(const struct run_diag *d, enum dma_data_direction dir)
 {
     const struct host_kver *kv = d->m->kernel ? d->m->kernel->kver : NULL;
+    bool to = dir == DMA_TO_DEVICE;
     if (kv && kv->major == 4 && kv->minor == 9)
-        return "4.9.80 drivers/iommu/intel-iommu.c:3580 __intel_map_single: DMA_PTE_WRITE "
-               "only for DMA_FROM_DEVICE or DMA_BIDIRECTIONAL";
+        return to ? "4.9.80 drivers/iommu/intel-iommu.c:3580 __intel_map_single: DMA_PTE_WRITE "
+                    "only for DMA_FROM_DEVICE or DMA_BIDIRECTIONAL"
+                  : "4.9.80 drivers/iommu/intel-iommu.c:3611 __intel_map_single: DMA_PTE_READ "
+                    "only for DMA_TO_DEVICE or DMA_BIDIRECTIONAL, or on every page when "
+                    "CAP.ZLR is clear";
     if (kv && kv->major == 4)
-        return "4.20 drivers/iommu/intel-iommu.c __intel_map_single: DMA_PTE_WRITE only for "
-               "DMA_FROM_DEVICE or DMA_BIDIRECTIONAL";
+        return to ? "4.20 drivers/iommu/intel-iommu.c __intel_map_single: DMA_PTE_WRITE only "
+                    "for DMA_FROM_DEVICE or DMA_BIDIRECTIONAL"
+                  : "4.20 drivers/iommu/intel-iommu.c __intel_map_single: DMA_PTE_READ only "
+                    "for DMA_TO_DEVICE or DMA_BIDIRECTIONAL, or on every page when CAP.ZLR is "
+                    "clear";
     if (kv && kv->major == 5)
-        return "5.15 drivers/iommu/intel/iommu.c intel_iommu_map: DMA_PTE_WRITE only for "
-               "IOMMU_WRITE; drivers/iommu/dma-iommu.c dma_info_to_prot: DMA_TO_DEVICE -> "
-               "IOMMU_READ";
-    return "6.1 drivers/iommu/intel/iommu.c:4259 intel_iommu_map: DMA_PTE_WRITE only "
-           "for IOMMU_WRITE; drivers/iommu/dma-iommu.c dma_info_to_prot: "
-           "DMA_TO_DEVICE -> IOMMU_READ";
+        return to ? "5.15 drivers/iommu/intel/iommu.c intel_iommu_map: DMA_PTE_WRITE only for "
+                    "IOMMU_WRITE; drivers/iommu/dma-iommu.c dma_info_to_prot: DMA_TO_DEVICE -> "
+                    "IOMMU_READ"
+                  : "5.15 drivers/iommu/intel/iommu.c intel_iommu_map: DMA_PTE_READ only for "
+                    "IOMMU_READ; drivers/iommu/dma-iommu.c dma_info_to_prot: DMA_FROM_DEVICE "
+                    "-> IOMMU_WRITE";
+    return to ? "6.1 drivers/iommu/intel/iommu.c:4259 intel_iommu_map: DMA_PTE_WRITE only "
+                "for IOMMU_WRITE; drivers/iommu/dma-iommu.c dma_info_to_prot: "
+                "DMA_TO_DEVICE -> IOMMU_READ"
+              : "6.1 drivers/iommu/intel/iommu.c:4259 intel_iommu_map: DMA_PTE_READ only "
+                "for IOMMU_READ; drivers/iommu/dma-iommu.c dma_info_to_prot: "
+                "DMA_FROM_DEVICE -> IOMMU_WRITE";
 }
 
-/* VT-d: the root and context entries, the walk, the reason and why, and
- * what the fault recording registers kept. */
 /* The index of the finding's unit among the machine's DRHDs (table order,
  * Linux's dmar%d: alloc_iommu numbers them as it parses them), -1 unknown. */
 static int unit_index(const struct run_diag *d, const struct diag_finding *f)
@@ -687,6 +700,8 @@ static int unit_index(const struct run_diag *d, const struct diag_finding *f)
     return -1;
 }
 
+/* VT-d: the root and context entries, the walk, the reason and why, and
+ * what the fault recording registers kept. */
 static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
 {
     const struct diag_vtd *v = &f->vtd;
@@ -764,11 +779,14 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
         line("", "why: the leaf (L%u) has R=%u W=%u, the page is mapped", l->level, l->pte.r,
              l->pte.w);
         line("", "without %s permission", v->why == DIAG_VTD_WHY_NO_WRITE ? "write" : "read");
-        if (v->why == DIAG_VTD_WHY_NO_WRITE && f->at_fault.has_map &&
-            f->at_fault.map.dir == DMA_TO_DEVICE) {
-            line("", "because the driver mapped it DMA_TO_DEVICE:");
+        enum dma_data_direction dir = f->at_fault.map.dir;
+        if (f->at_fault.has_map &&
+            ((v->why == DIAG_VTD_WHY_NO_WRITE && dir == DMA_TO_DEVICE) ||
+             (v->why == DIAG_VTD_WHY_NO_READ && dir == DMA_FROM_DEVICE))) {
+            line("", "because the driver mapped it %s:",
+                 dir == DMA_TO_DEVICE ? "DMA_TO_DEVICE" : "DMA_FROM_DEVICE");
             printf("    %-*s", W, "");
-            wrap(vtd_rights_rule(d), 4 + W);
+            wrap(vtd_rights_rule(d, dir), 4 + W);
         }
         break;
     }
