@@ -117,9 +117,9 @@ bool host_intel_iommu_lookup(const struct host_intel_iommu *v, const struct pci_
                              uint64_t iova, struct host_intel_iommu_mapping *out);
 
 /* Attaching a device to a domain of its user's own (VFIO, KVM device
- * assignment: intel_iommu_attach_device). A device an RMRR names whose
- * region is not relaxable (USB and graphics RMRRs are, 5.x) is refused with
- * the dev_warn "Device is ineligible for IOMMU domain attach due to platform
+ * assignment: intel_iommu_attach_device). A device an RMRR names that is
+ * not relaxable (USB and graphics devices are, in every version) is refused
+ * with the dev_warn "Device is ineligible for IOMMU domain attach due to platform
  * RMRR requirement.  Contact your platform vendor." and -EPERM, as every
  * modelled version does. Returns 0 when attached. */
 int host_intel_iommu_attach_unmanaged(struct host_intel_iommu *v, struct pci_dev *pdev);

@@ -361,7 +361,7 @@ int host_intel_iommu_detect(struct host_kernel *k, const uint8_t *dmar, size_t l
         vtd_pr(v, 4, "DMAR: [Firmware Bug]: No DRHD structure found in DMAR table\n");
     /* enable_IR_x2apic -> irq_remapping_prepare / intel_enable_irq_remapping */
     /* the DRHD list order (dmar_register_drhd_unit, 4.9 dmar.c:85, 6.1
-     * intel/dmar.c:74): INCLUDE_PCI_ALL units at the tail in table order,
+     * intel/dmar.c:75): INCLUDE_PCI_ALL units at the tail in table order,
      * the others at the head, so in reverse table order */
     unsigned no = 0;
     for (unsigned i = v->n; i-- > 0;)
@@ -815,8 +815,8 @@ static void dev_scope_init(struct host_intel_iommu *v, unsigned active[], bool o
     }
 }
 
-/* init_no_remapping_devices (4.9 intel-iommu.c:4085, 4.20 :3987, 5.15
- * iommu.c:3250, 6.1 :3136): a unit without INCLUDE_PCI_ALL whose scope
+/* init_no_remapping_devices (4.9 intel-iommu.c:4074, 4.20 :3976, 5.15
+ * intel/iommu.c:3461, 6.1 :3062; Debian's 6.1 :3136, unchanged): a unit without INCLUDE_PCI_ALL whose scope
  * names no present device is ignored; one whose devices are all graphics
  * is gfx dedicated (4.x: intel_iommu_gfx_mapped = 1; 5.x:
  * drhd->gfx_dedicated) and ignored with intel_iommu=igfx_off (4.x also

@@ -484,6 +484,19 @@ static void test_client_4_9(void **state)
     /* USB's RMRR is relaxable in 4.9 too (device_is_rmrr_locked) */
     assert_int_equal(host_intel_iommu_attach_unmanaged(m.drv, m.pusb), 0);
     cm_free(&m);
+
+    /* iommu=pt: the relaxable RMRR devices go to si_domain (pass-through),
+     * and domain_prepare_identity_map skips their RMRRs */
+    cm_build(&m, "4.9", "intel_iommu=on iommu=pt", true, EXTRA_NONE);
+    expect_line(&m, "DMAR: Hardware identity mapping for device 0000:00:14.0");
+    expect_line(&m, "DMAR: Ignoring identity map for HW passthrough device 0000:00:14.0 "
+                    "[0x7b7f9000 - 0x7b818fff]");
+    expect_line(&m, "DMAR: Ignoring identity map for HW passthrough device 0000:00:02.0 "
+                    "[0x7d000000 - 0x7f7fffff]");
+    bool identity = false;
+    assert_true(host_intel_iommu_dev_domain(m.drv, m.pusb, NULL, &identity, NULL));
+    assert_true(identity);
+    cm_free(&m);
 }
 
 /* A client DMAR on a machine without 00:02.0: its unit names no present
