@@ -7,7 +7,8 @@
  * Linux 4.9.80/4.20/5.15/6.1 (docs/linux/intel-iommu.md): every unit its own
  * root table and interrupt remapping table, the devices' entries in their
  * own unit's tables (read from simulated memory), the graphics unit
- * ignored with igfx_off or when 00:02.0 is absent, scope paths. */
+ * ignored with igfx_off or when 00:02.0 is absent (kept, with an identity
+ * domain for 00:02.0, when it shares its unit), scope paths. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -41,6 +42,7 @@ enum extra {
     EXTRA_PATH2,        /* a third DRHD: endpoint 01:00.0 as {bus 0, 1c.0, 00.0} */
     EXTRA_PATH2_ABSENT, /* a third DRHD: {bus 0, 1c.0, 05.0}, no such device */
     EXTRA_BROKEN1,      /* a third DRHD: {bus 1, 00.0}, a one-entry path to a deep device */
+    EXTRA_SHARED,       /* no third DRHD; the graphics DRHD also names 00:14.0 */
 };
 
 struct cm {
@@ -141,7 +143,11 @@ static void cm_build(struct cm *m, const char *version, const char *cmdline, boo
     struct host_dmar *t = host_dmar_create();
     if (host_dmar_build_client(t, NULL, err) < 0)
         abort();
-    if (extra != EXTRA_NONE) {
+    if (extra == EXTRA_SHARED) {
+        struct host_dmar_scope sc = host_dmar_scope1(HOST_DMAR_SCOPE_ENDPOINT, 0, 0, 0x14, 0);
+        if (host_dmar_add_scope(t, 0, &sc, err) < 0)
+            abort();
+    } else if (extra != EXTRA_NONE) {
         m->unit[2] = cm_unit(m, THIRD_BASE, false);
         int d = host_dmar_add_drhd(t, 0, 0, THIRD_BASE, err);
         struct host_dmar_scope sc = {.type = HOST_DMAR_SCOPE_ENDPOINT, .bus = 0, .npath = 2};
@@ -499,6 +505,38 @@ static void test_client_4_9(void **state)
     cm_free(&m);
 }
 
+/* igfx_off with the graphics device on a unit it shares (here with the USB
+ * controller): the unit is not gfx dedicated and stays; 00:02.0 gets an
+ * identity domain there (IDENTMAP_GFX), 4.9 says so and skips its RMRR. */
+static void test_igfx_off_shared_unit_identity(void **state)
+{
+    (void)state;
+    static const char *const versions[] = {"6.1", "4.9"};
+    for (int i = 0; i < 2; i++) {
+        struct cm m;
+        cm_build(&m, versions[i], "intel_iommu=on,igfx_off", true, EXTRA_SHARED);
+        assert_int_equal(m.boot_rc, 0);
+        struct host_intel_iommu_unit_info u0 = uinfo(&m, 0);
+        assert_false(u0.ignored || u0.gfx_dedicated);
+        assert_true(u0.translation);
+        assert_int_equal(u0.n_devices, 2);
+        bool identity = false;
+        assert_true(host_intel_iommu_dev_domain(m.drv, m.pgfx, NULL, &identity, NULL));
+        assert_true(identity);
+        struct vtd_context_entry ce;
+        assert_true(ctx_of(&m, u0.root_pa, 0x0010, &ce) && ce.p);
+        assert_int_equal(ce.tt, VTD_TT_PT);
+        assert_true(ctx_present(&m, u0.root_pa, 0x00a0));
+        assert_false(ctx_present(&m, uinfo(&m, 1).root_pa, 0x00a0));
+        if (i == 1) {
+            expect_line(&m, "DMAR: Hardware identity mapping for device 0000:00:02.0");
+            expect_line(&m, "DMAR: Ignoring identity map for HW passthrough device "
+                            "0000:00:02.0 [0x7d000000 - 0x7f7fffff]");
+        }
+        cm_free(&m);
+    }
+}
+
 /* A client DMAR on a machine without 00:02.0: its unit names no present
  * device and is ignored in every version, igfx_off or not. */
 static void no_gfx(const char *version)
@@ -589,6 +627,7 @@ int main(void)
         cmocka_unit_test(test_igfx_off_ignores_gfx_unit),
         cmocka_unit_test(test_6_1_intgpu_default_identity),
         cmocka_unit_test(test_client_4_9),
+        cmocka_unit_test(test_igfx_off_shared_unit_identity),
         cmocka_unit_test(test_no_gfx_device_ignores_unit),
         cmocka_unit_test(test_two_entry_path),
     };
