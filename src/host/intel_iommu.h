@@ -17,11 +17,13 @@
  *     "DMAR: dmar0: reg_base_addr ... ver 1:0 cap ... ecap ..."), and
  *     interrupt remapping ("DMAR-IR: IOAPIC id 0 under DRHD base  0x... IOMMU
  *     0", "DMAR-IR: Enabled IRQ remapping in xapic mode") when the table's
- *     INTR_REMAP flag and every unit's ECAP.IR allow it. The table is read
- *     whatever intel_iommu= says, as Linux does.
+ *     INTR_REMAP flag and every unit's ECAP.IR allow it: every unit its own
+ *     remapping table, a device's MSI IRTEs in its DRHD's table. The table
+ *     is read whatever intel_iommu= says, as Linux does.
  *   host_intel_iommu_init (intel_iommu_init, after the PCI scan): nothing
  *     more with iommu=off or DMA remapping disabled (intel_iommu=off, or the
- *     version's default); else "No RMRR/ATSR/SATC found", per unit the root
+ *     version's default); else "No RMRR/ATSR/SATC found", the units with no
+ *     device or (igfx_off) only graphics ignored, per other unit the root
  *     table, queued invalidation ("dmar0: Using Queued invalidation"), the
  *     fault interrupt, per device its group and default domain (DMA, or
  *     identity for iommu=pt, igfx_off graphics, Debian 6.1's integrated GPU),
@@ -56,17 +58,48 @@ struct host_intel_iommu *host_intel_iommu_of(struct host_kernel *k);
 /* ---- Inspection, for tests and diagnosis ---- */
 
 struct host_intel_iommu_info {
-    bool dma_remapping;        /* translation enabled on the units */
+    bool dma_remapping;        /* translation enabled on the (not ignored) units */
     bool irq_remapping;        /* interrupt remapping enabled */
-    bool qi;                   /* queued invalidation in use */
+    bool qi;                   /* queued invalidation in use on unit 0 */
     bool lazy;                 /* unmaps flushed through a flush queue */
     unsigned n_units;
-    uint64_t root_pa;          /* unit 0's root table */
-    uint64_t faults_printed;   /* fault records handled */
+    uint64_t root_pa;          /* unit 0's (dmar0's) root table, 0 when none */
+    uint64_t faults_printed;   /* fault records handled, all units */
     int irq;                   /* unit 0's fault interrupt, -1 when none */
 };
 void host_intel_iommu_get_info(const struct host_intel_iommu *v,
                                struct host_intel_iommu_info *out);
+
+/* One remapping unit (a DRHD). Units are numbered in DMAR table order: unit
+ * i is Linux's dmar<i> (its seq_id), whatever order Linux walks them in. */
+struct host_intel_iommu_unit_info {
+    uint64_t reg_base;         /* the DRHD's Register Base Address */
+    char name[16];             /* "dmar0" */
+    bool include_all;          /* INCLUDE_PCI_ALL */
+    bool ignored;              /* drhd->ignored: no device in its scope, or gfx
+                                  dedicated with intel_iommu=igfx_off; no root
+                                  table, translation never enabled */
+    bool gfx_dedicated;        /* its scope names graphics devices only */
+    bool translation;          /* the driver set GCMD.TE */
+    bool qi;                   /* queued invalidation on (for DMA or IR) */
+    bool ir;                   /* interrupt remapping enabled (GCMD.IRE) */
+    uint64_t root_pa;          /* root table, 0 when none */
+    uint64_t ir_table_pa;      /* its interrupt remapping table, 0 when none */
+    unsigned ir_entries;       /* IRTEs allocated in that table */
+    int irq;                   /* its fault interrupt, -1 when none */
+    unsigned n_devices;        /* PCI devices whose DRHD it is
+                                  (dmar_find_matched_drhd_unit), ignored or not */
+};
+/* 0, or -ENODEV when v is NULL or i >= n_units (out zeroed, irq -1). */
+int host_intel_iommu_unit_info(const struct host_intel_iommu *v, unsigned i,
+                               struct host_intel_iommu_unit_info *out);
+/* The unit whose DRHD covers pdev (dmar_find_matched_drhd_unit: an
+ * INCLUDE_PCI_ALL unit of its segment, or a scope naming it or a bridge above
+ * it), ignored or not: its number (index for host_intel_iommu_unit_info) and
+ * register base. False when no DRHD covers it (or v is NULL). Usable from
+ * host_intel_iommu_detect on (the devices exist after the PCI scan). */
+bool host_intel_iommu_dev_unit(const struct host_intel_iommu *v, const struct pci_dev *pdev,
+                               unsigned *index, uint64_t *reg_base);
 
 /* The domain of a device: its DID, identity or not, its group. False for a
  * device the driver has not attached (DMA remapping off, not in any DRHD, or
@@ -84,9 +117,9 @@ bool host_intel_iommu_lookup(const struct host_intel_iommu *v, const struct pci_
                              uint64_t iova, struct host_intel_iommu_mapping *out);
 
 /* Attaching a device to a domain of its user's own (VFIO, KVM device
- * assignment: intel_iommu_attach_device). A device an RMRR names whose
- * region is not relaxable (USB and graphics RMRRs are, 5.x) is refused with
- * the dev_warn "Device is ineligible for IOMMU domain attach due to platform
+ * assignment: intel_iommu_attach_device). A device an RMRR names that is
+ * not relaxable (USB and graphics devices are, in every version) is refused
+ * with the dev_warn "Device is ineligible for IOMMU domain attach due to platform
  * RMRR requirement.  Contact your platform vendor." and -EPERM, as every
  * modelled version does. Returns 0 when attached. */
 int host_intel_iommu_attach_unmanaged(struct host_intel_iommu *v, struct pci_dev *pdev);

@@ -266,6 +266,7 @@ static int alloc_unit(struct host_intel_iommu *v, const struct host_dmar_struct 
     snprintf(u->name, sizeof u->name, "dmar%u", v->n);
     u->drhd = s;
     u->reg = s->base;
+    u->include_all = (s->flags & HOST_DRHD_INCLUDE_PCI_ALL) != 0;
     u->ver = vtd_read32(u, VTD_REG_VER);
     u->cap = vtd_read64(u, VTD_REG_CAP);
     u->ecap = vtd_read64(u, VTD_REG_ECAP);
@@ -359,7 +360,19 @@ int host_intel_iommu_detect(struct host_kernel *k, const uint8_t *dmar, size_t l
     if (!drhd_count)
         vtd_pr(v, 4, "DMAR: [Firmware Bug]: No DRHD structure found in DMAR table\n");
     /* enable_IR_x2apic -> irq_remapping_prepare / intel_enable_irq_remapping */
-    if (v->n && vtd_ir_capable(v))
+    /* the DRHD list order (dmar_register_drhd_unit, 4.9 dmar.c:85, 6.1
+     * intel/dmar.c:75): INCLUDE_PCI_ALL units at the tail in table order,
+     * the others at the head, so in reverse table order */
+    unsigned no = 0;
+    for (unsigned i = v->n; i-- > 0;)
+        if (!v->unit[i].include_all)
+            v->order[no++] = i;
+    for (unsigned i = 0; i < v->n; i++)
+        if (v->unit[i].include_all)
+            v->order[no++] = i;
+    /* enable_IR_x2apic -> irq_remapping_prepare (dmar_ir_support: the
+     * table's INTR_REMAP flag) / intel_enable_irq_remapping */
+    if (v->n && (v->t->flags & HOST_DMAR_INTR_REMAP))
         vtd_ir_setup(v);
 out:
     host_leave(prev);
@@ -373,38 +386,88 @@ struct host_intel_iommu *host_intel_iommu_of(struct host_kernel *k)
 
 /* ---- Which unit a device is under (dmar_find_matched_drhd_unit) ---- */
 
+/* dmar_match_pci_path (4.9 dmar.c:184, 4.20 :185, 5.15 intel/dmar.c:182, 6.1
+ * :179) against the path dmar_alloc_pci_notify_info builds for p: its root
+ * bus number and the {device, function} of p and each bridge above it, from
+ * the root down. 1: the scope names p (start bus = root bus, same length,
+ * same entries); 2: the one-entry fallback (start bus = p's own bus and the
+ * entry = p's devfn, for firmware that writes a deep device's bus and devfn
+ * instead of its path: "RMRR entry for device ... is broken - applying
+ * workaround"); 0: no. */
+static int path_match(const struct host_dmar_scope *sc, const struct pci_dev *p)
+{
+    unsigned level = 0;
+    for (const struct pci_dev *q = p; q; q = q->upstream)
+        level++;
+    if (level == sc->npath) {
+        bool ok = true;
+        unsigned i = level;
+        for (const struct pci_dev *q = p; q && ok; q = q->upstream) {
+            i--;
+            ok = sc->path[i].dev == (q->devfn >> 3) && sc->path[i].fn == (q->devfn & 7);
+            if (ok && !q->upstream)
+                ok = q->bus->number == sc->bus; /* info->bus: the root bus */
+        }
+        if (ok)
+            return 1;
+    }
+    if (sc->npath == 1 && sc->bus == p->bus->number && sc->path[0].dev == (p->devfn >> 3) &&
+        sc->path[0].fn == (p->devfn & 7))
+        return 2;
+    return 0;
+}
+
+static bool pci_scope(const struct host_dmar_scope *sc)
+{
+    return sc->type == HOST_DMAR_SCOPE_ENDPOINT || sc->type == HOST_DMAR_SCOPE_BRIDGE;
+}
+
+/* The device scope entry of a structure names p itself (dmar_insert_dev_scope
+ * would put p in that slot); the match kind of path_match. */
+static int scope_names(const struct host_dmar_struct *s, const struct pci_dev *p)
+{
+    for (size_t j = 0; j < s->n_scopes; j++) {
+        const struct host_dmar_scope *sc = &s->scopes[j];
+        int m = pci_scope(sc) ? path_match(sc, p) : 0;
+        if (m)
+            return m;
+    }
+    return 0;
+}
+
+/* dmar_pci_device_match / is_downstream_to_pci_bridge: an entry names p, or
+ * (a bridge scope) a bridge above p. */
 static bool scope_matches(const struct host_dmar_scope *sc, const struct pci_dev *p)
 {
-    if (sc->type != HOST_DMAR_SCOPE_ENDPOINT && sc->type != HOST_DMAR_SCOPE_BRIDGE)
+    if (!pci_scope(sc))
         return false;
-    if (sc->npath != 1)
-        return false; /* deeper paths are not resolved (docs/linux/intel-iommu.md) */
-    uint16_t bdf = (uint16_t)(sc->bus << 8 | sc->path[0].dev << 3 | sc->path[0].fn);
-    /* the device itself, or (a bridge scope) anything below that bridge */
-    for (const struct pci_dev *q = p; q; q = q->upstream) {
-        if (host_pci_bdf(q) == bdf && (q == p || sc->type == HOST_DMAR_SCOPE_BRIDGE))
+    for (const struct pci_dev *q = p; q; q = q->upstream)
+        if (path_match(sc, q) && (q == p || sc->type == HOST_DMAR_SCOPE_BRIDGE))
             return true;
-    }
     return false;
 }
 
 struct vtd_unit *vtd_device_to_unit(struct host_intel_iommu *v, const struct pci_dev *p)
 {
-    struct vtd_unit *all = NULL;
-    for (unsigned i = 0; i < v->n; i++) {
-        const struct host_dmar_struct *s = v->unit[i].drhd;
-        if (s->segment != pcie_fabric_config(v->k->fabric)->segment)
-            continue;
-        if (s->flags & HOST_DRHD_INCLUDE_PCI_ALL) {
-            if (!all)
-                all = &v->unit[i];
+    /* dmar_find_matched_drhd_unit: for_each_drhd_unit, an INCLUDE_PCI_ALL
+     * unit of the device's segment or one whose scope covers the device;
+     * ignored units too */
+    uint16_t seg = pcie_fabric_config(v->k->fabric)->segment;
+    for (unsigned o = 0; o < v->n; o++) {
+        struct vtd_unit *u = vtd_iter(v, o);
+        const struct host_dmar_struct *s = u->drhd;
+        if (u->include_all) {
+            if (s->segment == seg)
+                return u;
             continue;
         }
+        if (s->segment != seg)
+            continue;
         for (size_t j = 0; j < s->n_scopes; j++)
             if (scope_matches(&s->scopes[j], p))
-                return &v->unit[i];
+                return u;
     }
-    return all;
+    return NULL;
 }
 
 struct vtd_dev *vtd_dev_of(struct host_intel_iommu *v, const struct pci_dev *p)
@@ -537,6 +600,14 @@ static int map_rmrrs(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_d
         for (size_t j = 0; j < s->n_scopes; j++) {
             if (!scope_matches(&s->scopes[j], d->pdev))
                 continue;
+            /* domain_prepare_identity_map (4.9 intel-iommu.c:2635, 4.20
+             * :2671): nothing for si_domain under hardware pass-through */
+            if (print_4x && dom->pass_through) {
+                vtd_pr(v, 4, "DMAR: Ignoring identity map for HW passthrough device %s "
+                             "[0x%llx - 0x%llx]\n", dev_name(&d->pdev->dev),
+                       (unsigned long long)s->base, (unsigned long long)s->limit);
+                continue;
+            }
             if (print_4x)
                 vtd_pr(v, 6, "DMAR: Setting identity map for device %s [0x%llx - 0x%llx]\n",
                        dev_name(&d->pdev->dev), (unsigned long long)s->base,
@@ -560,8 +631,10 @@ static void note_rmrrs(struct host_intel_iommu *v, struct vtd_dev *d)
         for (size_t j = 0; j < s->n_scopes; j++)
             if (scope_matches(&s->scopes[j], d->pdev)) {
                 d->rmrr = true;
-                /* device_rmrr_is_relaxable (5.x): USB and graphics */
-                d->rmrr_relaxable = v->kv->vtd_msg_5x && (IS_USB(d->pdev) || IS_GFX(d->pdev));
+                /* USB and graphics: 5.x device_rmrr_is_relaxable, and
+                 * already 4.x device_is_rmrr_locked (4.9 intel-iommu.c:2838,
+                 * 4.20 :2874) */
+                d->rmrr_relaxable = IS_USB(d->pdev) || IS_GFX(d->pdev);
             }
     }
 }
@@ -641,7 +714,8 @@ static int domains_4x(struct host_intel_iommu *v, struct pcilab_err *err)
     if (identmap) {
         for (size_t i = 0; i < v->ndev; i++) {
             struct vtd_dev *d = &v->dev[i];
-            if (!d->unit || d->rmrr)
+            /* iommu_should_identity_map: not a device_is_rmrr_locked one */
+            if (!d->unit || (d->rmrr && !d->rmrr_relaxable))
                 continue;
             if (!(bp->iommu_pass_through || wants_identity(v, d->pdev)))
                 continue;
@@ -657,7 +731,8 @@ static int domains_4x(struct host_intel_iommu *v, struct pcilab_err *err)
         struct vtd_dev *d = &v->dev[i];
         if (!d->unit || !d->rmrr)
             continue;
-        if (!d->domain || d->domain->identity) {
+        /* get_domain_for_dev: the device's domain, si_domain included */
+        if (!d->domain) {
             struct vtd_domain *dom = vtd_domain_alloc(v, d->unit, false, err);
             if (!dom || vtd_attach(v, d, dom) < 0)
                 return -PCILAB_ENOMEM;
@@ -699,6 +774,74 @@ static int groups_4x(struct host_intel_iommu *v, struct pcilab_err *err)
     return 0;
 }
 
+/* dmar_dev_scope_init -> dmar_pci_bus_add_dev for every device
+ * (for_each_pci_dev): the DRHDs without INCLUDE_PCI_ALL in list order until
+ * one's scope names the device (dmar_insert_dev_scope; "if (ret) break"),
+ * then the RMRR, ATSR and SATC structures (dmar_iommu_notify_scope_dev;
+ * pcilab walks them in table order). A match through the one-entry fallback
+ * prints dmar_match_pci_path's line. Counts, per unit, the devices its scope
+ * names and whether one is not graphics (for init_no_remapping_devices). */
+static void dev_scope_init(struct host_intel_iommu *v, unsigned active[], bool other[])
+{
+    uint16_t seg = pcie_fabric_config(v->k->fabric)->segment;
+    for (size_t i = 0; i < v->k->npdevs; i++) {
+        const struct pci_dev *p = v->k->pdevs[i];
+        for (unsigned o = 0; o < v->n; o++) {
+            struct vtd_unit *u = vtd_iter(v, o);
+            if (u->include_all || u->drhd->segment != seg)
+                continue;
+            int m = scope_names(u->drhd, p);
+            if (!m)
+                continue;
+            if (m == 2)
+                vtd_pr(v, 6, "DMAR: [Firmware Bug]: RMRR entry for device %02x:%02x.%x is "
+                             "broken - applying workaround\n", p->bus->number, p->devfn >> 3,
+                       p->devfn & 7);
+            active[u->seq]++;
+            if (!IS_GFX(p))
+                other[u->seq] = true;
+            break;
+        }
+        for (size_t j = 0; j < v->t->n; j++) {
+            const struct host_dmar_struct *s = &v->t->s[j];
+            if (s->type != HOST_DMAR_RMRR && s->type != HOST_DMAR_ATSR &&
+                !(s->type == HOST_DMAR_SATC && v->kv->vtd_knows_satc))
+                continue;
+            if (s->segment == seg && scope_names(s, p) == 2)
+                vtd_pr(v, 6, "DMAR: [Firmware Bug]: RMRR entry for device %02x:%02x.%x is "
+                             "broken - applying workaround\n", p->bus->number, p->devfn >> 3,
+                       p->devfn & 7);
+        }
+    }
+}
+
+/* init_no_remapping_devices (4.9 intel-iommu.c:4074, 4.20 :3976, 5.15
+ * intel/iommu.c:3461, 6.1 :3062; Debian's 6.1 :3136, unchanged): a unit without INCLUDE_PCI_ALL whose scope
+ * names no present device is ignored; one whose devices are all graphics
+ * is gfx dedicated (4.x: intel_iommu_gfx_mapped = 1; 5.x:
+ * drhd->gfx_dedicated) and ignored with intel_iommu=igfx_off (4.x also
+ * marks its devices DUMMY_DEVICE_DOMAIN_INFO: no IOMMU for them; 5.x:
+ * device_to_iommu -> iommu_is_dummy gives NULL, the same). Debian 6.1's
+ * intgpu_off does not come here: it only asks an identity domain
+ * (wants_identity). */
+static void init_no_remapping_devices(struct host_intel_iommu *v, const unsigned active[],
+                                      const bool other[])
+{
+    for (unsigned i = 0; i < v->n; i++) {
+        struct vtd_unit *u = &v->unit[i];
+        if (!u->include_all && !active[i])
+            u->ignored = true;
+    }
+    for (unsigned i = 0; i < v->n; i++) {
+        struct vtd_unit *u = &v->unit[i];
+        if (u->ignored || u->include_all || other[i])
+            continue;
+        u->gfx_dedicated = true;
+        if (!v->k->bootparams.dmar_map_gfx)
+            u->ignored = true;
+    }
+}
+
 int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
 {
     struct host_intel_iommu *v = k->intel_iommu;
@@ -721,7 +864,12 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
                         bp->iommu_dma_strict ? "strict" : "lazy",
                         bp->iommu_cmdline_strict ? "(set via kernel command line)" : "");
     }
-    /* intel_iommu_init: iommu=off or DMA remapping disabled -> the units stay off */
+    /* intel_iommu_init: dmar_dev_scope_init (whatever intel_iommu= says),
+     * then iommu=off or DMA remapping disabled -> the units stay off */
+    unsigned active[VTD_MAX_UNITS] = {0};
+    bool other[VTD_MAX_UNITS] = {false};
+    if (v->n)
+        dev_scope_init(v, active, other);
     if (!v->n || bp->no_iommu || bp->dmar_disabled)
         goto out;
 
@@ -737,6 +885,8 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
         vtd_pr(v, 6, "DMAR: No ATSR found\n");
     if (kv->vtd_knows_satc && !satc)
         vtd_pr(v, 6, "DMAR: No SATC found\n");
+
+    init_no_remapping_devices(v, active, other);
 
     /* lazy or strict: 4.x intel_iommu_strict (intel_iommu=strict), 5.x
      * iommu_dma_strict; caching mode forces strict in 6.1 ("IOMMU batching
@@ -754,14 +904,23 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
     v->ndev = k->npdevs;
     for (size_t i = 0; i < k->npdevs; i++) {
         v->dev[i].pdev = k->pdevs[i];
-        v->dev[i].unit = vtd_device_to_unit(v, k->pdevs[i]);
+        v->dev[i].drhd = vtd_device_to_unit(v, k->pdevs[i]);
+        /* device_to_iommu: NULL under an ignored unit (4.x iommu_dummy,
+         * 5.x iommu_is_dummy) */
+        v->dev[i].unit = v->dev[i].drhd && !v->dev[i].drhd->ignored ? v->dev[i].drhd : NULL;
         if (v->dev[i].unit)
             note_rmrrs(v, &v->dev[i]);
     }
 
-    /* init_dmars: per unit the root table, the QI page, QI */
-    for (unsigned i = 0; i < v->n; i++) {
-        struct vtd_unit *u = &v->unit[i];
+    /* init_dmars: per active unit (for_each_active_iommu) the root table,
+     * QI; an ignored one is skipped (5.x: iommu_disable_translation first) */
+    for (unsigned o = 0; o < v->n; o++) {
+        struct vtd_unit *u = vtd_iter(v, o);
+        if (u->ignored) {
+            if (!kv->vtd_lazy_domains)
+                gcmd_set(u, VTD_GCMD_TE, false);
+            continue;
+        }
         if (!(u->ecap & VTD_ECAP_PT))
             v->hw_pass_through = false;
         if (!u->root)
@@ -771,14 +930,16 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
             goto out;
         }
     }
-    for (unsigned i = 0; i < v->n; i++)
-        if (enable_qi(v, &v->unit[i]) < 0) {
+    for (unsigned o = 0; o < v->n; o++)
+        if (!vtd_iter(v, o)->ignored && enable_qi(v, vtd_iter(v, o)) < 0) {
             ret = pcilab_errf(err, PCILAB_ENOMEM, "no memory for the invalidation queue");
             goto out;
         }
-    for (unsigned i = 0; i < v->n; i++) {
+    for (unsigned o = 0; o < v->n; o++) {
         /* iommu_set_root_entry, then the global flushes */
-        struct vtd_unit *u = &v->unit[i];
+        struct vtd_unit *u = vtd_iter(v, o);
+        if (u->ignored)
+            continue;
         vtd_write64(u, VTD_REG_RTADDR, u->root_pa);
         vtd_write32(u, VTD_REG_GCMD, u->gcmd | VTD_GCMD_SRTP);
         gsts_wait(u, VTD_GSTS_RTPS, true);
@@ -795,10 +956,20 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
 
     /* the fault interrupt, then translation (dmar_set_interrupt,
      * iommu_enable_translation) */
-    for (unsigned i = 0; i < v->n; i++) {
-        if ((ret = vtd_set_interrupt(v, &v->unit[i], err)) < 0)
+    for (unsigned o = 0; o < v->n; o++) {
+        struct vtd_unit *u = vtd_iter(v, o);
+        /* an ignored unit: no fault interrupt from init_dmars, but with
+         * interrupt remapping enable_drhd_fault_handling (apic_bsp_setup ->
+         * irq_remap_enable_fault_handling, for_each_iommu: 4.9 dmar.c:1702,
+         * 6.1 intel/dmar.c:2052) gave every unit one */
+        if (u->ignored && !v->irq_remap)
+            continue;
+        if ((ret = vtd_set_interrupt(v, u, err)) < 0)
             goto out;
-        gcmd_set(&v->unit[i], VTD_GCMD_TE, true);
+        if (u->ignored)
+            continue;
+        gcmd_set(u, VTD_GCMD_TE, true);
+        u->te = true;
     }
     v->dma_on = true;
     if (!kv->vtd_groups_before_banner)
@@ -825,7 +996,7 @@ void host_intel_iommu_get_info(const struct host_intel_iommu *v, struct host_int
     o->qi = v->n && v->unit[0].qi_on;
     o->lazy = v->lazy;
     o->n_units = v->n;
-    o->root_pa = v->n ? v->unit[0].root_pa : 0;
+    o->root_pa = v->n && v->unit[0].root ? v->unit[0].root_pa : 0;
     o->faults_printed = v->faults_printed;
     o->irq = v->n ? v->unit[0].irq : -1;
 }
@@ -890,4 +1061,46 @@ int host_intel_iommu_attach_unmanaged(struct host_intel_iommu *v, struct pci_dev
     if (r == 0)
         vtd_flush_iotlb_domain(d->unit, dom->did);
     return r < 0 ? -ENOMEM : 0;
+}
+
+int host_intel_iommu_unit_info(const struct host_intel_iommu *v, unsigned i,
+                               struct host_intel_iommu_unit_info *o)
+{
+    memset(o, 0, sizeof *o);
+    o->irq = -1;
+    if (!v || i >= v->n)
+        return -ENODEV;
+    const struct vtd_unit *u = &v->unit[i];
+    o->reg_base = u->reg;
+    snprintf(o->name, sizeof o->name, "%s", u->name);
+    o->include_all = u->include_all;
+    o->ignored = u->ignored;
+    o->gfx_dedicated = u->gfx_dedicated;
+    o->translation = u->te;
+    o->qi = u->qi_on;
+    o->ir = u->ir_on;
+    o->root_pa = u->root ? u->root_pa : 0;
+    o->ir_table_pa = u->ir_table ? u->ir_pa : 0;
+    o->ir_entries = u->ir_table ? u->ir_used : 0;
+    o->irq = u->irq;
+    struct host_intel_iommu *w = (struct host_intel_iommu *)v;
+    for (size_t j = 0; v->k && j < v->k->npdevs; j++)
+        if (vtd_device_to_unit(w, v->k->pdevs[j]) == u)
+            o->n_devices++;
+    return 0;
+}
+
+bool host_intel_iommu_dev_unit(const struct host_intel_iommu *v, const struct pci_dev *pdev,
+                               unsigned *index, uint64_t *reg_base)
+{
+    if (!v || !pdev)
+        return false;
+    const struct vtd_unit *u = vtd_device_to_unit((struct host_intel_iommu *)v, pdev);
+    if (!u)
+        return false;
+    if (index)
+        *index = u->seq;
+    if (reg_base)
+        *reg_base = u->reg;
+    return true;
 }

@@ -186,12 +186,16 @@ static void iec_flush(struct vtd_unit *u, bool global, uint16_t index)
 static bool ir_remaps(void *ctx, struct pci_dev *dev)
 {
     struct host_intel_iommu *v = ctx;
-    /* every device under a unit, whatever DMA remapping does */
-    return v->irq_remap && vtd_device_to_unit(v, dev) != NULL;
+    /* map_dev_to_ir: every device a DRHD covers, whatever DMA remapping
+     * does (an ignored unit's too: dmar_find_matched_drhd_unit does not
+     * look at drhd->ignored) */
+    struct vtd_unit *u = v->irq_remap ? vtd_device_to_unit(v, dev) : NULL;
+    return u && u->ir_table;
 }
 
-/* alloc_irte: a naturally aligned block of roundup_pow_of_two(count) */
-static int alloc_irte(struct host_intel_iommu *v, unsigned count)
+/* alloc_irte: a naturally aligned block of roundup_pow_of_two(count) in
+ * the unit's own table (bitmap_find_free_region on iommu->ir_table) */
+static int alloc_irte(struct vtd_unit *u, unsigned count)
 {
     unsigned n = 1;
     while (n < count)
@@ -199,17 +203,19 @@ static int alloc_irte(struct host_intel_iommu *v, unsigned count)
     for (unsigned base = 0; base + n <= 65536; base += n) {
         bool free_run = true;
         for (unsigned i = 0; i < n && free_run; i++)
-            free_run = !(v->ir_bitmap[(base + i) / 8] >> ((base + i) % 8) & 1);
+            free_run = !(u->ir_bitmap[(base + i) / 8] >> ((base + i) % 8) & 1);
         if (!free_run)
             continue;
         for (unsigned i = 0; i < n; i++)
-            v->ir_bitmap[(base + i) / 8] |= (uint8_t)(1u << ((base + i) % 8));
+            u->ir_bitmap[(base + i) / 8] |= (uint8_t)(1u << ((base + i) % 8));
+        u->ir_used += n;
         return (int)base;
     }
     return -ENOSPC;
 }
 
-static void write_irte(struct host_intel_iommu *v, unsigned index, unsigned irq, uint16_t sid)
+static void write_irte(struct host_intel_iommu *v, struct vtd_unit *u, unsigned index,
+                       unsigned irq, uint16_t sid)
 {
     const struct host_irq_desc *d = host_irq_desc(v->k, irq);
     uint8_t dest;
@@ -220,27 +226,35 @@ static void write_irte(struct host_intel_iommu *v, unsigned index, unsigned irq,
     struct vtd_irte e = {.p = true, .dm = logical, .rh = lowest, .dlm = lowest ? 1 : 0,
                          .vector = d ? d->vector : 0, .dst = vtd_irte_dst(dest, false),
                          .sid = sid, .sq = 0, .svt = VTD_SVT_SID};
-    vtd_irte_encode(&e, v->ir_table + (size_t)index * VTD_IRTE_SIZE);
-    iec_flush(v->ir_unit, false, (uint16_t)index);
+    vtd_irte_encode(&e, u->ir_table + (size_t)index * VTD_IRTE_SIZE);
+    /* modify_irte -> qi_flush_iec on the unit that owns the table */
+    iec_flush(u, false, (uint16_t)index);
 }
 
 static int ir_alloc(void *ctx, struct pci_dev *dev, unsigned irq_base, unsigned nvec, bool msix,
                     uint64_t *addr, uint32_t *data)
 {
     struct host_intel_iommu *v = ctx;
+    /* intel_irq_remapping_alloc on the device's unit's domain (map_dev_to_ir) */
+    struct vtd_unit *u = vtd_device_to_unit(v, dev);
+    if (!u || !u->ir_table)
+        return -ENODEV;
     struct host_kernel *prev = host_enter(v->k);
     int r = 0;
     unsigned blocks = msix ? nvec : 1, per = msix ? 1 : nvec;
     for (unsigned b = 0; b < blocks; b++) {
-        int index = alloc_irte(v, per);
+        int index = alloc_irte(u, per);
         if (index < 0) {
+            /* alloc_irte's pr_warn, pr_fmt "DMAR-IR: " */
+            vtd_pr(v, 4, "DMAR-IR: IR%u: can't allocate an IRTE\n", u->seq);
             r = index;
             break;
         }
         for (unsigned i = 0; i < per; i++) {
             unsigned k = b * per + i;
-            write_irte(v, (unsigned)index + i, irq_base + k, host_pci_bdf(dev));
-            /* fill_msi_msg: remappable format with SHV, the subhandle in data */
+            write_irte(v, u, (unsigned)index + i, irq_base + k, host_pci_bdf(dev));
+            /* fill_msi_msg: remappable format with SHV, the handle an index
+             * into this unit's table, the subhandle in data */
             addr[k] = vtd_msi_remap_addr((uint16_t)index, true);
             data[k] = i;
         }
@@ -253,6 +267,9 @@ static void ir_free(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix)
 {
     (void)msix;
     struct host_intel_iommu *v = ctx;
+    struct vtd_unit *u = vtd_device_to_unit(v, dev);
+    if (!u || !u->ir_table)
+        return;
     struct host_kernel *prev = host_enter(v->k);
     for (unsigned i = 0; i < nvec; i++) {
         struct host_irq_desc *d = host_irq_desc(v->k, dev->irq + i);
@@ -262,64 +279,112 @@ static void ir_free(void *ctx, struct pci_dev *dev, unsigned nvec, bool msix)
         vtd_msi_decode(d->msg_addr, d->msg_data, &m);
         if (!m.remappable)
             continue;
+        /* clear_entries: the IRTE of the handle (+ subhandle) in the unit's
+         * table, then qi_flush_iec on that unit */
         unsigned index = m.index;
-        memset(v->ir_table + (size_t)index * VTD_IRTE_SIZE, 0, VTD_IRTE_SIZE);
-        v->ir_bitmap[index / 8] &= (uint8_t)~(1u << (index % 8));
-        iec_flush(v->ir_unit, false, (uint16_t)index);
+        if (!(u->ir_bitmap[index / 8] >> (index % 8) & 1))
+            continue;
+        memset(u->ir_table + (size_t)index * VTD_IRTE_SIZE, 0, VTD_IRTE_SIZE);
+        u->ir_bitmap[index / 8] &= (uint8_t)~(1u << (index % 8));
+        u->ir_used--;
+        iec_flush(u, false, (uint16_t)index);
     }
     host_leave(prev);
 }
 
-/* intel_prepare_irq_remapping + intel_enable_irq_remapping */
-void vtd_ir_setup(struct host_intel_iommu *v)
+/* intel_setup_irq_remapping for one unit: the table (order 8: 65536 IRTEs
+ * of 16 bytes), queued invalidation if not on yet (dmar_enable_qi, no line:
+ * "Using Queued invalidation" is intel_iommu_init_qi's), then
+ * iommu_set_irq_remapping: IRTA (size field 0xf: 2^16 entries, xAPIC mode),
+ * SIRTP, the global IEC flush. */
+static int setup_unit(struct host_intel_iommu *v, struct vtd_unit *u)
 {
-    /* parse_ioapics_under_ir -> ir_parse_ioapic_hpet_scope */
-    for (unsigned i = 0; i < v->n; i++) {
-        const struct host_dmar_struct *s = v->unit[i].drhd;
-        for (size_t j = 0; j < s->n_scopes; j++) {
-            const struct host_dmar_scope *sc = &s->scopes[j];
-            if (sc->type == HOST_DMAR_SCOPE_IOAPIC)
-                vtd_pr(v, 6, "DMAR-IR: IOAPIC id %u under DRHD base  0x%llx IOMMU %u\n",
-                       sc->enum_id, (unsigned long long)s->base, i);
-            else if (sc->type == HOST_DMAR_SCOPE_HPET)
-                vtd_pr(v, 6, "DMAR-IR: HPET id %u under DRHD base 0x%llx\n", sc->enum_id,
-                       (unsigned long long)s->base);
-        }
-    }
-    /* one table, on the INCLUDE_PCI_ALL unit (else the first): the one
-     * scenario/build.c puts on the fabric's path (docs/linux/intel-iommu.md i) */
-    struct vtd_unit *u = &v->unit[0];
-    for (unsigned i = 0; i < v->n; i++)
-        if (v->unit[i].drhd->flags & HOST_DRHD_INCLUDE_PCI_ALL) {
-            u = &v->unit[i];
-            break;
-        }
+    if (u->ir_table)
+        return 0;
+    u->ir_table = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 8, &u->ir_pa);
+    if (!u->ir_table)
+        return -1;
     if (vtd_qi_init(v, u) < 0 || !u->qi_on) {
-        vtd_pr(v, 3, "DMAR-IR: DRHD %llx: failed to enable queued invalidation\n",
-               (unsigned long long)u->reg);
-        return;
+        vtd_pr(v, 3, "DMAR-IR: Failed to enable queued invalidation\n");
+        return -1;
     }
-    /* INTR_REMAP_PAGE_ORDER 8: 65536 entries of 16 bytes */
-    v->ir_table = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 8, &v->ir_pa);
-    if (!v->ir_table)
-        return;
-    v->ir_unit = u;
-    /* iommu_set_irq_remapping: IRTA (size field 0xf: 2^16 entries, xAPIC),
-     * SIRTP, the global IEC flush; then IRE with CFI clear (compatibility
-     * format blocked) */
-    vtd_write64(u, VTD_REG_IRTA, v->ir_pa | 0xf);
+    vtd_write64(u, VTD_REG_IRTA, u->ir_pa | 0xf);
     vtd_write32(u, VTD_REG_GCMD, u->gcmd | VTD_GCMD_SIRTP);
     for (int i = 0; i < 1000 && !(vtd_read32(u, VTD_REG_GSTS) & VTD_GSTS_IRTPS); i++)
         ;
     iec_flush(u, true, 0);
+    return 0;
+}
+
+/* iommu_enable_irq_remapping: IRE, then CFI clear (compatibility format
+ * blocked) */
+static void enable_unit(struct vtd_unit *u)
+{
     u->gcmd |= VTD_GCMD_IRE;
     u->gcmd &= ~VTD_GCMD_CFI;
     vtd_write32(u, VTD_REG_GCMD, u->gcmd);
     for (int i = 0; i < 1000 && !(vtd_read32(u, VTD_REG_GSTS) & VTD_GSTS_IRES); i++)
         ;
+    u->ir_on = true;
+}
+
+/* intel_prepare_irq_remapping + intel_enable_irq_remapping (4.9
+ * intel_irq_remapping.c:671/759, 6.1 intel/irq_remapping.c:728/828): every
+ * loop is for_each_iommu, in dmar_drhd_units order. */
+void vtd_ir_setup(struct host_intel_iommu *v)
+{
+    /* parse_ioapics_under_ir -> ir_parse_ioapic_hpet_scope: the lines per
+     * unit, each scope of the unit in table order */
+    for (unsigned o = 0; o < v->n; o++) {
+        struct vtd_unit *u = vtd_iter(v, o);
+        const struct host_dmar_struct *s = u->drhd;
+        if (!(u->ecap & VTD_ECAP_IR))
+            continue;
+        for (size_t j = 0; j < s->n_scopes; j++) {
+            const struct host_dmar_scope *sc = &s->scopes[j];
+            if (sc->type == HOST_DMAR_SCOPE_IOAPIC)
+                vtd_pr(v, 6, "DMAR-IR: IOAPIC id %u under DRHD base  0x%llx IOMMU %u\n",
+                       sc->enum_id, (unsigned long long)s->base, u->seq);
+            else if (sc->type == HOST_DMAR_SCOPE_HPET)
+                vtd_pr(v, 6, "DMAR-IR: HPET id %u under DRHD base 0x%llx\n", sc->enum_id,
+                       (unsigned long long)s->base);
+        }
+    }
+    /* parse_ioapics_under_ir: -ENODEV when no unit has ECAP.IR; then "First
+     * make sure all IOMMUs support IRQ remapping" (silent) */
+    bool any = false;
+    for (unsigned i = 0; i < v->n; i++)
+        any |= (v->unit[i].ecap & VTD_ECAP_IR) != 0;
+    if (!any) {
+        vtd_pr(v, 6, "DMAR-IR: Not enabling interrupt remapping\n");
+        return;
+    }
+    if (!vtd_ir_capable(v))
+        return;
+    /* "Do the initializations early": every unit its own table */
+    for (unsigned o = 0; o < v->n; o++) {
+        struct vtd_unit *u = vtd_iter(v, o);
+        if (setup_unit(v, u) < 0) {
+            vtd_pr(v, 3, "DMAR-IR: Failed to setup irq remapping for %s\n", u->name);
+            /* intel_cleanup_irq_remapping: IR stays off on every unit (the
+             * x2APIC "vulnerable" warning needs x2apic_supported()) */
+            for (unsigned i = 0; i < v->n; i++) {
+                struct vtd_unit *w = &v->unit[i];
+                if (w->ir_table) {
+                    vtd_write32(w, VTD_REG_GCMD, w->gcmd & ~VTD_GCMD_IRE);
+                    w->ir_table = NULL; /* the pages stay with the kernel */
+                    w->ir_pa = 0;
+                }
+            }
+            return;
+        }
+    }
+    for (unsigned o = 0; o < v->n; o++)
+        enable_unit(vtd_iter(v, o));
     v->irq_remap = true;
     v->remap = (struct host_irq_remap){.ctx = v, .remaps = ir_remaps, .alloc = ir_alloc,
                                        .free = ir_free};
     host_irq_set_remap(v->k, &v->remap);
+    /* once, after every unit (intel_enable_irq_remapping) */
     vtd_pr(v, 6, "DMAR-IR: Enabled IRQ remapping in xapic mode\n");
 }

@@ -71,6 +71,19 @@ struct vtd_unit {
     int irq;
     uint8_t did_map[65536 / 8];
     uint64_t qi_timeouts;
+    bool include_all;            /* drhd->include_all (INCLUDE_PCI_ALL) */
+    bool ignored;                /* drhd->ignored (init_no_remapping_devices) */
+    bool gfx_dedicated;          /* only graphics devices in its scope (5.x
+                                    drhd->gfx_dedicated; 4.x sets
+                                    intel_iommu_gfx_mapped for it) */
+    bool te;                     /* translation enabled by the driver */
+    /* interrupt remapping: iommu->ir_table (intel_setup_irq_remapping), one
+     * per unit, INTR_REMAP_TABLE_ENTRIES */
+    uint8_t *ir_table;
+    uint64_t ir_pa;
+    uint8_t ir_bitmap[65536 / 8];
+    unsigned ir_used;            /* IRTEs allocated */
+    bool ir_on;                  /* IRE set */
 };
 
 struct vtd_group {
@@ -81,7 +94,8 @@ struct vtd_group {
 /* struct device_domain_info */
 struct vtd_dev {
     struct pci_dev *pdev;
-    struct vtd_unit *unit;
+    struct vtd_unit *drhd;       /* dmar_find_matched_drhd_unit, ignored or not */
+    struct vtd_unit *unit;       /* device_to_iommu: NULL under an ignored unit */
     struct vtd_domain *domain;
     struct vtd_group *group;
     bool rmrr;                   /* an RMRR names it */
@@ -99,7 +113,10 @@ struct host_intel_iommu {
     const struct host_kver *kv;
     struct host_dmar *t;
     unsigned n;
-    struct vtd_unit unit[VTD_MAX_UNITS];
+    struct vtd_unit unit[VTD_MAX_UNITS]; /* table order: unit[i] is dmar<i> */
+    /* dmar_drhd_units list order (for_each_iommu): dmar_register_drhd_unit
+     * adds an INCLUDE_PCI_ALL unit at the tail, any other at the head */
+    unsigned order[VTD_MAX_UNITS];
     bool dma_on;                 /* translation enabled */
     bool irq_remap;
     bool hw_pass_through;
@@ -111,13 +128,9 @@ struct host_intel_iommu {
     struct vtd_domain *domains;
     struct vtd_domain *si_domain;
     struct host_dma_ops ops;
-    /* interrupt remapping: one table for all units (Linux has one per unit;
-     * pcilab's machines have one unit doing IR), INTR_REMAP_TABLE_ENTRIES */
+    /* interrupt remapping: the kernel's hook; each unit has its own table
+     * (vtd_unit.ir_table) and a device's IRTEs go to its DRHD's */
     struct host_irq_remap remap;
-    uint8_t *ir_table;
-    uint64_t ir_pa;
-    uint8_t ir_bitmap[65536 / 8];
-    struct vtd_unit *ir_unit;
     struct vtd_ratelimit fault_rs; /* dmar_fault's DEFINE_RATELIMIT_STATE */
     uint64_t faults_printed;
 };
@@ -138,7 +151,14 @@ static inline struct pci_dev *vtd_pdev_of(struct device *dev)
     return (struct pci_dev *)(void *)((char *)dev - offsetof(struct pci_dev, dev));
 }
 struct vtd_dev *vtd_dev_of(struct host_intel_iommu *v, const struct pci_dev *p);
+/* dmar_find_matched_drhd_unit: the DRHD whose scope covers p (ignored or
+ * not), NULL when none */
 struct vtd_unit *vtd_device_to_unit(struct host_intel_iommu *v, const struct pci_dev *p);
+/* for_each_iommu: the i-th unit in dmar_drhd_units order */
+static inline struct vtd_unit *vtd_iter(struct host_intel_iommu *v, unsigned i)
+{
+    return &v->unit[v->order[i]];
+}
 /* the queue's pages and QIE (dmar_enable_qi), without the line */
 int vtd_qi_init(struct host_intel_iommu *v, struct vtd_unit *u);
 int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain *dom);
