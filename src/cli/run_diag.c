@@ -965,11 +965,18 @@ static void print_finding(const struct run_diag *d, size_t idx, const struct dia
             continue;
         char cb[8], pr[4];
         pcie_bdf_str(c->st.rid, cb);
-        line(shown++ ? "" : "Others", "%s %s%s%s%s: RID %s its BDF, %llu %s TLPs translated",
-             cb, c->label, c->model[0] ? " (" : "", c->model, c->model[0] ? ")" : "",
+        /* page_shift 64: the IOMMU let it through untranslated (translation
+         * off on its unit, AMD-Vi DTE V=0 / TV=0) */
+        bool through = c->st.ok_page_shift == 64;
+        line(shown++ ? "" : "Others", "%s %s%s%s%s: RID %s its BDF, %llu %s TLPs %s", cb,
+             c->label, c->model[0] ? " (" : "", c->model, c->model[0] ? ")" : "",
              c->rid_is_own_bdf ? "=" : "!=", (unsigned long long)c->st.ok,
-             c->st.write ? "write" : "read");
-        line("", "in domain %u (%s), no fault", c->st.ok_domain, iommu_perm_str(c->st.ok_perm, pr));
+             c->st.write ? "write" : "read", through ? "passed" : "translated");
+        if (through)
+            line("", "untranslated (no translation for them), no fault");
+        else
+            line("", "in domain %u (%s), no fault", c->st.ok_domain,
+                 iommu_perm_str(c->st.ok_perm, pr));
     }
 
     /* the split */

@@ -285,8 +285,18 @@ static void read_devs(struct host_kernel *k, const struct scn_system *sys,
         d->driver = pd->dev.driver_name;
         d->domain_known = a && host_amd_iommu_dev_domain(a, pd, &d->domain, &d->identity, NULL);
         struct host_intel_iommu *v = host_intel_iommu_of(k);
-        if (!a && v)
+        d->unit = -1;
+        if (!a && v) {
             d->domain_known = host_intel_iommu_dev_domain(v, pd, &d->domain, &d->identity, NULL);
+            unsigned ui;
+            struct host_intel_iommu_unit_info u;
+            if (host_intel_iommu_dev_unit(v, pd, &ui, NULL) &&
+                host_intel_iommu_unit_info(v, ui, &u) == 0) {
+                d->unit = (int)ui;
+                d->unit_ignored = u.ignored;
+                d->unit_gfx = u.gfx_dedicated;
+            }
+        }
     }
 }
 
@@ -377,13 +387,26 @@ static void devs_words(const struct diag_setup_facts *f, char *buf, size_t len)
     buf[0] = '\0';
     for (size_t i = 0; i < f->ndevs && used < len; i++) {
         const struct diag_setup_dev *d = &f->devs[i];
-        char dom[48];
+        char dom[160];
+        int k = 0;
         if (d->domain_known && d->identity)
-            snprintf(dom, sizeof dom, "identity domain %u", d->domain);
+            k = snprintf(dom, sizeof dom, "identity domain %u", d->domain);
         else if (d->domain_known)
-            snprintf(dom, sizeof dom, "translated DMA domain %u", d->domain);
+            k = snprintf(dom, sizeof dom, "translated DMA domain %u", d->domain);
         else
-            snprintf(dom, sizeof dom, "no IOMMU domain");
+            k = snprintf(dom, sizeof dom, "no IOMMU domain");
+        /* several DRHDs: which unit, and why an ignored one does nothing */
+        if (f->vtd_units > 1 && k > 0 && (size_t)k < sizeof dom) {
+            if (d->unit < 0)
+                snprintf(dom + k, sizeof dom - (size_t)k, " (in no DRHD's scope)");
+            else if (d->unit_ignored)
+                snprintf(dom + k, sizeof dom - (size_t)k, " (dmar%d, ignored by the kernel: %s)",
+                         d->unit, d->unit_gfx ? "its scope has only graphics devices and "
+                                                "intel_iommu=igfx_off"
+                                              : "no device of its scope is present");
+            else
+                snprintf(dom + k, sizeof dom - (size_t)k, " on dmar%d", d->unit);
+        }
         int n = snprintf(buf + used, len - used, "%s%s (model %s, driver %s): %s",
                          i ? "; " : "", d->bdf, d->model, d->driver, dom);
         if (n < 0)
@@ -473,6 +496,25 @@ static const struct vtd_src *vsrc_of(const struct host_kver *kv)
     return &vsrcs[sizeof vsrcs / sizeof vsrcs[0] - 1];
 }
 
+/* Where the version ignores a DRHD (docs/linux/intel-iommu.md j). */
+static const char *ignore_src(const struct host_kver *kv)
+{
+    if (kv->major == 4 && kv->minor == 9)
+        return "drivers/iommu/intel-iommu.c:4074 init_no_remapping_devices: a DRHD whose scope "
+               "has no present device, or only graphics devices with igfx_off, is ignored "
+               "(Linux 4.9.80)";
+    if (kv->major == 4)
+        return "drivers/iommu/intel-iommu.c:3976 init_no_remapping_devices: a DRHD whose scope "
+               "has no present device, or only graphics devices with igfx_off, is ignored "
+               "(Linux 4.20)";
+    if (kv->major == 5)
+        return "drivers/iommu/intel/iommu.c:3461 init_no_remapping_devices: a DRHD whose scope "
+               "has no present device, or only graphics devices with igfx_off, is ignored "
+               "(Linux 5.15)";
+    return "drivers/iommu/intel/iommu.c:3062 init_no_remapping_devices: a DRHD whose scope has "
+           "no present device, or only graphics devices with igfx_off, is ignored (Linux 6.1)";
+}
+
 /* The IOMMU note of a machine whose IOMMU is VT-d (a DMAR with DRHDs). */
 static void note_iommu_vtd(struct diag_setup *s, const struct host_kernel *k, const char *devs)
 {
@@ -545,7 +587,11 @@ static void note_iommu_vtd(struct diag_setup *s, const struct host_kernel *k, co
                           "queue), so a late access may still land until then"
                         : "strict: the IOTLB is flushed at each unmap",
             ir, devs);
-        put(n->source, sizeof n->source, "%s; %s; %s", src->dom, src->flush, src->fault);
+        bool ignored = false;
+        for (size_t i = 0; i < f->ndevs; i++)
+            ignored |= f->devs[i].unit >= 0 && f->devs[i].unit_ignored;
+        put(n->source, sizeof n->source, "%s; %s; %s%s%s", src->dom, src->flush, src->fault,
+            ignored ? "; " : "", ignored ? ignore_src(k->kver) : "");
         alt(n, "iommu=pt (identity domains: no translation, no DMAR faults) only hides "
                "a driver's DMA mistakes");
     }

@@ -52,7 +52,7 @@ struct diag_setup_note {
     const char *key;             /* "iommu=soft", "msi-vectors", "payload-page" ... */
     char title[192];
     char text[1600];
-    char source[640];
+    char source[1024];
     unsigned nalt;
     char alt[DIAG_SETUP_MAX_ALTS][400];
 };
@@ -112,6 +112,9 @@ struct diag_setup_facts {
         const char *driver;          /* "edu" */
         bool domain_known, identity; /* its AMD-Vi domain or VT-d DID */
         uint16_t domain;
+        int unit;                    /* VT-d: its DRHD (dmar<unit>), -1 none or AMD-Vi */
+        bool unit_ignored;           /* the kernel ignores that unit (no translation) */
+        bool unit_gfx;               /* the unit covers only graphics devices */
     } devs[DIAG_SETUP_MAX_DEVS];
     size_t ndevs;
 };

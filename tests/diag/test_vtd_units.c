@@ -22,6 +22,7 @@
 #include "diag/dma_watch.h"
 #include "diag/iommu_diag.h"
 #include "diag/iommu_rec.h"
+#include "diag/setup.h"
 #include "host/intel_iommu.h"
 #include "host/kernel.h"
 #include "host/pci.h"
@@ -218,6 +219,68 @@ static void test_each_device_its_unit(void **state)
      * and 00:03.0's in the other's: the devices have domains, and each
      * unit's own walk (through its own root table) reached them */
     assert_int_equal(iommu_router_untranslated(r), 0);
+    /* each device's MSI is remapped by its own unit, through the IRTE the
+     * kernel wrote in that unit's table, and reaches the driver */
+    assert_true(log_has(&x, "edu 0000:00:02.0: load: done, DMA interrupt received"));
+    assert_true(log_has(&x, "edu 0000:00:03.0: load: done, DMA interrupt received"));
+    assert_int_equal(vtd_iommu(gfx)->stats.interrupts, 2);
+    assert_int_equal(vtd_iommu(all)->stats.interrupts, 2);
+    assert_int_equal(vtd_iommu(gfx)->stats.interrupts_blocked +
+                         vtd_iommu(all)->stats.interrupts_blocked, 0);
+    struct host_intel_iommu *v = host_intel_iommu_of(x.k);
+    struct host_intel_iommu_unit_info u0, u1;
+    assert_int_equal(host_intel_iommu_unit_info(v, 0, &u0), 0);
+    assert_int_equal(host_intel_iommu_unit_info(v, 1, &u1), 0);
+    assert_int_equal(u0.ir_entries, 1);
+    assert_int_equal(u1.ir_entries, 1);
+    assert_true(u0.translation && u1.translation);
+    done(&x);
+}
+
+/* intel_iommu=igfx_off: the graphics unit has only a display device in its
+ * scope, so the kernel ignores it (init_no_remapping_devices): translation
+ * stays off on it, 00:02.0 gets no IOMMU and its DMA handles are physical
+ * addresses; interrupt remapping still goes through that unit. The same
+ * mistake then faults only on the other unit; 00:02.0's write lands in
+ * memory untranslated. */
+static void test_igfx_off_ignores_the_graphics_unit(void **state)
+{
+    (void)state;
+    struct run x;
+    run(&x, "intel_iommu=igfx_off", "unmapped-iova", "client");
+    struct vtd *gfx = scn_system_vtd(x.sys, 0), *all = scn_system_vtd(x.sys, 1);
+    assert_true(log_has(&x, "DMAR: Disable GFX device mapping"));
+    struct host_intel_iommu *v = host_intel_iommu_of(x.k);
+    struct host_intel_iommu_unit_info u0;
+    assert_int_equal(host_intel_iommu_unit_info(v, 0, &u0), 0);
+    assert_true(u0.ignored);
+    assert_true(u0.gfx_dedicated);
+    assert_false(u0.translation);
+    assert_true(u0.ir);
+    /* the hardware: TE clear, so the unit passes 00:02.0's DMA through */
+    struct vtd_stats s0, s1;
+    vtd_get_stats(gfx, &s0);
+    vtd_get_stats(all, &s1);
+    assert_int_equal(vtd_iommu(gfx)->stats.faults, 0);
+    assert_int_equal(s0.faults_recorded, 0);
+    assert_true(s1.faults_recorded >= 1);
+    assert_false(log_has(&x, "Request device [00:02.0]"));
+    assert_true(log_has(&x, "Request device [00:03.0]"));
+    struct pci_dev *pd = host_pci_of_fn(x.k, fn_at(&x, 0x0010));
+    assert_false(host_intel_iommu_dev_domain(v, pd, NULL, NULL, NULL));
+    assert_true(log_has(&x, "edu 0000:00:02.0: load: done, DMA interrupt received"));
+    /* the configuration note says which unit each device is on, and why
+     * the graphics one does nothing */
+    struct diag_setup su;
+    struct pcilab_err err;
+    assert_int_equal(diag_setup_explain(x.k, x.sys, &su, &err), 0);
+    const struct diag_setup_note *n = diag_setup_find(&su, DIAG_SETUP_IOMMU_DEFAULT);
+    assert_non_null(n);
+    assert_non_null(strstr(n->text, "00:02.0 (model edu, driver edu): no IOMMU domain (dmar0, "
+                                     "ignored by the kernel: its scope has only graphics "
+                                     "devices and intel_iommu=igfx_off)"));
+    assert_non_null(strstr(n->text, "translated DMA domain 2 on dmar1"));
+    assert_non_null(strstr(n->source, "init_no_remapping_devices"));
     done(&x);
 }
 
@@ -321,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_each_device_its_unit),
         cmocka_unit_test(test_faults_recorded_by_their_unit),
         cmocka_unit_test(test_rmrr_in_the_graphics_unit),
+        cmocka_unit_test(test_igfx_off_ignores_the_graphics_unit),
         cmocka_unit_test(test_device_in_no_unit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
