@@ -494,6 +494,20 @@ static json_t *json_functions(const struct cli_machine *m)
     return fns;
 }
 
+/* One IOMMU's counters (counters.iommus[]): bdf is its function's, or null
+ * for a VT-d unit. */
+static json_t *json_iommu(json_t *bdf, const struct iommu *io, uint64_t events_logged)
+{
+    const struct iommu_stats *st = &io->stats;
+    return json_pack("{s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "bdf", bdf,
+                     "name", io->name, "arch", io->ops->arch, "translations",
+                     json_u64(st->translations), "faults", json_u64(st->faults), "iotlb_hits",
+                     json_u64(st->iotlb_hits), "iotlb_misses", json_u64(st->iotlb_misses),
+                     "interrupts_remapped", json_u64(st->interrupts), "interrupts_blocked",
+                     json_u64(st->interrupts_blocked), "passthrough", json_u64(st->passthrough),
+                     "events_logged", json_u64(events_logged));
+}
+
 /* counters.devices[], counters.iommus[] and counters.totals */
 static json_t *json_counters(const struct cli_machine *m)
 {
@@ -561,16 +575,7 @@ static json_t *json_counters(const struct cli_machine *m)
             amdvi_get_stats(si->amdvi, &as);
         char bdf[8];
         pcie_bdf_str(pcie_fn_bdf(si->fn), bdf);
-        json_array_append_new(
-            ios, json_pack("{s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "bdf", bdf,
-                           "name", si->iommu->name, "arch", si->iommu->ops->arch, "translations",
-                           json_u64(st->translations), "faults", json_u64(st->faults),
-                           "iotlb_hits", json_u64(st->iotlb_hits), "iotlb_misses",
-                           json_u64(st->iotlb_misses), "interrupts_remapped",
-                           json_u64(st->interrupts), "interrupts_blocked",
-                           json_u64(st->interrupts_blocked), "passthrough",
-                           json_u64(st->passthrough), "events_logged",
-                           json_u64(as.events_logged)));
+        json_array_append_new(ios, json_iommu(json_string(bdf), si->iommu, as.events_logged));
         it.translations += st->translations;
         it.faults += st->faults;
     }
@@ -581,18 +586,10 @@ static json_t *json_counters(const struct cli_machine *m)
         const struct iommu_stats *st = &io->stats;
         struct vtd_stats vs;
         vtd_get_stats(v, &vs);
-        json_array_append_new(
-            ios, json_pack("{s:n, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-                           "bdf", "name", io->name, "arch", io->ops->arch, "base",
-                           json_u64(vtd_get_config(v)->mmio_base), "translations",
-                           json_u64(st->translations), "faults", json_u64(st->faults),
-                           "iotlb_hits", json_u64(st->iotlb_hits), "iotlb_misses",
-                           json_u64(st->iotlb_misses), "interrupts_remapped",
-                           json_u64(st->interrupts), "interrupts_blocked",
-                           json_u64(st->interrupts_blocked), "passthrough",
-                           json_u64(st->passthrough), "events_logged",
-                           json_u64(vs.faults_recorded), "events_lost",
-                           json_u64(vs.faults_dropped)));
+        json_t *o = json_iommu(json_null(), io, vs.faults_recorded);
+        json_object_set_new(o, "base", json_u64(vtd_get_config(v)->mmio_base));
+        json_object_set_new(o, "events_lost", json_u64(vs.faults_dropped));
+        json_array_append_new(ios, o);
         it.translations += st->translations;
         it.faults += st->faults;
     }
