@@ -16,9 +16,9 @@ struct ctx_slot {
     uint8_t levels;      /* 3, 4, 5 */
     uint8_t in_bits;     /* min(MGAW, AGAW): input addresses must fit */
     uint16_t sid;
-    bool sm;             /* a scalable-mode context entry (sce; walks is false) */
-    struct vtd_context_entry ce;
-    struct vtd_sm_context_entry sce;
+    bool sm;             /* a scalable-mode context entry, in vtd.smc at the same
+                            index (walks is false) */
+    struct vtd_context_entry ce; /* the slot stays 32 bytes: the fast path indexes it */
 };
 
 /* The PASID cache (6.2.1 "PASID-cache"): a present, valid PASID table entry
@@ -53,6 +53,7 @@ struct vtd {
     uint64_t ram_gen, ram_lo, ram_hi; /* mem_rd's remembered RAM region (lo > hi: none) */
     struct iommu_iotlb *tlb;
     struct ctx_slot *ctc;
+    struct vtd_sm_context_entry *smc; /* scalable-mode context entries of ctc's slots */
     unsigned ctc_mask;
     struct irte_slot *irc;
     unsigned irc_mask;
@@ -368,8 +369,10 @@ struct walk_out {
 };
 
 /* Second-level walk (3.7, 9.8) from the context entry's SLPTPTR. */
-static enum walk_status walk(struct vtd *v, uint64_t table, unsigned levels, uint64_t addr,
-                             struct walk_out *w)
+/* Always inlined: its legacy caller keeps `w` in registers, as before
+ * scalable mode added a second caller. */
+static inline __attribute__((always_inline)) enum walk_status
+walk(struct vtd *v, uint64_t table, unsigned levels, uint64_t addr, struct walk_out *w)
 {
     uint8_t perm = IOMMU_PERM_R | IOMMU_PERM_W;
     w->reads = 0;
@@ -552,13 +555,13 @@ static void sm_fault(struct vtd *v, const struct iommu_req *req, unsigned fr, bo
 
 /* The scalable-mode context of sid (9.2, 9.4): from the cache or the root
  * entry's lower (devfn 0-127) or upper half and its 256-bit context entry. */
-static const struct ctx_slot *sm_ctx_get(struct vtd *v, const struct iommu_req *req,
-                                         struct iommu_result *res)
+static const struct vtd_sm_context_entry *sm_ctx_get(struct vtd *v, const struct iommu_req *req,
+                                                     struct iommu_result *res)
 {
     uint16_t sid = req->rid;
     struct ctx_slot *s = &v->ctc[sid & v->ctc_mask];
     if (s->valid && s->sid == sid && s->sm)
-        return s;
+        return &v->smc[sid & v->ctc_mask];
     uint8_t raw[VTD_SM_CTX_ENTRY_SIZE];
     uint64_t rsvd[4];
     res->latency += v->walk_lat;
@@ -599,24 +602,24 @@ static const struct ctx_slot *sm_ctx_get(struct vtd *v, const struct iommu_req *
     s->sid = sid;
     s->sm = true;
     s->walks = false; /* never the legacy fast path */
-    s->sce = ce;
-    return s;
+    v->smc[sid & v->ctc_mask] = ce;
+    return &v->smc[sid & v->ctc_mask];
 }
 
 /* The PASID table entry of (sid, pasid) from the PASID cache or the PASID
  * directory (9.5, PASID[19:6]) and table (9.6, PASID[5:0]). */
 static const struct pasid_slot *pasid_get(struct vtd *v, const struct iommu_req *req,
-                                          const struct ctx_slot *s, uint32_t pasid,
+                                          const struct vtd_sm_context_entry *ce, uint32_t pasid,
                                           struct iommu_result *res)
 {
-    struct pasid_slot *p = &v->pc[pc_index(v, s->sid, pasid)];
-    if (p->valid && p->sid == s->sid && p->pasid == pasid)
+    struct pasid_slot *p = &v->pc[pc_index(v, req->rid, pasid)];
+    if (p->valid && p->sid == req->rid && p->pasid == pasid)
         return p;
-    bool fpd = s->sce.fpd;
+    bool fpd = ce->fpd;
     uint64_t e;
     res->latency += v->walk_lat;
     v->st.pasid_reads++;
-    if (rd64(v, s->sce.pasiddirptr + (uint64_t)(pasid >> 6) * VTD_PASID_DIR_ENTRY_SIZE, &e) < 0) {
+    if (rd64(v, ce->pasiddirptr + (uint64_t)(pasid >> 6) * VTD_PASID_DIR_ENTRY_SIZE, &e) < 0) {
         sm_fault(v, req, VTD_FR_SM_PDE_ACCESS, fpd, IOMMU_FAULT_HW_ERROR, res);
         return NULL;
     }
@@ -682,7 +685,7 @@ static const struct pasid_slot *pasid_get(struct vtd *v, const struct iommu_req 
     }
     p->valid = true;
     p->fpd = fpd;
-    p->sid = s->sid;
+    p->sid = req->rid;
     p->pasid = pasid;
     p->levels = (uint8_t)levels;
     p->in_bits = (uint8_t)in_bits;
@@ -777,7 +780,10 @@ static bool fl_walk(struct vtd *v, const struct pasid_slot *p, const struct iomm
 /* A request in scalable mode: context, PASID (the request's, or RID_PASID
  * for one without), PASID table entry, then by PGTT pass-through, the
  * IOTLB tagged by (DID, PASID), or a first- or second-level walk. */
-static void sm_translate(struct vtd *v, const struct iommu_req *req, struct iommu_result *res)
+/* Out of line: vtd_translate's legacy fast path keeps its size (and its
+ * prologue) as before. */
+static __attribute__((noinline)) void sm_translate(struct vtd *v, const struct iommu_req *req,
+                                                   struct iommu_result *res)
 {
     if (v->ttm != VTD_TTM_SCALABLE) {
         if (v->ttm == VTD_TTM_ABORT && (v->cfg.ecap & VTD_ECAP_ADMS)) {
@@ -788,12 +794,12 @@ static void sm_translate(struct vtd *v, const struct iommu_req *req, struct iomm
         sm_fault(v, req, VTD_FR_SM_RTA_INVALID, false, IOMMU_FAULT_DEVICE_INVALID, res);
         return;
     }
-    const struct ctx_slot *s = sm_ctx_get(v, req, res);
-    if (!s)
+    const struct vtd_sm_context_entry *ce = sm_ctx_get(v, req, res);
+    if (!ce)
         return;
-    bool fpd = s->sce.fpd;
+    bool fpd = ce->fpd;
     if (req->translated) { /* AT = 10b: only with DTE (9.4) */
-        if (s->sce.dte)
+        if (ce->dte)
             pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
         else
             sm_fault(v, req, VTD_FR_SM_CTX_DTE, fpd, IOMMU_FAULT_TRANSLATED, res);
@@ -801,11 +807,11 @@ static void sm_translate(struct vtd *v, const struct iommu_req *req, struct iomm
     }
     uint32_t pasid;
     bool priv;
-    uint32_t dir_entries = vtd_pdts_entries(s->sce.pdts);
+    uint32_t dir_entries = vtd_pdts_entries(ce->pdts);
     if (req->has_pasid) {
         pasid = req->pasid & 0xfffff;
         priv = req->priv;
-        if (!s->sce.paside) {
+        if (!ce->paside) {
             sm_fault(v, req, VTD_FR_SM_CTX_PASIDE, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
             return;
         }
@@ -814,14 +820,14 @@ static void sm_translate(struct vtd *v, const struct iommu_req *req, struct iomm
             return;
         }
     } else { /* RID_PASID (ECAP.RPS; else 0) and RID_PRIV (ECAP.RPRIVS; else 0) */
-        pasid = (v->cfg.ecap & VTD_ECAP_RPS) ? s->sce.rid_pasid : 0;
-        priv = (v->cfg.ecap & VTD_ECAP_RPRIVS) && s->sce.rid_priv;
+        pasid = (v->cfg.ecap & VTD_ECAP_RPS) ? ce->rid_pasid : 0;
+        priv = (v->cfg.ecap & VTD_ECAP_RPRIVS) && ce->rid_priv;
         if ((pasid >> 6) >= dir_entries) {
             sm_fault(v, req, VTD_FR_SM_RID_PASID, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
             return;
         }
     }
-    const struct pasid_slot *p = pasid_get(v, req, s, pasid, res);
+    const struct pasid_slot *p = pasid_get(v, req, ce, pasid, res);
     if (!p)
         return;
     fpd = p->fpd;
@@ -1605,6 +1611,7 @@ static void vtd_destroy(void *obj)
         return;
     iommu_iotlb_destroy(v->tlb);
     free(v->ctc);
+    free(v->smc);
     free(v->irc);
     free(v->pc);
     free(v->frcd);
@@ -1695,12 +1702,13 @@ struct vtd *vtd_create(struct pcilab_sim *sim, struct mem_phys *mem, struct mem_
     v->ctc_mask = cfg->ctx_cache_entries - 1;
     v->irc_mask = cfg->irte_cache_entries - 1;
     v->ctc = calloc(cfg->ctx_cache_entries, sizeof *v->ctc);
+    v->smc = calloc(cfg->ctx_cache_entries, sizeof *v->smc);
     v->irc = calloc(cfg->irte_cache_entries, sizeof *v->irc);
     v->pc_mask = pc_entries - 1;
     v->pc = calloc(pc_entries, sizeof *v->pc);
     v->frcd = calloc(nfr, sizeof *v->frcd);
     v->tlb = iommu_iotlb_create(&cfg->iotlb, err);
-    if (!v->ctc || !v->irc || !v->pc || !v->frcd || !v->tlb) {
+    if (!v->ctc || !v->smc || !v->irc || !v->pc || !v->frcd || !v->tlb) {
         if (v->tlb || !err || !err->code)
             pcilab_errf(err, PCILAB_ENOMEM, "vtd: out of memory");
         vtd_destroy(v);
