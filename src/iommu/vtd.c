@@ -85,23 +85,14 @@ struct vtd {
 
 /* ---- memory ---- */
 
-/* Reads simulated memory as the unit's own master; < 0 on an unclaimed or
- * refusing address. The RAM region of the last read is remembered (as the
- * AMD-Vi model does) so that table reads skip the address map's search. */
-static int mem_rd(struct vtd *v, uint64_t pa, void *buf, size_t len)
+/* The slow part of mem_rd: a read across a page, or outside the remembered
+ * RAM region. */
+static __attribute__((noinline)) int mem_rd_slow(struct vtd *v, uint64_t pa, void *buf,
+                                                 size_t len)
 {
     if (v->ram_gen == mem_addrmap_generation(v->map) && pa >= v->ram_lo && pa <= v->ram_hi &&
-        len - 1 <= v->ram_hi - pa) {
-        if ((pa & MEM_PAGE_MASK) + len <= MEM_PAGE_SIZE) {
-            const uint8_t *pg = mem_phys_peek(v->mem, pa);
-            if (pg)
-                memcpy(buf, pg + (pa & MEM_PAGE_MASK), len);
-            else
-                memset(buf, 0, len);
-            return 0;
-        }
+        len - 1 <= v->ram_hi - pa)
         return mem_phys_read(v->mem, pa, buf, len, NULL);
-    }
     const struct mem_region *r = mem_addrmap_lookup(v->map, pa);
     if (r && r->kind == MEM_REGION_RAM) {
         v->ram_gen = mem_addrmap_generation(v->map);
@@ -109,6 +100,26 @@ static int mem_rd(struct vtd *v, uint64_t pa, void *buf, size_t len)
         v->ram_hi = mem_region_last(r);
     }
     return mem_addrmap_read(v->map, pa, buf, len, NULL);
+}
+
+/* Reads simulated memory as the unit's own master; < 0 on an unclaimed or
+ * refusing address. The RAM region of the last read is remembered (as the
+ * AMD-Vi model does) so that table reads skip the address map's search.
+ * Always inlined: each caller's constant len makes the copy a few moves
+ * (a variable-length copy is a `rep movs`, which doubled a walk's time). */
+static inline __attribute__((always_inline)) int mem_rd(struct vtd *v, uint64_t pa, void *buf,
+                                                        size_t len)
+{
+    if (v->ram_gen == mem_addrmap_generation(v->map) && pa >= v->ram_lo && pa <= v->ram_hi &&
+        len - 1 <= v->ram_hi - pa && (pa & MEM_PAGE_MASK) + len <= MEM_PAGE_SIZE) {
+        const uint8_t *pg = mem_phys_peek(v->mem, pa);
+        if (pg)
+            memcpy(buf, pg + (pa & MEM_PAGE_MASK), len);
+        else
+            memset(buf, 0, len);
+        return 0;
+    }
+    return mem_rd_slow(v, pa, buf, len);
 }
 
 /* One 64-bit table entry. */
@@ -506,10 +517,120 @@ static const struct ctx_slot *ctx_get(struct vtd *v, const struct iommu_req *req
     return s;
 }
 
+static inline bool in_window(uint64_t addr)
+{
+    return addr >= VTD_INTR_BASE && addr <= VTD_INTR_LAST;
+}
+
+/* Protected memory ranges (10.4.16-10.4.20), checked when TE = 0. */
+static bool pmr_blocks(const struct vtd *v, uint64_t addr)
+{
+    if (!(v->pmen & VTD_PMEN_EPM))
+        return false;
+    if ((v->cfg.cap & VTD_CAP_PLMR) && addr < (1ull << 32)) {
+        uint64_t lo = v->plmbase & 0xfff00000u, hi = (uint64_t)v->plmlimit | 0xfffff;
+        if (addr >= lo && addr <= hi && v->plmlimit >= v->plmbase)
+            return true;
+    }
+    if (v->cfg.cap & VTD_CAP_PHMR) {
+        uint64_t lo = v->phmbase & ~0xfffffull, hi = v->phmlimit | 0xfffff;
+        if (addr >= lo && addr <= hi && v->phmlimit >= v->phmbase)
+            return true;
+    }
+    return false;
+}
+
+static void sm_translate(struct vtd *v, const struct iommu_req *req, struct iommu_result *res);
+
+static void vtd_translate(void *hw, const struct iommu_req *req, struct iommu_result *res)
+{
+    struct vtd *v = hw;
+    res_init(res);
+    if (!(v->gsts & VTD_GSTS_TES)) {
+        if (pmr_blocks(v, req->addr)) {
+            refuse(res, IOMMU_FAULT_REQUEST);
+            return;
+        }
+        pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
+        return;
+    }
+    /* The fast path: an untranslated request from a device whose cached
+     * context walks second-level tables, to an address below the window. */
+    const struct ctx_slot *s = &v->ctc[req->rid & v->ctc_mask];
+    /* (an address below the window or above it: one compare) */
+    if (s->valid && s->sid == req->rid && s->walks && !req->translated &&
+        req->addr - VTD_INTR_BASE > VTD_INTR_LAST - VTD_INTR_BASE) {
+        res->domain = s->ce.did;
+        const struct iommu_iotlb_entry *e =
+            iommu_iotlb_lookup(v->tlb, s->ce.did, IOMMU_IOTLB_NO_PASID, req->addr);
+        if (e) {
+            uint8_t want = want_perm(req);
+            res->latency = v->hit_lat;
+            res->iotlb_hit = true;
+            if ((want & e->perm) != want) {
+                dma_fault(v, req,
+                          (want & IOMMU_PERM_W) && !(e->perm & IOMMU_PERM_W) ? VTD_FR_WRITE
+                                                                             : VTD_FR_READ,
+                          s->ce.fpd, IOMMU_FAULT_PERMISSION, res);
+                return;
+            }
+            translated(res, req, e->pa, e->page_shift, e->perm);
+            return;
+        }
+        miss_walk(v, req, s, res);
+        return;
+    }
+    if (in_window(req->addr) && !req->translated) {
+        /* Chapter 3, "Handling Requests to Interrupt Address Range": the
+         * interrupt window is never translated; a read there is
+         * not an interrupt: unsupported request, nothing recorded. */
+        refuse(res, IOMMU_FAULT_REQUEST);
+        return;
+    }
+    if (v->ttm != VTD_TTM_LEGACY) {
+        sm_translate(v, req, res);
+        return;
+    }
+    s = ctx_get(v, req, res);
+    if (!s)
+        return;
+    res->domain = s->ce.did;
+    if (req->translated) { /* AT = 10b: only TT 01 lets it through (9.3, reason 0xd) */
+        if (s->ce.tt == VTD_TT_SLT_DEVTLB) {
+            pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
+            return;
+        }
+        dma_fault(v, req, VTD_FR_TT_BLOCKED, s->ce.fpd, IOMMU_FAULT_NONE, res);
+        return;
+    }
+    if (!s->walks) { /* TT 10b: pass-through */
+        pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
+        return;
+    }
+    const struct iommu_iotlb_entry *e =
+        iommu_iotlb_lookup(v->tlb, s->ce.did, IOMMU_IOTLB_NO_PASID, req->addr);
+    if (!e) {
+        miss_walk(v, req, s, res);
+        return;
+    }
+    uint8_t want = want_perm(req);
+    res->latency += v->hit_lat;
+    res->iotlb_hit = true;
+    if ((want & e->perm) != want) {
+        dma_fault(v, req, (want & IOMMU_PERM_W) && !(e->perm & IOMMU_PERM_W) ? VTD_FR_WRITE
+                                                                               : VTD_FR_READ,
+                  s->ce.fpd, IOMMU_FAULT_PERMISSION, res);
+        return;
+    }
+    translated(res, req, e->pa, e->page_shift, e->perm);
+}
+
 /* ---- scalable mode (RTADDR.TTM = 01b: 3.x, 9.2, 9.4-9.7) ---- */
 
 static void pasid_flush_all(struct vtd *v)
 {
+    if (!v->pc)
+        return; /* no ECAP.SMTS */
     for (unsigned i = 0; i <= v->pc_mask; i++)
         v->pc[i].valid = false;
 }
@@ -910,112 +1031,6 @@ static __attribute__((noinline)) void sm_translate(struct vtd *v, const struct i
         return;
     }
     translated(res, req, w.pa, w.shift, w.perm);
-}
-
-static inline bool in_window(uint64_t addr)
-{
-    return addr >= VTD_INTR_BASE && addr <= VTD_INTR_LAST;
-}
-
-/* Protected memory ranges (10.4.16-10.4.20), checked when TE = 0. */
-static bool pmr_blocks(const struct vtd *v, uint64_t addr)
-{
-    if (!(v->pmen & VTD_PMEN_EPM))
-        return false;
-    if ((v->cfg.cap & VTD_CAP_PLMR) && addr < (1ull << 32)) {
-        uint64_t lo = v->plmbase & 0xfff00000u, hi = (uint64_t)v->plmlimit | 0xfffff;
-        if (addr >= lo && addr <= hi && v->plmlimit >= v->plmbase)
-            return true;
-    }
-    if (v->cfg.cap & VTD_CAP_PHMR) {
-        uint64_t lo = v->phmbase & ~0xfffffull, hi = v->phmlimit | 0xfffff;
-        if (addr >= lo && addr <= hi && v->phmlimit >= v->phmbase)
-            return true;
-    }
-    return false;
-}
-
-static void vtd_translate(void *hw, const struct iommu_req *req, struct iommu_result *res)
-{
-    struct vtd *v = hw;
-    res_init(res);
-    if (!(v->gsts & VTD_GSTS_TES)) {
-        if (pmr_blocks(v, req->addr)) {
-            refuse(res, IOMMU_FAULT_REQUEST);
-            return;
-        }
-        pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
-        return;
-    }
-    /* The fast path: an untranslated request from a device whose cached
-     * context walks second-level tables, to an address below the window. */
-    const struct ctx_slot *s = &v->ctc[req->rid & v->ctc_mask];
-    /* (an address below the window or above it: one compare) */
-    if (s->valid && s->sid == req->rid && s->walks && !req->translated &&
-        req->addr - VTD_INTR_BASE > VTD_INTR_LAST - VTD_INTR_BASE) {
-        res->domain = s->ce.did;
-        const struct iommu_iotlb_entry *e =
-            iommu_iotlb_lookup(v->tlb, s->ce.did, IOMMU_IOTLB_NO_PASID, req->addr);
-        if (e) {
-            uint8_t want = want_perm(req);
-            res->latency = v->hit_lat;
-            res->iotlb_hit = true;
-            if ((want & e->perm) != want) {
-                dma_fault(v, req,
-                          (want & IOMMU_PERM_W) && !(e->perm & IOMMU_PERM_W) ? VTD_FR_WRITE
-                                                                             : VTD_FR_READ,
-                          s->ce.fpd, IOMMU_FAULT_PERMISSION, res);
-                return;
-            }
-            translated(res, req, e->pa, e->page_shift, e->perm);
-            return;
-        }
-        miss_walk(v, req, s, res);
-        return;
-    }
-    if (in_window(req->addr) && !req->translated) {
-        /* Chapter 3, "Handling Requests to Interrupt Address Range": the
-         * interrupt window is never translated; a read there is
-         * not an interrupt: unsupported request, nothing recorded. */
-        refuse(res, IOMMU_FAULT_REQUEST);
-        return;
-    }
-    if (v->ttm != VTD_TTM_LEGACY) {
-        sm_translate(v, req, res);
-        return;
-    }
-    s = ctx_get(v, req, res);
-    if (!s)
-        return;
-    res->domain = s->ce.did;
-    if (req->translated) { /* AT = 10b: only TT 01 lets it through (9.3, reason 0xd) */
-        if (s->ce.tt == VTD_TT_SLT_DEVTLB) {
-            pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
-            return;
-        }
-        dma_fault(v, req, VTD_FR_TT_BLOCKED, s->ce.fpd, IOMMU_FAULT_NONE, res);
-        return;
-    }
-    if (!s->walks) { /* TT 10b: pass-through */
-        pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
-        return;
-    }
-    const struct iommu_iotlb_entry *e =
-        iommu_iotlb_lookup(v->tlb, s->ce.did, IOMMU_IOTLB_NO_PASID, req->addr);
-    if (!e) {
-        miss_walk(v, req, s, res);
-        return;
-    }
-    uint8_t want = want_perm(req);
-    res->latency += v->hit_lat;
-    res->iotlb_hit = true;
-    if ((want & e->perm) != want) {
-        dma_fault(v, req, (want & IOMMU_PERM_W) && !(e->perm & IOMMU_PERM_W) ? VTD_FR_WRITE
-                                                                               : VTD_FR_READ,
-                  s->ce.fpd, IOMMU_FAULT_PERMISSION, res);
-        return;
-    }
-    translated(res, req, e->pa, e->page_shift, e->perm);
 }
 
 /* ---- interrupt remapping (5.1) ---- */
@@ -1702,13 +1717,16 @@ struct vtd *vtd_create(struct pcilab_sim *sim, struct mem_phys *mem, struct mem_
     v->ctc_mask = cfg->ctx_cache_entries - 1;
     v->irc_mask = cfg->irte_cache_entries - 1;
     v->ctc = calloc(cfg->ctx_cache_entries, sizeof *v->ctc);
-    v->smc = calloc(cfg->ctx_cache_entries, sizeof *v->smc);
+    /* Scalable-mode state only for a unit that can use it (ECAP.SMTS; RTADDR.TTM
+     * stays 00b without): a legacy unit's memory is as before. */
+    bool smts = cfg->ecap & VTD_ECAP_SMTS;
+    v->smc = smts ? calloc(cfg->ctx_cache_entries, sizeof *v->smc) : NULL;
     v->irc = calloc(cfg->irte_cache_entries, sizeof *v->irc);
     v->pc_mask = pc_entries - 1;
-    v->pc = calloc(pc_entries, sizeof *v->pc);
+    v->pc = smts ? calloc(pc_entries, sizeof *v->pc) : NULL;
     v->frcd = calloc(nfr, sizeof *v->frcd);
     v->tlb = iommu_iotlb_create(&cfg->iotlb, err);
-    if (!v->ctc || !v->smc || !v->irc || !v->pc || !v->frcd || !v->tlb) {
+    if (!v->ctc || (smts && (!v->smc || !v->pc)) || !v->irc || !v->frcd || !v->tlb) {
         if (v->tlb || !err || !err->code)
             pcilab_errf(err, PCILAB_ENOMEM, "vtd: out of memory");
         vtd_destroy(v);
