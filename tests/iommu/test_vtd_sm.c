@@ -515,6 +515,12 @@ static void first_level_four_levels_with_a_2m_page(void **state)
     assert_int_equal(r.arch_code, VTD_FR_SM_FL_P);
     xlate(f, 0x0000800000000000ull, IOMMU_PERM_R, &r);
     assert_int_equal(r.arch_code, VTD_FR_SM_NONCANONICAL);
+    /* a 1 GiB page (CAP.FL1GP in this configuration) */
+    fl_map(f, root, 0xc0000000ull, 0x40000000ull, 3, true, true, ea);
+    xlate(f, 0xc1234567ull, IOMMU_PERM_R, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.pa, 0x41234567ull);
+    assert_int_equal(r.page_shift, 30);
     /* reserved bit 13 in a 2 MiB leaf */
     fl_map(f, root, 0x40400000ull, 0x80002000ull & ~0x1000ull, 2, true, true, ea);
     xlate(f, 0x40400000ull, IOMMU_PERM_R, &r);
