@@ -16,7 +16,22 @@ struct ctx_slot {
     uint8_t levels;      /* 3, 4, 5 */
     uint8_t in_bits;     /* min(MGAW, AGAW): input addresses must fit */
     uint16_t sid;
-    struct vtd_context_entry ce;
+    bool sm;             /* a scalable-mode context entry, in vtd.smc at the same
+                            index (walks is false) */
+    struct vtd_context_entry ce; /* the slot stays 32 bytes: the fast path indexes it */
+};
+
+/* The PASID cache (6.2.1 "PASID-cache"): a present, valid PASID table entry
+ * found through the scalable-mode context entry of sid, with the walk's
+ * parameters. Direct-mapped by source ID and PASID. */
+struct pasid_slot {
+    bool valid;
+    bool fpd;            /* FPD of the context, directory or table entry */
+    uint8_t levels;      /* second-level 3-5 (AW) or first-level 4-5 (FLPM) */
+    uint8_t in_bits;     /* second level: min(MGAW, AGAW) */
+    uint16_t sid;
+    uint32_t pasid;
+    struct vtd_pasid_entry pe;
 };
 
 struct irte_slot {
@@ -38,14 +53,20 @@ struct vtd {
     uint64_t ram_gen, ram_lo, ram_hi; /* mem_rd's remembered RAM region (lo > hi: none) */
     struct iommu_iotlb *tlb;
     struct ctx_slot *ctc;
+    struct vtd_sm_context_entry *smc; /* scalable-mode context entries of ctc's slots */
     unsigned ctc_mask;
     struct irte_slot *irc;
     unsigned irc_mask;
+    struct pasid_slot *pc;
+    unsigned pc_mask;
+    unsigned ttm;                /* RTADDR.TTM latched by SRTP (00 without ECAP.SMTS) */
     sim_time_t hit_lat, walk_lat;
     unsigned iro, fro, nfr, mgaw, nd_bits;
     /* Reserved bits of a present second-level entry by level and PS bit:
      * vtd_sl_pte_reserved of an all-ones entry, computed once (9.8). */
     uint64_t pte_rsvd[6][2];
+    /* The same for first-level entries (9.7). */
+    uint64_t fl_rsvd[6][2];
     /* Registers (10.4). */
     uint32_t gsts, fsts, fectl, fedata, feaddr, feuaddr;
     uint32_t pmen, plmbase, plmlimit;
@@ -64,23 +85,14 @@ struct vtd {
 
 /* ---- memory ---- */
 
-/* Reads simulated memory as the unit's own master; < 0 on an unclaimed or
- * refusing address. The RAM region of the last read is remembered (as the
- * AMD-Vi model does) so that table reads skip the address map's search. */
-static int mem_rd(struct vtd *v, uint64_t pa, void *buf, size_t len)
+/* The slow part of mem_rd: a read across a page, or outside the remembered
+ * RAM region. */
+static __attribute__((noinline)) int mem_rd_slow(struct vtd *v, uint64_t pa, void *buf,
+                                                 size_t len)
 {
     if (v->ram_gen == mem_addrmap_generation(v->map) && pa >= v->ram_lo && pa <= v->ram_hi &&
-        len - 1 <= v->ram_hi - pa) {
-        if ((pa & MEM_PAGE_MASK) + len <= MEM_PAGE_SIZE) {
-            const uint8_t *pg = mem_phys_peek(v->mem, pa);
-            if (pg)
-                memcpy(buf, pg + (pa & MEM_PAGE_MASK), len);
-            else
-                memset(buf, 0, len);
-            return 0;
-        }
+        len - 1 <= v->ram_hi - pa)
         return mem_phys_read(v->mem, pa, buf, len, NULL);
-    }
     const struct mem_region *r = mem_addrmap_lookup(v->map, pa);
     if (r && r->kind == MEM_REGION_RAM) {
         v->ram_gen = mem_addrmap_generation(v->map);
@@ -88,6 +100,26 @@ static int mem_rd(struct vtd *v, uint64_t pa, void *buf, size_t len)
         v->ram_hi = mem_region_last(r);
     }
     return mem_addrmap_read(v->map, pa, buf, len, NULL);
+}
+
+/* Reads simulated memory as the unit's own master; < 0 on an unclaimed or
+ * refusing address. The RAM region of the last read is remembered (as the
+ * AMD-Vi model does) so that table reads skip the address map's search.
+ * Always inlined: each caller's constant len makes the copy a few moves
+ * (a variable-length copy is a `rep movs`, which doubled a walk's time). */
+static inline __attribute__((always_inline)) int mem_rd(struct vtd *v, uint64_t pa, void *buf,
+                                                        size_t len)
+{
+    if (v->ram_gen == mem_addrmap_generation(v->map) && pa >= v->ram_lo && pa <= v->ram_hi &&
+        len - 1 <= v->ram_hi - pa && (pa & MEM_PAGE_MASK) + len <= MEM_PAGE_SIZE) {
+        const uint8_t *pg = mem_phys_peek(v->mem, pa);
+        if (pg)
+            memcpy(buf, pg + (pa & MEM_PAGE_MASK), len);
+        else
+            memset(buf, 0, len);
+        return 0;
+    }
+    return mem_rd_slow(v, pa, buf, len);
 }
 
 /* One 64-bit table entry. */
@@ -206,7 +238,9 @@ static void ctx_invalidate(struct vtd *v, unsigned gran, uint16_t did, uint16_t 
         struct ctx_slot *s = &v->ctc[i];
         if (!s->valid)
             continue;
-        if (gran == VTD_GRAN_DOMAIN ? s->ce.did == did
+        /* A scalable-mode context entry has no DID: a domain-selective
+         * invalidation drops every one (more than asked, which 6.5 allows). */
+        if (gran == VTD_GRAN_DOMAIN ? (s->sm || s->ce.did == did)
                                     : (s->sid & fm_mask[fm & 3]) == (sid & fm_mask[fm & 3]))
             s->valid = false;
     }
@@ -346,13 +380,14 @@ struct walk_out {
 };
 
 /* Second-level walk (3.7, 9.8) from the context entry's SLPTPTR. */
-static enum walk_status walk(struct vtd *v, const struct ctx_slot *s, uint64_t addr,
-                             struct walk_out *w)
+/* Always inlined: its legacy caller keeps `w` in registers, as before
+ * scalable mode added a second caller. */
+static inline __attribute__((always_inline)) enum walk_status
+walk(struct vtd *v, uint64_t table, unsigned levels, uint64_t addr, struct walk_out *w)
 {
-    uint64_t table = s->ce.slptptr;
     uint8_t perm = IOMMU_PERM_R | IOMMU_PERM_W;
     w->reads = 0;
-    for (unsigned level = s->levels; level >= 1; level--) {
+    for (unsigned level = levels; level >= 1; level--) {
         unsigned shift = vtd_level_shift(level);
         uint64_t e;
         w->reads++;
@@ -384,7 +419,7 @@ static void miss_walk(struct vtd *v, const struct iommu_req *req, const struct c
         return;
     }
     struct walk_out w = {0};
-    enum walk_status ws = walk(v, s, req->addr, &w);
+    enum walk_status ws = walk(v, s->ce.slptptr, s->levels, req->addr, &w);
     v->st.table_reads += w.reads;
     res->latency += v->hit_lat + w.reads * v->walk_lat;
     switch (ws) {
@@ -419,7 +454,7 @@ static const struct ctx_slot *ctx_get(struct vtd *v, const struct iommu_req *req
 {
     uint16_t sid = req->rid;
     struct ctx_slot *s = &v->ctc[sid & v->ctc_mask];
-    if (s->valid && s->sid == sid)
+    if (s->valid && s->sid == sid && !s->sm)
         return s;
     uint8_t raw[16];
     uint64_t rsvd[2];
@@ -473,6 +508,7 @@ static const struct ctx_slot *ctx_get(struct vtd *v, const struct iommu_req *req
     }
     s->valid = true;
     s->sid = sid;
+    s->sm = false;
     s->ce = ce;
     s->walks = ce.tt != VTD_TT_PT;
     s->levels = (uint8_t)vtd_aw_levels(ce.aw);
@@ -503,6 +539,8 @@ static bool pmr_blocks(const struct vtd *v, uint64_t addr)
     }
     return false;
 }
+
+static void sm_translate(struct vtd *v, const struct iommu_req *req, struct iommu_result *res);
 
 static void vtd_translate(void *hw, const struct iommu_req *req, struct iommu_result *res)
 {
@@ -549,6 +587,10 @@ static void vtd_translate(void *hw, const struct iommu_req *req, struct iommu_re
         refuse(res, IOMMU_FAULT_REQUEST);
         return;
     }
+    if (v->ttm != VTD_TTM_LEGACY) {
+        sm_translate(v, req, res);
+        return;
+    }
     s = ctx_get(v, req, res);
     if (!s)
         return;
@@ -581,6 +623,414 @@ static void vtd_translate(void *hw, const struct iommu_req *req, struct iommu_re
         return;
     }
     translated(res, req, e->pa, e->page_shift, e->perm);
+}
+
+/* ---- scalable mode (RTADDR.TTM = 01b: 3.x, 9.2, 9.4-9.7) ---- */
+
+static void pasid_flush_all(struct vtd *v)
+{
+    if (!v->pc)
+        return; /* no ECAP.SMTS */
+    for (unsigned i = 0; i <= v->pc_mask; i++)
+        v->pc[i].valid = false;
+}
+
+/* PASID-cache invalidation (6.5.2.2): every PASID of did, did and pasid, or
+ * everything. */
+static void pasid_invalidate(struct vtd *v, unsigned g, uint16_t did, uint32_t pasid)
+{
+    v->st.pc_invalidations++;
+    for (unsigned i = 0; i <= v->pc_mask; i++) {
+        struct pasid_slot *p = &v->pc[i];
+        if (p->valid && (g == VTD_PC_G_GLOBAL ||
+                         (p->pe.did == did && (g == VTD_PC_G_DOMAIN || p->pasid == pasid))))
+            p->valid = false;
+    }
+}
+
+static inline unsigned pc_index(const struct vtd *v, uint16_t sid, uint32_t pasid)
+{
+    return (sid ^ pasid * 0x9e3779b1u) & v->pc_mask;
+}
+
+/* A scalable-mode fault: the record carries the PASID (PP, PV) and PRIV
+ * when the request had a PASID prefix (10.4.14). */
+static void sm_fault(struct vtd *v, const struct iommu_req *req, unsigned fr, bool fpd,
+                     enum iommu_fault_kind kind, struct iommu_result *res)
+{
+    refuse(res, kind);
+    res->arch_code = (uint16_t)fr;
+    if (fpd && vtd_fault_qualified(fr)) {
+        v->st.faults_suppressed++;
+        return;
+    }
+    struct vtd_fault_record f = {
+        .fi = req->addr & ~0xfffull, .sid = req->rid, .fr = (uint8_t)fr,
+        .t1 = !(req->access & IOMMU_PERM_W), .at = req->translated ? 2 : 0,
+        .exe = (req->access & IOMMU_PERM_X) != 0,
+        .pp = req->has_pasid, .pv = req->has_pasid ? req->pasid & 0xfffff : 0,
+        .priv = req->has_pasid && req->priv,
+    };
+    res->logged = record_fault(v, &f);
+}
+
+/* The scalable-mode context of sid (9.2, 9.4): from the cache or the root
+ * entry's lower (devfn 0-127) or upper half and its 256-bit context entry. */
+static const struct vtd_sm_context_entry *sm_ctx_get(struct vtd *v, const struct iommu_req *req,
+                                                     struct iommu_result *res)
+{
+    uint16_t sid = req->rid;
+    struct ctx_slot *s = &v->ctc[sid & v->ctc_mask];
+    if (s->valid && s->sid == sid && s->sm)
+        return &v->smc[sid & v->ctc_mask];
+    uint8_t raw[VTD_SM_CTX_ENTRY_SIZE];
+    uint64_t rsvd[4];
+    res->latency += v->walk_lat;
+    v->st.root_reads++;
+    if (mem_rd(v, v->rta + (uint64_t)(sid >> 8) * VTD_ROOT_ENTRY_SIZE, raw, 16) < 0) {
+        sm_fault(v, req, VTD_FR_SM_ROOT_ACCESS, false, IOMMU_FAULT_HW_ERROR, res);
+        return NULL;
+    }
+    struct vtd_sm_root_entry re;
+    vtd_sm_root_entry_decode(raw, &re);
+    bool upper = (sid & 0xff) >= 128;
+    if (!(upper ? re.up : re.lp)) {
+        sm_fault(v, req, VTD_FR_SM_ROOT_P, false, IOMMU_FAULT_DEVICE_INVALID, res);
+        return NULL;
+    }
+    if (vtd_sm_root_entry_reserved(raw, upper, v->cfg.haw)) {
+        sm_fault(v, req, VTD_FR_SM_ROOT_RSVD, false, IOMMU_FAULT_DEVICE_ENTRY, res);
+        return NULL;
+    }
+    res->latency += v->walk_lat;
+    v->st.ctx_reads++;
+    uint64_t ctp = upper ? re.uctp : re.lctp;
+    if (mem_rd(v, ctp + (uint64_t)(sid & 0x7f) * VTD_SM_CTX_ENTRY_SIZE, raw, sizeof raw) < 0) {
+        sm_fault(v, req, VTD_FR_SM_CTX_ACCESS, false, IOMMU_FAULT_HW_ERROR, res);
+        return NULL;
+    }
+    struct vtd_sm_context_entry ce;
+    vtd_sm_context_entry_decode(raw, &ce);
+    if (!ce.p) { /* qualified: the entry's FPD as read, as in legacy mode */
+        sm_fault(v, req, VTD_FR_SM_CTX_P, ce.fpd, IOMMU_FAULT_DEVICE_INVALID, res);
+        return NULL;
+    }
+    if (vtd_sm_context_entry_reserved(raw, v->cfg.haw, v->cfg.ecap, rsvd)) {
+        sm_fault(v, req, VTD_FR_SM_CTX_RSVD, ce.fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+        return NULL;
+    }
+    s->valid = true;
+    s->sid = sid;
+    s->sm = true;
+    s->walks = false; /* never the legacy fast path */
+    v->smc[sid & v->ctc_mask] = ce;
+    return &v->smc[sid & v->ctc_mask];
+}
+
+/* The PASID table entry of (sid, pasid) from the PASID cache or the PASID
+ * directory (9.5, PASID[19:6]) and table (9.6, PASID[5:0]). */
+static const struct pasid_slot *pasid_get(struct vtd *v, const struct iommu_req *req,
+                                          const struct vtd_sm_context_entry *ce, uint32_t pasid,
+                                          struct iommu_result *res)
+{
+    struct pasid_slot *p = &v->pc[pc_index(v, req->rid, pasid)];
+    if (p->valid && p->sid == req->rid && p->pasid == pasid)
+        return p;
+    bool fpd = ce->fpd;
+    uint64_t e;
+    res->latency += v->walk_lat;
+    v->st.pasid_reads++;
+    if (rd64(v, ce->pasiddirptr + (uint64_t)(pasid >> 6) * VTD_PASID_DIR_ENTRY_SIZE, &e) < 0) {
+        sm_fault(v, req, VTD_FR_SM_PDE_ACCESS, fpd, IOMMU_FAULT_HW_ERROR, res);
+        return NULL;
+    }
+    struct vtd_pasid_dir_entry de;
+    vtd_pasid_dir_entry_decode(e, &de);
+    fpd = fpd || de.fpd;
+    if (!de.p) {
+        sm_fault(v, req, VTD_FR_SM_PDE_P, fpd, IOMMU_FAULT_DEVICE_INVALID, res);
+        return NULL;
+    }
+    if (vtd_pasid_dir_entry_reserved(e, v->cfg.haw)) {
+        sm_fault(v, req, VTD_FR_SM_PDE_RSVD, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+        return NULL;
+    }
+    uint8_t raw[VTD_PASID_ENTRY_SIZE];
+    uint64_t rsvd[8];
+    res->latency += v->walk_lat;
+    v->st.pasid_reads++;
+    if (mem_rd(v, de.smptblptr + (uint64_t)(pasid & 0x3f) * VTD_PASID_ENTRY_SIZE, raw,
+               sizeof raw) < 0) {
+        sm_fault(v, req, VTD_FR_SM_PTE_ACCESS, fpd, IOMMU_FAULT_HW_ERROR, res);
+        return NULL;
+    }
+    struct vtd_pasid_entry pe;
+    vtd_pasid_entry_decode(raw, &pe);
+    fpd = fpd || pe.fpd;
+    res->domain = pe.did;
+    if (!pe.p) {
+        sm_fault(v, req, VTD_FR_SM_PTE_P, fpd, IOMMU_FAULT_DEVICE_INVALID, res);
+        return NULL;
+    }
+    if (vtd_pasid_entry_reserved(raw, v->cfg.haw, v->nd_bits, v->cfg.cap, v->cfg.ecap, rsvd)) {
+        sm_fault(v, req, VTD_FR_SM_PTE_RSVD, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+        return NULL;
+    }
+    /* PGTT against ECAP (9.6): nested translation is not modelled and
+     * counts as unsupported (no preset has ECAP.NEST). */
+    uint64_t ecap = v->cfg.ecap;
+    bool ok;
+    unsigned levels = 0, in_bits = 64;
+    switch (pe.pgtt) {
+    case VTD_PGTT_FL:
+        ok = ecap & VTD_ECAP_FLTS;
+        levels = pe.flpm ? 5 : 4;
+        in_bits = pe.flpm ? 57 : 48;
+        break;
+    case VTD_PGTT_SL:
+        ok = (ecap & VTD_ECAP_SLTS) && pe.aw >= VTD_AW_39 && pe.aw <= VTD_AW_57 &&
+             (vtd_cap_sagaw(v->cfg.cap) >> pe.aw & 1);
+        levels = vtd_aw_levels(pe.aw);
+        in_bits = vtd_aw_bits(pe.aw) < v->mgaw ? vtd_aw_bits(pe.aw) : v->mgaw;
+        break;
+    case VTD_PGTT_PT:
+        ok = ecap & VTD_ECAP_PT;
+        break;
+    default: /* nested, reserved */
+        ok = false;
+        break;
+    }
+    if (!ok) {
+        sm_fault(v, req, VTD_FR_SM_PTE_INVALID, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+        return NULL;
+    }
+    p->valid = true;
+    p->fpd = fpd;
+    p->sid = req->rid;
+    p->pasid = pasid;
+    p->levels = (uint8_t)levels;
+    p->in_bits = (uint8_t)in_bits;
+    p->pe = pe;
+    return p;
+}
+
+/* First-level walk (3.x "First-Level Translation", 9.7) of a request with
+ * the given privilege. The rights it returns are a user request's (R, W
+ * when every level has R/W, X when no level has XD) so that the IOTLB
+ * holds nothing a user request may not do; *fr receives the reason of a
+ * fault. A / D (and EA with EAFE) are set in memory on success: A in
+ * every entry used, D in the leaf for a write; W is cached only once D is
+ * set, so a later write walks again to set it. */
+static bool fl_walk(struct vtd *v, const struct pasid_slot *p, const struct iommu_req *req,
+                    bool priv, bool exe, struct walk_out *w, unsigned *fr, uint8_t *cache_perm)
+{
+    uint64_t addr = req->addr;
+    unsigned top = p->levels == 5 ? 56 : 47;
+    int64_t hi = (int64_t)addr >> top; /* canonical: bits 63:top all equal */
+    w->reads = 0;
+    if (hi != 0 && hi != -1) {
+        *fr = VTD_FR_SM_NONCANONICAL;
+        return false;
+    }
+    uint64_t table = p->pe.flptptr, ea[5], ev[5];
+    bool rw = true, us = true, xd = false;
+    unsigned n = 0, shift = 12;
+    for (unsigned level = p->levels; level >= 1; level--) {
+        shift = vtd_level_shift(level);
+        uint64_t e;
+        w->reads++;
+        ea[n] = table + (((addr >> shift) & 0x1ff) << 3);
+        if (rd64(v, ea[n], &e) < 0) {
+            *fr = VTD_FR_SM_FL_ACCESS;
+            return false;
+        }
+        if (!(e & 1)) {
+            *fr = VTD_FR_SM_FL_P;
+            return false;
+        }
+        if (e & v->fl_rsvd[level][e >> 7 & 1]) {
+            *fr = VTD_FR_SM_FL_RSVD;
+            return false;
+        }
+        ev[n++] = e;
+        rw = rw && (e >> 1 & 1);
+        us = us && (e >> 2 & 1);
+        xd = xd || (e >> 63);
+        if (vtd_fl_pte_is_leaf(e, level)) {
+            w->pa = e & 0x000ffffffffff000ull & ~((1ull << shift) - 1);
+            break;
+        }
+        table = e & 0x000ffffffffff000ull;
+    }
+    bool write = req->access & IOMMU_PERM_W;
+    /* Access rights (3.x "Access Rights" of first-level translation): a user
+     * request needs U/S at every level; a write needs R/W at every level,
+     * except a supervisor write with WPE = 0; execute needs no XD. */
+    if (!priv && !us) {
+        *fr = VTD_FR_SM_US;
+        return false;
+    }
+    if (exe && xd) {
+        *fr = VTD_FR_SM_XD;
+        return false;
+    }
+    if (write && !rw && !(priv && !p->pe.wpe)) {
+        *fr = VTD_FR_SM_WRITE;
+        return false;
+    }
+    uint64_t set_a = 1ull << 5 | (p->pe.eafe ? 1ull << 10 : 0);
+    for (unsigned i = 0; i < n; i++) {
+        uint64_t want = set_a | (i == n - 1 && write ? 1ull << 6 : 0);
+        if ((ev[i] & want) != want) {
+            uint8_t b[8];
+            ev[i] |= want;
+            sim_put_le64(b, ev[i]);
+            mem_addrmap_write(v->map, ea[i], b, 8, NULL);
+        }
+    }
+    bool dirty = ev[n - 1] >> 6 & 1;
+    w->shift = shift;
+    w->perm = (uint8_t)(IOMMU_PERM_R | (rw || (priv && !p->pe.wpe) ? IOMMU_PERM_W : 0) |
+                        (xd ? 0 : IOMMU_PERM_X));
+    *cache_perm = us ? (uint8_t)(IOMMU_PERM_R | (rw && dirty ? IOMMU_PERM_W : 0) |
+                                 (xd ? 0 : IOMMU_PERM_X))
+                     : 0; /* a supervisor-only page is not cached */
+    return true;
+}
+
+/* A request in scalable mode: context, PASID (the request's, or RID_PASID
+ * for one without), PASID table entry, then by PGTT pass-through, the
+ * IOTLB tagged by (DID, PASID), or a first- or second-level walk. */
+/* Out of line: vtd_translate's legacy fast path keeps its size (and its
+ * prologue) as before. */
+static __attribute__((noinline)) void sm_translate(struct vtd *v, const struct iommu_req *req,
+                                                   struct iommu_result *res)
+{
+    if (v->ttm != VTD_TTM_SCALABLE) {
+        if (v->ttm == VTD_TTM_ABORT && (v->cfg.ecap & VTD_ECAP_ADMS)) {
+            refuse(res, IOMMU_FAULT_REQUEST); /* abort-DMA mode: blocked, not recorded */
+            return;
+        }
+        /* 10b, or 11b without ECAP.ADMS: a reserved TTM (model decision) */
+        sm_fault(v, req, VTD_FR_SM_RTA_INVALID, false, IOMMU_FAULT_DEVICE_INVALID, res);
+        return;
+    }
+    const struct vtd_sm_context_entry *ce = sm_ctx_get(v, req, res);
+    if (!ce)
+        return;
+    bool fpd = ce->fpd;
+    if (req->translated) { /* AT = 10b: only with DTE (9.4) */
+        if (ce->dte)
+            pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
+        else
+            sm_fault(v, req, VTD_FR_SM_CTX_DTE, fpd, IOMMU_FAULT_TRANSLATED, res);
+        return;
+    }
+    uint32_t pasid;
+    bool priv;
+    uint32_t dir_entries = vtd_pdts_entries(ce->pdts);
+    if (req->has_pasid) {
+        pasid = req->pasid & 0xfffff;
+        priv = req->priv;
+        if (!ce->paside) {
+            sm_fault(v, req, VTD_FR_SM_CTX_PASIDE, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+            return;
+        }
+        if ((pasid >> 6) >= dir_entries) {
+            sm_fault(v, req, VTD_FR_SM_PASID_BIG, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+            return;
+        }
+    } else { /* RID_PASID (ECAP.RPS; else 0) and RID_PRIV (ECAP.RPRIVS; else 0) */
+        pasid = (v->cfg.ecap & VTD_ECAP_RPS) ? ce->rid_pasid : 0;
+        priv = (v->cfg.ecap & VTD_ECAP_RPRIVS) && ce->rid_priv;
+        if ((pasid >> 6) >= dir_entries) {
+            sm_fault(v, req, VTD_FR_SM_RID_PASID, fpd, IOMMU_FAULT_DEVICE_ENTRY, res);
+            return;
+        }
+    }
+    const struct pasid_slot *p = pasid_get(v, req, ce, pasid, res);
+    if (!p)
+        return;
+    fpd = p->fpd;
+    res->domain = p->pe.did;
+    /* Execute requests exist only with a PASID prefix. */
+    bool exe = req->has_pasid && (req->access & IOMMU_PERM_X);
+    if (priv && !p->pe.sre) {
+        sm_fault(v, req, VTD_FR_SM_SRE, fpd, IOMMU_FAULT_PERMISSION, res);
+        return;
+    }
+    if (exe && !p->pe.ere) {
+        sm_fault(v, req, VTD_FR_SM_ERE, fpd, IOMMU_FAULT_PERMISSION, res);
+        return;
+    }
+    if (p->pe.pgtt == VTD_PGTT_PT) {
+        pass(res, req, IOMMU_PERM_R | IOMMU_PERM_W);
+        return;
+    }
+    bool fl = p->pe.pgtt == VTD_PGTT_FL;
+    uint8_t want = want_perm(req) | (fl && exe ? IOMMU_PERM_X : 0);
+    unsigned wr = (want & IOMMU_PERM_W) ? VTD_FR_SM_WRITE : VTD_FR_SM_READ;
+    const struct iommu_iotlb_entry *e = iommu_iotlb_lookup(v->tlb, p->pe.did, pasid, req->addr);
+    res->latency += v->hit_lat;
+    if (e && (want & e->perm) == want) {
+        res->iotlb_hit = true;
+        translated(res, req, e->pa, e->page_shift, e->perm);
+        return;
+    }
+    if (e && !fl) { /* second level: the cached rights decide, as in legacy mode */
+        res->iotlb_hit = true;
+        sm_fault(v, req, wr, fpd, IOMMU_FAULT_PERMISSION, res);
+        return;
+    }
+    /* A miss, or a first-level entry without the rights (a write to a page
+     * cached before D was set, a supervisor request): walk. */
+    struct walk_out w = {0};
+    if (fl) {
+        unsigned fr = 0;
+        uint8_t cache_perm = 0;
+        bool ok = fl_walk(v, p, req, priv, exe, &w, &fr, &cache_perm);
+        v->st.table_reads += w.reads;
+        res->latency += w.reads * v->walk_lat;
+        if (!ok) {
+            enum iommu_fault_kind k = fr == VTD_FR_SM_FL_P ? IOMMU_FAULT_NOT_PRESENT
+                                    : fr == VTD_FR_SM_FL_RSVD ? IOMMU_FAULT_PAGE_TABLE
+                                    : fr == VTD_FR_SM_FL_ACCESS ? IOMMU_FAULT_HW_ERROR
+                                    : fr == VTD_FR_SM_NONCANONICAL ? IOMMU_FAULT_ADDRESS
+                                    : IOMMU_FAULT_PERMISSION;
+            sm_fault(v, req, fr, fpd, k, res);
+            return;
+        }
+        if (cache_perm)
+            iommu_iotlb_insert(v->tlb, p->pe.did, pasid, req->addr, w.pa, w.shift, cache_perm);
+        translated(res, req, w.pa, w.shift, w.perm);
+        return;
+    }
+    if (p->in_bits < 64 && (req->addr >> p->in_bits) != 0) {
+        sm_fault(v, req, VTD_FR_SM_BEYOND_AW, fpd, IOMMU_FAULT_ADDRESS, res);
+        return;
+    }
+    enum walk_status ws = walk(v, p->pe.slptptr, p->levels, req->addr, &w);
+    v->st.table_reads += w.reads;
+    res->latency += w.reads * v->walk_lat;
+    switch (ws) {
+    case WALK_OK:
+        break;
+    case WALK_NP:
+        sm_fault(v, req, wr, fpd, IOMMU_FAULT_NOT_PRESENT, res);
+        return;
+    case WALK_RSVD:
+        sm_fault(v, req, VTD_FR_SM_SL_RSVD, fpd, IOMMU_FAULT_PAGE_TABLE, res);
+        return;
+    case WALK_ERR:
+        sm_fault(v, req, VTD_FR_SM_SL_ACCESS, fpd, IOMMU_FAULT_HW_ERROR, res);
+        return;
+    }
+    iommu_iotlb_insert(v->tlb, p->pe.did, pasid, req->addr, w.pa, w.shift, w.perm);
+    if ((want & w.perm) != want) {
+        sm_fault(v, req, wr, fpd, IOMMU_FAULT_PERMISSION, res);
+        return;
+    }
+    translated(res, req, w.pa, w.shift, w.perm);
 }
 
 /* ---- interrupt remapping (5.1) ---- */
@@ -703,11 +1153,14 @@ static void inv_completion_event(struct vtd *v)
     }
 }
 
-/* Executes one descriptor; false when it is invalid (IQE). */
-static bool desc_exec(struct vtd *v, const uint8_t raw[VTD_DESC_SIZE])
+/* Executes one descriptor (16 bytes, 32 with IQA.DW); false when it is
+ * invalid (IQE). A unit with ECAP.SMTS also knows the PASID-cache and
+ * PASID-based IOTLB descriptors, in either mode. */
+static bool desc_exec(struct vtd *v, const uint8_t *raw, bool dw)
 {
     struct vtd_inv_desc d;
-    if (vtd_inv_desc_decode(raw, &d, NULL))
+    if ((v->cfg.ecap & VTD_ECAP_SMTS) ? vtd_inv_desc_decode_sm(raw, dw, &d, NULL)
+                                      : vtd_inv_desc_decode(raw, &d, NULL))
         return false;
     switch (d.type) {
     case VTD_DESC_CC:
@@ -741,6 +1194,22 @@ static bool desc_exec(struct vtd *v, const uint8_t raw[VTD_DESC_SIZE])
         if (d.iflag)
             inv_completion_event(v);
         break;
+    case VTD_DESC_PC: /* 6.5.2.2 */
+        if (d.g == 2)
+            return false; /* reserved granularity */
+        pasid_invalidate(v, d.g, d.did, d.pasid);
+        break;
+    case VTD_DESC_PIOTLB: /* 6.5.2.4 */
+        if (d.g != VTD_PIOTLB_G_PASID && d.g != VTD_PIOTLB_G_PAGE)
+            return false;
+        v->st.iotlb_invalidations++;
+        if (d.g == VTD_PIOTLB_G_PAGE && d.am <= vtd_cap_mamv(v->cfg.cap)) {
+            uint64_t size = 1ull << (12 + d.am);
+            iommu_iotlb_flush_range(v->tlb, d.did, d.pasid, d.addr & ~(size - 1), size);
+        } else { /* every address of the PASID (AM beyond MAMV: done coarser) */
+            iommu_iotlb_flush_range(v->tlb, d.did, d.pasid, 0, 0);
+        }
+        break;
     default:
         return false;
     }
@@ -753,22 +1222,26 @@ static void qi_run(struct vtd *v)
 {
     if (!(v->gsts & VTD_GSTS_QIES) || (v->fsts & VTD_FSTS_IQE))
         return;
+    /* IQA.DW (10.4.23): 256-bit descriptors, the same 2^QS pages holding
+     * half as many; IQT bit 4 is then reserved (10.4.22). */
+    bool dw = v->iqa & VTD_IQA_DW;
+    unsigned dsize = dw ? VTD_DESC_SIZE_256 : VTD_DESC_SIZE;
     uint64_t wrap = (uint64_t)vtd_iq_entries((unsigned)(v->iqa & VTD_IQA_QS_MASK)) *
                     VTD_DESC_SIZE - 1;
     uint64_t base = v->iqa & VTD_IQA_ADDR_MASK;
-    if (v->iqt > wrap) { /* a tail beyond the queue (10.4.22) */
+    if (v->iqt > wrap || (dw && (v->iqt & VTD_DESC_SIZE))) { /* a bad tail (10.4.22) */
         v->st.queue_errors++;
         fault_status_set(v, VTD_FSTS_IQE);
         return;
     }
     while (v->iqh != v->iqt) {
-        uint8_t raw[VTD_DESC_SIZE];
-        if (mem_rd(v, base + v->iqh, raw, sizeof raw) < 0 || !desc_exec(v, raw)) {
+        uint8_t raw[VTD_DESC_SIZE_256];
+        if (mem_rd(v, base + v->iqh, raw, dsize) < 0 || !desc_exec(v, raw, dw)) {
             v->st.queue_errors++;
             fault_status_set(v, VTD_FSTS_IQE); /* IQH stays on the descriptor (10.4.9) */
             return;
         }
-        v->iqh = (v->iqh + VTD_DESC_SIZE) & wrap;
+        v->iqh = (v->iqh + dsize) & wrap;
     }
 }
 
@@ -793,9 +1266,12 @@ static void gcmd_write(struct vtd *v, uint32_t val)
         v->gsts ^= VTD_GSTS_CFIS;
     if (val & VTD_GCMD_SRTP) {
         v->rta = v->rtaddr & VTD_RTADDR_RTA_MASK;
+        /* TTM (10.4.6) is latched with RTA; it reads 0 without ECAP.SMTS. */
+        v->ttm = (unsigned)((v->rtaddr & VTD_RTADDR_TTM_MASK) >> VTD_RTADDR_TTM_SHIFT);
         v->gsts |= VTD_GSTS_RTPS;
         if (v->cfg.cap & VTD_CAP_ESRTPS) { /* hardware invalidates on SRTP */
             ctx_flush_all(v);
+            pasid_flush_all(v);
             iommu_iotlb_flush_all(v->tlb);
         }
     }
@@ -878,7 +1354,9 @@ static void w64(struct vtd *v, uint64_t off, uint64_t val, uint64_t mask)
     uint64_t nv = (r64(v, off) & ~mask) | (val & mask);
     switch (off) {
     case VTD_REG_RTADDR:
-        v->rtaddr = nv & VTD_RTADDR_RTA_MASK; /* TTM: no scalable / abort mode */
+        /* TTM (11:10) is writable with ECAP.SMTS only (10.4.6). */
+        v->rtaddr = nv & (VTD_RTADDR_RTA_MASK |
+                          ((v->cfg.ecap & VTD_ECAP_SMTS) ? VTD_RTADDR_TTM_MASK : 0));
         return;
     case VTD_REG_CCMD:
         if (mask >> 63) /* the half holding ICC was written */
@@ -899,7 +1377,8 @@ static void w64(struct vtd *v, uint64_t off, uint64_t val, uint64_t mask)
         return;
     case VTD_REG_IQA:
         if (!(v->gsts & VTD_GSTS_QIES))
-            v->iqa = nv & (VTD_IQA_ADDR_MASK | VTD_IQA_QS_MASK);
+            v->iqa = nv & (VTD_IQA_ADDR_MASK | VTD_IQA_QS_MASK |
+                           ((v->cfg.ecap & VTD_ECAP_SMTS) ? VTD_IQA_DW : 0));
         return;
     case VTD_REG_IRTA:
         v->irta = nv & (VTD_IRTA_ADDR_MASK | VTD_IRTA_S_MASK |
@@ -1080,7 +1559,9 @@ static void vtd_reset(void *hw)
     v->iva = v->iotlb_reg = 0;
     memset(v->frcd, 0, sizeof *v->frcd * v->nfr);
     v->next_fr = v->f_count = v->fri = 0;
+    v->ttm = VTD_TTM_LEGACY;
     ctx_flush_all(v);
+    pasid_flush_all(v);
     irte_flush_all(v);
     iommu_iotlb_flush_all(v->tlb);
 }
@@ -1102,6 +1583,7 @@ static void config_common(struct vtd_config *c)
     iommu_iotlb_config_default(&c->iotlb);
     c->ctx_cache_entries = 256;
     c->irte_cache_entries = 256;
+    c->pasid_cache_entries = 256;
     c->desc_latency = 10 * SIM_NS;
 }
 
@@ -1121,6 +1603,12 @@ void vtd_config_qemu_eim(struct vtd_config *c)
     c->ecap |= VTD_ECAP_EIM;
 }
 
+void vtd_config_qemu_sm(struct vtd_config *c)
+{
+    vtd_config_qemu(c);
+    c->ecap = 0x0000480080f00f4aull; /* + SRS, SMTS, SLTS */
+}
+
 void vtd_config_client(struct vtd_config *c)
 {
     memset(c, 0, sizeof *c);
@@ -1138,7 +1626,9 @@ static void vtd_destroy(void *obj)
         return;
     iommu_iotlb_destroy(v->tlb);
     free(v->ctc);
+    free(v->smc);
     free(v->irc);
+    free(v->pc);
     free(v->frcd);
     free(v);
 }
@@ -1159,6 +1649,13 @@ struct vtd *vtd_create(struct pcilab_sim *sim, struct mem_phys *mem, struct mem_
 {
     if (!sim || !mem || !map || !cfg) {
         pcilab_errf(err, PCILAB_EINVAL, "vtd: sim, memory, address map and config are needed");
+        return NULL;
+    }
+    unsigned pc_entries = cfg->pasid_cache_entries ? cfg->pasid_cache_entries : 256;
+    if (!pow2(pc_entries) || pc_entries > 65536) {
+        pcilab_errf(err, PCILAB_EINVAL,
+                    "vtd: the PASID cache size must be a power of two up to 65536 (%u)",
+                    pc_entries);
         return NULL;
     }
     if (!pow2(cfg->ctx_cache_entries) || cfg->ctx_cache_entries > 65536 ||
@@ -1213,13 +1710,23 @@ struct vtd *vtd_create(struct pcilab_sim *sim, struct mem_phys *mem, struct mem_
         for (unsigned ps = 0; ps < 2; ps++)
             v->pte_rsvd[l][ps] = vtd_sl_pte_reserved(ps ? ~0ull : ~(1ull << 7), l, cfg->haw,
                                                      cfg->cap, cfg->ecap);
+    for (unsigned l = 1; l <= 5; l++)
+        for (unsigned ps = 0; ps < 2; ps++)
+            v->fl_rsvd[l][ps] = vtd_fl_pte_reserved(ps ? ~0ull : ~(1ull << 7), l, cfg->haw,
+                                                    cfg->cap);
     v->ctc_mask = cfg->ctx_cache_entries - 1;
     v->irc_mask = cfg->irte_cache_entries - 1;
     v->ctc = calloc(cfg->ctx_cache_entries, sizeof *v->ctc);
+    /* Scalable-mode state only for a unit that can use it (ECAP.SMTS; RTADDR.TTM
+     * stays 00b without): a legacy unit's memory is as before. */
+    bool smts = cfg->ecap & VTD_ECAP_SMTS;
+    v->smc = smts ? calloc(cfg->ctx_cache_entries, sizeof *v->smc) : NULL;
     v->irc = calloc(cfg->irte_cache_entries, sizeof *v->irc);
+    v->pc_mask = pc_entries - 1;
+    v->pc = smts ? calloc(pc_entries, sizeof *v->pc) : NULL;
     v->frcd = calloc(nfr, sizeof *v->frcd);
     v->tlb = iommu_iotlb_create(&cfg->iotlb, err);
-    if (!v->ctc || !v->irc || !v->frcd || !v->tlb) {
+    if (!v->ctc || (smts && (!v->smc || !v->pc)) || !v->irc || !v->frcd || !v->tlb) {
         if (v->tlb || !err || !err->code)
             pcilab_errf(err, PCILAB_ENOMEM, "vtd: out of memory");
         vtd_destroy(v);

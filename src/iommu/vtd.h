@@ -54,6 +54,20 @@
  *   x86 MSI. The interrupt window is 0xFEE0_0000-0xFEEF_FFFF (3.x "Handling
  *   Requests to Interrupt Address Range").
  *
+ * - Scalable mode (RTADDR.TTM = 01b with ECAP.SMTS, latched by SRTP; 3.x,
+ *   9.2, 9.4-9.7): scalable-mode root entry (LP/UP halves), 256-bit context
+ *   entry (P, FPD, DTE, PASIDE, PDTS, PASIDDIRPTR, RID_PASID / RID_PRIV with
+ *   ECAP.RPS / RPRIVS), PASID directory and 512-bit PASID table entries,
+ *   PGTT second-level (the legacy walk), first-level (4 or 5 levels by
+ *   FLPM, 2 MiB pages, 1 GiB with CAP.FL1GP; P, R/W, U/S with SRE and WPE,
+ *   XD with ERE, A/D and EA set in memory) and pass-through; nested is
+ *   refused as an unsupported PGTT (0x5b). Requests without PASID use
+ *   RID_PASID; requests with one (iommu_req.has_pasid) need PASIDE. A PASID
+ *   cache and the IOTLB tagged by (DID, PASID); PASID-cache (type 7) and
+ *   PASID-based IOTLB (type 6) descriptors, 256-bit descriptors (IQA.DW).
+ *   TTM 11b (abort DMA) with ECAP.ADMS blocks every DMA unrecorded; TTM
+ *   10b, or 11b without ADMS, faults with 0x30.
+ *
  * Decisions where the spec leaves room (docs/vtd.md lists them all):
  * - TE = 0: DMA passes untranslated, except into an enabled protected
  *   memory range (PMEN.EPM; completed UR, nothing recorded).
@@ -101,6 +115,8 @@ struct vtd_config {
     struct iommu_iotlb_config iotlb;
     unsigned ctx_cache_entries;  /* power of two, direct-mapped by source ID */
     unsigned irte_cache_entries; /* power of two, direct-mapped by interrupt index */
+    unsigned pasid_cache_entries; /* power of two, direct-mapped by source ID and PASID;
+                                     0: 256 */
     sim_time_t desc_latency;     /* per invalidation descriptor (accounted; they run at once) */
     /* The unit's own interrupt messages (fault event, invalidation completion
      * event): the address and data software programmed. NULL: counted only. */
@@ -120,6 +136,14 @@ struct vtd_config {
 void vtd_config_qemu(struct vtd_config *c);
 /* The same with ECAP.EIM (QEMU's eim=on, which needs KVM): 0xf00f5a. */
 void vtd_config_qemu_eim(struct vtd_config *c);
+/* QEMU 7.2's scalable mode: `-device intel-iommu,intremap=on,x-scalable-mode=on`
+ * under TCG, read with qtest (readq 0xfed90010): VER 0x10, CAP as
+ * vtd_config_qemu, ECAP 0x0000480080f00f4a: the same plus SRS (31), SMTS (43)
+ * and SLTS (46) (QEMU's vtd_init adds VTD_ECAP_SMTS | VTD_ECAP_SRS |
+ * VTD_ECAP_SLTS when scalable_mode). No FLTS, NEST, PASID, RPS or ADMS:
+ * second-level and pass-through PASID entries, requests without PASID
+ * through PASID 0. */
+void vtd_config_qemu_sm(struct vtd_config *c);
 /* A client platform's INCLUDE_PCI_ALL unit as Linux prints it on many Intel
  * laptops (Skylake to Tiger Lake; "DMAR: dmar1: reg_base_addr fed91000 ver
  * 1:0 cap d2008c40660462 ecap f050da"): ND 2 (8-bit DIDs), PLMR, PHMR,
@@ -151,6 +175,8 @@ struct vtd_stats {
     uint64_t ctx_invalidations, iotlb_invalidations, iec_invalidations;
     uint64_t msis;               /* messages sent (or that would be: cfg.msi NULL) */
     uint64_t root_reads, ctx_reads, table_reads, irte_reads;
+    uint64_t pasid_reads;        /* PASID directory and table entries read */
+    uint64_t pc_invalidations;   /* PASID-cache invalidation descriptors */
     sim_time_t desc_time;        /* descriptors * desc_latency */
 };
 void vtd_get_stats(const struct vtd *v, struct vtd_stats *st);

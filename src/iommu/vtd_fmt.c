@@ -147,6 +147,256 @@ uint64_t vtd_sl_pte_reserved(uint64_t raw, unsigned level, unsigned haw, uint64_
     return raw & m;
 }
 
+/* ---- scalable-mode root entry (9.2) ---- */
+
+void vtd_sm_root_entry_encode(const struct vtd_sm_root_entry *r, uint8_t raw[VTD_ROOT_ENTRY_SIZE])
+{
+    sim_put_le64(raw, put(r->lp, 0, 1) | (r->lctp & ADDR_63_12));
+    sim_put_le64(raw + 8, put(r->up, 0, 1) | (r->uctp & ADDR_63_12));
+}
+
+void vtd_sm_root_entry_decode(const uint8_t raw[VTD_ROOT_ENTRY_SIZE], struct vtd_sm_root_entry *r)
+{
+    uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
+    r->lp = get(lo, 0, 1);
+    r->lctp = lo & ADDR_63_12;
+    r->up = get(hi, 0, 1);
+    r->uctp = hi & ADDR_63_12;
+}
+
+uint64_t vtd_sm_root_entry_reserved(const uint8_t raw[VTD_ROOT_ENTRY_SIZE], bool upper,
+                                    unsigned haw)
+{
+    return sim_get_le64(raw + (upper ? 8 : 0)) & (0xffeull | above(haw));
+}
+
+/* ---- scalable-mode context entry (9.4) ---- */
+
+void vtd_sm_context_entry_encode(const struct vtd_sm_context_entry *c,
+                                 uint8_t raw[VTD_SM_CTX_ENTRY_SIZE])
+{
+    uint64_t w0 = 0, w1 = 0;
+    w0 |= put(c->p, 0, 1);
+    w0 |= put(c->fpd, 1, 1);
+    w0 |= put(c->dte, 2, 1);
+    w0 |= put(c->paside, 3, 1);
+    w0 |= put(c->pre, 4, 1);
+    w0 |= put(c->pdts, 9, 3);
+    w0 |= c->pasiddirptr & ADDR_63_12;
+    w1 |= put(c->rid_pasid, 0, 20);
+    w1 |= put(c->rid_priv, 20, 1);
+    sim_put_le64(raw, w0);
+    sim_put_le64(raw + 8, w1);
+    sim_put_le64(raw + 16, 0);
+    sim_put_le64(raw + 24, 0);
+}
+
+void vtd_sm_context_entry_decode(const uint8_t raw[VTD_SM_CTX_ENTRY_SIZE],
+                                 struct vtd_sm_context_entry *c)
+{
+    uint64_t w0 = sim_get_le64(raw), w1 = sim_get_le64(raw + 8);
+    c->p = get(w0, 0, 1);
+    c->fpd = get(w0, 1, 1);
+    c->dte = get(w0, 2, 1);
+    c->paside = get(w0, 3, 1);
+    c->pre = get(w0, 4, 1);
+    c->pdts = (uint8_t)get(w0, 9, 3);
+    c->pasiddirptr = w0 & ADDR_63_12;
+    c->rid_pasid = (uint32_t)get(w1, 0, 20);
+    c->rid_priv = get(w1, 20, 1);
+}
+
+bool vtd_sm_context_entry_reserved(const uint8_t raw[VTD_SM_CTX_ENTRY_SIZE], unsigned haw,
+                                   uint64_t ecap, uint64_t rsvd[4])
+{
+    uint64_t m1 = 0xffffffffffe00000ull; /* 127:85 */
+    if (!(ecap & VTD_ECAP_RPS))
+        m1 |= 0xfffffull;                /* RID_PASID */
+    if (!(ecap & VTD_ECAP_RPRIVS))
+        m1 |= 1ull << 20;                /* RID_PRIV */
+    rsvd[0] = sim_get_le64(raw) & (0x1e0ull | above(haw)); /* 8:5 */
+    rsvd[1] = sim_get_le64(raw + 8) & m1;
+    rsvd[2] = sim_get_le64(raw + 16);
+    rsvd[3] = sim_get_le64(raw + 24);
+    return rsvd[0] || rsvd[1] || rsvd[2] || rsvd[3];
+}
+
+/* ---- PASID directory entry (9.5) ---- */
+
+uint64_t vtd_pasid_dir_entry_encode(const struct vtd_pasid_dir_entry *d)
+{
+    return put(d->p, 0, 1) | put(d->fpd, 1, 1) | (d->smptblptr & ADDR_63_12);
+}
+
+void vtd_pasid_dir_entry_decode(uint64_t raw, struct vtd_pasid_dir_entry *d)
+{
+    d->p = get(raw, 0, 1);
+    d->fpd = get(raw, 1, 1);
+    d->smptblptr = raw & ADDR_63_12;
+}
+
+uint64_t vtd_pasid_dir_entry_reserved(uint64_t raw, unsigned haw)
+{
+    return raw & (0xffcull | above(haw));
+}
+
+/* ---- PASID table entry (9.6) ---- */
+
+void vtd_pasid_entry_encode(const struct vtd_pasid_entry *e, uint8_t raw[VTD_PASID_ENTRY_SIZE])
+{
+    uint64_t w0 = 0, w1 = 0, w2 = 0;
+    w0 |= put(e->p, 0, 1);
+    w0 |= put(e->fpd, 1, 1);
+    w0 |= put(e->aw, 2, 3);
+    w0 |= put(e->slee, 5, 1);
+    w0 |= put(e->pgtt, 6, 3);
+    w0 |= put(e->slade, 9, 1);
+    w0 |= e->slptptr & ADDR_63_12;
+    w1 |= put(e->did, 0, 16);
+    w1 |= put(e->pwsnp, 23, 1);
+    w1 |= put(e->pgsnp, 24, 1);
+    w1 |= put(e->cd, 25, 1);
+    w1 |= put(e->emte, 26, 1);
+    w1 |= put(e->emt, 27, 3);
+    w1 |= put(e->pwt, 30, 1);
+    w1 |= put(e->pcd, 31, 1);
+    w1 |= put(e->pat, 32, 32);
+    w2 |= put(e->sre, 0, 1);
+    w2 |= put(e->ere, 1, 1);
+    w2 |= put(e->flpm, 2, 2);
+    w2 |= put(e->wpe, 4, 1);
+    w2 |= put(e->nxe, 5, 1);
+    w2 |= put(e->smep, 6, 1);
+    w2 |= put(e->eafe, 7, 1);
+    w2 |= e->flptptr & ADDR_63_12;
+    memset(raw, 0, VTD_PASID_ENTRY_SIZE);
+    sim_put_le64(raw, w0);
+    sim_put_le64(raw + 8, w1);
+    sim_put_le64(raw + 16, w2);
+}
+
+void vtd_pasid_entry_decode(const uint8_t raw[VTD_PASID_ENTRY_SIZE], struct vtd_pasid_entry *e)
+{
+    uint64_t w0 = sim_get_le64(raw), w1 = sim_get_le64(raw + 8), w2 = sim_get_le64(raw + 16);
+    e->p = get(w0, 0, 1);
+    e->fpd = get(w0, 1, 1);
+    e->aw = (uint8_t)get(w0, 2, 3);
+    e->slee = get(w0, 5, 1);
+    e->pgtt = (uint8_t)get(w0, 6, 3);
+    e->slade = get(w0, 9, 1);
+    e->slptptr = w0 & ADDR_63_12;
+    e->did = (uint16_t)get(w1, 0, 16);
+    e->pwsnp = get(w1, 23, 1);
+    e->pgsnp = get(w1, 24, 1);
+    e->cd = get(w1, 25, 1);
+    e->emte = get(w1, 26, 1);
+    e->emt = (uint8_t)get(w1, 27, 3);
+    e->pwt = get(w1, 30, 1);
+    e->pcd = get(w1, 31, 1);
+    e->pat = (uint32_t)get(w1, 32, 32);
+    e->sre = get(w2, 0, 1);
+    e->ere = get(w2, 1, 1);
+    e->flpm = (uint8_t)get(w2, 2, 2);
+    e->wpe = get(w2, 4, 1);
+    e->nxe = get(w2, 5, 1);
+    e->smep = get(w2, 6, 1);
+    e->eafe = get(w2, 7, 1);
+    e->flptptr = w2 & ADDR_63_12;
+}
+
+bool vtd_pasid_entry_reserved(const uint8_t raw[VTD_PASID_ENTRY_SIZE], unsigned haw,
+                              unsigned nd_bits, uint64_t cap, uint64_t ecap, uint64_t rsvd[8])
+{
+    uint64_t w0 = sim_get_le64(raw), w1 = sim_get_le64(raw + 8), w2 = sim_get_le64(raw + 16);
+    unsigned pgtt = (unsigned)get(w0, 6, 3);
+    bool sl = pgtt == VTD_PGTT_SL || pgtt == VTD_PGTT_NESTED;
+    bool fl = pgtt == VTD_PGTT_FL || pgtt == VTD_PGTT_NESTED;
+    uint64_t m0 = 0xc00ull, m1 = 0x7f0000ull, m2 = 0xf00ull | 3ull << 5;
+    if (sl)
+        m0 |= above(haw);
+    if (!(ecap & VTD_ECAP_SLADS))
+        m0 |= 1ull << 9;
+    if (nd_bits < 16)
+        m1 |= 0xffffull & ~((1ull << nd_bits) - 1);
+    if (fl)
+        m2 |= above(haw);
+    if (!(ecap & VTD_ECAP_SRS))
+        m2 |= 1ull << 0;
+    if (!(ecap & VTD_ECAP_ERS))
+        m2 |= 1ull << 1;
+    if (!(ecap & VTD_ECAP_EAFS))
+        m2 |= 1ull << 7;
+    unsigned flpm = (unsigned)get(w2, 2, 2);
+    if (flpm > 1 || (flpm == 1 && !(cap & VTD_CAP_FL5LP)))
+        m2 |= 3ull << 2;
+    rsvd[0] = w0 & m0;
+    rsvd[1] = w1 & m1;
+    rsvd[2] = w2 & m2;
+    bool any = rsvd[0] || rsvd[1] || rsvd[2];
+    for (unsigned q = 3; q < 8; q++) {
+        rsvd[q] = sim_get_le64(raw + 8 * q);
+        any = any || rsvd[q];
+    }
+    return any;
+}
+
+/* ---- first-level paging entries (9.7) ---- */
+
+uint64_t vtd_fl_pte_encode(const struct vtd_fl_pte *p, unsigned level)
+{
+    bool large = (level == 2 || level == 3) && p->ps;
+    uint64_t v = 0;
+    v |= put(p->p, 0, 1);
+    v |= put(p->rw, 1, 1);
+    v |= put(p->us, 2, 1);
+    v |= put(p->pwt, 3, 1);
+    v |= put(p->pcd, 4, 1);
+    v |= put(p->a, 5, 1);
+    v |= put(p->d, 6, 1);
+    v |= put(level == 1 ? p->pat : p->ps, 7, 1);
+    v |= put(p->g, 8, 1);
+    v |= put(p->ea, 10, 1);
+    v |= p->addr & 0x000ffffffffff000ull & (large ? ~0x1000ull : ~0ull);
+    if (large)
+        v |= put(p->pat, 12, 1);
+    v |= put(p->xd, 63, 1);
+    return v;
+}
+
+void vtd_fl_pte_decode(uint64_t raw, unsigned level, struct vtd_fl_pte *p)
+{
+    bool large = level > 1 && vtd_fl_pte_is_leaf(raw, level);
+    p->p = get(raw, 0, 1);
+    p->rw = get(raw, 1, 1);
+    p->us = get(raw, 2, 1);
+    p->pwt = get(raw, 3, 1);
+    p->pcd = get(raw, 4, 1);
+    p->a = get(raw, 5, 1);
+    p->d = get(raw, 6, 1);
+    p->ps = level > 1 && get(raw, 7, 1);
+    p->g = get(raw, 8, 1);
+    p->ea = get(raw, 10, 1);
+    p->addr = raw & 0x000ffffffffff000ull & (large ? ~0x1000ull : ~0ull);
+    p->pat = level == 1 ? get(raw, 7, 1) : large ? get(raw, 12, 1) : false;
+    p->xd = get(raw, 63, 1);
+}
+
+uint64_t vtd_fl_pte_reserved(uint64_t raw, unsigned level, unsigned haw, uint64_t cap)
+{
+    /* Address bits 51:haw; bits 62:52 are ignored (9.7). */
+    uint64_t m = haw >= 52 ? 0 : (~0ull << haw) & 0x000ffffffffff000ull;
+    bool ps = raw >> 7 & 1;
+    if (level >= 4)
+        m |= 1ull << 7;
+    if (level == 3 && ps && !(cap & VTD_CAP_FL1GP))
+        m |= 1ull << 7;
+    if (level == 2 && ps)
+        m |= 0x1fe000ull;   /* 2 MiB page: 20:13 */
+    if (level == 3 && ps)
+        m |= 0x3fffe000ull; /* 1 GiB page: 29:13 */
+    return raw & m;
+}
+
 /* ---- fault recording register (10.4.14) ---- */
 
 void vtd_fault_record_encode(const struct vtd_fault_record *f, uint8_t raw[VTD_FRCD_SIZE])
@@ -209,6 +459,36 @@ const char *vtd_fault_reason_name(unsigned fr)
     case 0x26: return "interrupt source-id verification failed";
     case 0x27: return "error accessing the posted interrupt descriptor";
     case 0x30: return "invalid root table address (scalable mode)";
+    case 0x38: return "error accessing the scalable-mode root entry";
+    case 0x39: return "scalable-mode root entry not present";
+    case 0x3a: return "reserved bits in the scalable-mode root entry";
+    case 0x40: return "error accessing the scalable-mode context entry";
+    case 0x41: return "scalable-mode context entry not present";
+    case 0x42: return "reserved bits in the scalable-mode context entry";
+    case 0x44: return "translated request with DTE clear";
+    case 0x45: return "request with PASID and PASIDE clear";
+    case 0x46: return "PASID beyond the PASID directory";
+    case 0x48: return "RID_PASID beyond the PASID directory";
+    case 0x50: return "error accessing the PASID directory entry";
+    case 0x51: return "PASID directory entry not present";
+    case 0x52: return "reserved bits in the PASID directory entry";
+    case 0x58: return "error accessing the PASID table entry";
+    case 0x59: return "PASID table entry not present";
+    case 0x5a: return "reserved bits in the PASID table entry";
+    case 0x5b: return "invalid PASID table entry";
+    case 0x5c: return "execute request with ERE clear";
+    case 0x5d: return "supervisor request with SRE clear";
+    case 0x70: return "error accessing a first-level paging entry";
+    case 0x71: return "first-level paging entry not present";
+    case 0x72: return "reserved bits in a first-level paging entry";
+    case 0x78: return "error accessing a second-level paging entry";
+    case 0x7a: return "reserved bits in a second-level paging entry";
+    case 0x80: return "non-canonical first-level input address";
+    case 0x81: return "user request to a supervisor page";
+    case 0x82: return "execute request to an execute-disabled page";
+    case 0x83: return "address beyond the address width (scalable mode)";
+    case 0x85: return "write without write permission (scalable mode)";
+    case 0x86: return "read without read permission (scalable mode)";
     default: return "reserved";
     }
 }
@@ -219,9 +499,12 @@ bool vtd_fault_qualified(unsigned fr)
     case 0x2: case 0x3: case 0x4: case 0x5: case 0x6: case 0x7: case 0xc: case 0xd:
     case 0x22: case 0x24: case 0x26: case 0x27:
         return true;
+    case 0x41: case 0x51: case 0x59: case 0x90:
+        return true;
     default:
-        return false;
+        break;
     }
+    return (fr >= 0x43 && fr <= 0x48) || (fr >= 0x5b && fr <= 0x5d) || (fr >= 0x70 && fr <= 0x87);
 }
 
 /* The strings Linux prints (drivers/iommu/intel/dmar.c; the same
@@ -367,6 +650,13 @@ void vtd_inv_desc_encode(const struct vtd_inv_desc *d, uint8_t raw[VTD_DESC_SIZE
               put(d->status, 32, 32);
         hi |= d->status_addr & ~3ull;
         break;
+    case VTD_DESC_PC:
+        lo |= put(d->g, 4, 2) | put(d->did, 16, 16) | put(d->pasid, 32, 20);
+        break;
+    case VTD_DESC_PIOTLB:
+        lo |= put(d->g, 4, 2) | put(d->did, 16, 16) | put(d->pasid, 32, 20);
+        hi |= put(d->am, 0, 6) | put(d->ih, 6, 1) | (d->addr & ADDR_63_12);
+        break;
     default:
         break;
     }
@@ -374,8 +664,8 @@ void vtd_inv_desc_encode(const struct vtd_inv_desc *d, uint8_t raw[VTD_DESC_SIZE
     sim_put_le64(raw + 8, hi);
 }
 
-bool vtd_inv_desc_decode(const uint8_t raw[VTD_DESC_SIZE], struct vtd_inv_desc *d,
-                         uint64_t rsvd[2])
+static bool inv_desc_decode(const uint8_t *raw, bool sm, struct vtd_inv_desc *d,
+                            uint64_t rsvd[2])
 {
     uint64_t lo = sim_get_le64(raw), hi = sim_get_le64(raw + 8);
     uint64_t mlo, mhi;
@@ -427,7 +717,29 @@ bool vtd_inv_desc_decode(const uint8_t raw[VTD_DESC_SIZE], struct vtd_inv_desc *
         mlo = 0x00000000ffffff00ull;
         mhi = 0x3ull;
         break;
-    default: /* unknown in legacy mode: the whole descriptor is reserved */
+    case VTD_DESC_PC: /* 6.5.2.2: 15:6 (incl. type 11:9), 63:52, 127:64 reserved */
+        if (!sm)
+            goto unknown;
+        d->g = (uint8_t)get(lo, 4, 2);
+        d->did = (uint16_t)get(lo, 16, 16);
+        d->pasid = (uint32_t)get(lo, 32, 20);
+        mlo = 0xfff000000000ffc0ull;
+        mhi = ~0ull;
+        break;
+    case VTD_DESC_PIOTLB: /* 6.5.2.4: 15:6 (incl. type 11:9), 63:52, 75:71 reserved */
+        if (!sm)
+            goto unknown;
+        d->g = (uint8_t)get(lo, 4, 2);
+        d->did = (uint16_t)get(lo, 16, 16);
+        d->pasid = (uint32_t)get(lo, 32, 20);
+        d->am = (uint8_t)get(hi, 0, 6);
+        d->ih = get(hi, 6, 1);
+        d->addr = hi & ADDR_63_12;
+        mlo = 0xfff000000000ffc0ull;
+        mhi = 0xf80ull;
+        break;
+    unknown:
+    default: /* unknown (legacy mode: 6 and 7 too): the whole descriptor is reserved */
         mlo = ~0ull;
         mhi = ~0ull;
         break;
@@ -438,6 +750,27 @@ bool vtd_inv_desc_decode(const uint8_t raw[VTD_DESC_SIZE], struct vtd_inv_desc *
         rsvd[1] = rh;
     }
     return rl || rh;
+}
+
+bool vtd_inv_desc_decode(const uint8_t raw[VTD_DESC_SIZE], struct vtd_inv_desc *d,
+                         uint64_t rsvd[2])
+{
+    return inv_desc_decode(raw, false, d, rsvd);
+}
+
+bool vtd_inv_desc_decode_sm(const uint8_t *raw, bool dw, struct vtd_inv_desc *d,
+                            uint64_t rsvd[4])
+{
+    uint64_t r[2];
+    bool bad = inv_desc_decode(raw, true, d, r);
+    uint64_t r2 = dw ? sim_get_le64(raw + 16) : 0, r3 = dw ? sim_get_le64(raw + 24) : 0;
+    if (rsvd) {
+        rsvd[0] = r[0];
+        rsvd[1] = r[1];
+        rsvd[2] = r2;
+        rsvd[3] = r3;
+    }
+    return bad || r2 || r3;
 }
 
 /* ---- interrupt remapping (5.1, 9.10) ---- */

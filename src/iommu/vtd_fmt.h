@@ -333,6 +333,153 @@ uint64_t vtd_sl_pte_reserved(uint64_t raw, unsigned level, unsigned haw, uint64_
 static inline unsigned vtd_level_shift(unsigned level) { return 12 + 9 * (level - 1); }
 
 /* ------------------------------------------------------------------------ */
+/* Scalable mode (RTADDR.TTM = 01b, ECAP.SMTS): root entry (9.2), context    */
+/* entry (9.4), PASID directory entry (9.5), PASID table entry (9.6),        */
+/* first-level paging entries (9.7). Field positions cross-checked with      */
+/* Linux v6.1 drivers/iommu/intel/pasid.[ch] and iommu.h (context_set_sm_*,  */
+/* pasid_set_*) and QEMU 7.2 hw/i386/intel_iommu_internal.h (reserved masks  */
+/* of the scalable-mode context entry); facts only.                          */
+/* ------------------------------------------------------------------------ */
+
+#define VTD_SM_CTX_ENTRY_SIZE    32 /* 256 bits (9.4): 128 entries per 4 KiB table */
+#define VTD_PASID_DIR_ENTRY_SIZE 8  /* 9.5 */
+#define VTD_PASID_ENTRY_SIZE     64 /* 512 bits (9.6): 64 entries per 4 KiB table */
+
+struct vtd_sm_root_entry {
+    bool lp;            /* bit 0      LP: lower present (devfn 0-127)               9.2 */
+    uint64_t lctp;      /* 63:12      LCTP: lower context-table pointer (bytes)     9.2 */
+    bool up;            /* bit 64     UP: upper present (devfn 128-255)             9.2 */
+    uint64_t uctp;      /* 127:76     UCTP: upper context-table pointer (bytes)     9.2 */
+                        /* 11:1, 75:65 reserved                                         */
+};
+
+void vtd_sm_root_entry_encode(const struct vtd_sm_root_entry *r, uint8_t raw[VTD_ROOT_ENTRY_SIZE]);
+void vtd_sm_root_entry_decode(const uint8_t raw[VTD_ROOT_ENTRY_SIZE], struct vtd_sm_root_entry *r);
+/* Reserved bits of the half (upper: devfn >= 128) a request uses (9.2):
+ * 11:1 and the pointer's bits at or above haw. */
+uint64_t vtd_sm_root_entry_reserved(const uint8_t raw[VTD_ROOT_ENTRY_SIZE], bool upper,
+                                    unsigned haw);
+
+struct vtd_sm_context_entry {
+    bool p;             /* bit 0      P: present                                    9.4 */
+    bool fpd;           /* bit 1      FPD: fault processing disable                 9.4 */
+    bool dte;           /* bit 2      DTE: device-TLB enable                        9.4 */
+    bool paside;        /* bit 3      PASIDE: PASID enable                          9.4 */
+    bool pre;           /* bit 4      PRE: page request enable                      9.4 */
+    uint8_t pdts;       /* 11:9       PDTS: PASID directory of 2^(PDTS + 7) entries 9.4 */
+    uint64_t pasiddirptr; /* 63:12    PASIDDIRPTR: PASID directory (bytes)          9.4 */
+    uint32_t rid_pasid; /* 83:64      RID_PASID: PASID of requests without one      9.4 */
+    bool rid_priv;      /* bit 84     RID_PRIV: privilege of requests without PASID 9.4 */
+                        /* 8:5, 127:85, 255:128 reserved                                */
+};
+
+void vtd_sm_context_entry_encode(const struct vtd_sm_context_entry *c,
+                                 uint8_t raw[VTD_SM_CTX_ENTRY_SIZE]);
+void vtd_sm_context_entry_decode(const uint8_t raw[VTD_SM_CTX_ENTRY_SIZE],
+                                 struct vtd_sm_context_entry *c);
+/* Reserved bits set (9.4): 8:5, PASIDDIRPTR bits at or above haw, 127:85,
+ * 255:128; RID_PASID unless ECAP.RPS, RID_PRIV unless ECAP.RPRIVS. rsvd[q]
+ * receives word q's; true when any. */
+bool vtd_sm_context_entry_reserved(const uint8_t raw[VTD_SM_CTX_ENTRY_SIZE], unsigned haw,
+                                   uint64_t ecap, uint64_t rsvd[4]);
+/* Entries of the PASID directory (9.4 PDTS): 2^(PDTS + 7). */
+static inline uint32_t vtd_pdts_entries(unsigned pdts) { return 1u << (pdts + 7); }
+
+struct vtd_pasid_dir_entry {
+    bool p;             /* bit 0      P: present                                    9.5 */
+    bool fpd;           /* bit 1      FPD: fault processing disable                 9.5 */
+    uint64_t smptblptr; /* 63:12      SMPTBLPTR: PASID table (bytes)                9.5 */
+                        /* 11:2 reserved                                                */
+};
+
+uint64_t vtd_pasid_dir_entry_encode(const struct vtd_pasid_dir_entry *d);
+void vtd_pasid_dir_entry_decode(uint64_t raw, struct vtd_pasid_dir_entry *d);
+/* Reserved bits set (9.5): 11:2 and SMPTBLPTR bits at or above haw. */
+uint64_t vtd_pasid_dir_entry_reserved(uint64_t raw, unsigned haw);
+
+/* PASID Granular Translation Type (9.6 PGTT). */
+#define VTD_PGTT_FL     1 /* first-level only (ECAP.FLTS) */
+#define VTD_PGTT_SL     2 /* second-level only (ECAP.SLTS) */
+#define VTD_PGTT_NESTED 3 /* nested (ECAP.NEST) */
+#define VTD_PGTT_PT     4 /* pass-through (ECAP.PT) */
+
+struct vtd_pasid_entry {
+    /* word 0 */
+    bool p;             /* bit 0      P: present                                    9.6 */
+    bool fpd;           /* bit 1      FPD: fault processing disable                 9.6 */
+    uint8_t aw;         /* 4:2        AW: second-level address width (VTD_AW_*)     9.6 */
+    bool slee;          /* bit 5      SLEE: second-level execute enable             9.6 */
+    uint8_t pgtt;       /* 8:6        PGTT: translation type (VTD_PGTT_*)           9.6 */
+    bool slade;         /* bit 9      SLADE: second-level A/D enable                9.6 */
+    uint64_t slptptr;   /* 63:12      SLPTPTR: second-level table (bytes)           9.6 */
+    /* word 1 */
+    uint16_t did;       /* 79:64      DID: domain identifier                        9.6 */
+    bool pwsnp;         /* bit 87     PWSNP: page-walk snoop                        9.6 */
+    bool pgsnp;         /* bit 88     PGSNP: page snoop                             9.6 */
+    bool cd;            /* bit 89     CD: cache disable                             9.6 */
+    bool emte;          /* bit 90     EMTE: extended memory type enable             9.6 */
+    uint8_t emt;        /* 93:91      EMT: extended memory type                     9.6 */
+    bool pwt;           /* bit 94     PWT: page-level write-through                 9.6 */
+    bool pcd;           /* bit 95     PCD: page-level cache disable                 9.6 */
+    uint32_t pat;       /* 127:96     PAT: page attribute table                     9.6 */
+    /* word 2 */
+    bool sre;           /* bit 128    SRE: supervisor request enable                9.6 */
+    bool ere;           /* bit 129    ERE: execute request enable                   9.6 */
+    uint8_t flpm;       /* 131:130    FLPM: first-level paging mode, 0 4-level,
+                           1 5-level (CAP.FL5LP)                                9.6 */
+    bool wpe;           /* bit 132    WPE: write protect enable                     9.6 */
+    bool nxe;           /* bit 133    NXE: no-execute enable (rev 3.0)              9.6 */
+    bool smep;          /* bit 134    SMEP: supervisor mode execute prevent (rev 3.0) 9.6 */
+    bool eafe;          /* bit 135    EAFE: extended accessed flag enable (ECAP.EAFS) 9.6 */
+    uint64_t flptptr;   /* 191:140    FLPTPTR: first-level table (bytes)            9.6 */
+                        /* 11:10, 86:80, 139:136, 511:192 reserved                      */
+};
+
+void vtd_pasid_entry_encode(const struct vtd_pasid_entry *e, uint8_t raw[VTD_PASID_ENTRY_SIZE]);
+void vtd_pasid_entry_decode(const uint8_t raw[VTD_PASID_ENTRY_SIZE], struct vtd_pasid_entry *e);
+/* Reserved bits set in a present entry (9.6), rsvd[q] for word q: 11:10,
+ * 86:80, 139:136, 511:192; DID bits at or above nd_bits; SLPTPTR bits at or
+ * above haw when PGTT is second-level or nested, FLPTPTR's when first-level
+ * or nested; SLADE without ECAP.SLADS, SRE without ECAP.SRS, ERE without
+ * ECAP.ERS, EAFE without ECAP.EAFS, FLPM other than 0 (and 1 with
+ * CAP.FL5LP); NXE and SMEP (bits 134:133: the model takes XD as always
+ * honoured, as Linux v6.1 sets XD in its first-level entries). */
+bool vtd_pasid_entry_reserved(const uint8_t raw[VTD_PASID_ENTRY_SIZE], unsigned haw,
+                              unsigned nd_bits, uint64_t cap, uint64_t ecap, uint64_t rsvd[8]);
+
+/* First-level paging entry (9.7; the x86 IA-32e format): one struct for
+ * every level. */
+struct vtd_fl_pte {
+    bool p;             /* bit 0      P: present                                    9.7 */
+    bool rw;            /* bit 1      R/W: 0 read-only                              9.7 */
+    bool us;            /* bit 2      U/S: 1 user accessible                        9.7 */
+    bool pwt;           /* bit 3      PWT                                           9.7 */
+    bool pcd;           /* bit 4      PCD                                           9.7 */
+    bool a;             /* bit 5      A: accessed (set by the walk)                 9.7 */
+    bool d;             /* bit 6      D: dirty (leaf; set by a write)               9.7 */
+    bool ps;            /* bit 7      PS: page size (PDE 2 MiB, PDPE 1 GiB)          9.7 */
+    bool g;             /* bit 8      G: global (leaf)                              9.7 */
+    bool ea;            /* bit 10     EA: extended accessed (with PASID EAFE)       9.7 */
+    uint64_t addr;      /* 51:12      ADDR: next table / page (bytes; a large page's
+                           bit 12 is PAT, its low bits 20:13 / 29:13 reserved)  9.7 */
+    bool pat;           /* bit 12 of a 2 MiB / 1 GiB page, bit 7 of a 4 KiB page 9.7 */
+    bool xd;            /* bit 63     XD: execute disable                           9.7 */
+                        /* 9, 11, 62:52 ignored                                         */
+};
+
+/* level: 1 = PTE .. 5 = PML5E (decides what bits 7 and 12 mean). */
+uint64_t vtd_fl_pte_encode(const struct vtd_fl_pte *p, unsigned level);
+void vtd_fl_pte_decode(uint64_t raw, unsigned level, struct vtd_fl_pte *p);
+static inline bool vtd_fl_pte_is_leaf(uint64_t raw, unsigned level)
+{
+    return level == 1 || ((level == 2 || level == 3) && (raw >> 7 & 1));
+}
+/* Reserved bits of a present entry at `level` (9.7): address bits at or
+ * above haw; PS at levels 4 and 5, at level 3 without CAP.FL1GP; a 2 MiB
+ * page's bits 20:13, a 1 GiB page's 29:13. */
+uint64_t vtd_fl_pte_reserved(uint64_t raw, unsigned level, unsigned haw, uint64_t cap);
+
+/* ------------------------------------------------------------------------ */
 /* Fault recording register, 128 bits (spec 10.4.14, 7.3.1).                  */
 /* ------------------------------------------------------------------------ */
 
@@ -383,7 +530,40 @@ enum vtd_fault_reason {
     VTD_FR_IR_COMPAT = 0x25,       /* compatibility-format interrupt blocked */
     VTD_FR_IR_SID = 0x26,          /* source-id verification failed */
     VTD_FR_IR_PID = 0x27,          /* error accessing a posted interrupt descriptor */
-    VTD_FR_SM_RTA_INVALID = 0x30,  /* scalable mode: invalid root table address */
+    /* Scalable mode (7.2, the table's SRTA / SRE / SCT / SPD / SPT / SFL /
+     * SSL / SGN rows; the numbers and Linux's names in v6.1 dmar.c
+     * dma_remap_sm_fault_reasons). Only those the model can reach are named. */
+    VTD_FR_SM_RTA_INVALID = 0x30,  /* invalid root table address (reserved TTM) */
+    VTD_FR_SM_ROOT_ACCESS = 0x38,  /* error accessing the scalable-mode root entry */
+    VTD_FR_SM_ROOT_P = 0x39,       /* LP / UP of the root entry is 0 */
+    VTD_FR_SM_ROOT_RSVD = 0x3a,    /* reserved bits in the root entry */
+    VTD_FR_SM_CTX_ACCESS = 0x40,   /* error accessing the context entry */
+    VTD_FR_SM_CTX_P = 0x41,        /* present bit of the context entry is 0 */
+    VTD_FR_SM_CTX_RSVD = 0x42,     /* reserved bits in the context entry */
+    VTD_FR_SM_CTX_DTE = 0x44,      /* translated request with DTE = 0 */
+    VTD_FR_SM_CTX_PASIDE = 0x45,   /* request with PASID and PASIDE = 0 */
+    VTD_FR_SM_PASID_BIG = 0x46,    /* PASID beyond the directory (PDTS) */
+    VTD_FR_SM_RID_PASID = 0x48,    /* RID_PASID beyond the directory (PDTS) */
+    VTD_FR_SM_PDE_ACCESS = 0x50,   /* error accessing the PASID directory entry */
+    VTD_FR_SM_PDE_P = 0x51,        /* present bit of the PASID directory entry is 0 */
+    VTD_FR_SM_PDE_RSVD = 0x52,     /* reserved bits in the PASID directory entry */
+    VTD_FR_SM_PTE_ACCESS = 0x58,   /* error accessing the PASID table entry */
+    VTD_FR_SM_PTE_P = 0x59,        /* present bit of the PASID table entry is 0 */
+    VTD_FR_SM_PTE_RSVD = 0x5a,     /* reserved bits in the PASID table entry */
+    VTD_FR_SM_PTE_INVALID = 0x5b,  /* PGTT / AW not supported */
+    VTD_FR_SM_ERE = 0x5c,          /* execute request with ERE = 0 */
+    VTD_FR_SM_SRE = 0x5d,          /* supervisor request with SRE = 0 */
+    VTD_FR_SM_FL_ACCESS = 0x70,    /* error accessing a first-level paging entry */
+    VTD_FR_SM_FL_P = 0x71,         /* first-level paging entry not present */
+    VTD_FR_SM_FL_RSVD = 0x72,      /* reserved bits in a first-level paging entry */
+    VTD_FR_SM_SL_ACCESS = 0x78,    /* error accessing a second-level paging entry */
+    VTD_FR_SM_SL_RSVD = 0x7a,      /* reserved bits in a second-level paging entry */
+    VTD_FR_SM_NONCANONICAL = 0x80, /* first-level input address not canonical */
+    VTD_FR_SM_US = 0x81,           /* user request to a supervisor page (U/S = 0) */
+    VTD_FR_SM_XD = 0x82,           /* execute request to an XD page */
+    VTD_FR_SM_BEYOND_AW = 0x83,    /* input address beyond the address width */
+    VTD_FR_SM_WRITE = 0x85,        /* write without write permission (or not present) */
+    VTD_FR_SM_READ = 0x86,         /* read without read permission (or not present) */
 };
 
 /* The spec's meaning of a reason, short ("root entry not present", ...);
@@ -391,7 +571,12 @@ enum vtd_fault_reason {
 const char *vtd_fault_reason_name(unsigned fr);
 /* Qualified faults (7.2.1, and the table's "Qualified" column; 5.1.4.1)
  * are not recorded when the FPD of the entry used (context entry, IRTE) is
- * set: 0x2-0x7, 0xc, 0xd, 0x22, 0x24, 0x26, 0x27. */
+ * set: 0x2-0x7, 0xc, 0xd, 0x22, 0x24, 0x26, 0x27; in scalable mode (FPD of
+ * the context, PASID directory or PASID table entry) the model qualifies
+ * those after the context entry was found present, by analogy with the
+ * legacy ones: 0x41, 0x43-0x48, 0x51, 0x59, 0x5b-0x5d, 0x70-0x87, 0x90 (not
+ * the root-level ones, nor a context / PASID structure's access error or
+ * reserved bits, like 0x8, 0x9, 0xa, 0xb). */
 bool vtd_fault_qualified(unsigned fr);
 /* An interrupt-remapping reason (0x20-0x2f). */
 static inline bool vtd_fault_is_interrupt(unsigned fr) { return fr >= 0x20 && fr < 0x30; }
@@ -431,14 +616,15 @@ const char *vtd_desc_name(unsigned type);
 struct vtd_inv_desc {
     uint8_t type;       /* 3:0 (and 11:9, zero in 128-bit descriptors)          6.5.2 */
     uint8_t g;          /* CC, IOTLB: 5:4 granularity (VTD_GRAN_*); IEC: bit 4,
-                           0 global, 1 index-selective                          6.5.2.x */
-    uint16_t did;       /* CC, IOTLB: 31:16 domain ID                           6.5.2.1/3 */
+                           0 global, 1 index-selective; PC: 5:4 (VTD_PC_G_*);
+                           PIOTLB: 5:4 (VTD_PIOTLB_G_*)                         6.5.2.x */
+    uint16_t did;       /* CC, IOTLB, PC, PIOTLB: 31:16 domain ID               6.5.2.1-4 */
     uint16_t sid;       /* CC: 47:32 source ID; DEVTLB: 47:32                   6.5.2.1/5 */
     uint8_t fm;         /* CC: 49:48 function mask                              6.5.2.1 */
     bool dw, dr;        /* IOTLB: bit 6 drain writes, bit 7 drain reads         6.5.2.3 */
-    uint64_t addr;      /* IOTLB, DEVTLB: 127:76 address (63:12)                6.5.2.3/5 */
-    bool ih;            /* IOTLB: bit 70 invalidation hint                      6.5.2.3 */
-    uint8_t am;         /* IOTLB: 69:64 address mask                            6.5.2.3 */
+    uint64_t addr;      /* IOTLB, PIOTLB, DEVTLB: 127:76 address (63:12)        6.5.2.3-5 */
+    bool ih;            /* IOTLB, PIOTLB: bit 70 invalidation hint              6.5.2.3/4 */
+    uint8_t am;         /* IOTLB, PIOTLB: 69:64 address mask                    6.5.2.3/4 */
     uint16_t pfsid;     /* DEVTLB: [3:0] in 15:12, [15:4] in 63:52              6.5.2.5 */
     uint8_t qdep;       /* DEVTLB: 20:16 invalidation queue depth (MIP)         6.5.2.5 */
     bool s;             /* DEVTLB: bit 64 size                                  6.5.2.5 */
@@ -449,6 +635,7 @@ struct vtd_inv_desc {
     bool fn;            /* WAIT: bit 6 FN, fence                                6.5.2.8 */
     bool pd;            /* WAIT: bit 7 PD, page-request drain                   6.5.2.8 */
     uint32_t status;    /* WAIT: 63:32 status data                              6.5.2.8 */
+    uint32_t pasid;     /* PC, PIOTLB: 51:32 PASID                              6.5.2.2/4 */
     uint64_t status_addr; /* WAIT: 127:66 status address (bytes, 63:2)          6.5.2.8 */
 };
 
@@ -459,6 +646,23 @@ void vtd_inv_desc_encode(const struct vtd_inv_desc *d, uint8_t raw[VTD_DESC_SIZE
  * them as two words). */
 bool vtd_inv_desc_decode(const uint8_t raw[VTD_DESC_SIZE], struct vtd_inv_desc *d,
                          uint64_t rsvd[2]);
+/* The descriptors of a unit with ECAP.SMTS (6.5.2), 128-bit or, with IQA.DW
+ * (dw true), 256-bit: the legacy types as above plus the PASID-cache (7,
+ * 6.5.2.2: 8:6, 15:12, 63:52, 127:64 reserved) and PASID-based IOTLB (6,
+ * 6.5.2.4: 8:6, 15:12, 63:52, 75:71 reserved) descriptors; in a 256-bit
+ * descriptor bits 255:128 are reserved for all of these. raw holds 16 or 32
+ * bytes; rsvd, when non-NULL, receives four words. */
+bool vtd_inv_desc_decode_sm(const uint8_t *raw, bool dw, struct vtd_inv_desc *d,
+                            uint64_t rsvd[4]);
+/* PASID-cache invalidation granularity (6.5.2.2; Linux v6.1 QI_PC_*). */
+#define VTD_PC_G_DOMAIN 0 /* every PASID of DID */
+#define VTD_PC_G_PASID  1 /* DID and PASID */
+#define VTD_PC_G_GLOBAL 3 /* everything (2 reserved) */
+/* PASID-based IOTLB invalidation granularity (6.5.2.4; Linux QI_GRAN_*). */
+#define VTD_PIOTLB_G_PASID 2 /* every address of DID and PASID (0, 1 reserved) */
+#define VTD_PIOTLB_G_PAGE  3 /* 2^AM pages at ADDR in DID and PASID */
+/* IQA.DW (10.4.23): descriptors are 256 bits. */
+#define VTD_DESC_SIZE_256 32
 
 /* ------------------------------------------------------------------------ */
 /* Interrupt remapping (spec 5.1, 9.10).                                     */
