@@ -81,6 +81,7 @@ struct host_amd_iommu_info {
     bool enabled;               /* the IOMMU(s) are on and translating */
     bool irq_remap;             /* interrupt remapping enabled */
     bool ga_mode;               /* 128-bit IRTEs (AMD_IOMMU_GUEST_IR_GA) */
+    bool v2;                    /* amd_iommu_v2_present: an IOMMU has GTSup and PPRSup */
     bool lazy;                  /* unmap flushing is lazy (flush queue) */
     unsigned n_iommus;
     uint16_t last_bdf;

@@ -1038,6 +1038,13 @@ int host_amd_iommu_init_platform(struct host_kernel *k, const uint8_t *ivrs, siz
     /* IOMMU_ACPI_FINISHED -> IOMMU_ENABLED */
     for (unsigned i = 0; i < a->n; i++)
         early_enable_iommu(a, &a->unit[i]);
+    /* enable_iommus_v2 -> iommu_enable_gt (6.1 init.c:2755 in state
+     * IOMMU_ENABLED, 4.9 amd_iommu_init.c:2036): GT_EN when the features
+     * known now (6.1: the IVHD's EFR image) have GTSup. The PPR log that
+     * iommu_enable_ppr_log would enable is not modelled. */
+    for (unsigned i = 0; i < a->n; i++)
+        if (a->unit[i].features & AMDVI_EFR_GT_SUP)
+            feature_set(&a->unit[i], AMDVI_CTL_GT_EN, true);
     k->amd_iommu = a;
 
     /* amd_iommu_init_pci: iommu_init_pci per IOMMU */
@@ -1067,6 +1074,10 @@ int host_amd_iommu_init_platform(struct host_kernel *k, const uint8_t *ivrs, siz
         }
         if (!kv->amd_efr_from_ivhd || !u->features)
             u->features = amd_mmio_read64(u, AMDVI_REG_EFR);
+        /* iommu_init_pci: GTSup and PPRSup make it an IOMMUv2 (6.1
+         * init.c:2052, 4.9 amd_iommu_init.c:1589) */
+        if ((u->features & AMDVI_EFR_GT_SUP) && (u->features & AMDVI_EFR_PPR_SUP))
+            a->v2_present = true;
         if (kv->amd_msg == HOST_AMD_MSG_6_1)
             u->features2 = 0; /* EFR2 (MMIO 0x01A0) is not in the model: reads 0 */
     }
@@ -1116,6 +1127,7 @@ void host_amd_iommu_get_info(const struct host_amd_iommu *a, struct host_amd_iom
     out->enabled = a->n > 0;
     out->irq_remap = a->irq_remap;
     out->ga_mode = a->ga;
+    out->v2 = a->v2_present;
     out->lazy = a->lazy;
     out->n_iommus = a->n;
     out->last_bdf = a->last_bdf;

@@ -152,6 +152,7 @@ struct host_amd_iommu {
     struct amd_group **groups;
     unsigned ngroups, cap_groups;
     bool irq_remap;                  /* irq_remapping_enabled */
+    bool v2_present;                 /* amd_iommu_v2_present: an IOMMU with GTSup and PPRSup */
     bool ga;                         /* AMD_IOMMU_GUEST_IR_GA: 128-bit IRTEs */
     bool vapic;
     bool lazy;

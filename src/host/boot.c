@@ -101,6 +101,18 @@ int host_boot(struct host_kernel *k, const struct pcie_enum_report *rep,
         if (!p->dev.dma_ops)
             host_dma_set_ops(&p->dev, swiotlb ? &host_dma_swiotlb_ops : &host_dma_direct_ops);
     }
+    /* amd_iommu_v2_init (module_init, device_initcall: after the IOMMU
+     * drivers' init, before pci_swiotlb_late_init), built in by Debian 6.1's
+     * config (CONFIG_AMD_IOMMU_V2=y), on every machine, Intel ones too:
+     * drivers/iommu/amd/iommu_v2.c:925/940 (Linux 6.1) */
+    if (k->kver->amd_iommu_v2_builtin) {
+        struct host_amd_iommu_info ai;
+        host_amd_iommu_get_info(host_amd_iommu_of(k), &ai);
+        host_printk(k, KERN_INFO "%s",
+                    ai.v2 ? "AMD-Vi: AMD IOMMUv2 loaded and initialized\n"
+                          : "AMD-Vi: AMD IOMMUv2 functionality not available on this system - "
+                            "This is not a bug.\n");
+    }
     if (swiotlb)
         host_printk(k, KERN_INFO "PCI-DMA: Using software bounce buffering for IO (SWIOTLB)\n");
 out:

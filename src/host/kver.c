@@ -92,6 +92,7 @@ static const struct host_kver kvers[] = {
         /* dmar.c 4.9 dmar_fault_do_one/dmar_fault; intel-iommu.c 4.9
          * intel_iommu_init (bus_set_iommu after the banner), __intel_map_single */
         .intel_iommu_default_on = false,
+        .amd_iommu_v2_builtin = false,
         .intel_iommu_intgpu_off = false,
         .vtd_msg_5x = false,
         .vtd_ratelimit_per_record = false,
@@ -193,6 +194,7 @@ static const struct host_kver kvers[] = {
         /* dmar.c, intel-iommu.c 4.20 (iommu_device_register, bus_set_iommu
          * after the banner) */
         .intel_iommu_default_on = false,
+        .amd_iommu_v2_builtin = false,
         .intel_iommu_intgpu_off = false,
         .vtd_msg_5x = false,
         .vtd_ratelimit_per_record = true,
@@ -287,6 +289,7 @@ static const struct host_kver kvers[] = {
         .intel_iommu_deprecations = true,
         /* drivers/iommu/intel/{dmar,iommu}.c 5.15 */
         .intel_iommu_default_on = false,
+        .amd_iommu_v2_builtin = false,
         .intel_iommu_intgpu_off = false,
         .vtd_msg_5x = true,
         .vtd_ratelimit_per_record = true,
@@ -385,6 +388,7 @@ static const struct host_kver kvers[] = {
          * /boot/config-6.1.0-57-amd64): CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y,
          * so dmar_disabled = IS_ENABLED(CONFIG_INTEL_IOMMU_DEFAULT_OFF) = 0 */
         .intel_iommu_default_on = true,
+        .amd_iommu_v2_builtin = true,
         .intel_iommu_intgpu_off = true,
         .vtd_msg_5x = true,
         .vtd_ratelimit_per_record = true,

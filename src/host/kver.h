@@ -216,6 +216,10 @@ struct host_kver {
     bool intel_iommu_default_on;      /* DMA remapping on without intel_iommu=on:
                                          dmar_disabled starts 0 (Debian 6.1's
                                          INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y) */
+    bool amd_iommu_v2_builtin;        /* CONFIG_AMD_IOMMU_V2=y (Debian 6.1's config): its
+                                         module_init prints "AMD-Vi: AMD IOMMUv2 loaded and
+                                         initialized" or "... functionality not available on
+                                         this system - This is not a bug." on every boot */
     bool intel_iommu_intgpu_off;      /* Debian's intgpu patch: an Intel display
                                          device on the root bus gets an identity
                                          domain unless intel_iommu=on (IDENTMAP_INTGPU) */

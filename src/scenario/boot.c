@@ -35,10 +35,11 @@ static struct host_ivhd ivhd_header(const struct scn_machine *m, const struct sc
     h.segment = m->rc.segment;
     h.info = info;
     if (type != HOST_IVHD_TYPE_10) {
-        /* 11h/40h carry an image of the Extended Feature Register (5.2.2.1) */
+        /* 11h/40h carry an image of the Extended Feature Register
+         * (5.2.2.1): the IOMMU's own unless the IVHD says otherwise */
         struct amdvi_config c;
         amdvi_config_default(&c);
-        h.efr = c.efr;
+        h.efr = f->iommu.has_efr ? f->iommu.efr : c.efr;
     }
     return h;
 }
@@ -86,6 +87,8 @@ static int described_ivrs(const struct scn_machine *m, const struct scn_system *
         const struct scn_ivhd *d = &fw->ivhd[i];
         for (unsigned k = 0; k < d->ntypes; k++) {
             struct host_ivhd h = ivhd_header(m, s, (size_t)d->iommu, d->types[k], d->flags, d->info);
+            if (d->has_efr && h.type != HOST_IVHD_TYPE_10)
+                h.efr = d->efr;
             int b = host_ivrs_add_ivhd(t, &h, err);
             if (b < 0)
                 return b;

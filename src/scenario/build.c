@@ -491,6 +491,8 @@ static int build_iommus(struct scn_system *s, const struct scn_machine *m,
         struct amdvi_config c;
         amdvi_config_default(&c);
         c.mmio_base = f->iommu.base;
+        if (f->iommu.has_efr)
+            c.efr = f->iommu.efr;
         c.devid = pcie_bdf(m->rc.bus_first, f->dev, f->fn);
         c.msi = iommu_msi;
         c.msi_ctx = io;

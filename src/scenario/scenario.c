@@ -655,7 +655,7 @@ static int parse_pcie(struct ctx *c, const struct scn_ynode *n, struct scn_func 
 
 static int parse_iommu(struct ctx *c, const struct scn_ynode *n, struct scn_func *f, uint16_t *off)
 {
-    static const char *const keys[] = {"base", "np_cache", "offset", NULL};
+    static const char *const keys[] = {"base", "np_cache", "efr", "offset", NULL};
     int rc = check_map(c, n, "capability 'iommu'", keys);
     struct scn_ynode *v;
     uint64_t x;
@@ -669,6 +669,11 @@ static int parse_iommu(struct ctx *c, const struct scn_ynode *n, struct scn_func
     f->iommu.base = x;
     if ((v = map_get(n, "np_cache")) && (rc = get_bool(c, v, "np_cache", &f->iommu.np_cache)))
         return rc;
+    if ((v = map_get(n, "efr"))) {
+        if ((rc = get_uint(c, v, "efr", 0, UINT64_MAX, true, &f->iommu.efr)))
+            return rc;
+        f->iommu.has_efr = true;
+    }
     return cap_offset(c, n, SCN_CAP_IOMMU, off);
 }
 
@@ -2280,7 +2285,7 @@ static int parse_ivhd_entry(struct ctx *c, const struct scn_ynode *n, struct scn
 /* One IVHD block (48882 5.2.2.1), emitted once per type in `types`. */
 static int parse_ivhd(struct ctx *c, const struct scn_ynode *n, struct scn_ivhd *h)
 {
-    static const char *const keys[] = {"iommu", "types", "flags", "info", "entries", NULL};
+    static const char *const keys[] = {"iommu", "types", "flags", "info", "efr", "entries", NULL};
     struct scn_machine *m = c->m;
     struct scn_ynode *v;
     char d[64];
@@ -2338,6 +2343,11 @@ static int parse_ivhd(struct ctx *c, const struct scn_ynode *n, struct scn_ivhd 
     }
     OPT_UINT(c, n, "flags", 0, 0xff, true, h->flags);
     OPT_UINT(c, n, "info", 0, 0xffff, true, h->info);
+    if ((v = map_get(n, "efr"))) {
+        if ((rc = get_uint(c, v, "efr", 0, UINT64_MAX, true, &h->efr)))
+            return rc;
+        h->has_efr = true;
+    }
     if ((v = map_get(n, "entries"))) {
         if (v->type != SCN_Y_SEQ)
             return fail(c, v, PCILAB_EINVAL, "'entries' must be a sequence of device entries, got %s",
@@ -3047,7 +3057,7 @@ static bool func_equal(const struct scn_func *a, const struct scn_func *b)
           EQ(pcie.speed) && EQ(pcie.width) && EQ(pcie.mps) && EQ(pcie.ext_tags) &&
           EQ(pcie.tag10_completer) && EQ(pcie.tag10_requester) && EQ(pcie.flr) && EQ(pcie.slot) &&
           EQ(pcie.slot_number) && EQ(pcie.hot_plug) && EQ(iommu.base) &&
-          EQ(iommu.np_cache)))
+          EQ(iommu.np_cache) && EQ(iommu.has_efr) && EQ(iommu.efr)))
         return false;
 #undef EQ
     for (unsigned i = 0; i < a->nparams; i++)
@@ -3084,7 +3094,8 @@ static bool firmware_equal(const struct scn_firmware *a, const struct scn_firmwa
     for (unsigned i = 0; i < a->nivhd; i++) {
         const struct scn_ivhd *p = &a->ivhd[i], *q = &b->ivhd[i];
         if (p->iommu != q->iommu || p->ntypes != q->ntypes || p->flags != q->flags ||
-            p->info != q->info || p->nentries != q->nentries || p->line != q->line ||
+            p->info != q->info || p->has_efr != q->has_efr || p->efr != q->efr ||
+            p->nentries != q->nentries || p->line != q->line ||
             p->col != q->col || memcmp(p->types, q->types, p->ntypes))
             return false;
         for (unsigned j = 0; j < p->nentries; j++) {

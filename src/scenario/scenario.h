@@ -109,6 +109,8 @@ struct scn_iommu_cap {
     uint64_t base;          /* IOMMU Base Address, 16 KiB aligned */
     bool np_cache;          /* Capability Header NpCache (bit 26): the IOMMU caches
                                not-present entries (QEMU's amd-iommu sets it) */
+    bool has_efr;           /* efr: given */
+    uint64_t efr;           /* Extended Feature Register (3.4.7; default: the model's) */
 };
 
 /* ACS Capability register bits, PCIe 5.0 7.7.8.2. */
@@ -253,6 +255,8 @@ struct scn_ivhd {
     uint8_t flags;           /* IVHD flags byte, bits 0..7: HtTunEn, PassPW, ResPassPW, Isoc, IotlbSup, Coherent, PreFSup, PPRSup (default 0xb0);
                                 bits 7:6 are defined for type 10h only, reserved in 11h/40h (5.2.2.1) */
     uint16_t info;           /* IOMMU Info: MSINum 4:0, UnitID 12:8 (default 0) */
+    bool has_efr;            /* efr: given */
+    uint64_t efr;            /* 11h/40h IOMMU EFR Image (5.2.2.1; default: the IOMMU's EFR) */
     unsigned nentries;
     struct scn_ivhd_entry entries[SCN_MAX_IVHD_ENTRIES];
     unsigned line, col;      /* the block's mapping */

@@ -202,6 +202,76 @@ static void test_described_ivrs(void **state)
     down(&x);
 }
 
+/* The IOMMU's EFR (iommu: {efr: ...}) is its register and, unless the IVHD
+ * says otherwise (ivhd: {efr: ...}), the 11h block's EFR image; on 6.1 an
+ * IOMMU with GTSup and PPRSup is an IOMMUv2 (QEMU's amd-iommu: 0x29d3). */
+static void efr_case(const char *cap_efr, const char *ivhd, uint64_t want_image,
+                     const char *features, const char *v2)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "name: t\n"
+             "kernel: {version: '6.1'}\n"
+             "root_complex:\n"
+             "  ecam: 0xe0000000\n"
+             "  mmio32: {base: 0xc0000000, size: 256M}\n"
+             "  functions:\n"
+             "    - {bdf: 00:00.0, kind: host_bridge, vendor: 0x1022, device: 0x1576}\n"
+             "    - bdf: 00:00.2\n"
+             "      kind: integrated\n"
+             "      vendor: 0x1022\n"
+             "      device: 0x1577\n"
+             "      class: 0x080600\n"
+             "      capabilities:\n"
+             "        iommu: {base: 0xfeb80000, offset: 0x40%s}\n"
+             "        msi: {vectors: 1, addr64: true, offset: 0x54}\n"
+             "%s",
+             cap_efr, ivhd);
+    struct fx x;
+    up_text(&x, text);
+    uint8_t *b;
+    size_t n;
+    assert_int_equal(scn_firmware_ivrs(&x.m, x.sys, &b, &n, NULL), 0);
+    struct host_ivrs *t;
+    assert_int_equal(host_ivrs_parse(b, n, &t, NULL), 0);
+    bool seen = false;
+    for (size_t i = 0; i < t->n_blocks; i++)
+        if (t->blocks[i].ivhd.type == 0x11) {
+            assert_int_equal(t->blocks[i].ivhd.efr, want_image);
+            seen = true;
+        }
+    assert_true(seen);
+    host_ivrs_destroy(t);
+    free(b);
+    struct host_kernel *k;
+    struct pcilab_err err;
+    assert_int_equal(scn_boot(x.sys, &x.m, NULL, &x.rep, &k, &err), 0);
+    if (!log_has(&x, features))
+        fail_msg("no line '%s'", features);
+    if (!log_has(&x, v2))
+        fail_msg("no line '%s'", v2);
+    down(&x);
+}
+
+static void test_efr(void **state)
+{
+    (void)state;
+    /* the model's default EFR everywhere: no GT, not an IOMMUv2 */
+    efr_case("", "", 0x8c3, "AMD-Vi: Extended features (0x8c3, 0x0): PreF PPR IA GA",
+             "AMD-Vi: AMD IOMMUv2 functionality not available on this system - This is not a "
+             "bug.");
+    /* QEMU's: the register and the default IVRS's image */
+    efr_case(", efr: 0x29d3", "", 0x29d3,
+             "AMD-Vi: Extended features (0x29d3, 0x0): PreF PPR GT IA GA HE",
+             "AMD-Vi: AMD IOMMUv2 loaded and initialized");
+    /* QEMU's IVRS: no image in 11h, so 6.1 reads the register */
+    efr_case(", efr: 0x29d3",
+             "firmware:\n  ivrs:\n    ivhd:\n      - {iommu: 00:00.2, types: [0x10, 0x11], efr: 0,"
+             " entries: [{all: {data: 0}}]}\n",
+             0, "AMD-Vi: Extended features (0x29d3, 0x0): PreF PPR GT IA GA HE",
+             "AMD-Vi: AMD IOMMUv2 loaded and initialized");
+}
+
 static void test_no_ivrs(void **state)
 {
     (void)state;
@@ -230,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_seed_boots_49),
         cmocka_unit_test(test_described_ivrs),
         cmocka_unit_test(test_no_ivrs),
+        cmocka_unit_test(test_efr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

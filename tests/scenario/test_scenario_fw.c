@@ -503,8 +503,8 @@ static void test_firmware_key_errors(void **state)
                  "t.yaml:8:12: unknown key 'acpi' in 'firmware' (known keys: ivrs, dmar)");
     expect_error(HEAD "firmware:\n  ivrs: {ivhd: [], dmar: 1}\n", PCILAB_EINVAL,
                  "t.yaml:9:20: unknown key 'dmar' in 'ivrs' (known keys: ivinfo, ivhd, ivmd)");
-    expect_error(HEAD "firmware:\n  ivrs:\n    ivhd:\n      - {iommu: iommu, efr: 1}\n", PCILAB_EINVAL,
-                 "t.yaml:11:24: unknown key 'efr' in an 'ivhd' block (known keys: iommu, types, flags, info, entries)");
+    expect_error(HEAD "firmware:\n  ivrs:\n    ivhd:\n      - {iommu: iommu, efr2: 1}\n", PCILAB_EINVAL,
+                 "t.yaml:11:24: unknown key 'efr2' in an 'ivhd' block (known keys: iommu, types, flags, info, efr, entries)");
     expect_error(IVHD_HEAD "          - selekt: 00:14.0\n", PCILAB_EINVAL,
                  "t.yaml:13:13: unknown key 'selekt' in an IVHD entry (known keys: all, select, range, alias, alias_range, special)");
     expect_error(IVHD_HEAD "          - select: {devid: 00:14.0, date: 1}\n", PCILAB_EINVAL,
