@@ -59,6 +59,7 @@ struct host_intel_iommu_info {
     bool dma_remapping;        /* translation enabled on the units */
     bool irq_remapping;        /* interrupt remapping enabled */
     bool qi;                   /* queued invalidation in use */
+    bool scalable;             /* unit 0 in scalable mode (RTADDR.TTM 01b) */
     bool lazy;                 /* unmaps flushed through a flush queue */
     unsigned n_units;
     uint64_t root_pa;          /* unit 0's root table */
