@@ -502,6 +502,8 @@ static void test_sm_4_20_legacy(void **state)
     (void)state;
     struct vtd_machine m;
     sm_build(&m, "4.20", "intel_iommu=on,sm_on");
+    /* intel-iommu.c 4.20 intel_iommu_setup: no sm_on branch, no line */
+    assert_false(has_line(&m, "DMAR: Enable scalable mode if hardware supports"));
     struct host_intel_iommu_info in;
     host_intel_iommu_get_info(m.drv, &in);
     assert_false(in.scalable);
