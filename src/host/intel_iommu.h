@@ -32,8 +32,9 @@
  * with ECAP.SMTS runs it when intel_iommu_sm is set (sm_on, or the version's
  * CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON: Debian 6.1): RTADDR.TTM 01b,
  * 256-bit context entries pointing at a PASID directory, the RID2PASID
- * entry second-level (DMA domains) or pass-through (iommu=pt), PASID-cache
- * flushes; any unit with ECAP.SMTS gets 256-bit invalidation descriptors
+ * entry second-level or, when every unit has ECAP.FLTS, first-level (x86
+ * page tables, PASID-based IOTLB flushes) for DMA domains, pass-through for
+ * iommu=pt, PASID-cache flushes; any unit with ECAP.SMTS gets 256-bit invalidation descriptors
  * (IQA.DW) in 5.x, scalable mode or not. The lines are those of legacy mode.
  */
 #ifndef PCILAB_HOST_INTEL_IOMMU_H

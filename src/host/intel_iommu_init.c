@@ -580,6 +580,20 @@ static int pasid_setup(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd
         /* "We should set SRE bit as well since the addresses are expected
          * to be GPAs": always in 5.15, with ECAP.SRS in 6.1 */
         pe.sre = sm_6x(v) ? (u->ecap & VTD_ECAP_SRS) != 0 : true;
+    } else if (dom->first_level) {
+        /* domain_setup_first_level / intel_pasid_setup_first_level (6.1
+         * iommu.c :2340, pasid.c :493): 4- or 5-level tables only (FLPM 1
+         * with CAP.FL5LP), FLPTPTR, DID, AW the unit's agaw; SRE and WPE only
+         * for a PASID other than RID2PASID (supervisor mode) */
+        if (dom->levels != 4 && dom->levels != 5)
+            return -PCILAB_EINVAL;
+        if (dom->levels == 5 && !(u->cap & VTD_CAP_FL5LP))
+            return -PCILAB_EINVAL;
+        pe.did = dom->did;
+        pe.flptptr = dom->pgd->pa;
+        pe.flpm = dom->levels == 5;
+        pe.aw = (uint8_t)u->agaw;
+        pe.pgtt = VTD_PGTT_FL;
     } else {
         pe.did = dom->did;
         pe.slptptr = dom->pgd->pa; /* iommu_skip_agaw: the domain's agaw is the unit's */
@@ -638,8 +652,9 @@ int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain 
          * the RID2PASID entry first, then the context entry */
         if (d->domain && d->domain != dom)
             sm_detach(d, ctx);
-        if (pasid_alloc_table(v, d) < 0 || pasid_setup(v, d, dom) < 0)
-            return -PCILAB_ENOMEM;
+        int r = pasid_alloc_table(v, d);
+        if (r < 0 || (r = pasid_setup(v, d, dom)) < 0)
+            return r;
         /* domain_context_mapping_one, sm_supported: PASIDDIRPTR | PDTS,
          * RID_PASID = PASID_RID2PASID, DTE / PRE / PASIDE only for ATS / PRI
          * / PASID capable devices (none here), FPD clear, present */
@@ -1108,14 +1123,13 @@ int host_intel_iommu_attach_unmanaged(struct host_intel_iommu *v, struct pci_dev
     }
     struct pcilab_err e;
     pcilab_err_clear(&e);
-    struct vtd_domain *dom = vtd_domain_alloc(v, d->unit, false, &e);
+    struct vtd_domain *dom = vtd_domain_alloc_type(v, d->unit, false, true, &e);
     if (!dom)
         return -ENOMEM;
-    dom->unmanaged = true;
     if (d->domain && d->domain != dom && d->domain->fq)
         host_intel_iommu_flush_queue(v);
     int r = vtd_attach(v, d, dom);
     if (r == 0)
-        vtd_flush_iotlb_domain(d->unit, dom->did);
+        vtd_domain_flush_all(dom);
     return r < 0 ? -ENOMEM : 0;
 }

@@ -41,6 +41,8 @@ struct vtd_domain {
     bool pass_through;           /* identity through context TT = pass-through (legacy)
                                     or PASID entry PGTT = pass-through (scalable mode) */
     bool unmanaged;              /* IOMMU_DOMAIN_UNMANAGED (attach_unmanaged) */
+    bool first_level;            /* DOMAIN_FLAG_USE_FIRST_LEVEL: x86-format tables,
+                                    PASID-based IOTLB flushes (scalable mode) */
     unsigned agaw, levels;       /* AW field and its levels (3 for 39 bits) */
     struct host_iopt *pgd;
     struct host_iova_domain *iovad; /* DMA API domains */
@@ -164,8 +166,15 @@ int vtd_qi_init(struct host_intel_iommu *v, struct vtd_unit *u);
 int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain *dom);
 
 /* ---- intel_iommu_dma.c ---- */
+/* unmanaged: IOMMU_DOMAIN_UNMANAGED (decides first level in 6.1) */
 struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit *u,
                                     bool identity, struct pcilab_err *err);
+struct vtd_domain *vtd_domain_alloc_type(struct host_intel_iommu *v, struct vtd_unit *u,
+                                         bool identity, bool unmanaged, struct pcilab_err *err);
+/* iommu_flush_iotlb_psi / the flush queue's domain flush: PASID-based for a
+ * first-level domain */
+void vtd_domain_flush_psi(struct vtd_domain *d, uint64_t addr, uint64_t pages);
+void vtd_domain_flush_all(struct vtd_domain *d);
 void vtd_domain_free(struct host_intel_iommu *v, struct vtd_domain *d);
 /* __domain_mapping: [iova, iova + size) -> pa with DMA_PTE_READ/WRITE bits */
 int vtd_map_range(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t iova, uint64_t pa,

@@ -599,6 +599,116 @@ static void test_sm_lines_match_real_6_1(void **state)
     vtd_machine_free(&m);
 }
 
+/* A unit with both first- and second-level translation (as Intel's server
+ * parts since Sapphire Rapids have): QEMU 7.2's SM unit plus ECAP.FLTS and
+ * SAGAW 48-bit (first level needs 4 or 5 levels). Not a QEMU 7.2 option:
+ * a pcilab-only unit to exercise the drivers' first-level path. */
+static void cfg_sm_fl(struct vtd_config *c)
+{
+    vtd_config_qemu_sm(c);
+    c->ecap |= VTD_ECAP_FLTS;
+    c->cap |= 1ull << (VTD_CAP_SAGAW_SHIFT + 2);
+}
+
+/* First level by default: 6.1 (FLTS and SLTS) for DMA domains, second
+ * level for unmanaged ones; 5.15 first level whenever FLTS. The RID2PASID
+ * entry (PGTT 001b, FLPTPTR, FLPM 0, no SRE/WPE), x86-format PTEs the model
+ * walks (U/S, XD, A, D as Linux sets them), the unmap's PASID-based IOTLB
+ * descriptor (type 6, page-selective within PASID 0). */
+static void first_level(const char *version, bool unmanaged_fl)
+{
+    struct vtd_machine m;
+    vtd_machine_build_with(&m, version, "intel_iommu=on,sm_on iommu.strict=1", false, cfg_sm_fl);
+    assert_int_equal(m.boot_rc, 0);
+    struct sm_walk w;
+    sm_read(&m, EDU_RID, &w);
+    assert_int_equal(w.pe.pgtt, VTD_PGTT_FL);
+    assert_true(w.pe.flptptr != 0);
+    assert_int_equal(w.pe.slptptr, 0);
+    assert_int_equal(w.pe.flpm, 0);
+    assert_false(w.pe.sre || w.pe.wpe);
+    assert_int_equal(w.pe.aw, VTD_AW_48);
+    uint16_t did;
+    assert_true(host_intel_iommu_dev_domain(m.drv, m.pdev, &did, NULL, NULL));
+    assert_int_equal(w.pe.did, did);
+
+    uint32_t *buf = kmalloc(4096, GFP_KERNEL);
+    uint64_t pa = host_virt_to_phys(m.k, buf);
+    dma_addr_t h = dma_map_single(&m.pdev->dev, buf, 4096, DMA_FROM_DEVICE);
+    struct iommu_result res;
+    translate(&m, h + 4, IOMMU_PERM_W, &res);
+    assert_true(res.ok);
+    assert_int_equal(res.pa, pa + 4);
+    /* the driver's own view of its table */
+    struct host_intel_iommu_mapping mp;
+    assert_true(host_intel_iommu_lookup(m.drv, m.pdev, h, &mp));
+    assert_int_equal(mp.pa, pa);
+    /* a first-level page is always readable */
+    translate(&m, h, IOMMU_PERM_R, &res);
+    assert_true(res.ok);
+
+    struct vtd_stats st0, st1;
+    vtd_get_stats(m.vtd, &st0);
+    dma_unmap_single(&m.pdev->dev, h, 4096, DMA_FROM_DEVICE);
+    vtd_get_stats(m.vtd, &st1);
+    assert_int_equal(st1.iotlb_invalidations, st0.iotlb_invalidations + 1);
+    assert_int_equal(st1.queue_errors, 0);
+    uint64_t iqa = reg64(&m, VTD_REG_IQA), iqt = reg64(&m, VTD_REG_IQT);
+    uint8_t raw[32];
+    mem_phys_read(m.ram, (iqa & ~0xfffull) + iqt - 64, raw, 32, NULL);
+    struct vtd_inv_desc d;
+    assert_false(vtd_inv_desc_decode_sm(raw, true, &d, NULL));
+    assert_int_equal(d.type, VTD_DESC_PIOTLB);
+    assert_int_equal(d.g, VTD_PIOTLB_G_PAGE);
+    assert_int_equal(d.did, did);
+    assert_int_equal(d.pasid, 0);
+    assert_int_equal(d.addr, h & ~0xfffull);
+    assert_int_equal(d.am, 0);
+    translate(&m, h, IOMMU_PERM_W, &res);
+    assert_false(res.ok);
+    assert_int_equal(res.arch_code, VTD_FR_SM_FL_P);
+    char want[200];
+    snprintf(want, sizeof want,
+             "DMAR: [DMA Write NO_PASID] Request device [00:03.0] fault addr 0x%llx "
+             "[fault reason 0x71] SM: Present bit in first-level paging entry is clear",
+             (unsigned long long)(h & ~0xfffull));
+    expect_line(&m, want);
+
+    /* an unmanaged domain: 6.1 second level, 5.15 first level */
+    assert_int_equal(host_intel_iommu_attach_unmanaged(m.drv, m.pdev), 0);
+    sm_read(&m, EDU_RID, &w);
+    assert_int_equal(w.pe.pgtt, unmanaged_fl ? VTD_PGTT_FL : VTD_PGTT_SL);
+    kfree(buf);
+    vtd_machine_free(&m);
+}
+
+static void test_sm_first_level(void **state)
+{
+    (void)state;
+    first_level("6.1", false);
+    first_level("5.15", true);
+}
+
+/* QEMU's unit (SLTS only) with a 39-bit SAGAW: never first level; FLTS
+ * without SM (sm_off) neither. */
+static void test_sm_first_level_needs_sm(void **state)
+{
+    (void)state;
+    struct vtd_machine m;
+    vtd_machine_build_with(&m, "6.1", "intel_iommu=on,sm_off", false, cfg_sm_fl);
+    assert_int_equal(m.boot_rc, 0);
+    void *buf = kmalloc(4096, GFP_KERNEL);
+    dma_addr_t h = dma_map_single(&m.pdev->dev, buf, 4096, DMA_TO_DEVICE);
+    struct iommu_result res;
+    translate(&m, h, IOMMU_PERM_R, &res);
+    assert_true(res.ok);
+    translate(&m, h, IOMMU_PERM_W, &res);
+    assert_false(res.ok);
+    assert_int_equal(res.arch_code, VTD_FR_WRITE); /* legacy second level */
+    kfree(buf);
+    vtd_machine_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -614,6 +724,8 @@ int main(void)
         cmocka_unit_test(test_sm_on_legacy_unit_unchanged),
         cmocka_unit_test(test_sm_4_20_legacy),
         cmocka_unit_test(test_sm_lines_match_real_6_1),
+        cmocka_unit_test(test_sm_first_level),
+        cmocka_unit_test(test_sm_first_level_needs_sm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
