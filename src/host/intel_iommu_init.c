@@ -594,6 +594,9 @@ static int pasid_setup(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd
         pe.flpm = dom->levels == 5;
         pe.aw = (uint8_t)u->agaw;
         pe.pgtt = VTD_PGTT_FL;
+        /* 5.15: PASID_FLAG_PAGE_SNOOP for an unmanaged domain (6.1: only
+         * force_snooping) */
+        pe.pgsnp = !sm_6x(v) && dom->unmanaged;
     } else {
         pe.did = dom->did;
         pe.slptptr = dom->pgd->pa; /* iommu_skip_agaw: the domain's agaw is the unit's */

@@ -678,6 +678,7 @@ static void first_level(const char *version, bool unmanaged_fl)
     assert_int_equal(host_intel_iommu_attach_unmanaged(m.drv, m.pdev), 0);
     sm_read(&m, EDU_RID, &w);
     assert_int_equal(w.pe.pgtt, unmanaged_fl ? VTD_PGTT_FL : VTD_PGTT_SL);
+    assert_int_equal(w.pe.pgsnp, unmanaged_fl); /* 5.15: page snoop for unmanaged */
     kfree(buf);
     vtd_machine_free(&m);
 }
@@ -686,7 +687,7 @@ static void test_sm_first_level(void **state)
 {
     (void)state;
     first_level("6.1", false);
-    first_level("5.15", true);
+    first_level("5.15", true); /* 5.15 is also the version with PGSNP there */
 }
 
 /* QEMU's unit (SLTS only) with a 39-bit SAGAW: never first level; FLTS
