@@ -29,6 +29,15 @@
  *     identity for iommu=pt, igfx_off graphics, Debian 6.1's integrated GPU),
  *     RMRR identity maps, context entries, translation enabled, and the
  *     banner "DMAR: Intel(R) Virtualization Technology for Directed I/O".
+ *
+ * Scalable mode (5.15, 6.1; docs/linux/intel-iommu.md section k): a unit
+ * with ECAP.SMTS runs it when intel_iommu_sm is set (sm_on, or the version's
+ * CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON: Debian 6.1): RTADDR.TTM 01b,
+ * 256-bit context entries pointing at a PASID directory, the RID2PASID
+ * entry second-level or, when every unit has ECAP.FLTS, first-level (x86
+ * page tables, PASID-based IOTLB flushes) for DMA domains, pass-through for
+ * iommu=pt, PASID-cache flushes; any unit with ECAP.SMTS gets 256-bit invalidation descriptors
+ * (IQA.DW) in 5.x, scalable mode or not. The lines are those of legacy mode.
  */
 #ifndef PCILAB_HOST_INTEL_IOMMU_H
 #define PCILAB_HOST_INTEL_IOMMU_H
@@ -61,6 +70,7 @@ struct host_intel_iommu_info {
     bool dma_remapping;        /* translation enabled on the (not ignored) units */
     bool irq_remapping;        /* interrupt remapping enabled */
     bool qi;                   /* queued invalidation in use on unit 0 */
+    bool scalable;             /* unit 0 in scalable mode (RTADDR.TTM 01b) */
     bool lazy;                 /* unmaps flushed through a flush queue */
     unsigned n_units;
     uint64_t root_pa;          /* unit 0's (dmar0's) root table, 0 when none */

@@ -31,8 +31,35 @@ static int did_alloc(struct vtd_unit *u)
     return -1;
 }
 
+/* first_level_by_default (iommu.c 6.1 :1732, 5.15 :1900): only when every
+ * unit runs scalable mode (scalable_mode_support); 6.1: with FLTS xor SLTS
+ * on every unit (intel_cap_flts_sanity / intel_cap_slts_sanity) the one
+ * there is, with both first level except for unmanaged domains; 5.15: first
+ * level whenever every unit has FLTS. */
+static bool first_level_by_default(struct host_intel_iommu *v, bool unmanaged)
+{
+    bool fl = v->n > 0, sl = v->n > 0;
+    for (unsigned i = 0; i < v->n; i++) {
+        if (!v->unit[i].sm)
+            return false;
+        fl = fl && (v->unit[i].ecap & VTD_ECAP_FLTS);
+        sl = sl && (v->unit[i].ecap & VTD_ECAP_SLTS);
+    }
+    if (v->kv->major < 6)
+        return fl;
+    if (fl != sl)
+        return fl;
+    return !unmanaged;
+}
+
 struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit *u,
                                     bool identity, struct pcilab_err *err)
+{
+    return vtd_domain_alloc_type(v, u, identity, false, err);
+}
+
+struct vtd_domain *vtd_domain_alloc_type(struct host_intel_iommu *v, struct vtd_unit *u,
+                                         bool identity, bool unmanaged, struct pcilab_err *err)
 {
     struct vtd_domain *d = calloc(1, sizeof *d);
     int did = d ? did_alloc(u) : -1;
@@ -44,6 +71,10 @@ struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit 
     d->did = (uint16_t)did;
     d->unit = u;
     d->identity = identity;
+    d->unmanaged = unmanaged;
+    /* an identity domain with hardware pass-through has no tables; pcilab's
+     * identity domain without it keeps second-level (empty) tables */
+    d->first_level = !identity && first_level_by_default(v, unmanaged);
     d->agaw = u->agaw;
     d->levels = vtd_aw_levels(u->agaw);
     if (identity && v->hw_pass_through) {
@@ -118,9 +149,17 @@ static uint64_t *leaf_pte(struct host_intel_iommu *v, struct vtd_domain *d, uint
             if (!n)
                 return NULL;
             pt->child[i] = n;
-            /* a directory entry: the next table, DMA_PTE_READ | DMA_PTE_WRITE */
-            struct vtd_sl_pte e = {.r = true, .w = true, .addr = n->pa};
-            pt->cpu[i] = vtd_sl_pte_encode(&e);
+            /* a directory entry: the next table, DMA_PTE_READ | DMA_PTE_WRITE,
+             * and for first level DMA_FL_PTE_XD | DMA_FL_PTE_US |
+             * DMA_FL_PTE_ACCESS (pfn_to_dma_pte, iommu.c 6.1 :963) */
+            if (d->first_level) {
+                struct vtd_fl_pte e = {.p = true, .rw = true, .us = true, .a = true,
+                                       .xd = true, .addr = n->pa};
+                pt->cpu[i] = vtd_fl_pte_encode(&e, level);
+            } else {
+                struct vtd_sl_pte e = {.r = true, .w = true, .addr = n->pa};
+                pt->cpu[i] = vtd_sl_pte_encode(&e);
+            }
         }
         pt = pt->child[i];
     }
@@ -138,8 +177,17 @@ int vtd_map_range(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t iov
         uint64_t *pte = leaf_pte(v, d, iova + off, true);
         if (!pte)
             return -PCILAB_ENOMEM;
-        struct vtd_sl_pte e = {.r = r, .w = w, .addr = (pa + off) & ~0xfffull};
-        *pte = vtd_sl_pte_encode(&e);
+        if (d->first_level) {
+            /* __domain_mapping (6.1 :2212): prot | DMA_FL_PTE_PRESENT | XD | US
+             * | ACCESS, DIRTY with write: a first-level page is always
+             * readable */
+            struct vtd_fl_pte e = {.p = true, .rw = w, .us = true, .a = true, .d = w,
+                                   .xd = true, .addr = (pa + off) & ~0xfffull};
+            *pte = vtd_fl_pte_encode(&e, 1);
+        } else {
+            struct vtd_sl_pte e = {.r = r, .w = w, .addr = (pa + off) & ~0xfffull};
+            *pte = vtd_sl_pte_encode(&e);
+        }
     }
     return 0;
 }
@@ -172,11 +220,30 @@ bool vtd_walk(const struct vtd_domain *d, uint64_t iova, uint64_t *pte)
  * is full or 10 ms after the first entry. One queue per domain (4.9 keeps
  * one per CPU for every domain, 250 entries: see docs). ---- */
 
+void vtd_domain_flush_psi(struct vtd_domain *d, uint64_t addr, uint64_t pages)
+{
+    /* iommu_flush_iotlb_psi (6.1 :1513): qi_flush_piotlb(iommu, did,
+     * PASID_RID2PASID, addr, pages, ih) for first level */
+    if (d->first_level)
+        vtd_flush_piotlb(d->unit, d->did, VTD_PASID_RID2PASID, addr, pages);
+    else
+        vtd_flush_iotlb_psi(d->unit, d->did, addr, pages);
+}
+
+void vtd_domain_flush_all(struct vtd_domain *d)
+{
+    /* intel_flush_iotlb_all (6.1 :1583): qi_flush_piotlb(..., 0, -1, 0) */
+    if (d->first_level)
+        vtd_flush_piotlb(d->unit, d->did, VTD_PASID_RID2PASID, 0, 0);
+    else
+        vtd_flush_iotlb_domain(d->unit, d->did);
+}
+
 static void fq_flush(struct vtd_domain *d)
 {
     if (!d->fq_n)
         return;
-    vtd_flush_iotlb_domain(d->unit, d->did);
+    vtd_domain_flush_all(d);
     for (unsigned i = 0; i < d->fq_n; i++)
         host_iova_dma_free(d->iovad, d->fq_e[i].addr, d->fq_e[i].size, 0, NULL);
     d->fq_n = 0;
@@ -297,8 +364,9 @@ static dma_addr_t map_single(struct host_intel_iommu *v, struct device *dev, str
         host_iova_dma_free(d->iovad, iova, len, 0, NULL);
         return host_dma_error_code(dev);
     }
-    /* non-present -> present: a flush only in caching mode */
-    if (d->unit->cap & VTD_CAP_CM)
+    /* non-present -> present: a flush only in caching mode, and not for
+     * first level (__mapping_notify_one 6.1 :1567) */
+    if ((d->unit->cap & VTD_CAP_CM) && !d->first_level)
         vtd_flush_iotlb_psi(d->unit, d->did, iova, len >> 12);
     return iova + offset;
 }
@@ -317,7 +385,7 @@ static void unmap_single(struct host_intel_iommu *v, struct vtd_domain *d, dma_a
         return;
     }
     /* strict: the page-selective flush, then the IOVA back */
-    vtd_flush_iotlb_psi(d->unit, d->did, start, len >> 12);
+    vtd_domain_flush_psi(d, start, len >> 12);
     host_iova_dma_free(d->iovad, start, len, 0, NULL);
 }
 

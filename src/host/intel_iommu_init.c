@@ -98,20 +98,60 @@ static void gcmd_set(struct vtd_unit *u, uint32_t bit, bool on)
 
 int vtd_qi_submit(struct vtd_unit *u, const struct vtd_inv_desc *d)
 {
-    /* the descriptor, then a wait descriptor whose status write says done */
+    /* the descriptor, then a wait descriptor whose status write says done.
+     * With ECAP.SMTS (5.x) each is 256 bits, qw2 and qw3 zero, and the
+     * tail register counts in 32-byte units (qi_shift: DMAR_IQ_SHIFT + 1;
+     * dmar.c qi_submit_sync 5.15, 6.1). */
+    unsigned size = u->qi_dw ? VTD_DESC_SIZE_256 : VTD_DESC_SIZE;
     unsigned i = u->qi_tail, w = (i + 1) % VTD_QI_ENTRIES;
-    vtd_inv_desc_encode(d, u->qi + i * VTD_DESC_SIZE);
+    memset(u->qi + i * size, 0, size);
+    vtd_inv_desc_encode(d, u->qi + i * size);
     *u->qi_status = 1; /* QI_IN_USE */
     struct vtd_inv_desc wd = {.type = VTD_DESC_WAIT, .sw = true, .fn = true,
                               .status = VTD_QI_DONE, .status_addr = u->qi_status_pa};
-    vtd_inv_desc_encode(&wd, u->qi + w * VTD_DESC_SIZE);
+    memset(u->qi + w * size, 0, size);
+    vtd_inv_desc_encode(&wd, u->qi + w * size);
     u->qi_tail = (w + 1) % VTD_QI_ENTRIES;
-    vtd_write64(u, VTD_REG_IQT, (uint64_t)u->qi_tail << 4); /* DMAR_IQ_SHIFT */
+    vtd_write64(u, VTD_REG_IQT, (uint64_t)u->qi_tail << (u->qi_dw ? 5 : 4)); /* qi_shift */
     for (int spin = 0; spin < 1000; spin++)
         if (*(volatile uint32_t *)u->qi_status == VTD_QI_DONE)
             return 0;
     u->qi_timeouts++;
     return -1;
+}
+
+/* qi_flush_pasid_cache (dmar.c 5.15, 6.1): QI_PC_TYPE with DID, granularity
+ * (QI_PC_ALL_PASIDS 0, QI_PC_PASID_SEL 1, QI_PC_GLOBAL 3) and PASID. Scalable
+ * mode runs on queued invalidation only. */
+void vtd_flush_pasid_cache(struct vtd_unit *u, uint16_t did, unsigned gran, uint32_t pasid)
+{
+    if (!u->qi_on)
+        return;
+    struct vtd_inv_desc d = {.type = VTD_DESC_PC, .g = (uint8_t)gran, .did = did,
+                             .pasid = pasid};
+    vtd_qi_submit(u, &d);
+}
+
+/* qi_flush_piotlb (dmar.c 5.15, 6.1): npages 0 means -1 there, the
+ * PASID-selective form (QI_GRAN_NONG_PASID); else page-selective within the
+ * PASID (QI_GRAN_PSI_PASID), mask ilog2(roundup_pow_of_two(npages)). */
+void vtd_flush_piotlb(struct vtd_unit *u, uint16_t did, uint32_t pasid, uint64_t addr,
+                      uint64_t npages)
+{
+    if (!u->qi_on)
+        return;
+    struct vtd_inv_desc d = {.type = VTD_DESC_PIOTLB, .did = did, .pasid = pasid};
+    if (!npages) {
+        d.g = VTD_PIOTLB_G_PASID;
+    } else {
+        unsigned mask = 0;
+        while ((1ull << mask) < npages)
+            mask++;
+        d.g = VTD_PIOTLB_G_PAGE;
+        d.addr = addr & ~((4096ull << mask) - 1);
+        d.am = (uint8_t)mask;
+    }
+    vtd_qi_submit(u, &d);
 }
 
 /* Register-based invalidation (__iommu_flush_context, __iommu_flush_iotlb). */
@@ -133,6 +173,16 @@ static void flush_iotlb_reg(struct vtd_unit *u, unsigned gran, uint16_t did, uin
     vtd_write64(u, off + VTD_IOTLB_OFF, x);
     for (int i = 0; i < 1000 && (vtd_read64(u, off + VTD_IOTLB_OFF) & VTD_IOTLB_IVT); i++)
         ;
+}
+
+static void flush_context_device(struct vtd_unit *u, uint16_t did, uint16_t sid)
+{
+    if (!u->qi_on) {
+        flush_context_reg(u); /* pcilab's register path is global only */
+        return;
+    }
+    struct vtd_inv_desc d = {.type = VTD_DESC_CC, .g = VTD_GRAN_DEVICE, .did = did, .sid = sid};
+    vtd_qi_submit(u, &d);
 }
 
 static void flush_context_global(struct vtd_unit *u)
@@ -180,18 +230,21 @@ void vtd_flush_iotlb_psi(struct vtd_unit *u, uint16_t did, uint64_t addr, uint64
 
 int vtd_qi_init(struct host_intel_iommu *v, struct vtd_unit *u)
 {
+    /* dmar_enable_qi: the queue is order !!ecap_smts pages (5.x) */
     if (!u->qi)
-        u->qi = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, &u->qi_pa);
+        u->qi = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, u->qi_dw ? 1 : 0, &u->qi_pa);
     if (!u->qi_status)
         u->qi_status = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, &u->qi_status_pa);
     if (!u->qi || !u->qi_status)
         return -PCILAB_ENOMEM;
     if (!(u->ecap & VTD_ECAP_QI) || u->qi_on)
         return 0;
-    /* dmar_enable_qi: IQT 0, IQA (QS 0: one page), QIE */
+    /* __dmar_enable_qi: IQT 0, IQA (QS 0: one page; with ECAP.SMTS, 5.x, "Set
+     * DW=1 and QS=1 in IQA_REG when Scalable Mode capability is present",
+     * whether scalable mode is used or not), QIE */
     u->qi_tail = 0;
     vtd_write64(u, VTD_REG_IQT, 0);
-    vtd_write64(u, VTD_REG_IQA, u->qi_pa);
+    vtd_write64(u, VTD_REG_IQA, u->qi_pa | (u->qi_dw ? VTD_IQA_DW | 1 : 0));
     gcmd_set(u, VTD_GCMD_QIE, true);
     u->qi_on = true;
     return 0;
@@ -278,6 +331,10 @@ static int alloc_unit(struct host_intel_iommu *v, const struct host_dmar_struct 
         return 0;
     }
     u->did_map[0] = 1; /* domain id 0 is reserved (caching mode, and by habit) */
+    /* 5.x dmar_enable_qi keys the descriptor size on ECAP.SMTS alone (4.x
+     * has no scalable mode: 4.20's intel-iommu.c knows neither sm_on nor
+     * ECAP.SMTS) */
+    u->qi_dw = v->kv->intel_iommu_has_sm && (u->ecap & VTD_ECAP_SMTS);
     v->n++;
     vtd_pr(v, 6, "DMAR: %s: reg_base_addr %llx ver %u:%u cap %llx ecap %llx\n", u->name,
            (unsigned long long)u->reg, (u->ver >> 4) & 0xf, u->ver & 0xf,
@@ -478,44 +535,218 @@ struct vtd_dev *vtd_dev_of(struct host_intel_iommu *v, const struct pci_dev *p)
     return NULL;
 }
 
-/* ---- Context entries (domain_context_mapping_one, legacy mode) ---- */
+/* ---- Context entries (domain_context_mapping_one) ---- */
 
-static int context_table(struct host_intel_iommu *v, struct vtd_unit *u, uint8_t bus)
+/* iommu_context_addr(alloc = 1): the context table holding devfn; in
+ * scalable mode (sm_supported) the root entry's lower half (LP, bit 0)
+ * points at devfn 0-127's table and its upper half (UP, bit 64) at devfn
+ * 128-255's, each entry 256 bits (iommu.c 5.15, 6.1: "devfn -= 0x80; entry =
+ * &root->hi; devfn *= 2"). Returns the entry's bytes, NULL without memory. */
+static uint8_t *context_addr(struct host_intel_iommu *v, struct vtd_unit *u, uint8_t bus,
+                             uint8_t devfn)
 {
-    if (u->ctx[bus])
-        return 0;
-    u->ctx[bus] = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, &u->ctx_pa[bus]);
-    if (!u->ctx[bus])
+    bool hi = u->sm && devfn >= 0x80;
+    uint8_t **tbl = hi ? &u->ctx_hi[bus] : &u->ctx[bus];
+    uint64_t *pa = hi ? &u->ctx_hi_pa[bus] : &u->ctx_pa[bus];
+    if (!*tbl) {
+        *tbl = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, pa);
+        if (!*tbl)
+            return NULL;
+        uint8_t *re = u->root + bus * VTD_ROOT_ENTRY_SIZE;
+        if (u->sm) {
+            struct vtd_sm_root_entry sr;
+            vtd_sm_root_entry_decode(re, &sr);
+            if (hi) {
+                sr.up = true;
+                sr.uctp = *pa;
+            } else {
+                sr.lp = true;
+                sr.lctp = *pa;
+            }
+            vtd_sm_root_entry_encode(&sr, re);
+        } else {
+            struct vtd_root_entry r = {.p = true, .ctp = *pa};
+            vtd_root_entry_encode(&r, re);
+        }
+    }
+    if (u->sm)
+        return *tbl + (devfn & 0x7f) * VTD_SM_CTX_ENTRY_SIZE;
+    return *tbl + devfn * VTD_CTX_ENTRY_SIZE;
+}
+
+/* pasid.c's two forms: 6.1 sets SRE in a pass-through entry only with
+ * ECAP.SRS and PGSNP only for force_snooping; 5.15 sets SRE always there
+ * and PGSNP for every unmanaged domain (a version test here: kver.h has no
+ * field for it yet) */
+static bool sm_6x(const struct host_intel_iommu *v) { return v->kv->major >= 6; }
+
+/* intel_pasid_alloc_table (pasid.c 5.15, 6.1): without the PCI PASID
+ * capability (pcilab's devices have none) max_pasid 0, an order-0 directory,
+ * table->max_pasid = 1 << (0 + PAGE_SHIFT + 3) = 32768 PASIDs: 512
+ * directory entries of 64 PASIDs each. */
+static int pasid_alloc_table(struct host_intel_iommu *v, struct vtd_dev *d)
+{
+    if (!d->pasid_dir)
+        d->pasid_dir = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, &d->pasid_dir_pa);
+    return d->pasid_dir ? 0 : -PCILAB_ENOMEM;
+}
+
+/* context_get_sm_pds: max_pde = max_pasid >> PASID_PDE_SHIFT (6) = 512,
+ * pds = its first set bit (9) - 7 */
+#define VTD_SM_PDS 2
+
+/* intel_pasid_get_entry (pasid.c): directory entry pasid >> 6, allocated
+ * with its table page at first use ("virt_to_phys(entries) |
+ * PASID_PTE_PRESENT"), entry pasid & 0x3f. Only PASID 0 is used here. */
+static uint8_t *pasid_get_entry(struct host_intel_iommu *v, struct vtd_dev *d)
+{
+    if (!d->pasid_tbl) {
+        d->pasid_tbl = host_alloc_pages(v->k, GFP_KERNEL | __GFP_ZERO, 0, &d->pasid_tbl_pa);
+        if (!d->pasid_tbl)
+            return NULL;
+        struct vtd_pasid_dir_entry de = {.p = true, .smptblptr = d->pasid_tbl_pa};
+        uint64_t raw = vtd_pasid_dir_entry_encode(&de);
+        for (int b = 0; b < 8; b++)
+            d->pasid_dir[b] = (uint8_t)(raw >> (8 * b));
+    }
+    return d->pasid_tbl; /* entry VTD_PASID_RID2PASID & 0x3f = 0 */
+}
+
+/* pasid_flush_caches: caching mode wants the PASID cache and the PASID's
+ * IOTLB entries flushed; else the write buffer (a no-op without CAP.RWBF). */
+static void pasid_flush_caches(struct vtd_unit *u, uint16_t did)
+{
+    if (u->cap & VTD_CAP_CM) {
+        vtd_flush_pasid_cache(u, did, VTD_PC_G_PASID, VTD_PASID_RID2PASID);
+        vtd_flush_piotlb(u, did, VTD_PASID_RID2PASID, 0, 0);
+    }
+}
+
+/* The RID2PASID entry of a device (dmar_domain_attach_device 6.1 /
+ * dmar_insert_one_dev_info 5.15): intel_pasid_setup_pass_through for the
+ * identity domain with hardware pass-through, else
+ * intel_pasid_setup_second_level (first level, ECAP.FLTS, is not modelled:
+ * QEMU 7.2's unit has SLTS only; docs/linux/intel-iommu.md). */
+static int pasid_setup(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain *dom)
+{
+    struct vtd_unit *u = d->unit;
+    uint8_t *pte = pasid_get_entry(v, d);
+    if (!pte)
         return -PCILAB_ENOMEM;
-    struct vtd_root_entry re = {.p = true, .ctp = u->ctx_pa[bus]};
-    vtd_root_entry_encode(&re, u->root + bus * VTD_ROOT_ENTRY_SIZE);
+    struct vtd_pasid_entry pe = {.p = true};
+    /* pasid_set_page_snoop(pte, !!ecap_smpwc(iommu->ecap)) */
+    pe.pwsnp = (u->ecap & VTD_ECAP_SMPWCS) != 0;
+    if (dom->pass_through) {
+        pe.did = VTD_FLPT_DEFAULT_DID;
+        pe.aw = (uint8_t)u->agaw; /* pasid_set_address_width(pte, iommu->agaw) */
+        pe.pgtt = VTD_PGTT_PT;
+        /* "We should set SRE bit as well since the addresses are expected
+         * to be GPAs": always in 5.15, with ECAP.SRS in 6.1 */
+        pe.sre = sm_6x(v) ? (u->ecap & VTD_ECAP_SRS) != 0 : true;
+    } else if (dom->first_level) {
+        /* domain_setup_first_level / intel_pasid_setup_first_level (6.1
+         * iommu.c :2340, pasid.c :493): 4- or 5-level tables only (FLPM 1
+         * with CAP.FL5LP), FLPTPTR, DID, AW the unit's agaw; SRE and WPE only
+         * for a PASID other than RID2PASID (supervisor mode) */
+        if (dom->levels != 4 && dom->levels != 5)
+            return -PCILAB_EINVAL;
+        if (dom->levels == 5 && !(u->cap & VTD_CAP_FL5LP))
+            return -PCILAB_EINVAL;
+        pe.did = dom->did;
+        pe.flptptr = dom->pgd->pa;
+        pe.flpm = dom->levels == 5;
+        pe.aw = (uint8_t)u->agaw;
+        pe.pgtt = VTD_PGTT_FL;
+        /* 5.15: PASID_FLAG_PAGE_SNOOP for an unmanaged domain (6.1: only
+         * force_snooping) */
+        pe.pgsnp = !sm_6x(v) && dom->unmanaged;
+    } else {
+        pe.did = dom->did;
+        pe.slptptr = dom->pgd->pa; /* iommu_skip_agaw: the domain's agaw is the unit's */
+        pe.aw = (uint8_t)dom->agaw;
+        pe.pgtt = VTD_PGTT_SL;
+        /* 5.15: pasid_set_pgsnp for an unmanaged domain (6.1 only with
+         * force_snooping, which pcilab's users never ask); SRE only for a
+         * PASID other than RID2PASID */
+        pe.pgsnp = !sm_6x(v) && dom->unmanaged;
+    }
+    memset(pte, 0, VTD_PASID_ENTRY_SIZE); /* pasid_clear_entry */
+    vtd_pasid_entry_encode(&pe, pte);
+    pasid_flush_caches(u, pe.did);
     return 0;
+}
+
+/* Detaching a scalable-mode device from its domain (dmar_remove_one_dev_info
+ * 6.1 / __dmar_remove_one_dev_info 5.15): intel_pasid_tear_down_entry (the
+ * entry cleared, PASID-selective PASID-cache flush, the IOTLB: PASID-based
+ * for pass-through and first level, domain-selective for second level), then
+ * domain_context_clear_one (context cleared, device context flush, the
+ * PASID cache of every PASID of the old DID, domain IOTLB flush). */
+static void sm_detach(struct vtd_dev *d, uint8_t *ctx)
+{
+    struct vtd_unit *u = d->unit;
+    struct vtd_domain *old = d->domain;
+    uint16_t sid = host_pci_bdf(d->pdev);
+    uint16_t did_old = old->pass_through ? VTD_FLPT_DEFAULT_DID : old->did;
+    if (d->pasid_tbl) {
+        struct vtd_pasid_entry pe;
+        vtd_pasid_entry_decode(d->pasid_tbl, &pe);
+        if (pe.p) {
+            memset(d->pasid_tbl, 0, VTD_PASID_ENTRY_SIZE);
+            vtd_flush_pasid_cache(u, pe.did, VTD_PC_G_PASID, VTD_PASID_RID2PASID);
+            if (pe.pgtt == VTD_PGTT_PT || pe.pgtt == VTD_PGTT_FL)
+                vtd_flush_piotlb(u, pe.did, VTD_PASID_RID2PASID, 0, 0);
+            else
+                vtd_flush_iotlb_domain(u, pe.did);
+        }
+    }
+    memset(ctx, 0, VTD_SM_CTX_ENTRY_SIZE);
+    flush_context_device(u, did_old, sid);
+    vtd_flush_pasid_cache(u, did_old, VTD_PC_G_DOMAIN, 0);
+    vtd_flush_iotlb_domain(u, did_old);
 }
 
 int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain *dom)
 {
     struct vtd_unit *u = d->unit;
     uint16_t bdf = host_pci_bdf(d->pdev);
-    if (context_table(v, u, (uint8_t)(bdf >> 8)) < 0)
+    uint8_t *ctx = context_addr(v, u, (uint8_t)(bdf >> 8), (uint8_t)bdf);
+    if (!ctx)
         return -PCILAB_ENOMEM;
-    struct vtd_context_entry ce = {.p = true, .did = dom->did};
-    if (dom->pass_through) {
-        ce.tt = VTD_TT_PT;
-        ce.aw = (uint8_t)u->msagaw; /* context_set_address_width(iommu->msagaw) */
+    if (u->sm) {
+        /* "PASID table is mandatory for a PCI device in scalable mode":
+         * the RID2PASID entry first, then the context entry */
+        if (d->domain && d->domain != dom)
+            sm_detach(d, ctx);
+        int r = pasid_alloc_table(v, d);
+        if (r < 0 || (r = pasid_setup(v, d, dom)) < 0)
+            return r;
+        /* domain_context_mapping_one, sm_supported: PASIDDIRPTR | PDTS,
+         * RID_PASID = PASID_RID2PASID, DTE / PRE / PASIDE only for ATS / PRI
+         * / PASID capable devices (none here), FPD clear, present */
+        struct vtd_sm_context_entry ce = {.p = true, .pdts = VTD_SM_PDS,
+                                          .pasiddirptr = d->pasid_dir_pa,
+                                          .rid_pasid = VTD_PASID_RID2PASID};
+        memset(ctx, 0, VTD_SM_CTX_ENTRY_SIZE); /* context_clear_entry */
+        vtd_sm_context_entry_encode(&ce, ctx);
     } else {
-        ce.tt = VTD_TT_SLT;
-        ce.aw = (uint8_t)dom->agaw;
-        ce.slptptr = dom->pgd->pa;
+        struct vtd_context_entry ce = {.p = true, .did = dom->did};
+        if (dom->pass_through) {
+            ce.tt = VTD_TT_PT;
+            ce.aw = (uint8_t)u->msagaw; /* context_set_address_width(iommu->msagaw) */
+        } else {
+            ce.tt = VTD_TT_SLT;
+            ce.aw = (uint8_t)dom->agaw;
+            ce.slptptr = dom->pgd->pa;
+        }
+        vtd_context_entry_encode(&ce, ctx);
     }
-    vtd_context_entry_encode(&ce, u->ctx[bdf >> 8] + (bdf & 0xff) * VTD_CTX_ENTRY_SIZE);
     /* not present -> present: with caching mode a device-selective context
      * flush and a domain IOTLB flush; else the write buffer flush (a no-op
      * without CAP.RWBF) */
     if (u->cap & VTD_CAP_CM) {
-        struct vtd_inv_desc cc = {.type = VTD_DESC_CC, .g = VTD_GRAN_DEVICE, .did = 0,
-                                  .sid = bdf};
         if (u->qi_on)
-            vtd_qi_submit(u, &cc);
+            flush_context_device(u, 0, bdf);
         else
             flush_context_reg(u);
         vtd_flush_iotlb_domain(u, dom->did);
@@ -923,6 +1154,15 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
         }
         if (!(u->ecap & VTD_ECAP_PT))
             v->hw_pass_through = false;
+        /* sm_supported(iommu) = intel_iommu_sm && ecap_smts(iommu->ecap):
+         * each unit on its own (5.15, 6.1); iommu_init_domains reserves
+         * FLPT_DEFAULT_DID in scalable mode ("each pasid entry for
+         * first-level or pass-through translation modes should be
+         * programmed with a domain id different from those used for
+         * second-level") */
+        u->sm = kv->intel_iommu_has_sm && bp->intel_iommu_sm && (u->ecap & VTD_ECAP_SMTS);
+        if (u->sm)
+            u->did_map[VTD_FLPT_DEFAULT_DID / 8] |= 1u << (VTD_FLPT_DEFAULT_DID % 8);
         if (!u->root)
             u->root = host_alloc_pages(k, GFP_KERNEL | __GFP_ZERO, 0, &u->root_pa);
         if (!u->root) {
@@ -940,10 +1180,14 @@ int host_intel_iommu_init(struct host_kernel *k, struct pcilab_err *err)
         struct vtd_unit *u = vtd_iter(v, o);
         if (u->ignored)
             continue;
-        vtd_write64(u, VTD_REG_RTADDR, u->root_pa);
+        /* sm_supported: "addr |= DMA_RTADDR_SMT" (TTM 01b) */
+        vtd_write64(u, VTD_REG_RTADDR,
+                    u->root_pa | (u->sm ? (uint64_t)VTD_TTM_SCALABLE << VTD_RTADDR_TTM_SHIFT : 0));
         vtd_write32(u, VTD_REG_GCMD, u->gcmd | VTD_GCMD_SRTP);
         gsts_wait(u, VTD_GSTS_RTPS, true);
         flush_context_global(u);
+        if (u->sm) /* qi_flush_pasid_cache(iommu, 0, QI_PC_GLOBAL, 0) */
+            vtd_flush_pasid_cache(u, 0, VTD_PC_G_GLOBAL, 0);
         flush_iotlb(u, VTD_GRAN_GLOBAL, 0, 0, 0);
     }
     vtd_dma_ops_init(v);
@@ -994,6 +1238,7 @@ void host_intel_iommu_get_info(const struct host_intel_iommu *v, struct host_int
     o->dma_remapping = v->dma_on;
     o->irq_remapping = v->irq_remap;
     o->qi = v->n && v->unit[0].qi_on;
+    o->scalable = v->n && v->unit[0].sm;
     o->lazy = v->lazy;
     o->n_units = v->n;
     o->root_pa = v->n && v->unit[0].root ? v->unit[0].root_pa : 0;
@@ -1052,14 +1297,14 @@ int host_intel_iommu_attach_unmanaged(struct host_intel_iommu *v, struct pci_dev
     }
     struct pcilab_err e;
     pcilab_err_clear(&e);
-    struct vtd_domain *dom = vtd_domain_alloc(v, d->unit, false, &e);
+    struct vtd_domain *dom = vtd_domain_alloc_type(v, d->unit, false, true, &e);
     if (!dom)
         return -ENOMEM;
     if (d->domain && d->domain != dom && d->domain->fq)
         host_intel_iommu_flush_queue(v);
     int r = vtd_attach(v, d, dom);
     if (r == 0)
-        vtd_flush_iotlb_domain(d->unit, dom->did);
+        vtd_domain_flush_all(dom);
     return r < 0 ? -ENOMEM : 0;
 }
 

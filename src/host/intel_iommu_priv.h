@@ -22,7 +22,11 @@
 
 #define VTD_MAX_UNITS 8          /* pcilab's limit (Linux DMAR_UNITS_SUPPORTED is larger) */
 #define VTD_FQ_SIZE 256          /* IOVA_FQ_SIZE (4.20+); 4.9 HIGH_WATER_MARK 250 */
-#define VTD_QI_ENTRIES 256       /* QI_LENGTH: one 4 KiB page of 16-byte descriptors */
+#define VTD_QI_ENTRIES 256       /* QI_LENGTH: one 4 KiB page of 16-byte descriptors, or
+                                    two pages of 32-byte ones (ECAP.SMTS, 5.x) */
+/* Scalable mode (5.x drivers/iommu/intel/pasid.h, 5.15 and 6.1) */
+#define VTD_PASID_RID2PASID 0    /* PASID_RID2PASID: requests without PASID */
+#define VTD_FLPT_DEFAULT_DID 1   /* FLPT_DEFAULT_DID: pass-through and first-level entries */
 
 /* Linux's QI status values (intel-iommu.h enum: QI_FREE, QI_IN_USE, QI_DONE,
  * QI_ABORT) */
@@ -34,7 +38,11 @@ struct vtd_unit;
 struct vtd_domain {
     uint16_t did;
     bool identity;               /* si_domain */
-    bool pass_through;           /* identity through context TT = pass-through */
+    bool pass_through;           /* identity through context TT = pass-through (legacy)
+                                    or PASID entry PGTT = pass-through (scalable mode) */
+    bool unmanaged;              /* IOMMU_DOMAIN_UNMANAGED (attach_unmanaged) */
+    bool first_level;            /* DOMAIN_FLAG_USE_FIRST_LEVEL: x86-format tables,
+                                    PASID-based IOTLB flushes (scalable mode) */
     unsigned agaw, levels;       /* AW field and its levels (3 for 39 bits) */
     struct host_iopt *pgd;
     struct host_iova_domain *iovad; /* DMA API domains */
@@ -57,11 +65,16 @@ struct vtd_unit {
     uint32_t ver;
     uint64_t cap, ecap;
     unsigned agaw, msagaw;       /* iommu->agaw, iommu->msagaw */
+    bool sm;                     /* sm_supported(): intel_iommu_sm && ECAP.SMTS (5.x) */
+    bool qi_dw;                  /* 256-bit descriptors: ECAP.SMTS (5.x __dmar_enable_qi) */
     uint8_t *root;
     uint64_t root_pa;
-    uint8_t *ctx[256];           /* context table per bus */
+    uint8_t *ctx[256];           /* context table per bus (scalable mode: devfn 0-127,
+                                    the root entry's lower half) */
     uint64_t ctx_pa[256];
-    uint8_t *qi;                 /* invalidation queue, 256 x 16 bytes */
+    uint8_t *ctx_hi[256];        /* scalable mode: devfn 128-255 (upper half) */
+    uint64_t ctx_hi_pa[256];
+    uint8_t *qi;                 /* invalidation queue, 256 x 16 (or 32) bytes */
     uint64_t qi_pa;
     unsigned qi_tail;
     uint32_t *qi_status;         /* wait descriptors write here */
@@ -100,6 +113,10 @@ struct vtd_dev {
     struct vtd_group *group;
     bool rmrr;                   /* an RMRR names it */
     bool rmrr_relaxable;         /* 5.x: USB or graphics */
+    /* scalable mode: the PASID directory (intel_pasid_alloc_table: one page,
+     * 512 entries) and the PASID table of directory entry 0 (RID2PASID) */
+    uint8_t *pasid_dir, *pasid_tbl;
+    uint64_t pasid_dir_pa, pasid_tbl_pa;
 };
 
 struct vtd_ratelimit {
@@ -146,6 +163,11 @@ void vtd_pr(struct host_intel_iommu *v, int level, const char *fmt, ...)
 int vtd_qi_submit(struct vtd_unit *u, const struct vtd_inv_desc *d);
 void vtd_flush_iotlb_domain(struct vtd_unit *u, uint16_t did);
 void vtd_flush_iotlb_psi(struct vtd_unit *u, uint16_t did, uint64_t addr, uint64_t pages);
+/* scalable mode, queued invalidation only: qi_flush_pasid_cache (gran
+ * VTD_PC_G_*), qi_flush_piotlb (npages 0: PASID-selective) */
+void vtd_flush_pasid_cache(struct vtd_unit *u, uint16_t did, unsigned gran, uint32_t pasid);
+void vtd_flush_piotlb(struct vtd_unit *u, uint16_t did, uint32_t pasid, uint64_t addr,
+                      uint64_t npages);
 static inline struct pci_dev *vtd_pdev_of(struct device *dev)
 {
     return (struct pci_dev *)(void *)((char *)dev - offsetof(struct pci_dev, dev));
@@ -164,8 +186,15 @@ int vtd_qi_init(struct host_intel_iommu *v, struct vtd_unit *u);
 int vtd_attach(struct host_intel_iommu *v, struct vtd_dev *d, struct vtd_domain *dom);
 
 /* ---- intel_iommu_dma.c ---- */
+/* unmanaged: IOMMU_DOMAIN_UNMANAGED (decides first level in 6.1) */
 struct vtd_domain *vtd_domain_alloc(struct host_intel_iommu *v, struct vtd_unit *u,
                                     bool identity, struct pcilab_err *err);
+struct vtd_domain *vtd_domain_alloc_type(struct host_intel_iommu *v, struct vtd_unit *u,
+                                         bool identity, bool unmanaged, struct pcilab_err *err);
+/* iommu_flush_iotlb_psi / the flush queue's domain flush: PASID-based for a
+ * first-level domain */
+void vtd_domain_flush_psi(struct vtd_domain *d, uint64_t addr, uint64_t pages);
+void vtd_domain_flush_all(struct vtd_domain *d);
 void vtd_domain_free(struct host_intel_iommu *v, struct vtd_domain *d);
 /* __domain_mapping: [iova, iova + size) -> pa with DMA_PTE_READ/WRITE bits */
 int vtd_map_range(struct host_intel_iommu *v, struct vtd_domain *d, uint64_t iova, uint64_t pa,

@@ -71,9 +71,10 @@ static struct tdev *vtd_rc_dev(uint16_t vendor, uint16_t device, uint32_t cls, b
     return d;
 }
 
-/* rmrr: the DMAR also has an RMRR 0x7d000000..0x7d0fffff naming 00:03.0 */
-static void vtd_machine_build_rmrr(struct vtd_machine *m, const char *version, const char *cmdline,
-                                   bool rmrr)
+/* rmrr: the DMAR also has an RMRR 0x7d000000..0x7d0fffff naming 00:03.0;
+ * preset: the unit's registers (vtd_config_qemu, vtd_config_qemu_sm) */
+static void vtd_machine_build_with(struct vtd_machine *m, const char *version, const char *cmdline,
+                                   bool rmrr, void (*preset)(struct vtd_config *))
 {
     memset(m, 0, sizeof *m);
     m->sim = sim_create(1);
@@ -101,7 +102,7 @@ static void vtd_machine_build_rmrr(struct vtd_machine *m, const char *version, c
     }
     tmach_memory_enumerate(m->f, &m->ram, &m->map, err);
     struct vtd_config vc;
-    vtd_config_qemu(&vc);
+    preset(&vc);
     vc.msi = vtd_machine_msi;
     vc.msi_ctx = m;
     m->vtd = vtd_create(m->sim, m->ram, m->map, &vc, err);
@@ -138,6 +139,12 @@ static void vtd_machine_build_rmrr(struct vtd_machine *m, const char *version, c
     m->prev = host_enter(m->k);
 }
 
+static void vtd_machine_build_rmrr(struct vtd_machine *m, const char *version, const char *cmdline,
+                                   bool rmrr)
+{
+    vtd_machine_build_with(m, version, cmdline, rmrr, vtd_config_qemu);
+}
+
 static void vtd_machine_build(struct vtd_machine *m, const char *version, const char *cmdline)
 {
     vtd_machine_build_rmrr(m, version, cmdline, false);
@@ -147,6 +154,8 @@ static inline void vtd_machine_unused(void)
 {
     (void)tfab_build;
     (void)tfab_free;
+    (void)vtd_machine_build;
+    (void)vtd_machine_build_rmrr;
 }
 
 static void vtd_machine_free(struct vtd_machine *m)
