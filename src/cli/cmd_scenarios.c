@@ -28,10 +28,11 @@ int cli_print_keys(FILE *out, bool markdown)
                  "| `kernel.dma_debug` | true or false | CONFIG_DMA_API_DEBUG built in |\n");
     fprintf(out, "\n### The machine's IOMMU\n\n"
                  "| key | values | meaning |\n|---|---|---|\n"
-                 "| `iommu` | amd-vi, vtd, none | the IOMMU kind (scenario key `iommu:`): amd-vi "
-                 "keeps the machine's AMD IOMMU function; vtd removes it and the IVRS and gives "
-                 "the firmware QEMU q35's DMAR unless it has one; none removes the AMD "
-                 "function, the IVRS and the DMAR |\n");
+                 "| `iommu` | amd-vi, vtd, vtd-sm, none | the IOMMU kind (scenario key "
+                 "`iommu:`): amd-vi keeps the machine's AMD IOMMU function; vtd removes it and "
+                 "the IVRS and gives the firmware QEMU q35's DMAR unless it has one; vtd-sm is "
+                 "vtd with QEMU's x-scalable-mode=on units (scalable mode); none removes the "
+                 "AMD function, the IVRS and the DMAR |\n");
     for (size_t i = 0; i < dev_model_type_count(); i++) {
         const struct dev_model_info *info = dev_model_type_at(i);
         fprintf(out, "\n### Device model `%s`: TARGET.KEY\n\n%s. TARGET: the function's label, "

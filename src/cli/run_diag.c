@@ -700,6 +700,59 @@ static int unit_index(const struct run_diag *d, const struct diag_finding *f)
     return -1;
 }
 
+/* FPD in the entries that decide it: the context entry (legacy), or the
+ * scalable-mode context, PASID directory or PASID entry (9.4-9.6). */
+static bool fpd_set(const struct diag_vtd *v)
+{
+    if (!v->sm)
+        return v->ctx_read && v->ctx.fpd;
+    return (v->ctx_read && v->sm_ctx.fpd) || (v->pdir_read && v->pdir.fpd) ||
+           (v->pasid_read && v->pe.fpd);
+}
+
+static const char *pgtt_words(unsigned pgtt)
+{
+    switch (pgtt) {
+    case VTD_PGTT_FL: return "first-level tables";
+    case VTD_PGTT_SL: return "second-level tables";
+    case VTD_PGTT_NESTED: return "nested";
+    case VTD_PGTT_PT: return "pass-through";
+    }
+    return "reserved";
+}
+
+/* Scalable mode: the 256-bit context entry, the PASID directory entry and
+ * the PASID table entry of RID_PASID (VT-d 9.4-9.6). */
+static void print_vtd_sm(const struct diag_finding *f, const struct diag_vtd *v, const char *rid)
+{
+    if (!v->ctx_read)
+        return;
+    const struct vtd_sm_context_entry *c = &v->sm_ctx;
+    line("Context", "%s at 0x%llx = context table 0x%llx + 32 x 0x%02x", rid,
+         (unsigned long long)v->ctx_pa, (unsigned long long)v->ctx_table, f->sig.rid & 0x7f);
+    line("", "P=%u FPD=%u DTE=%u PASIDE=%u PRE=%u PDTS=%u RID_PASID=%u%s", c->p, c->fpd, c->dte,
+         c->paside, c->pre, c->pdts, c->rid_pasid, c->p ? "" : ": not present");
+    if (c->p)
+        line("", "PASIDDIRPTR=0x%llx (%u entries)", (unsigned long long)c->pasiddirptr,
+             vtd_pdts_entries(c->pdts));
+    if (v->pdir_read)
+        line("PASID dir", "PASID %u: entry %u at 0x%llx = %016llx", v->pasid, v->pasid >> 6,
+             (unsigned long long)v->pdir_pa, (unsigned long long)v->pdir_raw);
+    if (v->pdir_read)
+        line("", "P=%u FPD=%u SMPTBLPTR=0x%llx%s", v->pdir.p, v->pdir.fpd,
+             (unsigned long long)v->pdir.smptblptr, v->pdir.p ? "" : ": not present");
+    if (!v->pasid_read)
+        return;
+    const struct vtd_pasid_entry *e = &v->pe;
+    line("PASID entry", "%u at 0x%llx = PASID table 0x%llx + 64 x %u", v->pasid,
+         (unsigned long long)v->pasid_pa, (unsigned long long)v->pdir.smptblptr,
+         v->pasid & 0x3f);
+    line("", "P=%u FPD=%u PGTT=%u AW=%u (%u-bit, %u levels) DID=%u", e->p, e->fpd, e->pgtt, e->aw,
+         vtd_aw_bits(e->aw), vtd_aw_levels(e->aw), e->did);
+    line("", "SLPTPTR=0x%llx%s%s", (unsigned long long)e->slptptr, e->p ? ": " : "",
+         e->p ? pgtt_words(e->pgtt) : ": not present");
+}
+
 /* VT-d: the root and context entries, the walk, the reason and why, and
  * what the fault recording registers kept. */
 static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
@@ -729,15 +782,26 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
         line("Unit", "DRHD at 0x%llx (dmar%d), whose device scope covers %s",
              (unsigned long long)v->mmio_base, ui, who + 5);
     if (v->root_read) {
-        line("Root entry", "bus %02x at 0x%llx = root table 0x%llx + 16 x 0x%02x", f->sig.rid >> 8,
-             (unsigned long long)v->root_pa, (unsigned long long)v->root_table,
-             f->sig.rid >> 8);
-        line("", "P=%u CTP=0x%llx%s", v->root.p, (unsigned long long)v->root.ctp,
-             v->root.p ? "" : ": not present");
+        line("Root entry", "bus %02x at 0x%llx = root table 0x%llx + 16 x 0x%02x%s",
+             f->sig.rid >> 8, (unsigned long long)v->root_pa, (unsigned long long)v->root_table,
+             f->sig.rid >> 8, v->sm ? " (scalable mode)" : "");
+        if (v->sm)
+            line("", "LP=%u LCTP=0x%llx UP=%u UCTP=0x%llx: devfn 0x%02x uses the %s half%s",
+                 v->sm_root.lp, (unsigned long long)v->sm_root.lctp, v->sm_root.up,
+                 (unsigned long long)v->sm_root.uctp, f->sig.rid & 0xff,
+                 (f->sig.rid & 0xff) >= 0x80 ? "upper" : "lower",
+                 ((f->sig.rid & 0xff) >= 0x80 ? v->sm_root.up : v->sm_root.lp)
+                     ? ""
+                     : ", not present");
+        else
+            line("", "P=%u CTP=0x%llx%s", v->root.p, (unsigned long long)v->root.ctp,
+                 v->root.p ? "" : ": not present");
     } else if (!(v->gsts & VTD_GSTS_RTPS)) {
         line("Root entry", "no root table set (GSTS.RTPS=0)");
     }
-    if (v->ctx_read) {
+    if (v->sm)
+        print_vtd_sm(f, v, rid);
+    else if (v->ctx_read) {
         line("Context", "%s at 0x%llx = context table 0x%llx + 16 x 0x%02x", rid,
              (unsigned long long)v->ctx_pa, (unsigned long long)v->ctx_table,
              f->sig.rid & 0xff);
@@ -752,7 +816,8 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
     }
     if (v->nlevels) {
         line("Walk", "0x%llx, %u levels (%s):", (unsigned long long)f->sig.first_addr,
-             vtd_aw_levels(v->ctx.aw), f->sig.has_vtd ? "at the first fault" : "end of run");
+             vtd_aw_levels(v->sm ? v->pe.aw : v->ctx.aw),
+             f->sig.has_vtd ? "at the first fault" : "end of run");
         for (unsigned i = 0; i < v->nlevels; i++) {
             const struct diag_vtd_level *l = &v->lv[i];
             char what[64];
@@ -793,8 +858,12 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
     case DIAG_VTD_WHY_NOT_PRESENT:
         line("", "why: L%u has R=0 W=0, no present entry maps the page;",
              v->nlevels ? v->lv[v->nlevels - 1].level : 0);
-        line("", "VT-d has no present bit: an unmapped page is reason %s",
-             f->sig.write ? "5 for writes" : "6 for reads");
+        if (v->sm)
+            line("", "VT-d has no present bit: in scalable mode an unmapped page is reason %s",
+                 f->sig.write ? "0x85 for writes" : "0x86 for reads");
+        else
+            line("", "VT-d has no present bit: an unmapped page is reason %s",
+                 f->sig.write ? "5 for writes" : "6 for reads");
         break;
     case DIAG_VTD_WHY_NONE:
         break;
@@ -807,7 +876,7 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
     line("Recording", "%llu of %llu fault%s recorded (VT-d 7.3.1); %u fault recording",
          (unsigned long long)f->sig.logged, (unsigned long long)f->sig.count,
          f->sig.count == 1 ? "" : "s", v->nfr);
-    if (v->ctx_read && v->ctx.fpd)
+    if (fpd_set(v))
         line("", "register%s (CAP.NFR=%u); %llu suppressed: FPD=1 in the context entry",
              v->nfr == 1 ? "" : "s", v->nfr - 1, (unsigned long long)lost);
     else if (lost)
@@ -832,7 +901,9 @@ static void print_vtd(const struct run_diag *d, const struct diag_finding *f)
     vtd_get_stats(f->sig.unit ? f->sig.unit : d->vtd, &st);
     line("", "the unit, whole run: %llu recorded, %llu lost to overflow",
          (unsigned long long)st.faults_recorded, (unsigned long long)st.faults_dropped);
-    if (v->ctx_read && v->ctx.p)
+    if (v->sm && v->pasid_read && v->pe.p)
+        line("Domain", "0x%04x: PASID entry %u's DID (%s)", f->sig.domain, v->pasid, rid);
+    else if (!v->sm && v->ctx_read && v->ctx.p)
         line("Domain", "0x%04x: context entry %s's DID", f->sig.domain, rid);
 }
 
@@ -1099,6 +1170,37 @@ static json_t *dte_json(const struct diag_dte *t)
                      "DomainID", e->domain_id, "IV", e->iv, "IntCtl", e->int_ctl);
 }
 
+/* Scalable mode: context_entry (the 256-bit one), pasid_dir_entry and
+ * pasid_entry; root_entry is written by the caller (its raw bytes). */
+static void vtd_json_sm(const struct diag_vtd *v, json_t *o)
+{
+    const struct vtd_sm_context_entry *c = &v->sm_ctx;
+    json_object_set_new(
+        o, "context_entry",
+        v->ctx_read ? json_pack("{s:I, s:b, s:b, s:b, s:b, s:b, s:i, s:I, s:i}", "address",
+                                (json_int_t)v->ctx_pa, "P", c->p, "FPD", c->fpd, "DTE", c->dte,
+                                "PASIDE", c->paside, "PRE", c->pre, "PDTS", c->pdts,
+                                "PASIDDIRPTR", (json_int_t)c->pasiddirptr, "RID_PASID",
+                                (int)c->rid_pasid)
+                    : json_null());
+    json_object_set_new(o, "pasid_dir_entry",
+                        v->pdir_read ? json_pack("{s:i, s:I, s:I, s:b, s:b, s:I}", "pasid",
+                                                 (int)v->pasid, "address",
+                                                 (json_int_t)v->pdir_pa, "raw",
+                                                 (json_int_t)v->pdir_raw, "P", v->pdir.p, "FPD",
+                                                 v->pdir.fpd, "SMPTBLPTR",
+                                                 (json_int_t)v->pdir.smptblptr)
+                                     : json_null());
+    const struct vtd_pasid_entry *e = &v->pe;
+    json_object_set_new(o, "pasid_entry",
+                        v->pasid_read
+                            ? json_pack("{s:I, s:b, s:b, s:i, s:i, s:i, s:I}", "address",
+                                        (json_int_t)v->pasid_pa, "P", e->p, "FPD", e->fpd,
+                                        "PGTT", e->pgtt, "AW", e->aw, "DID", e->did, "SLPTPTR",
+                                        (json_int_t)e->slptptr)
+                            : json_null());
+}
+
 /* The VT-d keys of a finding (docs/run-json.md). */
 static void vtd_json(const struct run_diag *d, const struct diag_finding *f, json_t *o)
 {
@@ -1129,7 +1231,10 @@ static void vtd_json(const struct run_diag *d, const struct diag_finding *f, jso
     } else {
         json_object_set_new(o, "root_entry", json_null());
     }
-    if (v->ctx_read) {
+    json_object_set_new(o, "scalable_mode", json_boolean(v->sm));
+    if (v->sm) {
+        vtd_json_sm(v, o);
+    } else if (v->ctx_read) {
         snprintf(raw, sizeof raw, "%016llx %016llx",
                  (unsigned long long)sim_get_le64(v->ctx_raw + 8),
                  (unsigned long long)sim_get_le64(v->ctx_raw));
@@ -1163,7 +1268,7 @@ static void vtd_json(const struct run_diag *d, const struct diag_finding *f, jso
                   (json_int_t)(f->sig.count - f->sig.logged), "nfr", v->nfr, "fsts",
                   (json_int_t)v->fsts, "fsts_printed", kp ? json_integer(ks) : json_null(),
                   "unit_recorded", (json_int_t)st.faults_recorded, "unit_overflowed",
-                  (json_int_t)st.faults_dropped, "fpd", v->ctx_read && v->ctx.fpd));
+                  (json_int_t)st.faults_dropped, "fpd", fpd_set(v)));
 }
 
 static json_t *finding_json(const struct run_diag *d, size_t idx)

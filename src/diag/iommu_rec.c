@@ -120,21 +120,24 @@ const char *diag_vtd_why_name(enum diag_vtd_why w)
     case DIAG_VTD_WHY_NOT_PRESENT: return "no present entry maps the page (R=0 W=0)";
     case DIAG_VTD_WHY_NO_WRITE: return "the page is mapped without write permission (W=0)";
     case DIAG_VTD_WHY_NO_READ: return "the page is mapped without read permission (R=0)";
+    case DIAG_VTD_WHY_PASID_DIR_NOT_PRESENT:
+        return "the PASID directory entry is not present (P=0)";
+    case DIAG_VTD_WHY_PASID_NOT_PRESENT: return "the PASID table entry is not present (P=0)";
     case DIAG_VTD_WHY_CHANGED: return "the tables allow the access now (mapped after the fault)";
     case DIAG_VTD_WHY_NONE: break;
     }
     return "see VT-d 7.2 (the fault reason table)";
 }
 
-/* The second-level walk of addr from the context entry's SLPTPTR, AW levels
- * (3.7, 9.8): each entry read and decoded; stops at the first entry that is
- * not present (R = W = 0) or at a leaf. */
-static void vtd_walk_read(struct mem_addrmap *m, uint64_t addr, struct diag_vtd *o)
+/* The second-level walk of addr from table (the context entry's or the
+ * PASID entry's SLPTPTR), AW levels (3.7, 9.8): each entry read and decoded;
+ * stops at the first entry that is not present (R = W = 0) or at a leaf. */
+static void vtd_walk_read(struct mem_addrmap *m, uint64_t addr, uint64_t table, unsigned aw,
+                          struct diag_vtd *o)
 {
-    unsigned levels = vtd_aw_levels(o->ctx.aw);
+    unsigned levels = vtd_aw_levels(aw);
     if (levels > DIAG_VTD_LEVELS)
         return;
-    uint64_t table = o->ctx.slptptr;
     o->walk_r = o->walk_w = true;
     for (unsigned level = levels; level >= 1; level--) {
         struct diag_vtd_level *l = &o->lv[o->nlevels];
@@ -163,6 +166,10 @@ static void vtd_walk_read(struct mem_addrmap *m, uint64_t addr, struct diag_vtd 
         table = l->pte.addr;
     }
 }
+
+static void sm_read(struct mem_addrmap *m, uint16_t rid, uint64_t addr, bool write,
+                    struct diag_vtd *o);
+static void walk_why(bool write, struct diag_vtd *o);
 
 void diag_vtd_read(struct mem_addrmap *m, struct vtd *vtd, uint16_t rid, uint64_t addr,
                    bool write, struct diag_vtd *o)
@@ -203,8 +210,13 @@ void diag_vtd_read(struct mem_addrmap *m, struct vtd *vtd, uint16_t rid, uint64_
     o->root_pa = o->root_table + (uint64_t)(rid >> 8) * VTD_ROOT_ENTRY_SIZE;
     if (!reg_read(m, o->root_pa, o->root_raw, VTD_ROOT_ENTRY_SIZE))
         return;
-    vtd_root_entry_decode(o->root_raw, &o->root);
     o->root_read = true;
+    o->sm = ((o->rtaddr & VTD_RTADDR_TTM_MASK) >> VTD_RTADDR_TTM_SHIFT) == VTD_TTM_SCALABLE;
+    if (o->sm) {
+        sm_read(m, rid, addr, write, o);
+        return;
+    }
+    vtd_root_entry_decode(o->root_raw, &o->root);
     if (!o->root.p) {
         o->why = DIAG_VTD_WHY_ROOT_NOT_PRESENT;
         return;
@@ -221,7 +233,64 @@ void diag_vtd_read(struct mem_addrmap *m, struct vtd *vtd, uint16_t rid, uint64_
     }
     if (o->ctx.tt != VTD_TT_SLT && o->ctx.tt != VTD_TT_SLT_DEVTLB)
         return;
-    vtd_walk_read(m, addr, o);
+    vtd_walk_read(m, addr, o->ctx.slptptr, o->ctx.aw, o);
+    walk_why(write, o);
+}
+
+/* Scalable mode, from the root entry on: the half of the root entry for the
+ * devfn (9.2), the context entry (9.4), the PASID directory and table
+ * entries of RID_PASID (9.5, 9.6: directory index PASID >> 6, table index
+ * PASID & 0x3f), and for PGTT second-level the walk. */
+static void sm_read(struct mem_addrmap *m, uint16_t rid, uint64_t addr, bool write,
+                    struct diag_vtd *o)
+{
+    vtd_sm_root_entry_decode(o->root_raw, &o->sm_root);
+    unsigned devfn = rid & 0xff;
+    bool upper = devfn >= 0x80;
+    if (!(upper ? o->sm_root.up : o->sm_root.lp)) {
+        o->why = DIAG_VTD_WHY_ROOT_NOT_PRESENT;
+        return;
+    }
+    o->ctx_table = upper ? o->sm_root.uctp : o->sm_root.lctp;
+    o->ctx_pa = o->ctx_table + (uint64_t)(devfn & 0x7f) * VTD_SM_CTX_ENTRY_SIZE;
+    if (!reg_read(m, o->ctx_pa, o->sm_ctx_raw, VTD_SM_CTX_ENTRY_SIZE))
+        return;
+    vtd_sm_context_entry_decode(o->sm_ctx_raw, &o->sm_ctx);
+    o->ctx_read = true;
+    if (!o->sm_ctx.p) {
+        o->why = DIAG_VTD_WHY_CTX_NOT_PRESENT;
+        return;
+    }
+    o->pasid = o->sm_ctx.rid_pasid;
+    o->pdir_pa = o->sm_ctx.pasiddirptr + (uint64_t)(o->pasid >> 6) * VTD_PASID_DIR_ENTRY_SIZE;
+    uint8_t b[8];
+    if (!reg_read(m, o->pdir_pa, b, 8))
+        return;
+    o->pdir_raw = sim_get_le64(b);
+    vtd_pasid_dir_entry_decode(o->pdir_raw, &o->pdir);
+    o->pdir_read = true;
+    if (!o->pdir.p) {
+        o->why = DIAG_VTD_WHY_PASID_DIR_NOT_PRESENT;
+        return;
+    }
+    o->pasid_pa = o->pdir.smptblptr + (uint64_t)(o->pasid & 0x3f) * VTD_PASID_ENTRY_SIZE;
+    if (!reg_read(m, o->pasid_pa, o->pasid_raw, VTD_PASID_ENTRY_SIZE))
+        return;
+    vtd_pasid_entry_decode(o->pasid_raw, &o->pe);
+    o->pasid_read = true;
+    if (!o->pe.p) {
+        o->why = DIAG_VTD_WHY_PASID_NOT_PRESENT;
+        return;
+    }
+    if (o->pe.pgtt != VTD_PGTT_SL)
+        return; /* pass-through, or first-level tables: no second-level walk */
+    vtd_walk_read(m, addr, o->pe.slptptr, o->pe.aw, o);
+    walk_why(write, o);
+}
+
+/* Why a walk read to its end gave the reason (5/6, 0x85/0x86 ...). */
+static void walk_why(bool write, struct diag_vtd *o)
+{
     if (!o->leaf_found)
         o->why = DIAG_VTD_WHY_NOT_PRESENT;
     else if (write && !o->walk_w)

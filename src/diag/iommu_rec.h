@@ -63,6 +63,8 @@ enum diag_vtd_why {
     DIAG_VTD_WHY_NOT_PRESENT,    /* reasons 5/6: an entry of the walk has R=W=0 */
     DIAG_VTD_WHY_NO_WRITE,       /* reason 5: the translation is present without W */
     DIAG_VTD_WHY_NO_READ,        /* reason 6: present without R */
+    DIAG_VTD_WHY_PASID_DIR_NOT_PRESENT, /* scalable mode: the PASID directory entry has P=0 */
+    DIAG_VTD_WHY_PASID_NOT_PRESENT, /* scalable mode: the PASID table entry has P=0 */
     DIAG_VTD_WHY_CHANGED,        /* reasons 5/6, but the tables now allow the access
                                     (mapped again after the fault) */
 };
@@ -84,7 +86,25 @@ struct diag_vtd {
     uint64_t ctx_table, ctx_pa;  /* CTP, CTP + 16 x devfn */
     uint8_t ctx_raw[VTD_CTX_ENTRY_SIZE];
     struct vtd_context_entry ctx;
-    /* the second-level walk to the faulting address (TT 0/1 only) */
+    /* scalable mode (RTADDR.TTM 01b): the root entry's halves (9.2), the
+     * 256-bit context entry at CTP + 32 x (devfn & 0x7f) (9.4), the PASID
+     * directory entry (9.5) and PASID table entry (9.6) of the request's
+     * PASID (RID_PASID for a request without one); root_pa/ctx_pa/ctx_table
+     * above are filled the same way, root/ctx/ctx_raw are not */
+    bool sm;
+    struct vtd_sm_root_entry sm_root;
+    uint8_t sm_ctx_raw[VTD_SM_CTX_ENTRY_SIZE];
+    struct vtd_sm_context_entry sm_ctx;
+    uint32_t pasid;
+    bool pdir_read;
+    uint64_t pdir_pa, pdir_raw;
+    struct vtd_pasid_dir_entry pdir;
+    bool pasid_read;
+    uint64_t pasid_pa;
+    uint8_t pasid_raw[VTD_PASID_ENTRY_SIZE];
+    struct vtd_pasid_entry pe;
+    /* the second-level walk to the faulting address (legacy TT 0/1, or
+     * scalable-mode PGTT second-level) */
     unsigned nlevels;            /* entries read, from the top */
     struct diag_vtd_level lv[DIAG_VTD_LEVELS];
     bool walk_r, walk_w;         /* R and W AND-ed over the levels read */

@@ -622,7 +622,9 @@ static int build_vtds(struct scn_system *s, const struct scn_machine *m, struct 
                                  "more than %d DRHDs", SCN_MAX_DMAR_UNITS);
         bool all = u->flags & HOST_DRHD_INCLUDE_PCI_ALL;
         struct vtd_config c;
-        if (d->kind == SCN_DMAR_CLIENT && all)
+        if (m->iommu == SCN_IOMMU_VTD_SM)
+            vtd_config_qemu_sm(&c); /* iommu: vtd-sm, QEMU's x-scalable-mode=on */
+        else if (d->kind == SCN_DMAR_CLIENT && all)
             vtd_config_client(&c);
         else
             vtd_config_qemu(&c);

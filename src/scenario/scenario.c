@@ -2788,10 +2788,10 @@ static int parse_rc(struct ctx *c, const struct scn_ynode *n)
 
 static int parse_based(struct ctx *c, const struct scn_ynode *root);
 
-/* iommu: amd-vi | vtd | none (scn_set_iommu) */
+/* iommu: amd-vi | vtd | vtd-sm | none (scn_set_iommu) */
 static int parse_iommu_kind(struct ctx *c, const struct scn_ynode *v)
 {
-    int rc = want_scalar(c, v, "iommu", "amd-vi, vtd or none");
+    int rc = want_scalar(c, v, "iommu", "amd-vi, vtd, vtd-sm or none");
     if (rc)
         return rc;
     struct pcilab_err inner;
@@ -3453,6 +3453,7 @@ const char *scn_iommu_name(enum scn_iommu k)
     switch (k) {
     case SCN_IOMMU_AMD_VI: return "amd-vi";
     case SCN_IOMMU_VTD: return "vtd";
+    case SCN_IOMMU_VTD_SM: return "vtd-sm";
     case SCN_IOMMU_NONE: return "none";
     case SCN_IOMMU_AUTO: break;
     }
@@ -3531,10 +3532,11 @@ int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *e
         m->iommu = SCN_IOMMU_AMD_VI;
         return 0;
     }
-    bool vtd = !strcmp(value, "vtd");
+    bool sm = !strcmp(value, "vtd-sm");
+    bool vtd = sm || !strcmp(value, "vtd");
     if (!vtd && strcmp(value, "none"))
-        return pcilab_errf(err, PCILAB_EINVAL, "'%s' is not an IOMMU kind (amd-vi, vtd or none)",
-                           value);
+        return pcilab_errf(err, PCILAB_EINVAL,
+                           "'%s' is not an IOMMU kind (amd-vi, vtd, vtd-sm or none)", value);
     for (unsigned i = 0; i < m->nfuncs; i++) {
         if (!has_amd_iommu(&m->funcs[i]))
             continue;
@@ -3574,7 +3576,7 @@ int scn_set_iommu(struct scn_machine *m, const char *value, struct pcilab_err *e
             memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
             m->firmware.dmar.kind = SCN_DMAR_Q35;
         }
-        m->iommu = SCN_IOMMU_VTD;
+        m->iommu = sm ? SCN_IOMMU_VTD_SM : SCN_IOMMU_VTD;
     } else {
         memset(&m->firmware.dmar, 0, sizeof m->firmware.dmar);
         m->iommu = SCN_IOMMU_NONE;

@@ -332,6 +332,8 @@ enum scn_iommu {
     SCN_IOMMU_AUTO = 0,  /* not given: whatever IOMMU functions the machine has */
     SCN_IOMMU_AMD_VI,    /* "amd-vi": the machine's AMD IOMMU function(s) */
     SCN_IOMMU_VTD,       /* "vtd": the AMD functions and IVRS are removed, a DMAR given */
+    SCN_IOMMU_VTD_SM,    /* "vtd-sm": the same, every DRHD's unit with QEMU 7.2's
+                            x-scalable-mode=on registers (ECAP.SMTS: scalable mode) */
     SCN_IOMMU_NONE,      /* "none": no IOMMU (its functions, IVRS and DMAR are removed) */
 };
 

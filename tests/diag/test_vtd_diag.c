@@ -38,12 +38,16 @@ struct run {
     struct diag_report out;
 };
 
-static void run(struct run *x, const char *scenario, const char *kernel, const char *cmdline)
+/* iommu: NULL, or a value of the scenario's iommu: key ("vtd-sm"). */
+static void run_iommu(struct run *x, const char *scenario, const char *kernel,
+                      const char *cmdline, const char *iommu)
 {
     struct pcilab_err err;
     pcilab_err_clear(&err);
     memset(x, 0, sizeof *x);
     assert_int_equal(scn_load_builtin(scenario, &x->m, &err), 0);
+    if (iommu)
+        assert_int_equal(scn_set_iommu(&x->m, iommu, &err), 0);
     x->sim = sim_create(x->m.seed);
     assert_int_equal(scn_build(&x->m, x->sim, &x->sys, &err), 0);
     assert_int_equal(scn_enumerate(x->sys, &x->rep, &err), 0);
@@ -75,6 +79,11 @@ static void run(struct run *x, const char *scenario, const char *kernel, const c
     dm.nfns = n;
     dm.watch = x->w;
     assert_int_equal(diag_analyse(x->rec, &dm, &x->out, &err), 0);
+}
+
+static void run(struct run *x, const char *scenario, const char *kernel, const char *cmdline)
+{
+    run_iommu(x, scenario, kernel, cmdline, NULL);
 }
 
 static void done(struct run *x)
@@ -239,9 +248,48 @@ static void test_notes(void **state)
     free(s);
 }
 
+/* Scalable mode (iommu: vtd-sm, QEMU's x-scalable-mode=on unit; Debian 6.1
+ * runs it by default): the diagnosis reads the root entry's lower half, the
+ * 256-bit context entry, the PASID directory and table entries of
+ * RID_PASID 0 and walks the PASID entry's second-level table; the reason is
+ * the scalable-mode one (0x85) and the domain the PASID entry's DID. */
+static void test_scalable_mode(void **state)
+{
+    (void)state;
+    struct run x;
+    run_iommu(&x, "edu-write-to-device-map", NULL, NULL, "vtd-sm");
+    assert_int_equal(x.out.n, 1);
+    const struct diag_finding *f = &x.out.findings[0];
+    assert_int_equal(f->sig.rid, 0x0018);
+    assert_int_equal(f->sig.arch_code, 0x85);
+    assert_int_equal(f->category, DIAG_PERMISSION);
+    const struct diag_vtd *v = &f->vtd;
+    assert_true(v->sm);
+    assert_true(v->root_read && v->sm_root.lp);
+    assert_int_equal(v->ctx_table, v->sm_root.lctp);
+    assert_int_equal(v->ctx_pa, v->sm_root.lctp + 32 * 0x18);
+    assert_true(v->ctx_read && v->sm_ctx.p);
+    assert_int_equal(v->pasid, 0);
+    assert_true(v->pdir_read && v->pdir.p);
+    assert_int_equal(v->pdir_pa, v->sm_ctx.pasiddirptr);
+    assert_true(v->pasid_read && v->pe.p);
+    assert_int_equal(v->pasid_pa, v->pdir.smptblptr);
+    assert_int_equal(v->pe.pgtt, VTD_PGTT_SL);
+    assert_int_equal(v->pe.did, f->sig.domain);
+    assert_int_equal(v->nlevels, 3);
+    assert_int_equal(v->lv[0].table_pa, v->pe.slptptr);
+    assert_true(v->lv[2].pte.r);
+    assert_false(v->lv[2].pte.w);
+    assert_int_equal(v->why, DIAG_VTD_WHY_NO_WRITE);
+    assert_int_equal(f->at_fault.mistake, DIAG_MISTAKE_DIRECTION);
+    assert_non_null(strstr(f->evidence[1], "[fault reason 0x85] SM: No write permission"));
+    done(&x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scalable_mode),
         cmocka_unit_test(test_write_to_device_map),
         cmocka_unit_test(test_unmapped_iova),
         cmocka_unit_test(test_49_evidence),
