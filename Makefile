@@ -50,7 +50,7 @@ build-fuzz: deps $(BUILD_FUZZ)/CMakeCache.txt
 
 # Parity with real Linux (docs/parity.md): installs QEMU and Debian's kernel
 # (tests/linux/setup.sh), boots the real kernel once per edu scenario and
-# configuration (28 boots, about 7 minutes under TCG; the lines are checked
+# configuration (35 boots, about 8 minutes under TCG; the lines are checked
 # against tests/linux/captured), then compares each real log with pcilab's
 # run of the same scenario and rewrites docs/parity.md. make test runs the
 # same comparison against the committed captures (tests/linux/parity_cached.sh).

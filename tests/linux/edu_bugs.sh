@@ -8,7 +8,7 @@
 #
 #   sh tests/linux/edu_bugs.sh [OUTDIR]
 #
-# CONFIGS (default "vtd amd vtd-pt vtd-off") x MISTAKES (default: all seven
+# CONFIGS (default "vtd amd vtd-pt vtd-off vtd-sm") x MISTAKES (default: all seven
 # of edu.c's mistake= values); one boot each, about 8 s under TCG. Each
 # boot's dmesg (the whole ring buffer, dumped by the initramfs after the
 # module ran) goes to OUTDIR/edu-<config>-<mistake>.log, the raw serial
@@ -24,6 +24,8 @@
 #   vtd-strict  the same with iommu.strict=1
 #   vtd-pt    the same as vtd plus iommu=pt
 #   vtd-off   the same device, intel_iommu=off
+#   vtd-sm    -device intel-iommu,intremap=on,x-scalable-mode=on;
+#             intel_iommu=on,sm_on (scalable mode)
 #   amd       -device amd-iommu (QEMU's AMD-Vi); nothing to add, it is on by default
 #   amd-pt    the same with iommu=pt
 #   none      no IOMMU device at all
@@ -37,7 +39,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 
 NAME=edu_bugs
-WHAT="boots a real kernel under QEMU 28 times (about 7 minutes)"
+WHAT="boots a real kernel under QEMU 35 times (about 8 minutes)"
 . "$here/qemu.inc"
 
 OUT=${1:-$(mktemp -d /tmp/pcilab-edu-bugs.XXXXXX)}
@@ -92,7 +94,7 @@ QEMU_VER=$(qemu-system-x86_64 --version | head -1)
 echo "edu_bugs: $QEMU_VER; kernel $KVER ($(cat "/lib/modules/$KVER/build/include/config/kernel.release" 2>/dev/null || echo ?)); $(date -u +%Y-%m-%d)"
 echo "$QEMU_VER" >"$OUT/raw/qemu-version"
 
-CONFIGS=${CONFIGS:-"vtd amd vtd-pt vtd-off"}
+CONFIGS=${CONFIGS:-"vtd amd vtd-pt vtd-off vtd-sm"}
 MISTAKES=${MISTAKES:-"ok unmapped-iova phys-addr write-to-device-map read-from-device-map use-after-unmap straddle-end"}
 # the lines compared with the committed captures: the driver's, the IOMMU's
 # faults and the DMA layer's complaints, without their times, every address
@@ -105,6 +107,7 @@ status=0
 runs=0
 for c in $CONFIGS; do
     case $c in
+    vtd-sm) iommu="-device intel-iommu,intremap=on,x-scalable-mode=on" ;;
     vtd*) iommu="-device intel-iommu,intremap=on" ;;
     amd*) iommu="-device amd-iommu" ;;
     none) iommu="" ;;
@@ -115,6 +118,7 @@ for c in $CONFIGS; do
     vtd-strict) extra="intel_iommu=on iommu.strict=1" ;;
     vtd-pt) extra="intel_iommu=on iommu=pt" ;;
     vtd-off) extra="intel_iommu=off" ;;
+    vtd-sm) extra="intel_iommu=on,sm_on" ;;
     amd-pt) extra="iommu=pt" ;;
     *) extra="" ;;
     esac
