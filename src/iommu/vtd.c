@@ -327,23 +327,35 @@ static enum iommu_fault_kind fr_kind(unsigned fr)
     }
 }
 
-/* A DMA remapping fault of reason fr for req; fpd: the context entry's FPD
- * (false when none was read). `kind` overrides fr_kind when not NONE. */
-static void dma_fault(struct vtd *v, const struct iommu_req *req, unsigned fr, bool fpd,
-                      enum iommu_fault_kind kind, struct iommu_result *res)
+/* A DMA remapping fault of reason fr for req, recorded unless fpd (the
+ * entry's FPD; false when none was read) suppresses a qualified one; in
+ * scalable mode (sm) the record carries the PASID (PP, PV) and PRIV when the
+ * request had a PASID prefix (10.4.14). */
+static void record_dma_fault(struct vtd *v, const struct iommu_req *req, unsigned fr, bool fpd,
+                             enum iommu_fault_kind kind, bool sm, struct iommu_result *res)
 {
-    refuse(res, kind != IOMMU_FAULT_NONE ? kind : fr_kind(fr));
+    refuse(res, kind);
     res->arch_code = (uint16_t)fr;
     if (fpd && vtd_fault_qualified(fr)) {
         v->st.faults_suppressed++;
         return;
     }
+    bool pasid = sm && req->has_pasid;
     struct vtd_fault_record f = {
         .fi = req->addr & ~0xfffull, .sid = req->rid, .fr = (uint8_t)fr,
         .t1 = !(req->access & IOMMU_PERM_W), .at = req->translated ? 2 : 0,
         .exe = (req->access & IOMMU_PERM_X) != 0,
+        .pp = pasid, .pv = pasid ? req->pasid & 0xfffff : 0, .priv = pasid && req->priv,
     };
     res->logged = record_fault(v, &f);
+}
+
+/* Legacy mode: `kind` overrides the reason's own kind (fr_kind) when not
+ * NONE. */
+static void dma_fault(struct vtd *v, const struct iommu_req *req, unsigned fr, bool fpd,
+                      enum iommu_fault_kind kind, struct iommu_result *res)
+{
+    record_dma_fault(v, req, fr, fpd, kind != IOMMU_FAULT_NONE ? kind : fr_kind(fr), false, res);
 }
 
 /* Reason for an access the rights `perm` do not allow (legacy mode: 5 for a
@@ -658,20 +670,7 @@ static inline unsigned pc_index(const struct vtd *v, uint16_t sid, uint32_t pasi
 static void sm_fault(struct vtd *v, const struct iommu_req *req, unsigned fr, bool fpd,
                      enum iommu_fault_kind kind, struct iommu_result *res)
 {
-    refuse(res, kind);
-    res->arch_code = (uint16_t)fr;
-    if (fpd && vtd_fault_qualified(fr)) {
-        v->st.faults_suppressed++;
-        return;
-    }
-    struct vtd_fault_record f = {
-        .fi = req->addr & ~0xfffull, .sid = req->rid, .fr = (uint8_t)fr,
-        .t1 = !(req->access & IOMMU_PERM_W), .at = req->translated ? 2 : 0,
-        .exe = (req->access & IOMMU_PERM_X) != 0,
-        .pp = req->has_pasid, .pv = req->has_pasid ? req->pasid & 0xfffff : 0,
-        .priv = req->has_pasid && req->priv,
-    };
-    res->logged = record_fault(v, &f);
+    record_dma_fault(v, req, fr, fpd, kind, true, res);
 }
 
 /* The scalable-mode context of sid (9.2, 9.4): from the cache or the root
