@@ -517,11 +517,16 @@ static int build_iommus(struct scn_system *s, const struct scn_machine *m,
 static bool scope_names(const struct host_dmar_scope *sc, const struct pcie_fn *fn)
 {
     const struct pcie_fn *x = fn;
+    unsigned root = pcie_fabric_config(pcie_fn_fabric(fn))->root_bus;
     for (size_t k = sc->npath; k-- > 0; x = pcie_fn_parent(x)) {
         if (!x || pcie_fn_devfn(x) != (unsigned)(sc->path[k].dev << 3 | sc->path[k].fn))
             return false;
+        /* the root bus by position (its number is fixed); a bus below a
+         * bridge by the number programmed in the bridge (0 before
+         * enumeration, which matches nothing: route_vtds runs again) */
         if (k == 0)
-            return pcie_fn_bus(x) == sc->bus;
+            return sc->bus == root ? !pcie_fn_parent(x)
+                                   : pcie_fn_parent(x) && pcie_fn_bus(x) == sc->bus;
     }
     return false;
 }

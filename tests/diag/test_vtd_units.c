@@ -378,6 +378,100 @@ static void test_device_in_no_unit(void **state)
     done(&x);
 }
 
+/* A scope that starts below the root bus ({endpoint: 01:00.0}: start bus 1,
+ * path 00.0) names the endpoint behind the root port only once the root
+ * port's secondary bus number is programmed: before enumeration the
+ * endpoint goes to the INCLUDE_PCI_ALL unit, after it to its own; a bridge
+ * scope covers everything below the bridge; a root-bus scope (00:00.0)
+ * names only the root bus's function, not a function with the same devfn
+ * below a bridge. */
+static void test_scope_below_the_root_bus(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: bus-scopes\n"
+        "iommu: vtd\n"
+        "root_complex:\n"
+        "  buses: [0, 3]\n"
+        "  ecam: 0xe0000000\n"
+        "  mmio32: {base: 0xc0000000, size: 256M}\n"
+        "  functions:\n"
+        "    - {bdf: 00:00.0, kind: host_bridge, vendor: 0x8086, device: 0x3e34}\n"
+        "    - bdf: 00:1c.0\n"
+        "      kind: root_port\n"
+        "      vendor: 0x8086\n"
+        "      device: 0xa338\n"
+        "      capabilities: {pcie: {max_speed: gen2, max_width: 1}}\n"
+        "      children:\n"
+        "        - devfn: 00.0\n"
+        "          kind: endpoint\n"
+        "          vendor: 0x1204\n"
+        "          device: 0x5045\n"
+        "          class: 0x118000\n"
+        "          capabilities: {pcie: {max_speed: gen2, max_width: 1}}\n"
+        "    - bdf: 00:1d.0\n"
+        "      kind: root_port\n"
+        "      vendor: 0x8086\n"
+        "      device: 0xa330\n"
+        "      capabilities: {pcie: {max_speed: gen2, max_width: 1}}\n"
+        "      children:\n"
+        "        - devfn: 00.0\n"
+        "          kind: endpoint\n"
+        "          vendor: 0x1204\n"
+        "          device: 0x5046\n"
+        "          class: 0x118000\n"
+        "          capabilities: {pcie: {max_speed: gen2, max_width: 1}}\n"
+        "firmware:\n"
+        "  dmar:\n"
+        "    intr_remap: true\n"
+        "    drhd:\n"
+        "      - {base: 0xfed90000, devices: [00:00.0, 01:00.0]}\n"
+        "      - {base: 0xfed91000, devices: [{bridge: 00:1d.0}]}\n"
+        "      - {base: 0xfed92000, include_pci_all: true}\n";
+    struct scn_machine m;
+    struct pcilab_err err;
+    pcilab_err_clear(&err);
+    if (scn_load_string("bus-scopes", text, strlen(text), &m, &err) < 0)
+        fail_msg("%s", err.msg);
+    struct pcilab_sim *sim = sim_create(1);
+    struct scn_system *sys;
+    assert_int_equal(scn_build(&m, sim, &sys, &err), 0);
+    assert_int_equal(scn_system_vtd_count(sys), 3);
+    struct iommu *u0 = vtd_iommu(scn_system_vtd(sys, 0)), *u1 = vtd_iommu(scn_system_vtd(sys, 1)),
+                 *u2 = vtd_iommu(scn_system_vtd(sys, 2));
+    struct iommu_router *r = scn_system_vtd_router(sys);
+    struct pcie_fabric *f = scn_system_fabric(sys);
+    /* the endpoints in creation order: after 00:1c.0 and after 00:1d.0 */
+    struct pcie_fn *ep1 = NULL, *ep2 = NULL, *rp2 = pcie_fabric_find(f, 0x00e8);
+    for (size_t i = 0; i < pcie_fabric_fn_count(f); i++) {
+        struct pcie_fn *fn = pcie_fabric_fn_at(f, i);
+        if (pcie_fn_kind(fn) != PCIE_FN_ENDPOINT)
+            continue;
+        if (!ep1)
+            ep1 = fn;
+        else
+            ep2 = fn;
+    }
+    assert_non_null(ep1);
+    assert_non_null(ep2);
+    assert_non_null(rp2);
+    /* before enumeration: bus 1 is nowhere yet, and the endpoints (devfn
+     * 00.0 behind bridges whose secondary bus reads 0) are not 00:00.0 */
+    assert_ptr_equal(iommu_router_unit_of(r, ep1), u2);
+    assert_ptr_equal(iommu_router_unit_of(r, ep2), u1);
+    assert_ptr_equal(iommu_router_unit_of(r, rp2), u1);
+    struct pcie_enum_report rep;
+    assert_int_equal(scn_enumerate(sys, &rep, &err), 0);
+    assert_int_equal(pcie_fn_bdf(ep1), 0x0100);
+    assert_ptr_equal(iommu_router_unit_of(r, ep1), u0);
+    assert_ptr_equal(iommu_router_unit_of(r, ep2), u1);
+    assert_ptr_equal(iommu_router_unit_of(r, pcie_fabric_find(f, 0x00e0)), u2); /* 00:1c.0 */
+    assert_ptr_equal(iommu_router_unit_of(r, pcie_fabric_find(f, 0x0000)), u0);
+    pcie_enum_report_free(&rep);
+    sim_destroy(sim);
+    scn_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -386,6 +480,7 @@ int main(void)
         cmocka_unit_test(test_rmrr_in_the_graphics_unit),
         cmocka_unit_test(test_igfx_off_ignores_the_graphics_unit),
         cmocka_unit_test(test_device_in_no_unit),
+        cmocka_unit_test(test_scope_below_the_root_bus),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
