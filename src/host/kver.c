@@ -31,8 +31,9 @@
  *   CONFIG_INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON=y.
  * For 4.9, 4.20 and 5.15 Debian's files were not at hand: the same choices
  * are assumed, with the Kconfig defaults (drivers/iommu/Kconfig of each tree:
- * IOMMU_DEFAULT_PASSTHROUGH "If unsure, say N"; INTEL_IOMMU_SCALABLE_MODE_
- * DEFAULT_ON default n). */
+ * IOMMU_DEFAULT_PASSTHROUGH "If unsure, say N"; 5.15's
+ * INTEL_IOMMU_SCALABLE_MODE_DEFAULT_ON default y, drivers/iommu/intel/Kconfig:87
+ * of wowk/linux-5.15, as 6.1's). */
 #include "host/kver.h"
 
 #include <ctype.h>
@@ -298,7 +299,9 @@ static const struct host_kver kvers[] = {
         .vtd_read_without_zlr = false,
         .vtd_groups_before_banner = true,
         .vtd_lazy_domains = false,
-        .intel_iommu_sm_default_on = false,
+        /* intel/iommu.c:332 IS_ENABLED(CONFIG_..._SCALABLE_MODE_DEFAULT_ON),
+         * Kconfig default y (5.15) */
+        .intel_iommu_sm_default_on = true,
         .swiotlb = HOST_SWIOTLB_5_15,
         .swiotlb_info = HOST_SWIOTLB_INFO_PA,
         .swiotlb_full = HOST_SWIOTLB_FULL_SZ_SLOTS,

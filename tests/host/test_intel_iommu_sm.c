@@ -376,21 +376,23 @@ static void test_sm_pass_through(void **state)
     pt("5.15", "intel_iommu=on,sm_on iommu=pt");
 }
 
-/* 5.15: Kconfig's default is y but pcilab's 5.15 keeps scalable mode off
- * unless sm_on (kver.c); with sm_on the same tables as 6.1, and the same
- * fault line. */
+/* 5.15: scalable mode unless sm_off (Kconfig's SCALABLE_MODE_DEFAULT_ON is
+ * y, kver.c); the same tables as 6.1, and the same fault line. */
 static void test_sm_5_15(void **state)
 {
     (void)state;
     struct vtd_machine m;
-    sm_build(&m, "5.15", "intel_iommu=on");
+    /* sm_off: legacy mode, but 256-bit descriptors on an SMTS unit */
+    sm_build(&m, "5.15", "intel_iommu=on,sm_off");
     struct host_intel_iommu_info in;
     host_intel_iommu_get_info(m.drv, &in);
     assert_false(in.scalable);
     assert_true(reg64(&m, VTD_REG_IQA) & VTD_IQA_DW);
     vtd_machine_free(&m);
 
-    sm_build(&m, "5.15", "intel_iommu=on,sm_on");
+    /* Kconfig's default (SCALABLE_MODE_DEFAULT_ON=y) puts it in scalable
+     * mode without sm_on */
+    sm_build(&m, "5.15", "intel_iommu=on");
     host_intel_iommu_get_info(m.drv, &in);
     assert_true(in.scalable);
     struct sm_walk w;
