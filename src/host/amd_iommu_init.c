@@ -72,21 +72,15 @@ bool amd_ratelimit(struct host_amd_iommu *a, struct amd_ratelimit *rs)
 
 uint64_t amd_mmio_read64(struct amd_unit *u, unsigned off)
 {
-    uint8_t b[8];
-    if (mem_addrmap_read(u->drv->k->map, u->mmio + off, b, 8, NULL) < 0)
+    uint64_t v;
+    if (mem_addrmap_read64(u->drv->k->map, u->mmio + off, &v) < 0)
         return ~0ull; /* an unanswered read returns all ones */
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = v << 8 | b[i];
     return v;
 }
 
 void amd_mmio_write64(struct amd_unit *u, unsigned off, uint64_t v)
 {
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(v >> (8 * i));
-    mem_addrmap_write(u->drv->k->map, u->mmio + off, b, 8, NULL);
+    mem_addrmap_write64(u->drv->k->map, u->mmio + off, v);
 }
 
 /* readl / writel: one 32-bit access (the register path of the address map) */

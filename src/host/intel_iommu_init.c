@@ -55,21 +55,15 @@ void vtd_write32(struct vtd_unit *u, unsigned off, uint32_t x)
 /* dmar_readq / dmar_writeq: one 64-bit access */
 uint64_t vtd_read64(struct vtd_unit *u, unsigned off)
 {
-    uint8_t b[8];
-    if (mem_addrmap_read(u->drv->k->map, u->reg + off, b, 8, NULL) < 0)
+    uint64_t x;
+    if (mem_addrmap_read64(u->drv->k->map, u->reg + off, &x) < 0)
         return ~0ull;
-    uint64_t x = 0;
-    for (int i = 7; i >= 0; i--)
-        x = x << 8 | b[i];
     return x;
 }
 
 void vtd_write64(struct vtd_unit *u, unsigned off, uint64_t x)
 {
-    uint8_t b[8];
-    for (int i = 0; i < 8; i++)
-        b[i] = (uint8_t)(x >> (8 * i));
-    mem_addrmap_write(u->drv->k->map, u->reg + off, b, 8, NULL);
+    mem_addrmap_write64(u->drv->k->map, u->reg + off, x);
 }
 
 /* IOMMU_WAIT_OP: poll GSTS until the bit follows the command (the model

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "mem/physmem.h"
+#include "sim/bytes.h"
 #include "sim/err.h"
 
 enum mem_region_kind {
@@ -158,6 +159,24 @@ static inline int mem_addrmap_write32(struct mem_addrmap *map, uint64_t pa, uint
     if (r->ops && pa - r->base <= r->span)
         return r->ops->write32(r->ctx, pa - r->base, v);
     return mem_addrmap_write32_other(map, pa, v);
+}
+
+/* One 64-bit little-endian access, as a CPU's readq / writeq (the bytes
+ * through mem_addrmap_read / mem_addrmap_write). */
+static inline int mem_addrmap_read64(struct mem_addrmap *map, uint64_t pa, uint64_t *v)
+{
+    uint8_t b[8];
+    int r = mem_addrmap_read(map, pa, b, 8, NULL);
+    if (r >= 0)
+        *v = sim_get_le64(b);
+    return r;
+}
+
+static inline int mem_addrmap_write64(struct mem_addrmap *map, uint64_t pa, uint64_t v)
+{
+    uint8_t b[8];
+    sim_put_le64(b, v);
+    return mem_addrmap_write(map, pa, b, 8, NULL);
 }
 
 /* One line for people: "unclaimed address 0x00000000ffbf8000",
