@@ -735,12 +735,12 @@ static void print_vtd_sm(const struct diag_finding *f, const struct diag_vtd *v,
     if (c->p)
         line("", "PASIDDIRPTR=0x%llx (%u entries)", (unsigned long long)c->pasiddirptr,
              vtd_pdts_entries(c->pdts));
-    if (v->pdir_read)
+    if (v->pdir_read) {
         line("PASID dir", "PASID %u: entry %u at 0x%llx = %016llx", v->pasid, v->pasid >> 6,
              (unsigned long long)v->pdir_pa, (unsigned long long)v->pdir_raw);
-    if (v->pdir_read)
         line("", "P=%u FPD=%u SMPTBLPTR=0x%llx%s", v->pdir.p, v->pdir.fpd,
              (unsigned long long)v->pdir.smptblptr, v->pdir.p ? "" : ": not present");
+    }
     if (!v->pasid_read)
         return;
     const struct vtd_pasid_entry *e = &v->pe;

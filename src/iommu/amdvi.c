@@ -1248,6 +1248,8 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
     return a;
 }
 
+const struct amdvi_config *amdvi_get_config(const struct amdvi *a) { return &a->cfg; }
+
 struct iommu *amdvi_iommu(struct amdvi *a)
 {
     return &a->io;

@@ -103,6 +103,8 @@ struct amdvi *amdvi_create(struct pcilab_sim *sim, struct mem_phys *mem, struct 
                            const struct amdvi_config *cfg, struct pcilab_err *err);
 /* The common handle (ops "amd-vi"). */
 struct iommu *amdvi_iommu(struct amdvi *a);
+/* The configuration it was created with (its EFR, MMIO base ...). */
+const struct amdvi_config *amdvi_get_config(const struct amdvi *a);
 
 struct amdvi_stats {
     uint64_t events_logged;      /* entries written to the event log */

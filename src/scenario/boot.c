@@ -36,10 +36,12 @@ static struct host_ivhd ivhd_header(const struct scn_machine *m, const struct sc
     h.info = info;
     if (type != HOST_IVHD_TYPE_10) {
         /* 11h/40h carry an image of the Extended Feature Register
-         * (5.2.2.1): the IOMMU's own unless the IVHD says otherwise */
-        struct amdvi_config c;
-        amdvi_config_default(&c);
-        h.efr = f->iommu.has_efr ? f->iommu.efr : c.efr;
+         * (5.2.2.1): the IOMMU model's own unless the IVHD says otherwise */
+        for (size_t i = 0; i < scn_system_iommu_count(s); i++) {
+            const struct scn_sysiommu *si = scn_system_iommu(s, i);
+            if (si->index == fi && si->amdvi)
+                h.efr = amdvi_get_config(si->amdvi)->efr;
+        }
     }
     return h;
 }

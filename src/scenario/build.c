@@ -39,6 +39,7 @@ struct scn_system {
     struct vtd *vtds[SCN_MAX_DMAR_UNITS];
     size_t nvtds;
     struct host_dmar *dmar;     /* the DMAR the units were made from (their scopes) */
+    const struct host_dmar_struct *vtd_drhd[SCN_MAX_DMAR_UNITS]; /* each unit's DRHD in it */
     struct iommu_router *router; /* sends each function's requests to its unit */
 };
 
@@ -554,31 +555,23 @@ static int route_vtds(struct scn_system *s, struct pcilab_err *err)
 {
     if (!s->router)
         return 0;
-    const struct host_dmar *t = s->dmar;
     struct iommu *all = NULL;
-    for (size_t i = 0, u = 0; i < t->n; i++) {
-        if (t->s[i].type != HOST_DMAR_DRHD)
-            continue;
-        if (t->s[i].segment == s->segment && (t->s[i].flags & HOST_DRHD_INCLUDE_PCI_ALL) && !all)
+    for (size_t u = 0; u < s->nvtds && !all; u++) {
+        const struct host_dmar_struct *d = s->vtd_drhd[u];
+        if (d->segment == s->segment && (d->flags & HOST_DRHD_INCLUDE_PCI_ALL))
             all = vtd_iommu(s->vtds[u]);
-        u++;
     }
     int rc = iommu_router_set_default(s->router, all, err);
     for (size_t j = 0; rc == 0 && j < pcie_fabric_fn_count(s->fabric); j++) {
         const struct pcie_fn *fn = pcie_fabric_fn_at(s->fabric, j);
         struct iommu *unit = all;
-        for (size_t i = 0, u = 0; i < t->n && unit == all; i++) {
-            const struct host_dmar_struct *d = &t->s[i];
-            if (d->type != HOST_DMAR_DRHD)
-                continue;
-            struct iommu *io = vtd_iommu(s->vtds[u++]);
+        for (size_t u = 0; u < s->nvtds && unit == all; u++) {
+            const struct host_dmar_struct *d = s->vtd_drhd[u];
             if (d->segment != s->segment || (d->flags & HOST_DRHD_INCLUDE_PCI_ALL))
                 continue;
-            for (size_t k = 0; k < d->n_scopes; k++)
-                if (scope_covers(&d->scopes[k], fn)) {
-                    unit = io;
-                    break;
-                }
+            for (size_t k = 0; k < d->n_scopes && unit == all; k++)
+                if (scope_covers(&d->scopes[k], fn))
+                    unit = vtd_iommu(s->vtds[u]);
         }
         rc = iommu_router_set(s->router, fn, unit, err);
     }
@@ -641,6 +634,7 @@ static int build_vtds(struct scn_system *s, const struct scn_machine *m, struct 
         c.msi_ctx = s;
         struct pcilab_err inner;
         pcilab_err_clear(&inner);
+        s->vtd_drhd[s->nvtds] = u;
         s->vtds[s->nvtds] = vtd_create(s->sim, s->ram, s->map, &c, &inner);
         if (!s->vtds[s->nvtds])
             return pcilab_err_at(err, inner.code ? inner.code : PCILAB_EINVAL, m->source,
